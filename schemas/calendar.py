@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from schemas.base import Input, Output, ShortText
+
+DayKind = Literal["holiday", "workday"]
+
+
+class CalendarDayIn(Input, kw_only=True):
+    date: dt.date
+    kind: DayKind
+    name: ShortText = ""
+
+
+class CalendarYearIn(Input, kw_only=True):
+    """Replaces the administrator's overrides for the year. ``published`` says the
+    year's official schedule has been entered in full, so its dates are no longer
+    provisional."""
+
+    published: bool
+    days: list[CalendarDayIn]
+    note: ShortText = ""
+
+
+class CalendarDayOut(Output, kw_only=True):
+    date: dt.date
+    kind: DayKind
+    name: str
+    source: Literal["library", "override"]
+
+
+class CalendarYearOut(Output, kw_only=True):
+    year: int
+    provisional: bool
+    published_by_admin: bool
+    note: str
+    working_days: int
+    days: list[CalendarDayOut]
+    """Every day that differs from Monday-to-Friday: weekday days off and weekend workdays."""

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from schemas.base import Input, Name, Output, ShortText
+
+StaffRole = Literal["steward", "liaison"]
+TalentCard = Literal["A", "B", "none"]
+Employer = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Field = Annotated[str, msgspec.Meta(max_length=64)]
+Phone = Annotated[str, msgspec.Meta(max_length=32)]
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class StaffIn(Input, kw_only=True):
+    name: Name
+    role: StaffRole
+    department_code: str | None = None
+    district_code: str | None = None
+    work_phone: Phone | None = None
+    email: Email | None = None
+
+
+class StaffPatch(Input, kw_only=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    department_code: str | msgspec.UnsetType | None = msgspec.UNSET
+    district_code: str | msgspec.UnsetType | None = msgspec.UNSET
+    work_phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
+    email: Email | msgspec.UnsetType | None = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class StaffOut(Output, kw_only=True):
+    id: uuid.UUID
+    name: str
+    role: StaffRole
+    department_code: str | None
+    district_code: str | None
+    work_phone: str | None
+    email: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class StaffPage(Output, kw_only=True):
+    items: list[StaffOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class WorkerIn(Input, kw_only=True):
+    name: Name
+    national_id: Annotated[str, msgspec.Meta(min_length=18, max_length=18)]
+    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=16)]
+    employer: Employer
+    district_code: str
+    steward_id: uuid.UUID
+    talent_card: TalentCard = "none"
+    field: Field = ""
+
+
+class WorkerPatch(Input, kw_only=True):
+    """Personal details a steward may correct. The steward changes through its own
+    endpoint so that every reassignment is recorded with a reason."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=16)] | msgspec.UnsetType = msgspec.UNSET
+    employer: Employer | msgspec.UnsetType = msgspec.UNSET
+    district_code: str | msgspec.UnsetType = msgspec.UNSET
+    talent_card: TalentCard | msgspec.UnsetType = msgspec.UNSET
+    field: Field | msgspec.UnsetType = msgspec.UNSET
+
+
+class WorkerOut(Output, kw_only=True):
+    id: uuid.UUID
+    name: str
+    national_id: str
+    mobile: str
+    employer: str
+    district_code: str
+    talent_card: TalentCard
+    field: str
+    steward_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkerPage(Output, kw_only=True):
+    items: list[WorkerOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class StewardAssignmentIn(Input, kw_only=True):
+    steward_id: uuid.UUID
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class StewardAssignmentOut(Output, kw_only=True):
+    id: int
+    worker_id: uuid.UUID
+    steward_id: uuid.UUID
+    previous_steward_id: uuid.UUID | None
+    assigned_at: datetime
+    assigned_by: uuid.UUID | None
+    reason: ShortText

@@ -1,0 +1,76 @@
+"""The application factory. Nothing connects at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from service.api.calendar import CalendarController
+from service.api.cases import CaseController
+from service.api.deps import provide_actor, provide_paging, provide_session, provide_settings
+from service.api.health import health
+from service.api.people import StaffController, WorkerController
+from service.api.problems import EXCEPTION_HANDLERS
+from service.api.reference import ReferenceController
+from service.config import Settings, get_settings
+from service.db import make_engine, make_session_factory
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncGenerator[None, None]:
+        if settings.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set; start the service with `banshi serve`")
+        engine = make_engine(settings.database_url, settings.pool_size)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[ReferenceController, StaffController, WorkerController, CaseController, CalendarController],
+    )
+    return Litestar(
+        route_handlers=[health, api],
+        dependencies={
+            "db": Provide(provide_session),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "paging": Provide(provide_paging, sync_to_thread=False),
+        },
+        state=_state(settings),
+        lifespan=[database],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=_openapi(settings),
+        debug=False,
+    )
+
+
+def _state(settings: Settings) -> State:
+    return State({"settings": settings})
+
+
+def _openapi(settings: Settings) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Banshi",
+        version="0.1.0",
+        description=(
+            "Case tracking for Chongqing's programme of practical services for science and "
+            "technology workers (为科技工作者办实事). Errors are RFC 9457 problem+json."
+        ),
+        path="/docs",
+        render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")] if settings.docs_enabled else [],
+    )

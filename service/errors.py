@@ -1,0 +1,71 @@
+"""Domain errors. Nothing below ``api/`` knows HTTP; ``api/problems.py`` maps these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+    def __init__(self, what: str, key: object) -> None:
+        super().__init__(f"{what} {key} does not exist")
+
+
+class Invalid(DomainError):
+    """Well-formed input that breaks a rule of the domain."""
+
+    status = 422
+    code = "invalid"
+    title = "Invalid input"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", field=field)
+        self.reason = reason
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+    title = "Move not allowed"
+
+    def __init__(self, detail: str, allowed: Sequence[str]) -> None:
+        super().__init__(detail, field="action", allowed_actions=list(allowed))
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    code = "precondition_required"
+    title = "If-Match required"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition_failed"
+    title = "Stale version"
+
+
+class IdempotencyMismatch(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused with a different request"

@@ -1,0 +1,23 @@
+"""SQLModel tables. Importing this package registers every table on ``metadata``."""
+
+from service.models.base import metadata
+from service.models.calendar import CalendarDay, CalendarYear
+from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
+from service.models.people import Staff, StewardAssignment, Worker
+from service.models.reference import Department, District, WorkListItem
+
+__all__ = [
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "CaseEvent",
+    "CaseNumberCounter",
+    "Department",
+    "District",
+    "IdempotencyRecord",
+    "Staff",
+    "StewardAssignment",
+    "WorkListItem",
+    "Worker",
+    "metadata",
+]

@@ -1,0 +1,107 @@
+"""Cases, their event history, case-number counters and idempotency records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from service.domain.workflow import Action, Status
+from service.models.base import in_check, timestamp, utcnow
+
+CHANNELS = ("phone", "website", "wechat", "platform", "in_person")
+VISIBILITIES = ("internal", "public")
+EVENT_ACTIONS = (*[a.value for a in Action], "create", "note", "update")
+
+
+class Case(SQLModel, table=True):
+    """A service request (办件). Stage timestamps make metrics cheap; ``due_at`` and
+    ``due_soon_at`` are recomputed from the event history at every move."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        CheckConstraint(in_check("status", [s.value for s in Status]), name="status"),
+        CheckConstraint(in_check("channel", CHANNELS), name="channel"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_case_department_status", "department_code", "status"),
+        Index("ix_case_status_due_at", "status", "due_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_no: str = Field(max_length=24, unique=True)
+    worker_id: uuid.UUID = Field(foreign_key="worker.id", index=True)
+    item_id: uuid.UUID = Field(foreign_key="work_list_item.id", index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    channel: str = Field(max_length=16)
+    steward_id: uuid.UUID = Field(foreign_key="staff.id", index=True)
+    department_code: str = Field(foreign_key="department.code", max_length=32)
+    district_code: str = Field(foreign_key="district.code", max_length=32, index=True)
+    status: str = Field(default=Status.SUBMITTED.value, max_length=24)
+    version: int = 1
+    promised_working_days: int | None = None
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = timestamp(default_factory=utcnow, index=True)
+    updated_at: datetime = timestamp(default_factory=utcnow)
+    accepted_at: datetime | None = timestamp(default=None, nullable=True)
+    started_at: datetime | None = timestamp(default=None, nullable=True)
+    materials_requested_at: datetime | None = timestamp(default=None, nullable=True)
+    resolved_at: datetime | None = timestamp(default=None, nullable=True)
+    closed_at: datetime | None = timestamp(default=None, nullable=True)
+    rejected_at: datetime | None = timestamp(default=None, nullable=True)
+    withdrawn_at: datetime | None = timestamp(default=None, nullable=True)
+    due_at: datetime | None = timestamp(default=None, nullable=True)
+    due_soon_at: datetime | None = timestamp(default=None, nullable=True)
+    clock_remaining_seconds: float | None = None
+    resolved_on_time: bool | None = None
+    awaited_materials: str | None = Field(default=None, max_length=2000)
+    outcome: str | None = Field(default=None, max_length=2000)
+    reject_reason: str | None = Field(default=None, max_length=2000)
+    withdraw_reason: str | None = Field(default=None, max_length=2000)
+
+
+class CaseEvent(SQLModel, table=True):
+    """One line of a case's timeline. Written in the same transaction as the change."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (
+        CheckConstraint(in_check("visibility", VISIBILITIES), name="visibility"),
+        CheckConstraint(in_check("action", EVENT_ACTIONS), name="action"),
+        Index("ix_case_event_case_id_id", "case_id", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    case_id: uuid.UUID = Field(foreign_key="case.id")
+    at: datetime = timestamp(default_factory=utcnow)
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str = Field(max_length=24)
+    note: str | None = Field(default=None, max_length=4000)
+    visibility: str = Field(default="internal", max_length=8)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
+
+
+class CaseNumberCounter(SQLModel, table=True):
+    """The last daily sequence handed out; bumped in the case-creation transaction."""
+
+    __tablename__ = "case_number_counter"
+
+    day: date = Field(primary_key=True)
+    last_value: int = 0
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a case creation sent with an ``Idempotency-Key``."""
+
+    __tablename__ = "idempotency_record"
+
+    key: str = Field(primary_key=True, max_length=128)
+    request_hash: str = Field(max_length=64)
+    case_id: uuid.UUID = Field(foreign_key="case.id")
+    response: dict[str, Any] = Field(sa_type=JSONB)
+    created_at: datetime = timestamp(default_factory=utcnow)

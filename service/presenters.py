@@ -1,0 +1,184 @@
+"""Explicit conversion of table rows into API Structs (tables never leave the service layer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from schemas.cases import CaseOut, CaseSummary, DueInfo, EventOut
+from schemas.people import StaffOut, StewardAssignmentOut, WorkerOut
+from schemas.reference import DepartmentOut, DistrictOut, WorkListItemOut
+from service.domain.calendar import WorkingCalendar
+from service.domain.time_limit import (
+    DueState,
+    due_state,
+    local_day,
+    remaining_seconds,
+    whole_working_days,
+)
+from service.domain.workflow import STATUS_LABELS_ZH, Category, Status, allowed_actions, category_of
+from service.models import Case, CaseEvent, Department, District, Staff, StewardAssignment, Worker, WorkListItem
+
+
+def due_info(case: Case, calendar: WorkingCalendar, now: datetime) -> DueInfo:
+    status = Status(case.status)
+    category = category_of(status)
+    state: DueState | None = None
+    days_left: int | None = None
+    due_at = case.due_at
+    if case.accepted_at is None:
+        due_at = None
+    elif category is Category.OPEN and case.due_at is not None and case.due_soon_at is not None:
+        state = due_state(now, case.due_at, case.due_soon_at)
+        days_left = whole_working_days(remaining_seconds(case.due_at, now, calendar))
+    elif category is Category.PAUSED:
+        state = DueState.PAUSED
+        due_at = None
+        if case.clock_remaining_seconds is not None:
+            days_left = whole_working_days(case.clock_remaining_seconds)
+    provisional = False
+    if case.accepted_at is not None and category in (Category.OPEN, Category.PAUSED):
+        end = case.due_at if case.due_at is not None and due_at is not None else now
+        provisional = calendar.provisional_between(local_day(case.accepted_at), local_day(max(end, now)))
+    return DueInfo(
+        due_at=due_at,
+        state=state.value if state else None,  # type: ignore[arg-type]
+        working_days_left=days_left,
+        provisional=provisional,
+        resolved_on_time=case.resolved_on_time,
+    )
+
+
+def _summary_fields(case: Case, item_code: str, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+    status = Status(case.status)
+    return {
+        "id": case.id,
+        "case_no": case.case_no,
+        "worker_id": case.worker_id,
+        "item_id": case.item_id,
+        "item_code": item_code,
+        "title": case.title,
+        "channel": case.channel,
+        "status": status.value,
+        "status_label": STATUS_LABELS_ZH[status],
+        "category": category_of(status).value,
+        "steward_id": case.steward_id,
+        "department_code": case.department_code,
+        "district_code": case.district_code,
+        "promised_working_days": case.promised_working_days,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "accepted_at": case.accepted_at,
+        "resolved_at": case.resolved_at,
+        "due": due_info(case, calendar, now),
+        "version": case.version,
+    }
+
+
+def case_summary(case: Case, item_code: str, calendar: WorkingCalendar, now: datetime) -> CaseSummary:
+    return CaseSummary(**_summary_fields(case, item_code, calendar, now))
+
+
+def event_out(event: CaseEvent) -> EventOut:
+    assert event.id is not None
+    return EventOut(
+        id=event.id,
+        at=event.at,
+        actor_id=event.actor_id,
+        action=event.action,
+        from_status=cast(Any, event.from_status),
+        to_status=cast(Any, event.to_status),
+        note=event.note,
+        visibility=cast(Any, event.visibility),
+        details=event.details,
+    )
+
+
+def case_out(
+    case: Case, item_code: str, events: Sequence[CaseEvent], calendar: WorkingCalendar, now: datetime
+) -> CaseOut:
+    return CaseOut(
+        **_summary_fields(case, item_code, calendar, now),
+        description=case.description,
+        started_at=case.started_at,
+        materials_requested_at=case.materials_requested_at,
+        closed_at=case.closed_at,
+        rejected_at=case.rejected_at,
+        withdrawn_at=case.withdrawn_at,
+        awaited_materials=case.awaited_materials,
+        outcome=case.outcome,
+        reject_reason=case.reject_reason,
+        withdraw_reason=case.withdraw_reason,
+        allowed_actions=[a.value for a in allowed_actions(Status(case.status))],  # type: ignore[misc]
+        timeline=[event_out(e) for e in events],
+    )
+
+
+def district_out(row: District) -> DistrictOut:
+    return DistrictOut(code=row.code, name_zh=row.name_zh, name_en=row.name_en, kind=cast(Any, row.kind))
+
+
+def department_out(row: Department) -> DepartmentOut:
+    return DepartmentOut(code=row.code, name_zh=row.name_zh, name_en=row.name_en, active=row.active)
+
+
+def item_out(row: WorkListItem) -> WorkListItemOut:
+    return WorkListItemOut(
+        id=row.id,
+        year=row.year,
+        code=row.code,
+        category=row.category,
+        title_zh=row.title_zh,
+        title_en=row.title_en,
+        lead_department_code=row.lead_department_code,
+        promised_working_days=row.promised_working_days,
+        annual_target=row.annual_target,
+        target_unit=row.target_unit,
+        active=row.active,
+        updated_at=row.updated_at,
+    )
+
+
+def staff_out(row: Staff) -> StaffOut:
+    return StaffOut(
+        id=row.id,
+        name=row.name,
+        role=cast(Any, row.role),
+        department_code=row.department_code,
+        district_code=row.district_code,
+        work_phone=row.work_phone,
+        email=row.email,
+        active=row.active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def worker_out(row: Worker) -> WorkerOut:
+    return WorkerOut(
+        id=row.id,
+        name=row.name,
+        national_id=row.national_id,
+        mobile=row.mobile,
+        employer=row.employer,
+        district_code=row.district_code,
+        talent_card=cast(Any, row.talent_card),
+        field=row.field,
+        steward_id=row.steward_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def assignment_out(row: StewardAssignment) -> StewardAssignmentOut:
+    assert row.id is not None
+    return StewardAssignmentOut(
+        id=row.id,
+        worker_id=row.worker_id,
+        steward_id=row.steward_id,
+        previous_steward_id=row.previous_steward_id,
+        assigned_at=row.assigned_at,
+        assigned_by=row.assigned_by,
+        reason=row.reason,
+    )

@@ -1,0 +1,46 @@
+"""Queries on the administrator's calendar overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.domain.calendar import DayKind, Override
+from service.models import CalendarDay, CalendarYear
+
+
+async def load_overrides(session: AsyncSession) -> tuple[list[Override], list[int]]:
+    """All overrides and the years marked published, in one round trip."""
+    rows = await session.execute(
+        select(CalendarYear.year, CalendarYear.published, CalendarDay.day, CalendarDay.kind, CalendarDay.name)
+        .select_from(CalendarYear)
+        .outerjoin(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year))
+    )
+    overrides: list[Override] = []
+    published: set[int] = set()
+    for year, is_published, day, kind, name in rows:
+        if is_published:
+            published.add(year)
+        if day is not None:
+            overrides.append(Override(day=day, kind=DayKind(kind), name=name))
+    return overrides, sorted(published)
+
+
+async def get_year(session: AsyncSession, year: int) -> CalendarYear | None:
+    return await session.get(CalendarYear, year)
+
+
+async def year_days(session: AsyncSession, year: int) -> Sequence[CalendarDay]:
+    query = select(CalendarDay).where(col(CalendarDay.year) == year).order_by(col(CalendarDay.day))
+    return (await session.scalars(query)).all()
+
+
+async def lock_year(session: AsyncSession, year: int) -> CalendarYear | None:
+    return await session.get(CalendarYear, year, with_for_update=True)
+
+
+async def delete_year_days(session: AsyncSession, year: int) -> None:
+    await session.execute(delete(CalendarDay).where(col(CalendarDay.year) == year))

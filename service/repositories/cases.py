@@ -1,0 +1,176 @@
+"""Queries on cases, their events, case numbers and idempotency records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.domain.time_limit import DueState
+from service.domain.workflow import Category, Status, statuses_in
+from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
+
+SortKey = Literal["created_at", "updated_at", "due_at", "case_no"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    statuses: tuple[Status, ...] = ()
+    category: Category | None = None
+    item_id: uuid.UUID | None = None
+    department_code: str | None = None
+    district_code: str | None = None
+    steward_id: uuid.UUID | None = None
+    worker_id: uuid.UUID | None = None
+    due_state: DueState | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+async def get_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> Case | None:
+    return await session.get(Case, case_id, with_for_update=for_update, populate_existing=for_update)
+
+
+async def item_code_of(session: AsyncSession, item_id: uuid.UUID) -> str:
+    return (await session.scalar(select(WorkListItem.code).where(col(WorkListItem.id) == item_id))) or ""
+
+
+def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
+    if where.statuses:
+        query = query.where(col(Case.status).in_([s.value for s in where.statuses]))
+    if where.category is not None:
+        query = query.where(col(Case.status).in_([s.value for s in statuses_in(where.category)]))
+    for column, value in (
+        (Case.item_id, where.item_id),
+        (Case.department_code, where.department_code),
+        (Case.district_code, where.district_code),
+        (Case.steward_id, where.steward_id),
+        (Case.worker_id, where.worker_id),
+    ):
+        if value is not None:
+            query = query.where(col(column) == value)
+    if where.created_from is not None:
+        query = query.where(col(Case.created_at) >= where.created_from)
+    if where.created_to is not None:
+        query = query.where(col(Case.created_at) < where.created_to)
+    running = col(Case.status).in_([Status.ACCEPTED.value, Status.IN_PROGRESS.value])
+    match where.due_state:
+        case None:
+            pass
+        case DueState.OVERDUE:
+            query = query.where(running, col(Case.due_at) <= now)
+        case DueState.DUE_SOON:
+            query = query.where(running, col(Case.due_soon_at) <= now, col(Case.due_at) > now)
+        case DueState.ON_TRACK:
+            query = query.where(running, col(Case.due_soon_at) > now)
+        case DueState.PAUSED:
+            query = query.where(col(Case.status) == Status.AWAITING_MATERIALS.value)
+    return query
+
+
+async def list_cases(
+    session: AsyncSession,
+    where: CaseFilter,
+    *,
+    now: datetime,
+    sort: SortKey,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[tuple[Case, str]], int]:
+    base = _where(select(Case.id), where, now)
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    order = col(getattr(Case, sort))
+    order_by = [order.desc().nulls_last() if descending else order.asc().nulls_last()]
+    order_by.append(col(Case.id).desc() if descending else col(Case.id).asc())
+    query = _where(
+        select(Case, WorkListItem.code).join(WorkListItem, col(WorkListItem.id) == col(Case.item_id)), where, now
+    )
+    rows = await session.execute(query.order_by(*order_by).limit(limit).offset(offset))
+    return [(case, code) for case, code in rows.tuples()], total or 0
+
+
+async def events_of(session: AsyncSession, case_id: uuid.UUID, visibility: str | None = None) -> Sequence[CaseEvent]:
+    query = select(CaseEvent).where(col(CaseEvent.case_id) == case_id).order_by(col(CaseEvent.id))
+    if visibility is not None:
+        query = query.where(col(CaseEvent.visibility) == visibility)
+    return (await session.scalars(query)).all()
+
+
+async def status_history(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[datetime, str]]:
+    """Every status the case entered, in order (notes and edits leave it unchanged)."""
+    rows = await session.execute(
+        select(CaseEvent.at, CaseEvent.to_status)
+        .where(col(CaseEvent.case_id) == case_id)
+        .where(col(CaseEvent.from_status).is_distinct_from(col(CaseEvent.to_status)))
+        .order_by(col(CaseEvent.id))
+    )
+    return [(at, to) for at, to in rows.tuples()]
+
+
+async def running_case_ids(session: AsyncSession) -> Sequence[uuid.UUID]:
+    """Cases whose due time is computed from the calendar and may move with it."""
+    query = select(Case.id).where(col(Case.status).in_([Status.ACCEPTED.value, Status.IN_PROGRESS.value]))
+    return (await session.scalars(query)).all()
+
+
+async def next_case_sequence(session: AsyncSession, day: date) -> int:
+    """Bump the day's counter. The row lock lasts until the creating transaction ends,
+    so numbers are handed out in commit order without gaps from rolled-back creations."""
+    statement = (
+        insert(CaseNumberCounter)
+        .values(day=day, last_value=1)
+        .on_conflict_do_update(
+            index_elements=[CaseNumberCounter.day],
+            set_={"last_value": CaseNumberCounter.last_value + 1},
+        )
+        .returning(CaseNumberCounter.last_value)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def lock_idempotency_key(session: AsyncSession, key: str) -> None:
+    """Serialise requests that carry the same key until this transaction ends."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
+async def get_idempotency_record(session: AsyncSession, key: str) -> IdempotencyRecord | None:
+    return await session.get(IdempotencyRecord, key)
+
+
+async def hand_open_cases_to(
+    session: AsyncSession, worker_id: uuid.UUID, steward_id: uuid.UUID, actor_id: uuid.UUID | None, at: datetime
+) -> int:
+    """Move a worker's unfinished cases to their new steward, with a timeline line each."""
+    unfinished = [s.value for s in (*statuses_in(Category.OPEN), *statuses_in(Category.PAUSED))]
+    moved = await session.execute(
+        text(
+            """
+            WITH moved AS (
+                UPDATE "case" SET steward_id = :steward, version = version + 1, updated_at = :at
+                WHERE worker_id = :worker AND status = ANY(:statuses) AND steward_id <> :steward
+                RETURNING id, status
+            )
+            INSERT INTO case_event (case_id, at, actor_id, action, from_status, to_status, visibility, details)
+            SELECT id, :at, :actor, 'update', status, status, 'internal',
+                   jsonb_build_object('changes', jsonb_build_object('steward_id', :steward_text))
+            FROM moved
+            """
+        ),
+        {
+            "steward": steward_id,
+            "steward_text": str(steward_id),
+            "at": at,
+            "actor": actor_id,
+            "worker": worker_id,
+            "statuses": unfinished,
+        },
+    )
+    return int(getattr(moved, "rowcount", 0) or 0)

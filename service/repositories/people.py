@@ -1,0 +1,72 @@
+"""Queries on staff, workers and steward assignments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.models import Staff, StewardAssignment, Worker
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFilter:
+    district_code: str | None = None
+    steward_id: uuid.UUID | None = None
+    talent_card: str | None = None
+    name: str | None = None
+
+
+async def get_staff(session: AsyncSession, staff_id: uuid.UUID, *, for_update: bool = False) -> Staff | None:
+    return await session.get(Staff, staff_id, with_for_update=for_update)
+
+
+async def list_staff(
+    session: AsyncSession, role: str | None, department_code: str | None, limit: int, offset: int
+) -> tuple[Sequence[Staff], int]:
+    query = select(Staff)
+    if role is not None:
+        query = query.where(col(Staff.role) == role)
+    if department_code is not None:
+        query = query.where(col(Staff.department_code) == department_code)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(col(Staff.name), col(Staff.id)).limit(limit).offset(offset))
+    return rows.all(), total or 0
+
+
+async def get_worker(session: AsyncSession, worker_id: uuid.UUID, *, for_update: bool = False) -> Worker | None:
+    return await session.get(Worker, worker_id, with_for_update=for_update)
+
+
+async def worker_id_by_national_id(session: AsyncSession, national_id: str) -> uuid.UUID | None:
+    return await session.scalar(select(Worker.id).where(col(Worker.national_id) == national_id))
+
+
+async def list_workers(
+    session: AsyncSession, where: WorkerFilter, limit: int, offset: int
+) -> tuple[Sequence[Worker], int]:
+    query = select(Worker)
+    if where.district_code is not None:
+        query = query.where(col(Worker.district_code) == where.district_code)
+    if where.steward_id is not None:
+        query = query.where(col(Worker.steward_id) == where.steward_id)
+    if where.talent_card is not None:
+        query = query.where(col(Worker.talent_card) == where.talent_card)
+    if where.name:
+        query = query.where(col(Worker.name).contains(where.name, autoescape=True))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(col(Worker.created_at), col(Worker.id)).limit(limit).offset(offset))
+    return rows.all(), total or 0
+
+
+async def steward_history(session: AsyncSession, worker_id: uuid.UUID) -> Sequence[StewardAssignment]:
+    query = (
+        select(StewardAssignment)
+        .where(col(StewardAssignment.worker_id) == worker_id)
+        .order_by(col(StewardAssignment.id))
+    )
+    return (await session.scalars(query)).all()

@@ -1,0 +1,95 @@
+"""The working-day calendar: reading it, and an administrator replacing a year's overrides."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.calendar import CalendarDayOut, CalendarYearIn, CalendarYearOut
+from service.domain.calendar import DayKind, WorkingCalendar, build_calendar, library_schedule
+from service.errors import Invalid
+from service.models import CalendarDay, CalendarYear
+from service.models.base import utcnow
+from service.repositories import calendar as calendar_repo
+from service.services import deadlines
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+async def load_calendar(session: AsyncSession) -> WorkingCalendar:
+    overrides, published = await calendar_repo.load_overrides(session)
+    return build_calendar(overrides, published)
+
+
+def _check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise Invalid("year", f"must be between {MIN_YEAR} and {MAX_YEAR}")
+
+
+async def read_year(session: AsyncSession, year: int) -> CalendarYearOut:
+    _check_year(year)
+    calendar = await load_calendar(session)
+    row = await calendar_repo.get_year(session, year)
+    return _year_out(year, calendar, row)
+
+
+def _year_out(year: int, calendar: WorkingCalendar, row: CalendarYear | None) -> CalendarYearOut:
+    schedule = library_schedule(year)
+    days: list[CalendarDayOut] = []
+    working = 0
+    day = date(year, 1, 1)
+    while day.year == year:
+        is_working = calendar.is_working_day(day)
+        working += is_working
+        if is_working != (day.weekday() < 5):
+            source = "override" if day in calendar.overrides else "library"
+            name = schedule.names.get(day, "") if not is_working else "调休上班"
+            days.append(
+                CalendarDayOut(
+                    date=day,
+                    kind="workday" if is_working else "holiday",
+                    name=name,
+                    source=source,
+                )
+            )
+        day += timedelta(days=1)
+    return CalendarYearOut(
+        year=year,
+        provisional=calendar.is_provisional(year),
+        published_by_admin=bool(row and row.published),
+        note=row.note if row else "",
+        working_days=working,
+        days=days,
+    )
+
+
+async def replace_year(
+    session: AsyncSession, year: int, data: CalendarYearIn, actor_id: uuid.UUID | None
+) -> CalendarYearOut:
+    _check_year(year)
+    seen: set[date] = set()
+    for index, entry in enumerate(data.days):
+        if entry.date.year != year:
+            raise Invalid(f"days[{index}].date", f"is not in {year}")
+        if entry.date in seen:
+            raise Invalid(f"days[{index}].date", "appears twice")
+        seen.add(entry.date)
+    async with session.begin():
+        row = await calendar_repo.lock_year(session, year)
+        if row is None:
+            row = CalendarYear(year=year)
+            session.add(row)
+        row.published = data.published
+        row.note = data.note
+        row.updated_at = utcnow()
+        row.updated_by = actor_id
+        await session.flush()
+        await calendar_repo.delete_year_days(session, year)
+        session.add_all(CalendarDay(day=d.date, year=year, kind=DayKind(d.kind).value, name=d.name) for d in data.days)
+        await session.flush()
+        calendar = await load_calendar(session)
+        # Due times of running cases were computed with the old calendar.
+        await deadlines.recompute_running(session, calendar)
+        return _year_out(year, calendar, row)

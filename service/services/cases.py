@@ -1,0 +1,327 @@
+"""Case use cases. Each write is one transaction, committed here, under a row lock."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas import cases as api
+from service.domain.calendar import WorkingCalendar
+from service.domain.case_number import format_case_number
+from service.domain.time_limit import DAY, local_day, working_seconds
+from service.domain.workflow import Action, Status, allowed_actions, target_of
+from service.errors import (
+    IdempotencyMismatch,
+    IllegalTransition,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from service.models import Case, CaseEvent, IdempotencyRecord
+from service.models.base import utcnow
+from service.presenters import case_out, event_out
+from service.repositories import cases as case_repo
+from service.repositories import people as people_repo
+from service.repositories import reference as reference_repo
+from service.services import deadlines
+from service.services.calendar import load_calendar
+from service.services.staff import require_actor
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    case: api.CaseOut
+    replayed: bool
+
+
+def etag_of(case: Case) -> str:
+    return f'"{case.id}.{case.version}"'
+
+
+def _check_if_match(case: Case, if_match: str | None) -> None:
+    if if_match is None:
+        raise PreconditionRequired("send If-Match with the case's current ETag", field="If-Match")
+    candidates = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if "*" not in candidates and etag_of(case) not in candidates:
+        raise PreconditionFailed(
+            "the case has changed since you read it; fetch it again", field="If-Match", current_etag=etag_of(case)
+        )
+
+
+async def read_case(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> tuple[api.CaseOut, str]:
+    case = await case_repo.get_case(session, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    return await _render(session, case, await load_calendar(session), now), etag_of(case)
+
+
+async def _render(session: AsyncSession, case: Case, calendar: WorkingCalendar, now: datetime) -> api.CaseOut:
+    code = await case_repo.item_code_of(session, case.item_id)
+    events = await case_repo.events_of(session, case.id)
+    return case_out(case, code, events, calendar, now)
+
+
+def _request_hash(data: api.CaseIn) -> str:
+    return hashlib.sha256(msgspec.json.encode(data)).hexdigest()
+
+
+async def create_case(
+    session: AsyncSession, data: api.CaseIn, actor_id: uuid.UUID | None, idempotency_key: str | None
+) -> Created:
+    async with session.begin():
+        if idempotency_key is not None:
+            await case_repo.lock_idempotency_key(session, idempotency_key)
+            record = await case_repo.get_idempotency_record(session, idempotency_key)
+            if record is not None:
+                if record.request_hash != _request_hash(data):
+                    raise IdempotencyMismatch(
+                        "this Idempotency-Key was first used with a different body", field="Idempotency-Key"
+                    )
+                return Created(msgspec.convert(record.response, api.CaseOut), replayed=True)
+        await require_actor(session, actor_id)
+        worker = await people_repo.get_worker(session, data.worker_id)
+        if worker is None:
+            raise Invalid("worker_id", "no such worker")
+        item = await reference_repo.get_item(session, data.item_id)
+        if item is None:
+            raise Invalid("item_id", "no such work-list item")
+        if not item.active:
+            raise Invalid("item_id", "the work-list item is not active")
+        department_code = data.department_code or item.lead_department_code
+        if await reference_repo.get_department(session, department_code) is None:
+            raise Invalid("department_code", "no such department")
+        steward_id = data.steward_id or worker.steward_id
+        steward = await people_repo.get_staff(session, steward_id)
+        if steward is None or steward.role != "steward" or not steward.active:
+            raise Invalid("steward_id", "no such active steward")
+        now = utcnow()
+        day = local_day(now)
+        sequence = await case_repo.next_case_sequence(session, day)
+        case = Case(
+            case_no=format_case_number(day, sequence),
+            worker_id=worker.id,
+            item_id=item.id,
+            title=data.title,
+            description=data.description,
+            channel=data.channel,
+            steward_id=steward_id,
+            department_code=department_code,
+            district_code=worker.district_code,
+            created_by=actor_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        await session.flush()
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor_id=actor_id,
+                action="create",
+                to_status=Status.SUBMITTED.value,
+                visibility="public",
+                details={"channel": data.channel},
+            )
+        )
+        await session.flush()
+        rendered = await _render(session, case, await load_calendar(session), now)
+        if idempotency_key is not None:
+            session.add(
+                IdempotencyRecord(
+                    key=idempotency_key,
+                    request_hash=_request_hash(data),
+                    case_id=case.id,
+                    response=msgspec.to_builtins(rendered),
+                )
+            )
+    return Created(rendered, replayed=False)
+
+
+async def update_case(
+    session: AsyncSession, case_id: uuid.UUID, data: api.CasePatch, actor_id: uuid.UUID | None, if_match: str | None
+) -> tuple[api.CaseOut, str]:
+    async with session.begin():
+        await require_actor(session, actor_id)
+        case = await case_repo.get_case(session, case_id, for_update=True)
+        if case is None:
+            raise NotFound("case", case_id)
+        _check_if_match(case, if_match)
+        changes: dict[str, Any] = {}
+        for name in ("title", "description", "channel"):
+            value = getattr(data, name)
+            if value is not msgspec.UNSET and value != getattr(case, name):
+                changes[name] = {"from": getattr(case, name), "to": value}
+                setattr(case, name, value)
+        now = utcnow()
+        if changes:
+            case.version += 1
+            case.updated_at = now
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=now,
+                    actor_id=actor_id,
+                    action="update",
+                    from_status=case.status,
+                    to_status=case.status,
+                    details={"changes": changes},
+                )
+            )
+            await session.flush()
+        return await _render(session, case, await load_calendar(session), now), etag_of(case)
+
+
+async def add_note(
+    session: AsyncSession, case_id: uuid.UUID, data: api.NoteIn, actor_id: uuid.UUID | None
+) -> api.EventOut:
+    """A note joins the timeline without changing the case, so it does not need If-Match
+    and does not make another steward's pending move stale."""
+    async with session.begin():
+        await require_actor(session, actor_id)
+        case = await case_repo.get_case(session, case_id, for_update=True)
+        if case is None:
+            raise NotFound("case", case_id)
+        event = CaseEvent(
+            case_id=case.id,
+            actor_id=actor_id,
+            action="note",
+            from_status=case.status,
+            to_status=case.status,
+            note=data.note,
+            visibility=data.visibility,
+        )
+        session.add(event)
+        await session.flush()
+        return event_out(event)
+
+
+async def list_events(session: AsyncSession, case_id: uuid.UUID, visibility: str | None) -> api.EventPage:
+    if await case_repo.get_case(session, case_id) is None:
+        raise NotFound("case", case_id)
+    events = [event_out(e) for e in await case_repo.events_of(session, case_id, visibility)]
+    return api.EventPage(items=events, total=len(events))
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRules:
+    reopen_window_days: int
+
+
+async def move_case(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    move: api.TransitionIn,
+    actor_id: uuid.UUID | None,
+    if_match: str | None,
+    rules: MoveRules,
+) -> tuple[api.CaseOut, str]:
+    action = Action(type(move).__struct_config__.tag)  # type: ignore[arg-type]
+    async with session.begin():
+        await require_actor(session, actor_id)
+        case = await case_repo.get_case(session, case_id, for_update=True)
+        if case is None:
+            raise NotFound("case", case_id)
+        _check_if_match(case, if_match)
+        source = Status(case.status)
+        target = target_of(source, action)
+        if target is None:
+            allowed = [a.value for a in allowed_actions(source)]
+            raise IllegalTransition(f"a case that is {source.value} cannot {action.value}", allowed)
+        calendar = await load_calendar(session)
+        now = utcnow()
+        details = await _apply(session, case, move, now, calendar, rules)
+        case.status = target.value
+        case.version += 1
+        case.updated_at = now
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor_id=actor_id,
+                action=action.value,
+                from_status=source.value,
+                to_status=target.value,
+                note=move.note,
+                visibility=move.visibility,
+                details=details,
+            )
+        )
+        await session.flush()
+        await deadlines.refresh(session, case, calendar)
+        await session.flush()
+        return await _render(session, case, calendar, now), etag_of(case)
+
+
+async def _apply(
+    session: AsyncSession,
+    case: Case,
+    move: api.TransitionIn,
+    now: datetime,
+    calendar: WorkingCalendar,
+    rules: MoveRules,
+) -> dict[str, Any]:
+    """Stage timestamps and the move's own fields; returns what the event records."""
+    match move:
+        case api.Accept():
+            item = await reference_repo.get_item(session, case.item_id)
+            assert item is not None  # guaranteed by the foreign key
+            case.accepted_at = now
+            case.promised_working_days = item.promised_working_days
+            return {"promised_working_days": item.promised_working_days}
+        case api.Reject(reason=reason):
+            case.rejected_at = now
+            case.reject_reason = reason
+            return {"reason": reason}
+        case api.Start():
+            case.started_at = now
+            return {}
+        case api.RequestMaterials(materials=materials):
+            case.materials_requested_at = now
+            case.awaited_materials = materials
+            return {"materials": materials}
+        case api.ReceiveMaterials():
+            if case.started_at is None:
+                case.started_at = now
+            received = case.awaited_materials
+            case.awaited_materials = None
+            return {"materials": received}
+        case api.Transfer(department_code=code, reason=reason):
+            if await reference_repo.get_department(session, code) is None:
+                raise Invalid("department_code", "no such department")
+            if code == case.department_code:
+                raise Invalid("department_code", "the case is already with this department")
+            previous = case.department_code
+            case.department_code = code
+            return {"from_department": previous, "to_department": code, "reason": reason}
+        case api.Resolve(outcome=outcome):
+            case.resolved_at = now
+            case.outcome = outcome
+            case.resolved_on_time = case.due_at is None or now <= case.due_at
+            return {"outcome": outcome, "on_time": case.resolved_on_time}
+        case api.Reopen(reason=reason):
+            assert case.resolved_at is not None
+            elapsed = working_seconds(case.resolved_at, now, calendar)
+            if elapsed > rules.reopen_window_days * DAY:
+                raise IllegalTransition(
+                    f"the case can be reopened only within {rules.reopen_window_days} working days of resolution",
+                    [a.value for a in allowed_actions(Status.RESOLVED) if a is not Action.REOPEN],
+                )
+            case.resolved_on_time = None
+            case.outcome = None
+            return {"reason": reason}
+        case api.Close():
+            case.closed_at = now
+            return {}
+        case api.Withdraw(reason=reason):
+            case.withdrawn_at = now
+            case.withdraw_reason = reason
+            return {"reason": reason}
+    raise AssertionError(f"unhandled move {move!r}")

@@ -1,0 +1,77 @@
+"""Stewards and liaisons."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.people import StaffIn, StaffOut, StaffPage, StaffPatch
+from service.errors import Invalid, NotFound
+from service.models import Staff
+from service.models.base import utcnow
+from service.presenters import staff_out
+from service.repositories import people as people_repo
+from service.repositories import reference as reference_repo
+
+
+async def require_actor(session: AsyncSession, actor_id: uuid.UUID | None) -> None:
+    """The acting staff member, when one is named, must exist and be active.
+
+    Until sign-in exists the actor is named by the ``X-Staff-Id`` header; accounts
+    will supply it from the token instead, and this check stays.
+    """
+    if actor_id is None:
+        return
+    staff = await people_repo.get_staff(session, actor_id)
+    if staff is None or not staff.active:
+        raise Invalid("X-Staff-Id", "no such active staff member")
+
+
+async def _check_refs(session: AsyncSession, department_code: str | None, district_code: str | None) -> None:
+    if department_code is not None and await reference_repo.get_department(session, department_code) is None:
+        raise Invalid("department_code", "no such department")
+    if district_code is not None and await reference_repo.get_district(session, district_code) is None:
+        raise Invalid("district_code", "no such district")
+
+
+async def create_staff(session: AsyncSession, data: StaffIn) -> StaffOut:
+    if data.role == "liaison" and data.department_code is None:
+        raise Invalid("department_code", "a liaison belongs to a department")
+    async with session.begin():
+        await _check_refs(session, data.department_code, data.district_code)
+        staff = Staff(**msgspec.structs.asdict(data))
+        session.add(staff)
+        await session.flush()
+        return staff_out(staff)
+
+
+async def read_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffOut:
+    staff = await people_repo.get_staff(session, staff_id)
+    if staff is None:
+        raise NotFound("staff member", staff_id)
+    return staff_out(staff)
+
+
+async def list_staff(
+    session: AsyncSession, role: str | None, department_code: str | None, limit: int, offset: int
+) -> StaffPage:
+    rows, total = await people_repo.list_staff(session, role, department_code, limit, offset)
+    return StaffPage(items=[staff_out(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+async def update_staff(session: AsyncSession, staff_id: uuid.UUID, data: StaffPatch) -> StaffOut:
+    async with session.begin():
+        staff = await people_repo.get_staff(session, staff_id, for_update=True)
+        if staff is None:
+            raise NotFound("staff member", staff_id)
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        await _check_refs(session, changes.get("department_code"), changes.get("district_code"))
+        if staff.role == "liaison" and "department_code" in changes and changes["department_code"] is None:
+            raise Invalid("department_code", "a liaison belongs to a department")
+        for name, value in changes.items():
+            setattr(staff, name, value)
+        staff.updated_at = utcnow()
+        await session.flush()
+        return staff_out(staff)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -20,12 +21,19 @@ from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
 from service.config import Settings, get_settings
 from service.db import make_engine, make_session_factory
+from service.models.base import utcnow
 
 API_PREFIX = "/api/v1"
+Clock = Callable[[], datetime]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Litestar:
+    """Build the app. ``clock`` is the source of "now" for every request; tests pass a
+    controllable one to cross holidays without waiting for them."""
     settings = settings or get_settings()
+
+    def provide_now() -> datetime:
+        return clock()
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
@@ -50,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
             "paging": Provide(provide_paging, sync_to_thread=False),
+            "now": Provide(provide_now, sync_to_thread=False),
         },
         state=_state(settings),
         lifespan=[database],

@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import ResponseHeader
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.cases import (
     CaseIn,
@@ -24,12 +23,10 @@ from schemas.cases import (
     TransitionIn,
     Visibility,
 )
-from service.api.deps import Paging
-from service.config import Settings
+from service.api.deps import Actor, Config, Db, Now, Page
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
 from service.errors import Invalid
-from service.models.base import utcnow
 from service.presenters import case_summary
 from service.repositories import cases as case_repo
 from service.services import cases
@@ -37,12 +34,12 @@ from service.services.calendar import load_calendar
 
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", required=False, description="The case's ETag; required for updates and moves."),
+    HeaderParameter(name="If-Match", required=False, description="The case's ETag; required for updates and moves."),
 ]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         min_length=1,
         max_length=128,
@@ -58,9 +55,14 @@ class CaseController(Controller):
 
     @post("/", summary="Log a case", status_code=HTTP_201_CREATED, response_headers=[ETAG])
     async def create(
-        self, db: AsyncSession, data: CaseIn, actor: uuid.UUID | None, idempotency_key: IdempotencyKey = None
+        self,
+        db: Db,
+        now: Now,
+        data: JSONBody[CaseIn],
+        actor: Actor,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[CaseOut]:
-        created = await cases.create_case(db, data, actor, idempotency_key)
+        created = await cases.create_case(db, data, actor, idempotency_key, now)
         headers = {
             "ETag": f'"{created.case.id}.{created.case.version}"',
             "Location": f"/api/v1/cases/{created.case.id}",
@@ -72,20 +74,21 @@ class CaseController(Controller):
     @get("/", summary="List cases with filters")
     async def list(
         self,
-        db: AsyncSession,
-        paging: Paging,
-        status: Annotated[list[StatusName] | None, Parameter(description="One or more statuses")] = None,
-        category: CategoryName | None = None,
-        item_id: uuid.UUID | None = None,
-        department_code: str | None = None,
-        district_code: str | None = None,
-        steward_id: uuid.UUID | None = None,
-        worker_id: uuid.UUID | None = None,
-        due_state: DueStateName | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        sort: Literal["created_at", "updated_at", "due_at", "case_no"] = "created_at",
-        order: Literal["asc", "desc"] = "desc",
+        db: Db,
+        now: Now,
+        paging: Page,
+        status: Annotated[list[StatusName] | None, QueryParameter(description="One or more statuses")] = None,
+        category: FromQuery[CategoryName | None] = None,
+        item_id: FromQuery[uuid.UUID | None] = None,
+        department_code: FromQuery[str | None] = None,
+        district_code: FromQuery[str | None] = None,
+        steward_id: FromQuery[uuid.UUID | None] = None,
+        worker_id: FromQuery[uuid.UUID | None] = None,
+        due_state: FromQuery[DueStateName | None] = None,
+        created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None,
+        sort: FromQuery[Literal["created_at", "updated_at", "due_at", "case_no"]] = "created_at",
+        order: FromQuery[Literal["asc", "desc"]] = "desc",
     ) -> CasePage:
         for name, value in (("created_from", created_from), ("created_to", created_to)):
             if value is not None and value.tzinfo is None:
@@ -102,7 +105,6 @@ class CaseController(Controller):
             created_from=created_from,
             created_to=created_to,
         )
-        now = utcnow()
         rows, total = await case_repo.list_cases(
             db, where, now=now, sort=sort, descending=order == "desc", limit=paging.limit, offset=paging.offset
         )
@@ -115,15 +117,21 @@ class CaseController(Controller):
         )
 
     @get("/{case_id:uuid}", summary="A case with its timeline", response_headers=[ETAG])
-    async def read(self, db: AsyncSession, case_id: uuid.UUID) -> Response[CaseOut]:
-        case, etag = await cases.read_case(db, case_id, utcnow())
+    async def read(self, db: Db, now: Now, case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
+        case, etag = await cases.read_case(db, case_id, now)
         return Response(case, headers={"ETag": etag})
 
     @patch("/{case_id:uuid}", summary="Edit title, description or channel", response_headers=[ETAG])
     async def update(
-        self, db: AsyncSession, case_id: uuid.UUID, data: CasePatch, actor: uuid.UUID | None, if_match: IfMatch = None
+        self,
+        db: Db,
+        now: Now,
+        case_id: FromPath[uuid.UUID],
+        data: JSONBody[CasePatch],
+        actor: Actor,
+        if_match: IfMatch = None,
     ) -> Response[CaseOut]:
-        case, etag = await cases.update_case(db, case_id, data, actor, if_match)
+        case, etag = await cases.update_case(db, case_id, data, actor, if_match, now)
         return Response(case, headers={"ETag": etag})
 
     @post(
@@ -134,21 +142,26 @@ class CaseController(Controller):
     )
     async def move(
         self,
-        db: AsyncSession,
-        settings: Settings,
-        case_id: uuid.UUID,
-        data: TransitionIn,
-        actor: uuid.UUID | None,
+        db: Db,
+        now: Now,
+        settings: Config,
+        case_id: FromPath[uuid.UUID],
+        data: JSONBody[TransitionIn],
+        actor: Actor,
         if_match: IfMatch = None,
     ) -> Response[CaseOut]:
         rules = cases.MoveRules(reopen_window_days=settings.reopen_window_days)
-        case, etag = await cases.move_case(db, case_id, data, actor, if_match, rules)
+        case, etag = await cases.move_case(db, case_id, data, actor, if_match, rules, now)
         return Response(case, headers={"ETag": etag})
 
     @post("/{case_id:uuid}/notes", summary="Add a note to the timeline", status_code=HTTP_201_CREATED)
-    async def note(self, db: AsyncSession, case_id: uuid.UUID, data: NoteIn, actor: uuid.UUID | None) -> EventOut:
-        return await cases.add_note(db, case_id, data, actor)
+    async def note(
+        self, db: Db, now: Now, case_id: FromPath[uuid.UUID], data: JSONBody[NoteIn], actor: Actor
+    ) -> EventOut:
+        return await cases.add_note(db, case_id, data, actor, now)
 
     @get("/{case_id:uuid}/events", summary="The case's timeline")
-    async def events(self, db: AsyncSession, case_id: uuid.UUID, visibility: Visibility | None = None) -> EventPage:
+    async def events(
+        self, db: Db, case_id: FromPath[uuid.UUID], visibility: FromQuery[Visibility | None] = None
+    ) -> EventPage:
         return await cases.list_events(db, case_id, visibility)

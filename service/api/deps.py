@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
@@ -28,8 +30,8 @@ def provide_settings(state: State) -> Settings:
 def provide_actor(
     x_staff_id: Annotated[
         uuid.UUID | None,
-        Parameter(
-            header="X-Staff-Id",
+        HeaderParameter(
+            name="X-Staff-Id",
             required=False,
             description="The acting staff member. Replaced by the signed-in account once accounts exist.",
         ),
@@ -48,7 +50,15 @@ MAX_PAGE_SIZE = 200
 
 
 def provide_paging(
-    limit: Annotated[int, Parameter(query="limit", ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = 50,
-    offset: Annotated[int, Parameter(query="offset", ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = 50,
+    offset: Annotated[int, QueryParameter(name="offset", ge=0, le=10_000_000)] = 0,
 ) -> Paging:
     return Paging(limit=limit, offset=offset)
+
+
+# Handlers name their dependencies explicitly (Litestar 3 drops inferred ones).
+Db = NamedDependency[AsyncSession]
+Actor = NamedDependency[uuid.UUID | None]
+Now = NamedDependency[datetime]
+Page = NamedDependency[Paging]
+Config = NamedDependency[Settings]

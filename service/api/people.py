@@ -4,7 +4,7 @@ import uuid
 from typing import Literal
 
 from litestar import Controller, get, patch, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.people import (
     StaffIn,
@@ -19,7 +19,7 @@ from schemas.people import (
     WorkerPage,
     WorkerPatch,
 )
-from service.api.deps import Paging
+from service.api.deps import Actor, Db, Page
 from service.repositories.people import WorkerFilter
 from service.services import staff, workers
 
@@ -29,25 +29,25 @@ class StaffController(Controller):
     tags = ["staff"]
 
     @post("/", summary="Add a steward or a department liaison")
-    async def create(self, db: AsyncSession, data: StaffIn) -> StaffOut:
+    async def create(self, db: Db, data: JSONBody[StaffIn]) -> StaffOut:
         return await staff.create_staff(db, data)
 
     @get("/", summary="List staff")
     async def list(
         self,
-        db: AsyncSession,
-        paging: Paging,
-        role: Literal["steward", "liaison"] | None = None,
-        department_code: str | None = None,
+        db: Db,
+        paging: Page,
+        role: FromQuery[Literal["steward", "liaison"] | None] = None,
+        department_code: FromQuery[str | None] = None,
     ) -> StaffPage:
         return await staff.list_staff(db, role, department_code, paging.limit, paging.offset)
 
     @get("/{staff_id:uuid}", summary="One staff member")
-    async def read(self, db: AsyncSession, staff_id: uuid.UUID) -> StaffOut:
+    async def read(self, db: Db, staff_id: FromPath[uuid.UUID]) -> StaffOut:
         return await staff.read_staff(db, staff_id)
 
     @patch("/{staff_id:uuid}", summary="Update a staff member")
-    async def update(self, db: AsyncSession, staff_id: uuid.UUID, data: StaffPatch) -> StaffOut:
+    async def update(self, db: Db, staff_id: FromPath[uuid.UUID], data: JSONBody[StaffPatch]) -> StaffOut:
         return await staff.update_staff(db, staff_id, data)
 
 
@@ -56,38 +56,38 @@ class WorkerController(Controller):
     tags = ["workers"]
 
     @post("/", summary="Register a science worker with their steward")
-    async def create(self, db: AsyncSession, data: WorkerIn, actor: uuid.UUID | None) -> WorkerOut:
+    async def create(self, db: Db, data: JSONBody[WorkerIn], actor: Actor) -> WorkerOut:
         return await workers.create_worker(db, data, actor)
 
     @get("/", summary="List science workers")
     async def list(
         self,
-        db: AsyncSession,
-        paging: Paging,
-        district_code: str | None = None,
-        steward_id: uuid.UUID | None = None,
-        talent_card: TalentCard | None = None,
-        name: str | None = None,
+        db: Db,
+        paging: Page,
+        district_code: FromQuery[str | None] = None,
+        steward_id: FromQuery[uuid.UUID | None] = None,
+        talent_card: FromQuery[TalentCard | None] = None,
+        name: FromQuery[str | None] = None,
     ) -> WorkerPage:
         where = WorkerFilter(district_code, steward_id, talent_card, name)
         return await workers.list_workers(db, where, paging.limit, paging.offset)
 
     @get("/{worker_id:uuid}", summary="One science worker")
-    async def read(self, db: AsyncSession, worker_id: uuid.UUID) -> WorkerOut:
+    async def read(self, db: Db, worker_id: FromPath[uuid.UUID]) -> WorkerOut:
         return await workers.read_worker(db, worker_id)
 
     @patch("/{worker_id:uuid}", summary="Correct a worker's details")
     async def update(
-        self, db: AsyncSession, worker_id: uuid.UUID, data: WorkerPatch, actor: uuid.UUID | None
+        self, db: Db, worker_id: FromPath[uuid.UUID], data: JSONBody[WorkerPatch], actor: Actor
     ) -> WorkerOut:
         return await workers.update_worker(db, worker_id, data, actor)
 
     @post("/{worker_id:uuid}/steward", summary="Give the worker a new steward (history kept)")
     async def assign(
-        self, db: AsyncSession, worker_id: uuid.UUID, data: StewardAssignmentIn, actor: uuid.UUID | None
+        self, db: Db, worker_id: FromPath[uuid.UUID], data: JSONBody[StewardAssignmentIn], actor: Actor
     ) -> StewardAssignmentOut:
         return await workers.assign_steward(db, worker_id, data, actor)
 
     @get("/{worker_id:uuid}/stewards", summary="Who has been the worker's steward, when and why")
-    async def stewards(self, db: AsyncSession, worker_id: uuid.UUID) -> list[StewardAssignmentOut]:
+    async def stewards(self, db: Db, worker_id: FromPath[uuid.UUID]) -> list[StewardAssignmentOut]:
         return await workers.steward_history(db, worker_id)

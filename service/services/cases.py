@@ -25,7 +25,6 @@ from service.errors import (
     PreconditionRequired,
 )
 from service.models import Case, CaseEvent, IdempotencyRecord
-from service.models.base import utcnow
 from service.presenters import case_out, event_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
@@ -73,7 +72,11 @@ def _request_hash(data: api.CaseIn) -> str:
 
 
 async def create_case(
-    session: AsyncSession, data: api.CaseIn, actor_id: uuid.UUID | None, idempotency_key: str | None
+    session: AsyncSession,
+    data: api.CaseIn,
+    actor_id: uuid.UUID | None,
+    idempotency_key: str | None,
+    now: datetime,
 ) -> Created:
     async with session.begin():
         if idempotency_key is not None:
@@ -101,7 +104,6 @@ async def create_case(
         steward = await people_repo.get_staff(session, steward_id)
         if steward is None or steward.role != "steward" or not steward.active:
             raise Invalid("steward_id", "no such active steward")
-        now = utcnow()
         day = local_day(now)
         sequence = await case_repo.next_case_sequence(session, day)
         case = Case(
@@ -146,7 +148,12 @@ async def create_case(
 
 
 async def update_case(
-    session: AsyncSession, case_id: uuid.UUID, data: api.CasePatch, actor_id: uuid.UUID | None, if_match: str | None
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    data: api.CasePatch,
+    actor_id: uuid.UUID | None,
+    if_match: str | None,
+    now: datetime,
 ) -> tuple[api.CaseOut, str]:
     async with session.begin():
         await require_actor(session, actor_id)
@@ -160,7 +167,6 @@ async def update_case(
             if value is not msgspec.UNSET and value != getattr(case, name):
                 changes[name] = {"from": getattr(case, name), "to": value}
                 setattr(case, name, value)
-        now = utcnow()
         if changes:
             case.version += 1
             case.updated_at = now
@@ -180,7 +186,7 @@ async def update_case(
 
 
 async def add_note(
-    session: AsyncSession, case_id: uuid.UUID, data: api.NoteIn, actor_id: uuid.UUID | None
+    session: AsyncSession, case_id: uuid.UUID, data: api.NoteIn, actor_id: uuid.UUID | None, now: datetime
 ) -> api.EventOut:
     """A note joins the timeline without changing the case, so it does not need If-Match
     and does not make another steward's pending move stale."""
@@ -191,6 +197,7 @@ async def add_note(
             raise NotFound("case", case_id)
         event = CaseEvent(
             case_id=case.id,
+            at=now,
             actor_id=actor_id,
             action="note",
             from_status=case.status,
@@ -222,6 +229,7 @@ async def move_case(
     actor_id: uuid.UUID | None,
     if_match: str | None,
     rules: MoveRules,
+    now: datetime,
 ) -> tuple[api.CaseOut, str]:
     action = Action(type(move).__struct_config__.tag)  # type: ignore[arg-type]
     async with session.begin():
@@ -236,7 +244,6 @@ async def move_case(
             allowed = [a.value for a in allowed_actions(source)]
             raise IllegalTransition(f"a case that is {source.value} cannot {action.value}", allowed)
         calendar = await load_calendar(session)
-        now = utcnow()
         details = await _apply(session, case, move, now, calendar, rules)
         case.status = target.value
         case.version += 1

@@ -1,0 +1,99 @@
+"""Building blocks for tests that talk to the API: staff, workers and cases."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.domain.identity import id_check_character
+
+API = "/api/v1"
+_serial = itertools.count(1)
+
+
+def national_id(serial: int | None = None) -> str:
+    """A valid resident ID number for Chongqing (province 50), unique per serial."""
+    n = next(_serial) if serial is None else serial
+    first17 = f"500103199001{n % 28 + 1:02d}{n % 1000:03d}"
+    return first17 + id_check_character(first17)
+
+
+class Api:
+    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+        self.client = client
+
+    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        response = await self.client.request(method, API + path, **kwargs)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    async def steward(self, name: str = "王管家") -> dict[str, Any]:
+        return await self.ok("POST", "/staff", 201, json={"name": name, "role": "steward", "district_code": "yubei"})
+
+    async def worker(self, steward_id: str, **fields: Any) -> dict[str, Any]:
+        body = {
+            "name": "张明",
+            "national_id": national_id(),
+            "mobile": "13812345678",
+            "employer": "重庆大学",
+            "district_code": "yubei",
+            "steward_id": steward_id,
+            **fields,
+        }
+        return await self.ok("POST", "/workers", 201, json=body)
+
+    async def item(self, code: str = "WL-01", year: int = 2026) -> dict[str, Any]:
+        items = await self.ok("GET", f"/work-list-items?year={year}")
+        return next(i for i in items if i["code"] == code)
+
+    async def case(self, **fields: Any) -> dict[str, Any]:
+        if "worker_id" not in fields:
+            steward = await self.steward()
+            fields["worker_id"] = (await self.worker(steward["id"]))["id"]
+        if "item_id" not in fields:
+            fields["item_id"] = (await self.item())["id"]
+        body = {"title": "申请人才住房", "channel": "phone", **fields}
+        return await self.ok("POST", "/cases", 201, json=body)
+
+    async def move(self, case: dict[str, Any], action: str, status: int = 200, **fields: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            f"{API}/cases/{case['id']}/transitions",
+            json={"action": action, **fields},
+            headers={"If-Match": f'"{case["id"]}.{case["version"]}"'},
+        )
+        assert response.status_code == status, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+MOVE_FIELDS: dict[str, dict[str, str]] = {
+    "reject": {"reason": "不属于受理范围"},
+    "request_materials": {"materials": "请补充学历证明"},
+    "transfer": {"department_code": "hr-social-security", "reason": "属人社局职责"},
+    "resolve": {"outcome": "已分配人才住房"},
+    "reopen": {"reason": "职工反映未落实"},
+    "withdraw": {"reason": "本人撤回"},
+}
+
+# How to bring a new case to each status, as a list of moves.
+PATH_TO: dict[str, list[str]] = {
+    "submitted": [],
+    "accepted": ["accept"],
+    "in_progress": ["accept", "start"],
+    "awaiting_materials": ["accept", "request_materials"],
+    "resolved": ["accept", "start", "resolve"],
+    "closed": ["accept", "start", "resolve", "close"],
+    "rejected": ["reject"],
+    "withdrawn": ["withdraw"],
+}
+
+
+async def case_in(api: Api, status: str) -> dict[str, Any]:
+    case = await api.case()
+    for action in PATH_TO[status]:
+        case = await api.move(case, action, **MOVE_FIELDS.get(action, {}))
+    assert case["status"] == status
+    return case

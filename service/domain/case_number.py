@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 PREFIX = "BS"
-_PATTERN = re.compile(r"^BS-?(\d{8})-?(\d{6})-?(\d)$")
+_PATTERN = re.compile(r"BS-?([0-9]{8})-?([0-9]{6})-?([0-9])", re.ASCII)
 
 _DAMM = (
     (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
@@ -43,10 +43,14 @@ def format_case_number(day: date, sequence: int) -> str:
 
 def normalise_case_number(text: str) -> str | None:
     """The canonical form of a typed case number, or None when it cannot be one."""
-    match = _PATTERN.match(text.strip().upper().replace(" ", ""))
+    match = _PATTERN.fullmatch(text.strip().upper().replace(" ", ""))
     if match is None:
         return None
     day, seq, check = match.groups()
-    if damm_digit(day + seq) != int(check):
+    if damm_digit(day + seq) != int(check) or int(seq) == 0:
+        return None
+    try:
+        date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    except ValueError:
         return None
     return f"{PREFIX}-{day}-{seq}-{check}"

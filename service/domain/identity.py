@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 # The first two digits name a province-level division (GB/T 2260).
@@ -13,7 +13,7 @@ _PROVINCES = frozenset(
     {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
     | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82}
 )
-_MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 
 
 def id_check_character(first17: str) -> str:
@@ -23,7 +23,7 @@ def id_check_character(first17: str) -> str:
 
 def national_id_problem(value: str) -> str | None:
     """Why ``value`` is not a valid 18-character resident ID number, or None if it is."""
-    if not _ID_PATTERN.match(value):
+    if not _ID_PATTERN.fullmatch(value):
         return "must be 17 digits followed by a digit or X"
     if int(value[:2]) not in _PROVINCES:
         return "does not start with a known province code"
@@ -43,7 +43,7 @@ def normalise_national_id(value: str) -> str:
 
 
 def mobile_problem(value: str) -> str | None:
-    if not _MOBILE_PATTERN.match(value):
+    if not _MOBILE_PATTERN.fullmatch(value):
         return "must be an 11-digit mainland mobile number starting with 13 to 19"
     return None
 

@@ -4,8 +4,8 @@ A working day is a whole calendar day in Asia/Shanghai that the calendar says is
 working day. The clock starts at acceptance and runs only through working days and
 only while the case is in a status where it counts (see ``workflow.clock_runs_in``).
 A promise of N working days is therefore N x 24 hours of running working time: a
-case accepted at 10:00 on a Monday with 14 days and no holidays is due at 10:00 on
-the Thursday two weeks later, and a pause of three working days moves that by
+case accepted at 10:00 on a Monday 2026-03-09 with 14 days and no holidays is due at
+10:00 on Friday 2026-03-27 (14 working days: Tue 10th to Fri 27th), and a pause of three working days moves that by
 exactly three working days. Pauses are rebuilt from the case's status history every
 time, never kept in a counter.
 """
@@ -78,10 +78,16 @@ def working_seconds(start: datetime, end: datetime, calendar: WorkingCalendar) -
 
 
 def add_working_seconds(start: datetime, seconds: float, calendar: WorkingCalendar) -> datetime:
-    """The instant at which ``seconds`` of working time have run from ``start``."""
+    """The instant at which ``seconds`` of working time have run from ``start``.
+
+    A negative amount goes back in time: an overdue case that resumes keeps a due
+    time in the past, so it stays exactly as overdue as it was.
+    """
     cursor = start.astimezone(CST)
     remaining = seconds
-    if remaining <= 0:
+    if remaining < 0:
+        return _subtract_working_seconds(cursor, -remaining, calendar)
+    if remaining == 0:
         return cursor
     # Ten years of days off in a row would be a broken calendar, not a long wait.
     for _ in range(3660):
@@ -93,6 +99,25 @@ def add_working_seconds(start: datetime, seconds: float, calendar: WorkingCalend
                 return cursor + timedelta(seconds=remaining)
             remaining -= available
         cursor = next_start
+    raise ValueError("the calendar has no working day in ten years")
+
+
+def _subtract_working_seconds(start: datetime, seconds: float, calendar: WorkingCalendar) -> datetime:
+    cursor = start
+    remaining = seconds
+    for _ in range(3660):
+        day = cursor.date()
+        day_start = _day_start(day)
+        if cursor == day_start:
+            day -= timedelta(days=1)
+            cursor = _day_start(day + timedelta(days=1))
+            day_start = _day_start(day)
+        if calendar.is_working_day(day):
+            available = (cursor - day_start).total_seconds()
+            if remaining <= available:
+                return cursor - timedelta(seconds=remaining)
+            remaining -= available
+        cursor = day_start
     raise ValueError("the calendar has no working day in ten years")
 
 

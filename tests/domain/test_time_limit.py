@@ -264,10 +264,6 @@ def test_overdue_when_resolved_shows_negative_remaining_time() -> None:
     assert deadline(2, changes).remaining_seconds == -2 * DAY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="suspected bug: after reopening an already overdue case, due_at is the reopen instant",
-)
 def test_reopening_an_overdue_case_keeps_its_overdue_time() -> None:
     # 2 days promised, 4 used, so 2 working days overdue when resolved on Fri 13 Mar 10:00.
     # Reopened Tue 17 Mar 10:00 the case is still 2 working days overdue, so the due time

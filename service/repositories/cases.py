@@ -94,7 +94,7 @@ async def list_cases(
         select(Case, WorkListItem.code).join(WorkListItem, col(WorkListItem.id) == col(Case.item_id)), where, now
     )
     rows = await session.execute(query.order_by(*order_by).limit(limit).offset(offset))
-    return [(case, code) for case, code in rows.tuples()], total or 0
+    return [(case, code) for case, code in rows], total or 0
 
 
 async def events_of(session: AsyncSession, case_id: uuid.UUID, visibility: str | None = None) -> Sequence[CaseEvent]:
@@ -112,7 +112,7 @@ async def status_history(session: AsyncSession, case_id: uuid.UUID) -> list[tupl
         .where(col(CaseEvent.from_status).is_distinct_from(col(CaseEvent.to_status)))
         .order_by(col(CaseEvent.id))
     )
-    return [(at, to) for at, to in rows.tuples()]
+    return [(at, to) for at, to in rows]
 
 
 async def running_case_ids(session: AsyncSession) -> Sequence[uuid.UUID]:

@@ -50,8 +50,9 @@ def _field_of(item: dict[str, Any]) -> str:
     # msgspec names the failing path as "... - at `$.field[0].x`".
     if "at `$." in message:
         key = message.rsplit("at `$.", 1)[1].rstrip("`")
-    elif "`" in message and "missing required field" in message:
-        key = message.split("`")[1]
+    elif "`" in message and ("missing required field" in message or "unknown field" in message):
+        name = message.split("`")[1]
+        key = f"{key}.{name}" if key and key != "data" else name
     if source in ("query", "path", "header", "cookie") and key:
         return f"{source}.{key}"
     return key or "body"

@@ -1,0 +1,242 @@
+"""Creating, reading, editing and listing cases."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.domain.case_number import normalise_case_number
+from tests.conftest import StatementCounter
+from tests.factory import API, Api, case_in
+
+
+async def count_cases(api: Api) -> int:
+    page = await api.ok("GET", "/cases?limit=1")
+    return int(page["total"])
+
+
+async def test_create_fills_defaults_and_the_first_event(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    steward = await api.steward()
+    worker = await api.worker(steward["id"], district_code="wanzhou")
+    item = await api.item("WL-07")
+    response = await client.post(
+        f"{API}/cases",
+        json={"worker_id": worker["id"], "item_id": item["id"], "title": "就医绿色通道", "channel": "wechat"},
+        headers={"X-Staff-Id": steward["id"]},
+    )
+    assert response.status_code == 201
+    case = response.json()
+    assert response.headers["etag"] == f'"{case["id"]}.1"'
+    assert response.headers["location"] == f"/api/v1/cases/{case['id']}"
+    assert case["status"] == "submitted" and case["status_label"] == "已提交"
+    assert case["department_code"] == "health"  # the item's lead department
+    assert case["steward_id"] == steward["id"]  # the worker's steward
+    assert case["district_code"] == "wanzhou"
+    assert case["item_code"] == "WL-07"
+    assert re.fullmatch(r"BS-\d{8}-\d{6}-\d", case["case_no"])
+    assert normalise_case_number(case["case_no"]) == case["case_no"]
+    assert case["allowed_actions"] == ["accept", "reject", "withdraw"]
+    assert [(e["action"], e["actor_id"]) for e in case["timeline"]] == [("create", steward["id"])]
+    assert case["due"]["due_at"] is None
+
+
+async def test_case_numbers_follow_each_other_within_a_day(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    first = await api.case()
+    second = await api.case()
+    assert first["case_no"][:12] == second["case_no"][:12]
+    assert int(second["case_no"][12:18]) == int(first["case_no"][12:18]) + 1
+    assert sorted([second["case_no"], first["case_no"]]) == [first["case_no"], second["case_no"]]
+
+
+async def test_idempotent_creation_returns_the_first_response(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    template = await api.case()
+    body = {"worker_id": template["worker_id"], "item_id": template["item_id"], "title": "重试", "channel": "phone"}
+    headers = {"Idempotency-Key": "retry-1"}
+    first = await client.post(f"{API}/cases", json=body, headers=headers)
+    second = await client.post(f"{API}/cases", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert await count_cases(api) == 2
+    changed = await client.post(f"{API}/cases", json={**body, "title": "另一个"}, headers=headers)
+    assert changed.status_code == 422
+    assert changed.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert await count_cases(api) == 2
+
+
+async def test_concurrent_retries_with_one_key_make_one_case(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    template = await api.case()
+    body = {"worker_id": template["worker_id"], "item_id": template["item_id"], "title": "并发", "channel": "phone"}
+
+    async def create() -> tuple[int, Any]:
+        response = await client.post(f"{API}/cases", json=body, headers={"Idempotency-Key": "same-key"})
+        return response.status_code, response.json()["id"]
+
+    results = await asyncio.gather(*(create() for _ in range(10)))
+    assert {code for code, _ in results} == {201}
+    assert len({case_id for _, case_id in results}) == 1
+    assert await count_cases(api) == 2
+
+
+DROP = object()
+BAD_BODIES: list[tuple[dict[str, Any], int, str]] = [
+    ({"worker_id": DROP}, 400, "worker_id"),
+    ({"channel": "fax"}, 400, "channel"),
+    ({"title": ""}, 400, "title"),
+    ({"title": "x" * 201}, 400, "title"),
+    ({"status": "resolved"}, 400, "status"),
+    ({"case_no": "BS-20260101-000001-0"}, 400, "case_no"),
+    ({"worker_id": str(uuid.uuid4())}, 422, "worker_id"),
+    ({"item_id": str(uuid.uuid4())}, 422, "item_id"),
+    ({"department_code": "nowhere"}, 422, "department_code"),
+    ({"steward_id": str(uuid.uuid4())}, 422, "steward_id"),
+]
+
+
+@pytest.mark.parametrize(("change", "status", "field"), BAD_BODIES, ids=[f"{f}-{s}" for _, s, f in BAD_BODIES])
+async def test_bad_bodies_are_refused_and_change_nothing(
+    client: AsyncTestClient[Litestar], change: dict[str, Any], status: int, field: str
+) -> None:
+    api = Api(client)
+    template = await api.case()
+    body = {"worker_id": template["worker_id"], "item_id": template["item_id"], "title": "好", "channel": "phone"}
+    body.update(change)
+    body = {k: v for k, v in body.items() if v is not DROP}
+    response = await client.post(f"{API}/cases", json=body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == status
+    assert field in [e["field"] for e in problem["errors"]], problem
+    assert await count_cases(api) == 1
+
+
+async def test_a_body_that_is_not_json_is_a_400(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.post(f"{API}/cases", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["status"] == 400
+
+
+async def test_unknown_ids_answer_404(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    missing = uuid.uuid4()
+    for method, path, body in [
+        ("GET", f"/cases/{missing}", None),
+        ("GET", f"/cases/{missing}/events", None),
+        ("PATCH", f"/cases/{missing}", {"title": "x"}),
+        ("POST", f"/cases/{missing}/transitions", {"action": "accept"}),
+        ("POST", f"/cases/{missing}/notes", {"note": "x"}),
+    ]:
+        response = await client.request(method, API + path, json=body, headers={"If-Match": "*"})
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["title"] == "Not found"
+    assert (await client.get(f"{API}/cases/not-a-uuid")).status_code in (400, 404)
+    assert await count_cases(api) == 0
+
+
+async def test_oversized_and_negative_pages_are_refused(client: AsyncTestClient[Litestar]) -> None:
+    for query, field in [("limit=201", "query.limit"), ("limit=0", "query.limit"), ("offset=-1", "query.offset")]:
+        response = await client.get(f"{API}/cases?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["errors"][0]["field"] == field
+
+
+async def test_edit_needs_the_current_etag_and_is_on_the_timeline(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    case = await api.case()
+    url = f"{API}/cases/{case['id']}"
+    assert (await client.patch(url, json={"title": "新标题"})).status_code == 428
+    edited = await client.patch(url, json={"title": "新标题"}, headers={"If-Match": f'"{case["id"]}.1"'})
+    assert edited.status_code == 200
+    assert edited.json()["title"] == "新标题"
+    assert edited.headers["etag"] == f'"{case["id"]}.2"'
+    assert edited.json()["timeline"][-1]["details"]["changes"]["title"] == {"from": "申请人才住房", "to": "新标题"}
+    stale = await client.patch(url, json={"title": "又改"}, headers={"If-Match": f'"{case["id"]}.1"'})
+    assert stale.status_code == 412
+    refused = await client.patch(url, json={"status": "closed"}, headers={"If-Match": f'"{case["id"]}.2"'})
+    assert refused.status_code == 400
+    assert (await api.ok("GET", f"/cases/{case['id']}"))["title"] == "新标题"
+
+
+async def test_notes_join_the_timeline_without_changing_the_version(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    case = await api.case()
+    await api.ok("POST", f"/cases/{case['id']}/notes", 201, json={"note": "已电话联系", "visibility": "public"})
+    await api.ok("POST", f"/cases/{case['id']}/notes", 201, json={"note": "内部备注"})
+    public = await api.ok("GET", f"/cases/{case['id']}/events?visibility=public")
+    assert [e["note"] for e in public["items"]] == [None, "已电话联系"]
+    after = await api.ok("GET", f"/cases/{case['id']}")
+    assert after["version"] == 1
+    assert [e["action"] for e in after["timeline"]] == ["create", "note", "note"]
+    empty = await client.post(f"{API}/cases/{case['id']}/notes", json={"note": ""})
+    assert empty.status_code == 400
+
+
+async def test_list_filters_sorting_and_paging(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    accepted = await case_in(api, "accepted")
+    paused = await case_in(api, "awaiting_materials")
+    closed = await case_in(api, "closed")
+    medical = await api.case(item_id=(await api.item("WL-07"))["id"])
+
+    async def ids(query: str) -> set[str]:
+        page = await api.ok("GET", f"/cases?{query}")
+        return {c["id"] for c in page["items"]}
+
+    assert await ids("status=accepted&status=closed") == {accepted["id"], closed["id"]}
+    assert await ids("category=paused") == {paused["id"]}
+    assert await ids("category=done") == {closed["id"]}
+    assert await ids(f"item_id={medical['item_id']}") == {medical["id"]}
+    assert await ids("department_code=health") == {medical["id"]}
+    assert await ids(f"worker_id={paused['worker_id']}") == {paused["id"]}
+    assert await ids(f"steward_id={closed['steward_id']}") == {closed["id"]}
+    assert await ids("district_code=yubei") == {accepted["id"], paused["id"], closed["id"], medical["id"]}
+    assert await ids("district_code=wanzhou") == set()
+    assert await ids("due_state=on_track") == {accepted["id"]}
+    assert await ids("due_state=paused") == {paused["id"]}
+    page = await api.ok("GET", "/cases?sort=case_no&order=asc&limit=2&offset=1")
+    assert page["total"] == 4 and page["limit"] == 2 and page["offset"] == 1
+    numbers = sorted(c["case_no"] for c in [accepted, paused, closed, medical])
+    assert [c["case_no"] for c in page["items"]] == numbers[1:3]
+    assert await ids("created_from=2000-01-01T00:00:00Z&created_to=2001-01-01T00:00:00Z") == set()
+    naive = await client.get(f"{API}/cases?created_from=2026-01-01T00:00:00")
+    assert naive.status_code == 422
+    assert (await client.get(f"{API}/cases?status=lost")).status_code == 400
+
+
+async def test_statements_per_endpoint_do_not_grow_with_the_data(
+    client: AsyncTestClient[Litestar], statements: StatementCounter
+) -> None:
+    api = Api(client)
+    case = await case_in(api, "in_progress")
+    etag_case = case
+
+    async def measure(method: str, path: str, **kwargs: Any) -> int:
+        statements.count = 0
+        await api.ok(method, path, **kwargs)
+        return statements.count
+
+    read_small = await measure("GET", f"/cases/{case['id']}")
+    list_small = await measure("GET", "/cases?limit=50")
+    for _ in range(8):
+        await api.ok("POST", f"/cases/{case['id']}/notes", 201, json={"note": "跟进"})
+    for _ in range(6):
+        await case_in(api, "accepted")
+    move_body = {"action": "request_materials", "materials": "证明"}
+    headers = {"If-Match": f'"{etag_case["id"]}.{etag_case["version"]}"'}
+    assert await measure("GET", f"/cases/{case['id']}") == read_small
+    assert await measure("GET", "/cases?limit=50") == list_small
+    move_count = await measure("POST", f"/cases/{case['id']}/transitions", json=move_body, headers=headers)
+    assert read_small <= 6, f"reading a case took {read_small} statements"
+    assert list_small <= 5, f"listing cases took {list_small} statements"
+    assert move_count <= 12, f"a move took {move_count} statements"

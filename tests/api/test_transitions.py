@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -201,5 +200,3 @@ async def test_if_match_missing_or_stale(client: AsyncTestClient[Litestar]) -> N
 
 def test_every_status_is_reachable_by_the_test_paths() -> None:
     assert set(PATH_TO) == {s.value for s in Status}
-
-

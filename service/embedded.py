@@ -27,6 +27,6 @@ def start_embedded(data_dir: Path) -> str:
     if server is None:
         # cleanup_mode="stop": the server stops when the last process using it exits,
         # and its files stay for the next start.
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         _servers[pgdata] = server
     return str(server.get_uri())

@@ -43,7 +43,7 @@ def due_info(case: Case, calendar: WorkingCalendar, now: datetime) -> DueInfo:
         provisional = calendar.provisional_between(local_day(case.accepted_at), local_day(max(end, now)))
     return DueInfo(
         due_at=due_at,
-        state=state.value if state else None,  # type: ignore[arg-type]
+        state=state.value if state else None,
         working_days_left=days_left,
         provisional=provisional,
         resolved_on_time=case.resolved_on_time,
@@ -110,7 +110,7 @@ def case_out(
         outcome=case.outcome,
         reject_reason=case.reject_reason,
         withdraw_reason=case.withdraw_reason,
-        allowed_actions=[a.value for a in allowed_actions(Status(case.status))],  # type: ignore[misc]
+        allowed_actions=[a.value for a in allowed_actions(Status(case.status))],
         timeline=[event_out(e) for e in events],
     )
 

@@ -72,7 +72,7 @@ class CaseController(Controller):
         return Response(created.case, status_code=HTTP_201_CREATED, headers=headers)
 
     @get("/", summary="List cases with filters")
-    async def list(
+    async def list_all(
         self,
         db: Db,
         now: Now,

@@ -33,7 +33,7 @@ class StaffController(Controller):
         return await staff.create_staff(db, data)
 
     @get("/", summary="List staff")
-    async def list(
+    async def list_all(
         self,
         db: Db,
         paging: Page,
@@ -60,7 +60,7 @@ class WorkerController(Controller):
         return await workers.create_worker(db, data, actor)
 
     @get("/", summary="List science workers")
-    async def list(
+    async def list_all(
         self,
         db: Db,
         paging: Page,

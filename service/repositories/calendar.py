@@ -15,7 +15,13 @@ from service.models import CalendarDay, CalendarYear
 async def load_overrides(session: AsyncSession) -> tuple[list[Override], list[int]]:
     """All overrides and the years marked published, in one round trip."""
     rows = await session.execute(
-        select(CalendarYear.year, CalendarYear.published, CalendarDay.day, CalendarDay.kind, CalendarDay.name)
+        select(
+            col(CalendarYear.year),
+            col(CalendarYear.published),
+            col(CalendarDay.day),
+            col(CalendarDay.kind),
+            col(CalendarDay.name),
+        )
         .select_from(CalendarYear)
         .outerjoin(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year))
     )

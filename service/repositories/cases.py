@@ -39,7 +39,7 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: boo
 
 
 async def item_code_of(session: AsyncSession, item_id: uuid.UUID) -> str:
-    return (await session.scalar(select(WorkListItem.code).where(col(WorkListItem.id) == item_id))) or ""
+    return (await session.scalar(select(col(WorkListItem.code)).where(col(WorkListItem.id) == item_id))) or ""
 
 
 def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
@@ -85,14 +85,13 @@ async def list_cases(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[tuple[Case, str]], int]:
-    base = _where(select(Case.id), where, now)
+    base = _where(select(col(Case.id)), where, now)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     order = col(getattr(Case, sort))
     order_by = [order.desc().nulls_last() if descending else order.asc().nulls_last()]
     order_by.append(col(Case.id).desc() if descending else col(Case.id).asc())
-    query = _where(
-        select(Case, WorkListItem.code).join(WorkListItem, col(WorkListItem.id) == col(Case.item_id)), where, now
-    )
+    joined: Any = select(Case, col(WorkListItem.code)).join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
+    query = _where(joined, where, now)
     rows = await session.execute(query.order_by(*order_by).limit(limit).offset(offset))
     return [(case, code) for case, code in rows], total or 0
 
@@ -107,7 +106,7 @@ async def events_of(session: AsyncSession, case_id: uuid.UUID, visibility: str |
 async def status_history(session: AsyncSession, case_id: uuid.UUID) -> list[tuple[datetime, str]]:
     """Every status the case entered, in order (notes and edits leave it unchanged)."""
     rows = await session.execute(
-        select(CaseEvent.at, CaseEvent.to_status)
+        select(col(CaseEvent.at), col(CaseEvent.to_status))
         .where(col(CaseEvent.case_id) == case_id)
         .where(col(CaseEvent.from_status).is_distinct_from(col(CaseEvent.to_status)))
         .order_by(col(CaseEvent.id))
@@ -117,7 +116,7 @@ async def status_history(session: AsyncSession, case_id: uuid.UUID) -> list[tupl
 
 async def running_case_ids(session: AsyncSession) -> Sequence[uuid.UUID]:
     """Cases whose due time is computed from the calendar and may move with it."""
-    query = select(Case.id).where(col(Case.status).in_([Status.ACCEPTED.value, Status.IN_PROGRESS.value]))
+    query = select(col(Case.id)).where(col(Case.status).in_([Status.ACCEPTED.value, Status.IN_PROGRESS.value]))
     return (await session.scalars(query)).all()
 
 
@@ -128,10 +127,10 @@ async def next_case_sequence(session: AsyncSession, day: date) -> int:
         insert(CaseNumberCounter)
         .values(day=day, last_value=1)
         .on_conflict_do_update(
-            index_elements=[CaseNumberCounter.day],
-            set_={"last_value": CaseNumberCounter.last_value + 1},
+            index_elements=[col(CaseNumberCounter.day)],
+            set_={"last_value": col(CaseNumberCounter.last_value) + 1},
         )
-        .returning(CaseNumberCounter.last_value)
+        .returning(col(CaseNumberCounter.last_value))
     )
     return int((await session.execute(statement)).scalar_one())
 

@@ -43,7 +43,7 @@ async def get_worker(session: AsyncSession, worker_id: uuid.UUID, *, for_update:
 
 
 async def worker_id_by_national_id(session: AsyncSession, national_id: str) -> uuid.UUID | None:
-    return await session.scalar(select(Worker.id).where(col(Worker.national_id) == national_id))
+    return await session.scalar(select(col(Worker.id)).where(col(Worker.national_id) == national_id))
 
 
 async def list_workers(

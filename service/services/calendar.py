@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +45,7 @@ def _year_out(year: int, calendar: WorkingCalendar, row: CalendarYear | None) ->
         is_working = calendar.is_working_day(day)
         working += is_working
         if is_working != (day.weekday() < 5):
-            source = "override" if day in calendar.overrides else "library"
+            source: Literal["library", "override"] = "override" if day in calendar.overrides else "library"
             name = schedule.names.get(day, "") if not is_working else "调休上班"
             days.append(
                 CalendarDayOut(

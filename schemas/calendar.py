@@ -3,7 +3,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from typing import Annotated
+
+import msgspec
+
 from schemas.base import Input, Output, ShortText
+
+DayName = Annotated[str, msgspec.Meta(max_length=64)]
 
 DayKind = Literal["holiday", "workday"]
 
@@ -11,7 +17,7 @@ DayKind = Literal["holiday", "workday"]
 class CalendarDayIn(Input, kw_only=True):
     date: dt.date
     kind: DayKind
-    name: ShortText = ""
+    name: DayName = ""
 
 
 class CalendarYearIn(Input, kw_only=True):

@@ -57,7 +57,7 @@ class StaffPage(Output, kw_only=True):
 class WorkerIn(Input, kw_only=True):
     name: Name
     national_id: Annotated[str, msgspec.Meta(min_length=18, max_length=18)]
-    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=16)]
+    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=20)]
     employer: Employer
     district_code: str
     steward_id: uuid.UUID
@@ -70,7 +70,7 @@ class WorkerPatch(Input, kw_only=True):
     endpoint so that every reassignment is recorded with a reason."""
 
     name: Name | msgspec.UnsetType = msgspec.UNSET
-    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=16)] | msgspec.UnsetType = msgspec.UNSET
+    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=20)] | msgspec.UnsetType = msgspec.UNSET
     employer: Employer | msgspec.UnsetType = msgspec.UNSET
     district_code: str | msgspec.UnsetType = msgspec.UNSET
     talent_card: TalentCard | msgspec.UnsetType = msgspec.UNSET

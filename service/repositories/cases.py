@@ -159,7 +159,7 @@ async def hand_open_cases_to(
             )
             INSERT INTO case_event (case_id, at, actor_id, action, from_status, to_status, visibility, details)
             SELECT id, :at, :actor, 'update', status, status, 'internal',
-                   jsonb_build_object('changes', jsonb_build_object('steward_id', :steward_text))
+                   jsonb_build_object('changes', jsonb_build_object('steward_id', CAST(:steward_text AS text)))
             FROM moved
             """
         ),

@@ -33,10 +33,13 @@ async def read_year(session: AsyncSession, year: int) -> CalendarYearOut:
     _check_year(year)
     calendar = await load_calendar(session)
     row = await calendar_repo.get_year(session, year)
-    return _year_out(year, calendar, row)
+    names = {d.day: d.name for d in await calendar_repo.year_days(session, year)}
+    return _year_out(year, calendar, row, names)
 
 
-def _year_out(year: int, calendar: WorkingCalendar, row: CalendarYear | None) -> CalendarYearOut:
+def _year_out(
+    year: int, calendar: WorkingCalendar, row: CalendarYear | None, override_names: dict[date, str]
+) -> CalendarYearOut:
     schedule = library_schedule(year)
     days: list[CalendarDayOut] = []
     working = 0
@@ -46,7 +49,7 @@ def _year_out(year: int, calendar: WorkingCalendar, row: CalendarYear | None) ->
         working += is_working
         if is_working != (day.weekday() < 5):
             source: Literal["library", "override"] = "override" if day in calendar.overrides else "library"
-            name = schedule.names.get(day, "") if not is_working else "调休上班"
+            name = override_names.get(day) or (schedule.names.get(day, "") if not is_working else "调休上班")
             days.append(
                 CalendarDayOut(
                     date=day,
@@ -93,4 +96,4 @@ async def replace_year(
         calendar = await load_calendar(session)
         # Due times of running cases were computed with the old calendar.
         await deadlines.recompute_running(session, calendar)
-        return _year_out(year, calendar, row)
+        return _year_out(year, calendar, row, {d.date: d.name for d in data.days})

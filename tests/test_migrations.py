@@ -1,0 +1,131 @@
+"""The Alembic migrations: they build the schema the models describe, and undo it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from service.config import async_url
+from service.migrate import downgrade, upgrade
+from service.models import metadata
+from tests.postgres import Databases
+
+KEY_TABLES = {"case", "case_event", "worker", "work_list_item"}
+ALL_TABLES = set(metadata.tables)
+PREFIXES = {"p": "pk_", "f": "fk_", "u": "uq_", "c": "ck_"}
+
+
+@pytest.fixture
+async def empty_url(databases: Databases) -> AsyncIterator[str]:
+    url = await databases.empty()
+    try:
+        yield url
+    finally:
+        await databases.drop(url)
+
+
+@pytest.fixture
+async def engine(empty_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(async_url(empty_url))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _tables(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            )
+        )
+        return {str(name) for (name,) in rows}
+
+
+async def _revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        has_table = await conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))
+        if not has_table:
+            return None
+        value = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        return None if value is None else str(value)
+
+
+async def test_upgrade_downgrade_and_upgrade_again(empty_url: str, engine: AsyncEngine) -> None:
+    assert await _tables(engine) == set()
+
+    await asyncio.to_thread(upgrade, empty_url)
+    created = await _tables(engine)
+    assert created >= KEY_TABLES
+    assert created == ALL_TABLES | {"alembic_version"}, created ^ (ALL_TABLES | {"alembic_version"})
+    assert await _revision(engine) is not None
+
+    await asyncio.to_thread(downgrade, empty_url, "base")
+    assert await _tables(engine) <= {"alembic_version"}
+    assert await _revision(engine) is None
+
+    await asyncio.to_thread(upgrade, empty_url)
+    assert await _tables(engine) == ALL_TABLES | {"alembic_version"}
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True, "target_metadata": metadata}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def test_autogenerate_finds_no_difference_after_upgrade(empty_url: str, engine: AsyncEngine) -> None:
+    # The comparison sees a difference where there is one: every table is missing here.
+    async with engine.connect() as conn:
+        missing = await conn.run_sync(_diff)
+    assert {d[1].name for d in missing if d[0] == "add_table"} == ALL_TABLES
+
+    await asyncio.to_thread(upgrade, empty_url)
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    assert diff == [], "the models and the migrations differ:\n" + "\n".join(map(repr, diff))
+
+
+async def test_constraint_and_index_names_follow_the_naming_convention(empty_url: str, engine: AsyncEngine) -> None:
+    await asyncio.to_thread(upgrade, empty_url)
+    async with engine.connect() as conn:
+        constraints = (
+            await conn.execute(
+                text(
+                    "SELECT c.conname, c.contype::text, t.relname FROM pg_constraint c "
+                    "JOIN pg_class t ON t.oid = c.conrelid "
+                    "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.contype IN ('p', 'f', 'u', 'c', 'x')"
+                )
+            )
+        ).all()
+        indexes = (
+            await conn.execute(text("SELECT indexname, tablename FROM pg_indexes WHERE schemaname = 'public'"))
+        ).all()
+
+    model_constraints = [(str(name), kind, table) for name, kind, table in constraints if table != "alembic_version"]
+    model_indexes = [(str(name), table) for name, table in indexes if table != "alembic_version"]
+    assert {table for _, _, table in model_constraints} == ALL_TABLES
+    assert {kind for _, kind, _ in model_constraints} >= {"p", "f", "u", "c"}
+
+    wrong = [
+        f"{table}: {name} ({kind})"
+        for name, kind, table in model_constraints
+        if not name.startswith(PREFIXES.get(kind, "\0"))
+    ]
+    # An index is either a plain index (ix_) or the one behind a primary key or unique constraint.
+    wrong += [f"{table}: index {name}" for name, table in model_indexes if not name.startswith(("ix_", "pk_", "uq_"))]
+    assert wrong == [], "names outside the naming convention:\n" + "\n".join(wrong)
+    # Every primary key is pk_<table>.
+    assert sorted(name for name, kind, _ in model_constraints if kind == "p") == sorted(f"pk_{t}" for t in ALL_TABLES)

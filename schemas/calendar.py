@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
-
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 

@@ -30,10 +30,11 @@ class Api:
         assert response.status_code == status, response.text
         return response.json()
 
-    async def steward(self, name: str = "王管家") -> dict[str, Any]:
-        return await self.ok("POST", "/staff", 201, json={"name": name, "role": "steward", "district_code": "yubei"})
+    async def steward(self, name: str = "王管家") -> Any:
+        body = {"name": name, "role": "steward", "district_code": "yubei"}
+        return await self.ok("POST", "/staff", 201, json=body)
 
-    async def worker(self, steward_id: str, **fields: Any) -> dict[str, Any]:
+    async def worker(self, steward_id: str, **fields: Any) -> Any:
         body = {
             "name": "张明",
             "national_id": national_id(),
@@ -49,7 +50,7 @@ class Api:
         items = await self.ok("GET", f"/work-list-items?year={year}")
         return next(i for i in items if i["code"] == code)
 
-    async def case(self, **fields: Any) -> dict[str, Any]:
+    async def case(self, **fields: Any) -> Any:
         if "worker_id" not in fields:
             steward = await self.steward()
             fields["worker_id"] = (await self.worker(steward["id"]))["id"]
@@ -69,7 +70,7 @@ class Api:
         return body
 
 
-MOVE_FIELDS: dict[str, dict[str, str]] = {
+MOVE_FIELDS: dict[str, dict[str, Any]] = {
     "reject": {"reason": "不属于受理范围"},
     "request_materials": {"materials": "请补充学历证明"},
     "transfer": {"department_code": "hr-social-security", "reason": "属人社局职责"},
@@ -92,7 +93,7 @@ PATH_TO: dict[str, list[str]] = {
 
 
 async def case_in(api: Api, status: str) -> dict[str, Any]:
-    case = await api.case()
+    case: dict[str, Any] = await api.case()
     for action in PATH_TO[status]:
         case = await api.move(case, action, **MOVE_FIELDS.get(action, {}))
     assert case["status"] == status

@@ -347,7 +347,7 @@ async def test_reassigning_to_an_unknown_steward_is_refused(client: AsyncTestCli
 
 
 async def _case_in(api: Api, worker_id: str, status: str) -> dict[str, Any]:
-    case = await api.case(worker_id=worker_id)
+    case: dict[str, Any] = await api.case(worker_id=worker_id)
     for action in PATH_TO[status]:
         fields: dict[str, Any] = MOVE_FIELDS.get(action, {})
         case = await api.move(case, action, **fields)

@@ -92,8 +92,8 @@ async def test_reopen_only_within_the_window(client: AsyncTestClient[Litestar], 
     assert problem["allowed_actions"] == ["close"]
 
 
-def cst(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CST)  # type: ignore[misc]
+def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=CST)
 
 
 def at(text: str) -> datetime:

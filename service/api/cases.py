@@ -64,7 +64,7 @@ class CaseController(Controller):
     ) -> Response[CaseOut]:
         created = await cases.create_case(db, data, actor, idempotency_key, now)
         headers = {
-            "ETag": f'"{created.case.id}.{created.case.version}"',
+            "ETag": created.etag,
             "Location": f"/api/v1/cases/{created.case.id}",
         }
         if created.replayed:

@@ -19,7 +19,7 @@ from schemas.people import (
     WorkerPage,
     WorkerPatch,
 )
-from service.api.deps import Actor, Db, Page
+from service.api.deps import Actor, Db, Now, Page
 from service.repositories.people import WorkerFilter
 from service.services import staff, workers
 
@@ -84,9 +84,9 @@ class WorkerController(Controller):
 
     @post("/{worker_id:uuid}/steward", summary="Give the worker a new steward (history kept)")
     async def assign(
-        self, db: Db, worker_id: FromPath[uuid.UUID], data: JSONBody[StewardAssignmentIn], actor: Actor
+        self, db: Db, now: Now, worker_id: FromPath[uuid.UUID], data: JSONBody[StewardAssignmentIn], actor: Actor
     ) -> StewardAssignmentOut:
-        return await workers.assign_steward(db, worker_id, data, actor)
+        return await workers.assign_steward(db, worker_id, data, actor, now)
 
     @get("/{worker_id:uuid}/stewards", summary="Who has been the worker's steward, when and why")
     async def stewards(self, db: Db, worker_id: FromPath[uuid.UUID]) -> list[StewardAssignmentOut]:

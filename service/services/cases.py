@@ -31,16 +31,17 @@ from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.services import deadlines
 from service.services.calendar import load_calendar
-from service.services.staff import require_actor
+from service.services.staff import require_actor, require_steward
 
 
 @dataclass(frozen=True, slots=True)
 class Created:
     case: api.CaseOut
+    etag: str
     replayed: bool
 
 
-def etag_of(case: Case) -> str:
+def etag_of(case: Case | api.CaseOut) -> str:
     return f'"{case.id}.{case.version}"'
 
 
@@ -87,7 +88,8 @@ async def create_case(
                     raise IdempotencyMismatch(
                         "this Idempotency-Key was first used with a different body", field="Idempotency-Key"
                     )
-                return Created(msgspec.convert(record.response, api.CaseOut), replayed=True)
+                first = msgspec.convert(record.response, api.CaseOut)
+                return Created(first, etag_of(first), replayed=True)
         await require_actor(session, actor_id)
         worker = await people_repo.get_worker(session, data.worker_id)
         if worker is None:
@@ -101,9 +103,7 @@ async def create_case(
         if await reference_repo.get_department(session, department_code) is None:
             raise Invalid("department_code", "no such department")
         steward_id = data.steward_id or worker.steward_id
-        steward = await people_repo.get_staff(session, steward_id)
-        if steward is None or steward.role != "steward" or not steward.active:
-            raise Invalid("steward_id", "no such active steward")
+        await require_steward(session, steward_id)
         day = local_day(now)
         sequence = await case_repo.next_case_sequence(session, day)
         case = Case(
@@ -144,7 +144,7 @@ async def create_case(
                     response=msgspec.to_builtins(rendered),
                 )
             )
-    return Created(rendered, replayed=False)
+    return Created(rendered, etag_of(case), replayed=False)
 
 
 async def update_case(

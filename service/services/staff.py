@@ -29,6 +29,12 @@ async def require_actor(session: AsyncSession, actor_id: uuid.UUID | None) -> No
         raise Invalid("X-Staff-Id", "no such active staff member")
 
 
+async def require_steward(session: AsyncSession, steward_id: uuid.UUID) -> None:
+    steward = await people_repo.get_staff(session, steward_id)
+    if steward is None or steward.role != "steward" or not steward.active:
+        raise Invalid("steward_id", "no such active steward")
+
+
 async def _check_refs(session: AsyncSession, department_code: str | None, district_code: str | None) -> None:
     if department_code is not None and await reference_repo.get_department(session, department_code) is None:
         raise Invalid("department_code", "no such department")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,13 +17,7 @@ from service.presenters import assignment_out, worker_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
-from service.services.staff import require_actor
-
-
-async def _require_steward(session: AsyncSession, steward_id: uuid.UUID) -> None:
-    steward = await people_repo.get_staff(session, steward_id)
-    if steward is None or steward.role != "steward" or not steward.active:
-        raise Invalid("steward_id", "no such active steward")
+from service.services.staff import require_actor, require_steward
 
 
 async def _require_district(session: AsyncSession, code: str) -> None:
@@ -45,7 +40,7 @@ async def create_worker(session: AsyncSession, data: WorkerIn, actor_id: uuid.UU
     async with session.begin():
         await require_actor(session, actor_id)
         await _require_district(session, data.district_code)
-        await _require_steward(session, data.steward_id)
+        await require_steward(session, data.steward_id)
         if await people_repo.worker_id_by_national_id(session, national_id) is not None:
             raise Conflict("a worker with this national ID number already exists", field="national_id")
         worker = Worker(
@@ -102,24 +97,28 @@ async def update_worker(
 
 
 async def assign_steward(
-    session: AsyncSession, worker_id: uuid.UUID, data: StewardAssignmentIn, actor_id: uuid.UUID | None
+    session: AsyncSession,
+    worker_id: uuid.UUID,
+    data: StewardAssignmentIn,
+    actor_id: uuid.UUID | None,
+    now: datetime,
 ) -> StewardAssignmentOut:
     async with session.begin():
         await require_actor(session, actor_id)
         worker = await people_repo.get_worker(session, worker_id, for_update=True)
         if worker is None:
             raise NotFound("worker", worker_id)
-        await _require_steward(session, data.steward_id)
+        await require_steward(session, data.steward_id)
         if worker.steward_id == data.steward_id:
             raise Conflict("this steward is already the worker's steward", field="steward_id")
         assignment = StewardAssignment(
             worker_id=worker.id,
             steward_id=data.steward_id,
             previous_steward_id=worker.steward_id,
+            assigned_at=now,
             assigned_by=actor_id,
             reason=data.reason,
         )
-        now = utcnow()
         worker.steward_id = data.steward_id
         worker.updated_at = now
         session.add(assignment)

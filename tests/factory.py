@@ -30,6 +30,16 @@ class Api:
         assert response.status_code == status, response.text
         return response.json()
 
+    async def problem(self, method: str, path: str, status: int, **kwargs: Any) -> dict[str, Any]:
+        """Send a request that must be refused with ``status`` as RFC 9457 problem+json."""
+        response = await self.client.request(method, API + path, **kwargs)
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+        problem: dict[str, Any] = response.json()
+        assert problem["status"] == status
+        assert {"type", "title", "detail"} <= set(problem)
+        return problem
+
     async def steward(self, name: str = "王管家") -> Any:
         body = {"name": name, "role": "steward", "district_code": "yubei"}
         return await self.ok("POST", "/staff", 201, json=body)

@@ -9,9 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.domain.identity import id_check_character
-from tests.factory import API, MOVE_FIELDS, PATH_TO, Api, national_id
-
-PROBLEM_JSON = "application/problem+json"
+from tests.factory import MOVE_FIELDS, PATH_TO, Api, national_id
 
 
 def _id_ending_in_x() -> str:
@@ -42,16 +40,6 @@ def _worker_body(steward_id: str, **fields: Any) -> dict[str, Any]:
         "steward_id": steward_id,
         **fields,
     }
-
-
-async def _problem(api: Api, method: str, path: str, status: int, **kwargs: Any) -> dict[str, Any]:
-    response = await api.client.request(method, API + path, **kwargs)
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert {"type", "title", "detail"} <= set(problem)
-    return problem
 
 
 async def _worker_total(api: Api) -> int:
@@ -95,21 +83,21 @@ async def test_staff_are_created_read_and_listed_by_role(client: AsyncTestClient
 
 async def test_a_liaison_needs_a_department(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
-    problem = await _problem(api, "POST", "/staff", 422, json={"name": "刘联络", "role": "liaison"})
+    problem = await api.problem("POST", "/staff", 422, json={"name": "刘联络", "role": "liaison"})
     assert _field_errors(problem) == ["department_code"]
     assert (await api.ok("GET", "/staff"))["total"] == 0
 
 
 async def test_staff_with_an_unknown_department_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
-    problem = await _problem(
-        api, "POST", "/staff", 422, json={"name": "刘联络", "role": "liaison", "department_code": "no-such-dept"}
+    problem = await api.problem(
+        "POST", "/staff", 422, json={"name": "刘联络", "role": "liaison", "department_code": "no-such-dept"}
     )
     assert _field_errors(problem) == ["department_code"]
 
 
 async def test_unknown_staff_member_is_404(client: AsyncTestClient[Litestar]) -> None:
-    await _problem(Api(client), "GET", f"/staff/{uuid.uuid4()}", 404)
+    await Api(client).problem("GET", f"/staff/{uuid.uuid4()}", 404)
 
 
 # Workers: creation and validation
@@ -137,7 +125,7 @@ async def test_national_id_is_normalised_to_upper_case_x(client: AsyncTestClient
     worker = await api.ok("POST", "/workers", 201, json=_worker_body(steward["id"], national_id=valid.lower()))
     assert worker["national_id"] == valid
     # The same person typed with a capital X is the same person.
-    problem = await _problem(api, "POST", "/workers", 409, json=_worker_body(steward["id"], national_id=valid))
+    problem = await api.problem("POST", "/workers", 409, json=_worker_body(steward["id"], national_id=valid))
     assert _field_errors(problem) == ["national_id"]
 
 
@@ -154,7 +142,7 @@ async def test_bad_national_id_checksum_is_refused_and_nothing_is_written(client
     await api.worker(steward["id"])
     before = await _worker_total(api)
     bad = _with_wrong_check(national_id())
-    problem = await _problem(api, "POST", "/workers", 422, json=_worker_body(steward["id"], national_id=bad))
+    problem = await api.problem("POST", "/workers", 422, json=_worker_body(steward["id"], national_id=bad))
     assert _field_errors(problem) == ["national_id"]
     assert await _worker_total(api) == before == 1
 
@@ -162,7 +150,7 @@ async def test_bad_national_id_checksum_is_refused_and_nothing_is_written(client
 async def test_bad_mobile_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     steward = await api.steward()
-    problem = await _problem(api, "POST", "/workers", 422, json=_worker_body(steward["id"], mobile="12345678901"))
+    problem = await api.problem("POST", "/workers", 422, json=_worker_body(steward["id"], mobile="12345678901"))
     assert _field_errors(problem) == ["mobile"]
     assert await _worker_total(api) == 0
 
@@ -170,14 +158,14 @@ async def test_bad_mobile_is_refused(client: AsyncTestClient[Litestar]) -> None:
 async def test_unknown_district_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     steward = await api.steward()
-    problem = await _problem(api, "POST", "/workers", 422, json=_worker_body(steward["id"], district_code="atlantis"))
+    problem = await api.problem("POST", "/workers", 422, json=_worker_body(steward["id"], district_code="atlantis"))
     assert _field_errors(problem) == ["district_code"]
     assert await _worker_total(api) == 0
 
 
 async def test_unknown_steward_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
-    problem = await _problem(api, "POST", "/workers", 422, json=_worker_body(str(uuid.uuid4())))
+    problem = await api.problem("POST", "/workers", 422, json=_worker_body(str(uuid.uuid4())))
     assert _field_errors(problem) == ["steward_id"]
     assert await _worker_total(api) == 0
 
@@ -185,7 +173,7 @@ async def test_unknown_steward_is_refused(client: AsyncTestClient[Litestar]) -> 
 async def test_a_liaison_cannot_be_a_workers_steward(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     liaison = await api.ok("POST", "/staff", 201, json={"name": "刘联络", "role": "liaison", "department_code": "tax"})
-    problem = await _problem(api, "POST", "/workers", 422, json=_worker_body(liaison["id"]))
+    problem = await api.problem("POST", "/workers", 422, json=_worker_body(liaison["id"]))
     assert _field_errors(problem) == ["steward_id"]
 
 
@@ -193,8 +181,8 @@ async def test_duplicate_national_id_is_a_conflict(client: AsyncTestClient[Lites
     api = Api(client)
     steward = await api.steward()
     first = await api.worker(steward["id"])
-    problem = await _problem(
-        api, "POST", "/workers", 409, json=_worker_body(steward["id"], national_id=first["national_id"])
+    problem = await api.problem(
+        "POST", "/workers", 409, json=_worker_body(steward["id"], national_id=first["national_id"])
     )
     assert _field_errors(problem) == ["national_id"]
     assert await _worker_total(api) == 1
@@ -204,22 +192,22 @@ async def test_unknown_fields_in_a_body_are_refused(client: AsyncTestClient[Lite
     api = Api(client)
     steward = await api.steward()
     for extra in ({"id": str(uuid.uuid4())}, {"created_at": "2026-01-01T00:00:00Z"}):
-        problem = await _problem(api, "POST", "/workers", 400, json=_worker_body(steward["id"], **extra))
+        problem = await api.problem("POST", "/workers", 400, json=_worker_body(steward["id"], **extra))
         assert problem["errors"], problem
         assert next(iter(extra)) in problem["detail"], problem
     assert await _worker_total(api) == 0
     worker = await api.worker(steward["id"])
-    problem = await _problem(api, "PATCH", f"/workers/{worker['id']}", 400, json={"steward_id": steward["id"]})
+    problem = await api.problem("PATCH", f"/workers/{worker['id']}", 400, json={"steward_id": steward["id"]})
     assert "steward_id" in problem["detail"]
 
 
 async def test_unknown_worker_is_404_problem_json(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     missing = uuid.uuid4()
-    problem = await _problem(api, "GET", f"/workers/{missing}", 404)
+    problem = await api.problem("GET", f"/workers/{missing}", 404)
     assert str(missing) in problem["detail"]
-    await _problem(api, "GET", f"/workers/{missing}/stewards", 404)
-    await _problem(api, "PATCH", f"/workers/{missing}", 404, json={"name": "某人"})
+    await api.problem("GET", f"/workers/{missing}/stewards", 404)
+    await api.problem("PATCH", f"/workers/{missing}", 404, json={"name": "某人"})
 
 
 # Workers: listing
@@ -263,10 +251,10 @@ async def test_workers_are_listed_with_filters_and_pages(client: AsyncTestClient
 
 async def test_page_size_over_the_maximum_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
-    problem = await _problem(api, "GET", "/workers?limit=201", 400)
+    problem = await api.problem("GET", "/workers?limit=201", 400)
     assert any("limit" in field for field in _field_errors(problem)), problem
     assert (await api.ok("GET", "/workers?limit=200"))["limit"] == 200
-    problem = await _problem(api, "GET", "/workers?offset=-1", 400)
+    problem = await api.problem("GET", "/workers?offset=-1", 400)
     assert any("offset" in field for field in _field_errors(problem)), problem
 
 
@@ -291,9 +279,9 @@ async def test_worker_details_are_corrected(client: AsyncTestClient[Litestar]) -
     assert patched["updated_at"] >= worker["updated_at"]
     assert await api.ok("GET", f"/workers/{worker['id']}") == patched
 
-    problem = await _problem(api, "PATCH", f"/workers/{worker['id']}", 422, json={"district_code": "atlantis"})
+    problem = await api.problem("PATCH", f"/workers/{worker['id']}", 422, json={"district_code": "atlantis"})
     assert _field_errors(problem) == ["district_code"]
-    problem = await _problem(api, "PATCH", f"/workers/{worker['id']}", 422, json={"mobile": "10000000000"})
+    problem = await api.problem("PATCH", f"/workers/{worker['id']}", 422, json={"mobile": "10000000000"})
     assert _field_errors(problem) == ["mobile"]
     assert await api.ok("GET", f"/workers/{worker['id']}") == patched
 
@@ -325,8 +313,8 @@ async def test_reassigning_to_the_same_steward_is_a_conflict(client: AsyncTestCl
     api = Api(client)
     steward = await api.steward()
     worker = await api.worker(steward["id"])
-    problem = await _problem(
-        api, "POST", f"/workers/{worker['id']}/steward", 409, json={"steward_id": steward["id"], "reason": "再次指派"}
+    problem = await api.problem(
+        "POST", f"/workers/{worker['id']}/steward", 409, json={"steward_id": steward["id"], "reason": "再次指派"}
     )
     assert _field_errors(problem) == ["steward_id"]
     assert len(await api.ok("GET", f"/workers/{worker['id']}/stewards")) == 1
@@ -336,12 +324,12 @@ async def test_reassigning_to_an_unknown_steward_is_refused(client: AsyncTestCli
     api = Api(client)
     steward = await api.steward()
     worker = await api.worker(steward["id"])
-    problem = await _problem(
-        api, "POST", f"/workers/{worker['id']}/steward", 422, json={"steward_id": str(uuid.uuid4()), "reason": "调岗"}
+    problem = await api.problem(
+        "POST", f"/workers/{worker['id']}/steward", 422, json={"steward_id": str(uuid.uuid4()), "reason": "调岗"}
     )
     assert _field_errors(problem) == ["steward_id"]
-    problem = await _problem(
-        api, "POST", f"/workers/{worker['id']}/steward", 400, json={"steward_id": steward["id"], "reason": ""}
+    problem = await api.problem(
+        "POST", f"/workers/{worker['id']}/steward", 400, json={"steward_id": steward["id"], "reason": ""}
     )
     assert len(await api.ok("GET", f"/workers/{worker['id']}/stewards")) == 1
 

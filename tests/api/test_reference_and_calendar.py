@@ -13,24 +13,14 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import Clock
-from tests.factory import API, Api
+from tests.factory import Api
 
 CST = ZoneInfo("Asia/Shanghai")
-PROBLEM_JSON = "application/problem+json"
 
 
 def _shipped(name: str) -> list[dict[str, str]]:
     text = resources.files("service.reference_data").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
-
-
-async def _problem(api: Api, method: str, path: str, status: int, **kwargs: Any) -> dict[str, Any]:
-    response = await api.client.request(method, API + path, **kwargs)
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    return problem
 
 
 def _fields(problem: dict[str, Any]) -> list[str]:
@@ -80,7 +70,7 @@ async def test_the_2026_work_list_has_20_items_of_14_days(client: AsyncTestClien
 
 
 async def test_unknown_work_list_item_is_404(client: AsyncTestClient[Litestar]) -> None:
-    await _problem(Api(client), "GET", f"/work-list-items/{uuid.uuid4()}", 404)
+    await Api(client).problem("GET", f"/work-list-items/{uuid.uuid4()}", 404)
 
 
 async def test_a_work_list_item_is_edited(client: AsyncTestClient[Litestar]) -> None:
@@ -115,8 +105,7 @@ async def test_editing_a_work_list_item_with_an_unknown_department_is_refused(
 ) -> None:
     api = Api(client)
     item = await api.item("WL-02")
-    problem = await _problem(
-        api,
+    problem = await api.problem(
         "PATCH",
         f"/work-list-items/{item['id']}",
         422,
@@ -129,8 +118,8 @@ async def test_editing_a_work_list_item_with_an_unknown_department_is_refused(
 async def test_a_work_list_items_identity_cannot_be_edited(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     item = await api.item("WL-03")
-    await _problem(api, "PATCH", f"/work-list-items/{item['id']}", 400, json={"code": "WL-99"})
-    await _problem(api, "PATCH", f"/work-list-items/{item['id']}", 400, json={"promised_working_days": 0})
+    await api.problem("PATCH", f"/work-list-items/{item['id']}", 400, json={"code": "WL-99"})
+    await api.problem("PATCH", f"/work-list-items/{item['id']}", 400, json={"promised_working_days": 0})
     assert await api.item("WL-03") == item
 
 
@@ -227,20 +216,21 @@ async def test_an_override_day_keeps_its_name(client: AsyncTestClient[Litestar])
 async def test_an_override_name_too_long_for_the_database_is_refused_not_a_server_error(
     client: AsyncTestClient[Litestar],
 ) -> None:
-    response = await client.put(
-        f"{API}/calendar/2027",
+    api = Api(client)
+    problem = await api.problem(
+        "PUT",
+        "/calendar/2027",
+        400,
         json={"published": True, "days": [{"date": "2027-03-03", "kind": "holiday", "name": "假" * 65}]},
     )
-    assert response.status_code in (200, 400), response.text
-    if response.status_code == 400:
-        assert any("name" in field for field in _fields(response.json()))
+    assert any("name" in field for field in _fields(problem)), problem
+    assert (await api.ok("GET", "/calendar/2027"))["provisional"] is True
 
 
 async def test_a_day_outside_the_year_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     before = await api.ok("GET", "/calendar/2027")
-    problem = await _problem(
-        api,
+    problem = await api.problem(
         "PUT",
         "/calendar/2027",
         422,
@@ -253,8 +243,7 @@ async def test_a_day_outside_the_year_is_refused(client: AsyncTestClient[Litesta
 async def test_a_date_given_twice_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     before = await api.ok("GET", "/calendar/2027")
-    problem = await _problem(
-        api,
+    problem = await api.problem(
         "PUT",
         "/calendar/2027",
         422,
@@ -269,12 +258,12 @@ async def test_a_date_given_twice_is_refused(client: AsyncTestClient[Litestar]) 
 
 async def test_a_year_out_of_range_is_refused(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
-    problem = await _problem(api, "GET", "/calendar/1999", 400)
+    problem = await api.problem("GET", "/calendar/1999", 400)
     assert any("year" in field for field in _fields(problem)), problem
-    await _problem(api, "PUT", "/calendar/1999", 400, json={"published": True, "days": []})
-    await _problem(api, "GET", "/calendar/2101", 400)
-    await _problem(
-        api, "PUT", "/calendar/2027", 400, json={"published": True, "days": [{"date": "2027-03-03", "kind": "maybe"}]}
+    await api.problem("PUT", "/calendar/1999", 400, json={"published": True, "days": []})
+    await api.problem("GET", "/calendar/2101", 400)
+    await api.problem(
+        "PUT", "/calendar/2027", 400, json={"published": True, "days": [{"date": "2027-03-03", "kind": "maybe"}]}
     )
 
 

@@ -110,6 +110,9 @@ class EventOut(Output, kw_only=True):
     id: int
     at: datetime
     actor_id: uuid.UUID | None
+    """The staff member who acted (None for administrators and the system)."""
+    account_id: uuid.UUID | None
+    """The account that acted."""
     action: str
     from_status: StatusName | None
     to_status: StatusName

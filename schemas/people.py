@@ -13,6 +13,7 @@ TalentCard = Literal["A", "B", "none"]
 Employer = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Field = Annotated[str, msgspec.Meta(max_length=64)]
 Phone = Annotated[str, msgspec.Meta(max_length=32)]
+NationalIdIn = Annotated[str, msgspec.Meta(min_length=18, max_length=18)]
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
@@ -56,7 +57,7 @@ class StaffPage(Output, kw_only=True):
 
 class WorkerIn(Input, kw_only=True):
     name: Name
-    national_id: Annotated[str, msgspec.Meta(min_length=18, max_length=18)]
+    national_id: NationalIdIn
     mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=20)]
     employer: Employer
     district_code: str
@@ -80,8 +81,10 @@ class WorkerPatch(Input, kw_only=True):
 class WorkerOut(Output, kw_only=True):
     id: uuid.UUID
     name: str
-    national_id: str
-    mobile: str
+    national_id_masked: str
+    """``500***********1234``; the full number only through the reveal endpoint."""
+    mobile_masked: str
+    """``138****5678``."""
     employer: str
     district_code: str
     talent_card: TalentCard
@@ -111,3 +114,25 @@ class StewardAssignmentOut(Output, kw_only=True):
     assigned_at: datetime
     assigned_by: uuid.UUID | None
     reason: ShortText
+
+
+PersonalField = Literal["national_id", "mobile"]
+
+
+class WorkerLookupIn(Input, kw_only=True):
+    """Find a worker by exact national ID number (sent in the body, never in a URL,
+    so that it stays out of access logs and browser history)."""
+
+    national_id: NationalIdIn
+
+
+class RevealIn(Input, kw_only=True):
+    fields: Annotated[list[PersonalField], msgspec.Meta(min_length=1, max_length=2)]
+    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=500)]
+    """Why the full value is needed; recorded in the audit trail."""
+
+
+class RevealOut(Output, kw_only=True, omit_defaults=True):
+    worker_id: uuid.UUID
+    national_id: str | None = None
+    mobile: str | None = None

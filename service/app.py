@@ -9,12 +9,26 @@ from datetime import datetime
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
+from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal, check_permission
+from service.api.accounts import AccountController, SecurityController
+from service.api.audit import AuditController
+from service.api.auth import AuthController
 from service.api.calendar import CalendarController
 from service.api.cases import CaseController
-from service.api.deps import provide_actor, provide_paging, provide_session, provide_settings
+from service.api.deps import (
+    provide_caller,
+    provide_client_addr,
+    provide_context,
+    provide_kit,
+    provide_paging,
+    provide_session,
+    provide_settings,
+)
 from service.api.health import health
 from service.api.people import StaffController, WorkerController
 from service.api.problems import EXCEPTION_HANDLERS
@@ -22,6 +36,7 @@ from service.api.reference import ReferenceController
 from service.config import Settings, get_settings
 from service.db import make_engine, make_session_factory
 from service.models.base import utcnow
+from service.security.kit import build_kit
 
 API_PREFIX = "/api/v1"
 Clock = Callable[[], datetime]
@@ -31,6 +46,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     """Build the app. ``clock`` is the source of "now" for every request; tests pass a
     controllable one to cross holidays without waiting for them."""
     settings = settings or get_settings()
+    kit = build_kit(settings)
 
     def provide_now() -> datetime:
         return clock()
@@ -49,27 +65,40 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[ReferenceController, StaffController, WorkerController, CaseController, CalendarController],
+        route_handlers=[
+            AuthController,
+            AccountController,
+            SecurityController,
+            AuditController,
+            ReferenceController,
+            StaffController,
+            WorkerController,
+            CaseController,
+            CalendarController,
+        ],
+        middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
+        guards=[check_permission],
+        security=[{BEARER: []}],
     )
     return Litestar(
         route_handlers=[health, api],
         dependencies={
             "db": Provide(provide_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
-            "actor": Provide(provide_actor, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
+            "ctx": Provide(provide_context, sync_to_thread=False),
+            "kit": Provide(provide_kit, sync_to_thread=False),
+            "client_addr": Provide(provide_client_addr, sync_to_thread=False),
             "paging": Provide(provide_paging, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),
         },
-        state=_state(settings),
+        state=State({"settings": settings, "kit": kit, "clock": clock}),
         lifespan=[database],
         exception_handlers=EXCEPTION_HANDLERS,
+        after_exception=[audit_refusal],
         openapi_config=_openapi(settings),
         debug=False,
     )
-
-
-def _state(settings: Settings) -> State:
-    return State({"settings": settings})
 
 
 def _openapi(settings: Settings) -> OpenAPIConfig:
@@ -81,5 +110,15 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
             "technology workers (为科技工作者办实事). Errors are RFC 9457 problem+json."
         ),
         path="/docs",
+        components=Components(
+            security_schemes={
+                BEARER: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="An access token from POST /api/v1/auth/login.",
+                )
+            }
+        ),
         render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")] if settings.docs_enabled else [],
     )

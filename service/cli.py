@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from service.config import get_settings
+from service.config import Settings, get_settings
+from service.security.keys import ENV_NAMES, development_keys, generate_env
+
+if TYPE_CHECKING:
+    from schemas.accounts import AccountOut
 
 
 def database_url() -> str:
@@ -22,6 +29,48 @@ def database_url() -> str:
     url = start_embedded(settings.data_dir)
     click.echo(f"Using the embedded PostgreSQL in {settings.data_dir / 'pgdata'}", err=True)
     return url
+
+
+def keyed_settings() -> Settings:
+    """The settings with keys. The embedded development server makes its own keys once
+    (kept in the data folder); a server given DATABASE_URL must be given keys too."""
+    settings = get_settings()
+    if settings.keys is not None:
+        return settings
+    if settings.database_url:
+        raise click.ClickException(
+            f"set {', '.join(ENV_NAMES)} (`banshi keys generate` prints a fresh set to keep in your secret store)"
+        )
+    os.environ.update(development_keys(settings.data_dir))
+    get_settings.cache_clear()
+    return get_settings()
+
+
+async def _demo_admin(url: str, settings: Settings) -> str | None:
+    """On a fresh embedded database only: an ``admin`` account with a random password,
+    which must be changed at first sign-in. Returns the password, or None."""
+    import secrets
+
+    from service.db import make_engine, make_session_factory
+    from service.domain.access import Role
+    from service.models.base import utcnow
+    from service.repositories.accounts import account_exists
+    from service.security.kit import build_kit
+    from service.services.accounts import bootstrap_account
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as session:
+            if await account_exists(session):
+                return None
+            await session.rollback()
+            password = "Bs-" + secrets.token_urlsafe(12)
+            await bootstrap_account(
+                session, build_kit(settings), Role.ADMIN, "admin", password, utcnow(), must_change_password=True
+            )
+            return password
+    finally:
+        await engine.dispose()
 
 
 async def _load_reference(url: str) -> dict[str, int]:
@@ -51,10 +100,14 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from service.migrate import upgrade
 
+    embedded = get_settings().database_url is None
+    settings = keyed_settings()
     url = database_url()
     upgrade(url)
     counts = asyncio.run(_load_reference(url))
     click.echo(f"Reference data: {counts} new rows", err=True)
+    if embedded and (password := asyncio.run(_demo_admin(url, settings))):
+        click.echo(f"Created the demo account admin / {password}  (shown once; change it at first sign-in)", err=True)
     # Worker processes read their settings from the environment.
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -71,6 +124,88 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @main.group()
+def keys() -> None:
+    """Secret keys."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a fresh set of keys as environment variables."""
+    for name, value in generate_env().items():
+        click.echo(f"{name}={value}")
+
+
+@main.group()
+def users() -> None:
+    """Accounts, from the command line (for bootstrapping an installation)."""
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "security", "auditor", "steward", "liaison", "worker", "official"]),
+)
+@click.option("--staff-id", default=None, type=click.UUID, help="Steward and liaison accounts: their staff record.")
+@click.option("--worker-id", default=None, type=click.UUID, help="Worker accounts: their worker record.")
+@click.option("--district", default=None, help="Officials: limit their figures to one district.")
+def users_create(
+    username: str, role: str, staff_id: uuid.UUID | None, worker_id: uuid.UUID | None, district: str | None
+) -> None:
+    """Create an account. The password is read from standard input (one line)."""
+    password = _read_password()
+    settings = keyed_settings()
+    url = database_url()
+    created = asyncio.run(_create_user(url, settings, username, role, password, staff_id, worker_id, district))
+    click.echo(json.dumps({"id": str(created.id), "username": created.username, "role": created.role}))
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        entered: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return entered
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _create_user(
+    url: str,
+    settings: Settings,
+    username: str,
+    role: str,
+    password: str,
+    staff_id: uuid.UUID | None,
+    worker_id: uuid.UUID | None,
+    district: str | None,
+) -> AccountOut:
+    from service.db import make_engine, make_session_factory
+    from service.domain.access import Role
+    from service.errors import DomainError
+    from service.models.base import utcnow
+    from service.security.kit import build_kit
+    from service.services.accounts import bootstrap_account
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as session:
+            return await bootstrap_account(
+                session,
+                build_kit(settings),
+                Role(role),
+                username,
+                password,
+                utcnow(),
+                staff_id=staff_id,
+                worker_id=worker_id,
+                district_code=district,
+            )
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        await engine.dispose()
+
+
+@main.group()
 def db() -> None:
     """Database schema (Alembic)."""
 
@@ -81,6 +216,8 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from service.migrate import upgrade
 
+    if get_settings().database_url is None:
+        keyed_settings()  # the embedded server's own keys, for sealing existing rows
     upgrade(database_url(), revision)
 
 

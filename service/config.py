@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from service.security.keys import Keys, keys_from
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -20,6 +22,22 @@ class Settings:
     """``BANSHI_REOPEN_WINDOW_DAYS``: working days after resolution in which a case can be reopened."""
     docs_enabled: bool
     """``BANSHI_DOCS``: serve the OpenAPI docs at /docs (on by default)."""
+    keys: Keys | None = None
+    """``BANSHI_TOKEN_KEY``, ``BANSHI_AUDIT_KEY``, ``BANSHI_PII_KEYS``, ``BANSHI_PII_INDEX_KEY``."""
+    session_idle_minutes: int = 30
+    """``BANSHI_SESSION_IDLE_MINUTES``: a session unused this long is over."""
+    session_max_hours: int = 12
+    """``BANSHI_SESSION_MAX_HOURS``: a session ends this long after sign-in, used or not."""
+    lockout_threshold: int = 5
+    """``BANSHI_LOCKOUT_THRESHOLD``: wrong passwords in a row that lock an account."""
+    lockout_minutes: int = 15
+    """``BANSHI_LOCKOUT_MINUTES``: how long a locked account stays locked."""
+    login_limit_per_address: int = 30
+    """``BANSHI_LOGIN_LIMIT_PER_ADDRESS``: sign-in attempts per client address per 5 minutes."""
+    argon2_time_cost: int = 3
+    """``BANSHI_ARGON2_TIME_COST``: argon2id passes (RFC 9106 second recommendation: 3)."""
+    argon2_memory_kib: int = 65536
+    """``BANSHI_ARGON2_MEMORY_KIB``: argon2id memory per hash (64 MiB)."""
 
 
 def _int(name: str, default: int) -> int:
@@ -34,6 +52,14 @@ def read_settings() -> Settings:
         pool_size=_int("BANSHI_DB_POOL_SIZE", 10),
         reopen_window_days=_int("BANSHI_REOPEN_WINDOW_DAYS", 10),
         docs_enabled=os.environ.get("BANSHI_DOCS", "1") not in ("0", "false", "no"),
+        keys=keys_from(os.environ),
+        session_idle_minutes=_int("BANSHI_SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_int("BANSHI_SESSION_MAX_HOURS", 12),
+        lockout_threshold=_int("BANSHI_LOCKOUT_THRESHOLD", 5),
+        lockout_minutes=_int("BANSHI_LOCKOUT_MINUTES", 15),
+        login_limit_per_address=_int("BANSHI_LOGIN_LIMIT_PER_ADDRESS", 30),
+        argon2_time_cost=_int("BANSHI_ARGON2_TIME_COST", 3),
+        argon2_memory_kib=_int("BANSHI_ARGON2_MEMORY_KIB", 65536),
     )
 
 

@@ -69,3 +69,35 @@ class IdempotencyMismatch(DomainError):
     status = 422
     code = "idempotency_key_reused"
     title = "Idempotency key reused with a different request"
+
+
+class Unauthenticated(DomainError):
+    """No valid session. Deliberately vague about why, so it says nothing about which
+    user names exist or which tokens were once valid."""
+
+    status = 401
+    code = "unauthenticated"
+    title = "Sign-in required"
+
+
+class SecondFactorRequired(Unauthenticated):
+    code = "second_factor_required"
+    title = "One-time code required"
+
+
+class Forbidden(DomainError):
+    """The caller's role may not use this operation at all (a record out of reach is
+    NotFound instead)."""
+
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)

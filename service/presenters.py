@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from schemas.cases import CaseOut, CaseSummary, DueInfo, EventOut
-from schemas.people import StaffOut, StewardAssignmentOut, WorkerOut
+from schemas.people import StaffOut, StewardAssignmentOut
 from schemas.reference import DepartmentOut, DistrictOut, WorkListItemOut
 from service.domain.calendar import WorkingCalendar
 from service.domain.time_limit import (
@@ -18,7 +18,7 @@ from service.domain.time_limit import (
     whole_working_days,
 )
 from service.domain.workflow import STATUS_LABELS_ZH, Category, Status, allowed_actions, category_of
-from service.models import Case, CaseEvent, Department, District, Staff, StewardAssignment, Worker, WorkListItem
+from service.models import Case, CaseEvent, Department, District, Staff, StewardAssignment, WorkListItem
 
 
 def due_info(case: Case, calendar: WorkingCalendar, now: datetime) -> DueInfo:
@@ -86,6 +86,7 @@ def event_out(event: CaseEvent) -> EventOut:
         id=event.id,
         at=event.at,
         actor_id=event.actor_id,
+        account_id=event.account_id,
         action=event.action,
         from_status=cast(Any, event.from_status),
         to_status=cast(Any, event.to_status),
@@ -150,22 +151,6 @@ def staff_out(row: Staff) -> StaffOut:
         work_phone=row.work_phone,
         email=row.email,
         active=row.active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def worker_out(row: Worker) -> WorkerOut:
-    return WorkerOut(
-        id=row.id,
-        name=row.name,
-        national_id=row.national_id,
-        mobile=row.mobile,
-        employer=row.employer,
-        district_code=row.district_code,
-        talent_card=cast(Any, row.talent_card),
-        field=row.field,
-        steward_id=row.steward_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,18 +14,61 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.app import create_app
 from service.config import Settings, read_settings
-from tests.postgres import Databases, server_url
+from service.security.keys import Keys, generate_env, keys_from
+from tests.factory import ADMIN_PASSWORD, API
+from tests.postgres import Databases, server_url, with_database
 
 
 @pytest.fixture(scope="session")
-def databases() -> Iterator[Databases]:
+def test_keys() -> Keys:
+    keys = keys_from(generate_env())
+    assert keys is not None
+    return keys
+
+
+def base_settings(keys: Keys, database_url: str | None) -> Settings:
+    """Production rules with two test allowances: argon2id with little memory (the
+    hashes are still argon2id, checked in tests/api/test_auth.py), and sessions that
+    outlive the weeks by which lifecycle tests move the clock. ``strict_settings``
+    restores the real session limits for the sign-in tests."""
+    return dataclasses.replace(
+        read_settings(),
+        database_url=database_url,
+        pool_size=25,
+        keys=keys,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        session_idle_minutes=60 * 24 * 365,
+        session_max_hours=24 * 365,
+    )
+
+
+@pytest.fixture(scope="session")
+def databases(test_keys: Keys) -> Iterator[Databases]:
     with server_url() as url:
         dbs = Databases(url)
         dbs.create_template()
+        asyncio.run(_bootstrap_admin(with_database(url, dbs.template), base_settings(test_keys, None)))
         try:
             yield dbs
         finally:
             dbs.drop_template()
+
+
+async def _bootstrap_admin(url: str, settings: Settings) -> None:
+    """The template's ``admin`` account, made the way an operator makes the first one."""
+    from service.db import make_engine, make_session_factory
+    from service.domain.access import Role
+    from service.security.kit import build_kit
+    from service.services.accounts import bootstrap_account
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as session:
+            now = datetime(2026, 1, 5, tzinfo=UTC)
+            await bootstrap_account(session, build_kit(settings), Role.ADMIN, "admin", ADMIN_PASSWORD, now)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -59,8 +103,19 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return dataclasses.replace(read_settings(), database_url=database_url, pool_size=25)
+def settings(database_url: str, test_keys: Keys) -> Settings:
+    return base_settings(test_keys, database_url)
+
+
+@pytest.fixture
+def strict_settings(settings: Settings) -> Settings:
+    """The production session limits (30 minutes idle, 12 hours in all)."""
+    defaults = read_settings()
+    return dataclasses.replace(
+        settings,
+        session_idle_minutes=defaults.session_idle_minutes,
+        session_max_hours=defaults.session_max_hours,
+    )
 
 
 @pytest.fixture
@@ -70,7 +125,19 @@ def app(settings: Settings, clock: Clock) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client signed in as the administrator (every request carries the token)."""
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        body = {"username": "admin", "password": ADMIN_PASSWORD}
+        response = await c.post(f"{API}/auth/login", json=body)
+        assert response.status_code == 200, response.text
+        c.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        yield c
+
+
+@pytest.fixture
+async def anonymous(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client that sends no credentials, on its own app instance (same database)."""
+    async with AsyncTestClient(app=create_app(settings, clock=clock), base_url="http://testserver.local") as c:
         yield c
 
 

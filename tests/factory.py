@@ -11,6 +11,9 @@ from litestar.testing import AsyncTestClient
 from service.domain.identity import id_check_character
 
 API = "/api/v1"
+ADMIN_PASSWORD = "Root-Test-2026!x"
+INITIAL_PASSWORD = "Initial-Pass-2026"
+PASSWORD = "Chosen-Pass-2026!"
 _serial = itertools.count(1)
 
 
@@ -22,23 +25,58 @@ def national_id(serial: int | None = None) -> str:
 
 
 class Api:
-    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+    """Requests as one account: the client's own (the administrator) unless a token is given."""
+
+    def __init__(self, client: AsyncTestClient[Litestar], token: str | None = None) -> None:
         self.client = client
+        self.token = token
+
+    def _headers(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.token is not None:
+            kwargs["headers"] = {"Authorization": f"Bearer {self.token}", **kwargs.get("headers", {})}
+        return kwargs
+
+    async def send(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self.client.request(method, API + path, **self._headers(kwargs))
 
     async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-        response = await self.client.request(method, API + path, **kwargs)
+        response = await self.send(method, path, **kwargs)
         assert response.status_code == status, response.text
-        return response.json()
+        return response.json() if response.content else None
 
     async def problem(self, method: str, path: str, status: int, **kwargs: Any) -> dict[str, Any]:
         """Send a request that must be refused with ``status`` as RFC 9457 problem+json."""
-        response = await self.client.request(method, API + path, **kwargs)
+        response = await self.send(method, path, **kwargs)
         assert response.status_code == status, response.text
         assert response.headers["content-type"].startswith("application/problem+json"), response.headers
         problem: dict[str, Any] = response.json()
         assert problem["status"] == status
         assert {"type", "title", "detail"} <= set(problem)
         return problem
+
+    async def login(self, username: str, password: str) -> Api:
+        body = await self.ok("POST", "/auth/login", json={"username": username, "password": password})
+        return Api(self.client, body["access_token"])
+
+    async def account(self, role: str, username: str | None = None, **links: Any) -> Api:
+        """A new account of ``role`` (made by this administrator), signed in with its
+        first password already changed."""
+        username = username or f"{role}{next(_serial)}"
+        body = {"username": username, "role": role, "password": INITIAL_PASSWORD, **links}
+        await self.ok("POST", "/accounts", 201, json=body)
+        first = await self.login(username, INITIAL_PASSWORD)
+        change = {"current_password": INITIAL_PASSWORD, "new_password": PASSWORD}
+        await first.ok("POST", "/auth/password", 204, json=change)
+        return first
+
+    async def steward_account(self, name: str = "李专员") -> tuple[Api, dict[str, Any]]:
+        staff = await self.steward(name)
+        return await self.account("steward", staff_id=staff["id"]), staff
+
+    async def liaison_account(self, department_code: str = "housing") -> tuple[Api, dict[str, Any]]:
+        body = {"name": "赵联络", "role": "liaison", "department_code": department_code}
+        staff = await self.ok("POST", "/staff", 201, json=body)
+        return await self.account("liaison", staff_id=staff["id"]), staff
 
     async def steward(self, name: str = "王管家") -> Any:
         body = {"name": name, "role": "steward", "district_code": "yubei"}
@@ -70,8 +108,9 @@ class Api:
         return await self.ok("POST", "/cases", 201, json=body)
 
     async def move(self, case: dict[str, Any], action: str, status: int = 200, **fields: Any) -> dict[str, Any]:
-        response = await self.client.post(
-            f"{API}/cases/{case['id']}/transitions",
+        response = await self.send(
+            "POST",
+            f"/cases/{case['id']}/transitions",
             json={"action": action, **fields},
             headers={"If-Match": f'"{case["id"]}.{case["version"]}"'},
         )

@@ -23,12 +23,16 @@ from schemas.cases import (
     TransitionIn,
     Visibility,
 )
-from service.api.deps import Actor, Config, Db, Now, Page
+from service.api.access import needs
+from service.api.deps import Config, Ctx, Db, Page
+from service.domain.access import Permission
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
-from service.errors import Invalid
+from service.errors import Invalid, NotFound
 from service.presenters import case_summary
 from service.repositories import cases as case_repo
+from service.repositories import people as people_repo
+from service.repositories.reach import cases_reached, workers_reached
 from service.services import cases
 from service.services.calendar import load_calendar
 
@@ -53,16 +57,17 @@ class CaseController(Controller):
     path = "/cases"
     tags = ["cases"]
 
-    @post("/", summary="Log a case", status_code=HTTP_201_CREATED, response_headers=[ETAG])
+    @post(
+        "/",
+        summary="Log a case",
+        status_code=HTTP_201_CREATED,
+        response_headers=[ETAG],
+        opt=needs(Permission.CASES_CREATE),
+    )
     async def create(
-        self,
-        db: Db,
-        now: Now,
-        data: JSONBody[CaseIn],
-        actor: Actor,
-        idempotency_key: IdempotencyKey = None,
+        self, db: Db, ctx: Ctx, data: JSONBody[CaseIn], idempotency_key: IdempotencyKey = None
     ) -> Response[CaseOut]:
-        created = await cases.create_case(db, data, actor, idempotency_key, now)
+        created = await cases.create_case(db, ctx, data, idempotency_key)
         headers = {
             "ETag": created.etag,
             "Location": f"/api/v1/cases/{created.case.id}",
@@ -71,11 +76,11 @@ class CaseController(Controller):
             headers["Idempotent-Replayed"] = "true"
         return Response(created.case, status_code=HTTP_201_CREATED, headers=headers)
 
-    @get("/", summary="List cases with filters")
+    @get("/", summary="List the cases within reach, with filters", opt=needs(Permission.CASES_READ))
     async def list_all(
         self,
         db: Db,
-        now: Now,
+        ctx: Ctx,
         paging: Page,
         status: Annotated[list[StatusName] | None, QueryParameter(description="One or more statuses")] = None,
         category: FromQuery[CategoryName | None] = None,
@@ -105,33 +110,55 @@ class CaseController(Controller):
             created_from=created_from,
             created_to=created_to,
         )
+        # Naming a worker out of reach answers 404, as reading that worker would.
+        if (
+            worker_id is not None
+            and await people_repo.reached_worker(db, worker_id, workers_reached(ctx.caller)) is None
+        ):
+            raise NotFound("worker", worker_id)
         rows, total = await case_repo.list_cases(
-            db, where, now=now, sort=sort, descending=order == "desc", limit=paging.limit, offset=paging.offset
+            db,
+            where,
+            cases_reached(ctx.caller),
+            now=ctx.now,
+            sort=sort,
+            descending=order == "desc",
+            limit=paging.limit,
+            offset=paging.offset,
         )
         calendar = await load_calendar(db)
         return CasePage(
-            items=[case_summary(case, code, calendar, now) for case, code in rows],
+            items=[case_summary(case, code, calendar, ctx.now) for case, code in rows],
             total=total,
             limit=paging.limit,
             offset=paging.offset,
         )
 
-    @get("/{case_id:uuid}", summary="A case with its timeline", response_headers=[ETAG])
-    async def read(self, db: Db, now: Now, case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
-        case, etag = await cases.read_case(db, case_id, now)
+    @get(
+        "/{case_id:uuid}",
+        summary="A case with its timeline",
+        response_headers=[ETAG],
+        opt=needs(Permission.CASES_READ),
+    )
+    async def read(self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
+        case, etag = await cases.read_case(db, ctx, case_id)
         return Response(case, headers={"ETag": etag})
 
-    @patch("/{case_id:uuid}", summary="Edit title, description or channel", response_headers=[ETAG])
+    @patch(
+        "/{case_id:uuid}",
+        summary="Edit title, description or channel",
+        response_headers=[ETAG],
+        opt=needs(Permission.CASES_UPDATE),
+    )
     async def update(
         self,
         db: Db,
-        now: Now,
+        ctx: Ctx,
         case_id: FromPath[uuid.UUID],
         data: JSONBody[CasePatch],
-        actor: Actor,
         if_match: IfMatch = None,
     ) -> Response[CaseOut]:
-        case, etag = await cases.update_case(db, case_id, data, actor, if_match, now)
+        case, etag = await cases.update_case(db, ctx, case_id, data, if_match)
         return Response(case, headers={"ETag": etag})
 
     @post(
@@ -139,29 +166,32 @@ class CaseController(Controller):
         summary="Move a case through the workflow",
         status_code=HTTP_200_OK,
         response_headers=[ETAG],
+        opt=needs(Permission.CASES_MOVE),
     )
     async def move(
         self,
         db: Db,
-        now: Now,
+        ctx: Ctx,
         settings: Config,
         case_id: FromPath[uuid.UUID],
         data: JSONBody[TransitionIn],
-        actor: Actor,
         if_match: IfMatch = None,
     ) -> Response[CaseOut]:
         rules = cases.MoveRules(reopen_window_days=settings.reopen_window_days)
-        case, etag = await cases.move_case(db, case_id, data, actor, if_match, rules, now)
+        case, etag = await cases.move_case(db, ctx, case_id, data, if_match, rules)
         return Response(case, headers={"ETag": etag})
 
-    @post("/{case_id:uuid}/notes", summary="Add a note to the timeline", status_code=HTTP_201_CREATED)
-    async def note(
-        self, db: Db, now: Now, case_id: FromPath[uuid.UUID], data: JSONBody[NoteIn], actor: Actor
-    ) -> EventOut:
-        return await cases.add_note(db, case_id, data, actor, now)
+    @post(
+        "/{case_id:uuid}/notes",
+        summary="Add a note to the timeline",
+        status_code=HTTP_201_CREATED,
+        opt=needs(Permission.CASES_NOTE),
+    )
+    async def note(self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], data: JSONBody[NoteIn]) -> EventOut:
+        return await cases.add_note(db, ctx, case_id, data)
 
-    @get("/{case_id:uuid}/events", summary="The case's timeline")
+    @get("/{case_id:uuid}/events", summary="The case's timeline", opt=needs(Permission.CASES_READ))
     async def events(
-        self, db: Db, case_id: FromPath[uuid.UUID], visibility: FromQuery[Visibility | None] = None
+        self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], visibility: FromQuery[Visibility | None] = None
     ) -> EventPage:
-        return await cases.list_events(db, case_id, visibility)
+        return await cases.list_events(db, ctx, case_id, visibility)

@@ -1,20 +1,25 @@
-"""Request-scoped dependencies: the database session, the acting staff member, paging."""
+"""Request-scoped dependencies: the database session, the signed-in caller, paging."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.api.access import client_address
 from service.config import Settings
 from service.db import session_scope
+from service.domain.access import Principal
+from service.errors import Unauthenticated
+from service.security.kit import SecurityKit
+from service.services.context import Context
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -27,17 +32,24 @@ def provide_settings(state: State) -> Settings:
     return settings
 
 
-def provide_actor(
-    x_staff_id: Annotated[
-        uuid.UUID | None,
-        HeaderParameter(
-            name="X-Staff-Id",
-            required=False,
-            description="The acting staff member. Replaced by the signed-in account once accounts exist.",
-        ),
-    ] = None,
-) -> uuid.UUID | None:
-    return x_staff_id
+def provide_caller(request: Request[Any, Any, Any]) -> Principal:
+    caller = request.user
+    if not isinstance(caller, Principal):  # the bearer middleware guarantees it
+        raise Unauthenticated("sign in first")
+    return caller
+
+
+def provide_kit(state: State) -> SecurityKit:
+    kit: SecurityKit = state.kit
+    return kit
+
+
+def provide_context(request: Request[Any, Any, Any], state: State) -> Context:
+    return Context(caller=provide_caller(request), now=state.clock(), kit=state.kit)
+
+
+def provide_client_addr(request: Request[Any, Any, Any]) -> str:
+    return client_address(request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +70,10 @@ def provide_paging(
 
 # Handlers name their dependencies explicitly (Litestar 3 drops inferred ones).
 Db = NamedDependency[AsyncSession]
-Actor = NamedDependency[uuid.UUID | None]
+Caller = NamedDependency[Principal]
+Ctx = NamedDependency[Context]
+Kit = NamedDependency[SecurityKit]
+ClientAddr = NamedDependency[str]
 Now = NamedDependency[datetime]
 Page = NamedDependency[Paging]
 Config = NamedDependency[Settings]

@@ -5,8 +5,11 @@ from typing import Literal
 
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK
 
 from schemas.people import (
+    RevealIn,
+    RevealOut,
     StaffIn,
     StaffOut,
     StaffPage,
@@ -15,11 +18,14 @@ from schemas.people import (
     StewardAssignmentOut,
     TalentCard,
     WorkerIn,
+    WorkerLookupIn,
     WorkerOut,
     WorkerPage,
     WorkerPatch,
 )
-from service.api.deps import Actor, Db, Now, Page
+from service.api.access import needs
+from service.api.deps import Ctx, Db, Page
+from service.domain.access import Permission
 from service.repositories.people import WorkerFilter
 from service.services import staff, workers
 
@@ -28,11 +34,11 @@ class StaffController(Controller):
     path = "/staff"
     tags = ["staff"]
 
-    @post("/", summary="Add a steward or a department liaison")
-    async def create(self, db: Db, data: JSONBody[StaffIn]) -> StaffOut:
-        return await staff.create_staff(db, data)
+    @post("/", summary="Add a steward or a department liaison", opt=needs(Permission.STAFF_WRITE))
+    async def create(self, db: Db, ctx: Ctx, data: JSONBody[StaffIn]) -> StaffOut:
+        return await staff.create_staff(db, ctx, data)
 
-    @get("/", summary="List staff")
+    @get("/", summary="List staff", opt=needs(Permission.STAFF_READ))
     async def list_all(
         self,
         db: Db,
@@ -42,27 +48,28 @@ class StaffController(Controller):
     ) -> StaffPage:
         return await staff.list_staff(db, role, department_code, paging.limit, paging.offset)
 
-    @get("/{staff_id:uuid}", summary="One staff member")
+    @get("/{staff_id:uuid}", summary="One staff member", opt=needs(Permission.STAFF_READ))
     async def read(self, db: Db, staff_id: FromPath[uuid.UUID]) -> StaffOut:
         return await staff.read_staff(db, staff_id)
 
-    @patch("/{staff_id:uuid}", summary="Update a staff member")
-    async def update(self, db: Db, staff_id: FromPath[uuid.UUID], data: JSONBody[StaffPatch]) -> StaffOut:
-        return await staff.update_staff(db, staff_id, data)
+    @patch("/{staff_id:uuid}", summary="Update a staff member", opt=needs(Permission.STAFF_WRITE))
+    async def update(self, db: Db, ctx: Ctx, staff_id: FromPath[uuid.UUID], data: JSONBody[StaffPatch]) -> StaffOut:
+        return await staff.update_staff(db, ctx, staff_id, data)
 
 
 class WorkerController(Controller):
     path = "/workers"
     tags = ["workers"]
 
-    @post("/", summary="Register a science worker with their steward")
-    async def create(self, db: Db, data: JSONBody[WorkerIn], actor: Actor) -> WorkerOut:
-        return await workers.create_worker(db, data, actor)
+    @post("/", summary="Register a science worker with their steward", opt=needs(Permission.WORKERS_WRITE))
+    async def create(self, db: Db, ctx: Ctx, data: JSONBody[WorkerIn]) -> WorkerOut:
+        return await workers.create_worker(db, ctx, data)
 
-    @get("/", summary="List science workers")
+    @get("/", summary="List the science workers within reach", opt=needs(Permission.WORKERS_READ))
     async def list_all(
         self,
         db: Db,
+        ctx: Ctx,
         paging: Page,
         district_code: FromQuery[str | None] = None,
         steward_id: FromQuery[uuid.UUID | None] = None,
@@ -70,24 +77,50 @@ class WorkerController(Controller):
         name: FromQuery[str | None] = None,
     ) -> WorkerPage:
         where = WorkerFilter(district_code, steward_id, talent_card, name)
-        return await workers.list_workers(db, where, paging.limit, paging.offset)
+        return await workers.list_workers(db, ctx, where, paging.limit, paging.offset)
 
-    @get("/{worker_id:uuid}", summary="One science worker")
-    async def read(self, db: Db, worker_id: FromPath[uuid.UUID]) -> WorkerOut:
-        return await workers.read_worker(db, worker_id)
+    @post(
+        "/lookup",
+        summary="Find a worker by national ID number (sent in the body)",
+        status_code=HTTP_200_OK,
+        opt=needs(Permission.WORKERS_READ),
+    )
+    async def lookup(self, db: Db, ctx: Ctx, data: JSONBody[WorkerLookupIn]) -> WorkerOut:
+        return await workers.lookup_worker(db, ctx, data)
 
-    @patch("/{worker_id:uuid}", summary="Correct a worker's details")
-    async def update(
-        self, db: Db, worker_id: FromPath[uuid.UUID], data: JSONBody[WorkerPatch], actor: Actor
-    ) -> WorkerOut:
-        return await workers.update_worker(db, worker_id, data, actor)
+    @get(
+        "/{worker_id:uuid}", summary="One science worker (personal numbers masked)", opt=needs(Permission.WORKERS_READ)
+    )
+    async def read(self, db: Db, ctx: Ctx, worker_id: FromPath[uuid.UUID]) -> WorkerOut:
+        return await workers.read_worker(db, ctx, worker_id)
 
-    @post("/{worker_id:uuid}/steward", summary="Give the worker a new steward (history kept)")
+    @patch("/{worker_id:uuid}", summary="Correct a worker's details", opt=needs(Permission.WORKERS_WRITE))
+    async def update(self, db: Db, ctx: Ctx, worker_id: FromPath[uuid.UUID], data: JSONBody[WorkerPatch]) -> WorkerOut:
+        return await workers.update_worker(db, ctx, worker_id, data)
+
+    @post(
+        "/{worker_id:uuid}/reveal",
+        summary="Show the full national ID or mobile number, with a reason (audited)",
+        status_code=HTTP_200_OK,
+        opt=needs(Permission.WORKERS_REVEAL),
+    )
+    async def reveal(self, db: Db, ctx: Ctx, worker_id: FromPath[uuid.UUID], data: JSONBody[RevealIn]) -> RevealOut:
+        return await workers.reveal(db, ctx, worker_id, data)
+
+    @post(
+        "/{worker_id:uuid}/steward",
+        summary="Give the worker a new steward (administrators; history kept)",
+        opt=needs(Permission.WORKERS_ASSIGN),
+    )
     async def assign(
-        self, db: Db, now: Now, worker_id: FromPath[uuid.UUID], data: JSONBody[StewardAssignmentIn], actor: Actor
+        self, db: Db, ctx: Ctx, worker_id: FromPath[uuid.UUID], data: JSONBody[StewardAssignmentIn]
     ) -> StewardAssignmentOut:
-        return await workers.assign_steward(db, worker_id, data, actor, now)
+        return await workers.assign_steward(db, ctx, worker_id, data)
 
-    @get("/{worker_id:uuid}/stewards", summary="Who has been the worker's steward, when and why")
-    async def stewards(self, db: Db, worker_id: FromPath[uuid.UUID]) -> list[StewardAssignmentOut]:
-        return await workers.steward_history(db, worker_id)
+    @get(
+        "/{worker_id:uuid}/stewards",
+        summary="Who has been the worker's steward, when and why",
+        opt=needs(Permission.WORKERS_READ),
+    )
+    async def stewards(self, db: Db, ctx: Ctx, worker_id: FromPath[uuid.UUID]) -> list[StewardAssignmentOut]:
+        return await workers.steward_history(db, ctx, worker_id)

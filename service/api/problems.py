@@ -29,7 +29,13 @@ def _type(code: str) -> str:
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     errors = [FieldError(field=exc.field, reason=getattr(exc, "reason", exc.detail))] if exc.field else None
     allowed = exc.extra.get("allowed_actions")
-    headers = {"ETag": exc.extra["current_etag"]} if "current_etag" in exc.extra else None
+    headers: dict[str, str] = {}
+    if "current_etag" in exc.extra:
+        headers["ETag"] = exc.extra["current_etag"]
+    if "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="banshi"'
     return _response(
         Problem(
             type=_type(exc.code),
@@ -39,7 +45,7 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Proble
             errors=errors,
             allowed_actions=allowed,
         ),
-        headers,
+        headers or None,
     )
 
 

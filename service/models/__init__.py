@@ -1,5 +1,7 @@
 """SQLModel tables. Importing this package registers every table on ``metadata``."""
 
+from service.models.accounts import Account, AuthSession, LoginThrottle, SecuritySetting
+from service.models.audit import AuditEvent
 from service.models.base import metadata
 from service.models.calendar import CalendarDay, CalendarYear
 from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
@@ -7,6 +9,9 @@ from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
 
 __all__ = [
+    "Account",
+    "AuditEvent",
+    "AuthSession",
     "CalendarDay",
     "CalendarYear",
     "Case",
@@ -15,6 +20,8 @@ __all__ = [
     "Department",
     "District",
     "IdempotencyRecord",
+    "LoginThrottle",
+    "SecuritySetting",
     "Staff",
     "StewardAssignment",
     "WorkListItem",

@@ -20,7 +20,7 @@ class CalendarYear(SQLModel, table=True):
     published: bool = False
     note: str = Field(default="", max_length=500)
     updated_at: datetime = timestamp(default_factory=utcnow)
-    updated_by: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
+    updated_by: uuid.UUID | None = Field(default=None, foreign_key="account.id")
 
 
 class CalendarDay(SQLModel, table=True):

@@ -78,6 +78,9 @@ class CaseEvent(SQLModel, table=True):
     case_id: uuid.UUID = Field(foreign_key="case.id")
     at: datetime = timestamp(default_factory=utcnow)
     actor_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
+    """The staff member who acted, when the account belongs to one."""
+    account_id: uuid.UUID | None = Field(default=None, foreign_key="account.id")
+    """The signed-in account that acted (None for rows written before accounts existed)."""
     action: str = Field(max_length=32)
     from_status: str | None = Field(default=None, max_length=24)
     to_status: str = Field(max_length=24)
@@ -96,10 +99,13 @@ class CaseNumberCounter(SQLModel, table=True):
 
 
 class IdempotencyRecord(SQLModel, table=True):
-    """The first response to a case creation sent with an ``Idempotency-Key``."""
+    """The first response to a case creation sent with an ``Idempotency-Key``. Keys
+    belong to the account that sent them: two accounts cannot collide or replay each
+    other's responses."""
 
     __tablename__ = "idempotency_record"
 
+    account_id: uuid.UUID = Field(foreign_key="account.id", primary_key=True)
     key: str = Field(primary_key=True, max_length=128)
     request_hash: str = Field(max_length=64)
     case_id: uuid.UUID = Field(foreign_key="case.id")

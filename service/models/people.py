@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Identity
+from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from service.models.base import in_check, timestamp, utcnow
@@ -36,15 +36,22 @@ class Staff(SQLModel, table=True):
 
 
 class Worker(SQLModel, table=True):
-    """A science worker (科技工作者). ``steward_id`` is the one current steward."""
+    """A science worker (科技工作者). ``steward_id`` is the one current steward.
+
+    The national ID and mobile number are sealed (AES-256-GCM, key id inside the value,
+    see ``service/security/pii.py``); the ``*_index`` columns hold keyed hashes for
+    uniqueness and exact look-up. No column holds either number in plain text.
+    """
 
     __tablename__ = "worker"
     __table_args__ = (CheckConstraint(in_check("talent_card", TALENT_CARDS), name="talent_card"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=64)
-    national_id: str = Field(max_length=18, unique=True)
-    mobile: str = Field(max_length=11)
+    national_id_sealed: bytes = Field(sa_type=LargeBinary)
+    national_id_index: bytes = Field(sa_type=LargeBinary, unique=True)
+    mobile_sealed: bytes = Field(sa_type=LargeBinary)
+    mobile_index: bytes = Field(sa_type=LargeBinary, index=True)
     employer: str = Field(max_length=128)
     district_code: str = Field(foreign_key="district.code", max_length=32, index=True)
     talent_card: str = Field(default="none", max_length=8)

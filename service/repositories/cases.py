@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.domain.access import Principal
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status, statuses_in
 from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
@@ -34,8 +35,12 @@ class CaseFilter:
     created_to: datetime | None = None
 
 
-async def get_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> Case | None:
-    return await session.get(Case, case_id, with_for_update=for_update, populate_existing=for_update)
+async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for_update: bool = False) -> Case | None:
+    """The case if it exists and is within ``reach`` (see ``repositories/reach.py``)."""
+    query = select(Case).where(col(Case.id) == case_id, reach)
+    if for_update:
+        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
+    return (await session.scalars(query)).first()
 
 
 async def item_code_of(session: AsyncSession, item_id: uuid.UUID) -> str:
@@ -78,6 +83,7 @@ def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
 async def list_cases(
     session: AsyncSession,
     where: CaseFilter,
+    reach: Any,
     *,
     now: datetime,
     sort: SortKey,
@@ -85,13 +91,13 @@ async def list_cases(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[tuple[Case, str]], int]:
-    base = _where(select(col(Case.id)), where, now)
+    base = _where(select(col(Case.id)).where(reach), where, now)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     order = col(getattr(Case, sort))
     order_by = [order.desc().nulls_last() if descending else order.asc().nulls_last()]
     order_by.append(col(Case.id).desc() if descending else col(Case.id).asc())
     joined: Any = select(Case, col(WorkListItem.code)).join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
-    query = _where(joined, where, now)
+    query = _where(joined.where(reach), where, now)
     rows = await session.execute(query.order_by(*order_by).limit(limit).offset(offset))
     return [(case, code) for case, code in rows], total or 0
 
@@ -135,17 +141,19 @@ async def next_case_sequence(session: AsyncSession, day: date) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
-async def lock_idempotency_key(session: AsyncSession, key: str) -> None:
-    """Serialise requests that carry the same key until this transaction ends."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+async def lock_idempotency_key(session: AsyncSession, account_id: uuid.UUID, key: str) -> None:
+    """Serialise requests of one account that carry the same key until this transaction ends."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{account_id}:{key}"}
+    )
 
 
-async def get_idempotency_record(session: AsyncSession, key: str) -> IdempotencyRecord | None:
-    return await session.get(IdempotencyRecord, key)
+async def get_idempotency_record(session: AsyncSession, account_id: uuid.UUID, key: str) -> IdempotencyRecord | None:
+    return await session.get(IdempotencyRecord, (account_id, key))
 
 
 async def hand_open_cases_to(
-    session: AsyncSession, worker_id: uuid.UUID, steward_id: uuid.UUID, actor_id: uuid.UUID | None, at: datetime
+    session: AsyncSession, worker_id: uuid.UUID, steward_id: uuid.UUID, actor: Principal, at: datetime
 ) -> int:
     """Move a worker's unfinished cases to their new steward, with a timeline line each."""
     unfinished = [s.value for s in (*statuses_in(Category.OPEN), *statuses_in(Category.PAUSED))]
@@ -157,8 +165,9 @@ async def hand_open_cases_to(
                 WHERE worker_id = :worker AND status = ANY(:statuses) AND steward_id <> :steward
                 RETURNING id, status
             )
-            INSERT INTO case_event (case_id, at, actor_id, action, from_status, to_status, visibility, details)
-            SELECT id, :at, :actor, 'update', status, status, 'internal',
+            INSERT INTO case_event
+                (case_id, at, actor_id, account_id, action, from_status, to_status, visibility, details)
+            SELECT id, :at, :actor, :account, 'update', status, status, 'internal',
                    jsonb_build_object('changes', jsonb_build_object('steward_id', CAST(:steward_text AS text)))
             FROM moved
             """
@@ -167,7 +176,8 @@ async def hand_open_cases_to(
             "steward": steward_id,
             "steward_text": str(steward_id),
             "at": at,
-            "actor": actor_id,
+            "actor": actor.staff_id,
+            "account": actor.account_id,
             "worker": worker_id,
             "statuses": unfinished,
         },

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,17 +40,34 @@ async def list_staff(
 
 
 async def get_worker(session: AsyncSession, worker_id: uuid.UUID, *, for_update: bool = False) -> Worker | None:
+    """Any worker, whoever asks: for checks made on the system's behalf (a worker named
+    in a new account exists). Reads on a caller's behalf use ``reached_worker``."""
     return await session.get(Worker, worker_id, with_for_update=for_update)
 
 
-async def worker_id_by_national_id(session: AsyncSession, national_id: str) -> uuid.UUID | None:
-    return await session.scalar(select(col(Worker.id)).where(col(Worker.national_id) == national_id))
+async def reached_worker(
+    session: AsyncSession, worker_id: uuid.UUID, reach: Any, *, for_update: bool = False
+) -> Worker | None:
+    query = select(Worker).where(col(Worker.id) == worker_id, reach)
+    if for_update:
+        query = query.with_for_update(of=Worker).execution_options(populate_existing=True)
+    return (await session.scalars(query)).first()
+
+
+async def worker_by_index(session: AsyncSession, national_id_index: bytes, reach: Any) -> Worker | None:
+    query = select(Worker).where(col(Worker.national_id_index) == national_id_index, reach)
+    return (await session.scalars(query)).first()
+
+
+async def national_id_taken(session: AsyncSession, national_id_index: bytes) -> bool:
+    query = select(col(Worker.id)).where(col(Worker.national_id_index) == national_id_index)
+    return (await session.scalar(query)) is not None
 
 
 async def list_workers(
-    session: AsyncSession, where: WorkerFilter, limit: int, offset: int
+    session: AsyncSession, where: WorkerFilter, reach: Any, limit: int, offset: int
 ) -> tuple[Sequence[Worker], int]:
-    query = select(Worker)
+    query = select(Worker).where(reach)
     if where.district_code is not None:
         query = query.where(col(Worker.district_code) == where.district_code)
     if where.steward_id is not None:

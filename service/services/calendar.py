@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from typing import Literal
 
@@ -12,9 +11,9 @@ from schemas.calendar import CalendarDayOut, CalendarYearIn, CalendarYearOut
 from service.domain.calendar import DayKind, WorkingCalendar, build_calendar, library_schedule
 from service.errors import Invalid
 from service.models import CalendarDay, CalendarYear
-from service.models.base import utcnow
 from service.repositories import calendar as calendar_repo
-from service.services import deadlines
+from service.services import audit, deadlines
+from service.services.context import Context
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -69,9 +68,7 @@ def _year_out(
     )
 
 
-async def replace_year(
-    session: AsyncSession, year: int, data: CalendarYearIn, actor_id: uuid.UUID | None
-) -> CalendarYearOut:
+async def replace_year(session: AsyncSession, ctx: Context, year: int, data: CalendarYearIn) -> CalendarYearOut:
     _check_year(year)
     seen: set[date] = set()
     for index, entry in enumerate(data.days):
@@ -87,8 +84,8 @@ async def replace_year(
             session.add(row)
         row.published = data.published
         row.note = data.note
-        row.updated_at = utcnow()
-        row.updated_by = actor_id
+        row.updated_at = ctx.now
+        row.updated_by = ctx.caller.account_id
         await session.flush()
         await calendar_repo.delete_year_days(session, year)
         session.add_all(CalendarDay(day=d.date, year=year, kind=DayKind(d.kind).value, name=d.name) for d in data.days)
@@ -96,4 +93,12 @@ async def replace_year(
         calendar = await load_calendar(session)
         # Due times of running cases were computed with the old calendar.
         await deadlines.recompute_running(session, calendar)
+        await audit.record(
+            ctx,
+            session,
+            "calendar.update",
+            target_type="calendar_year",
+            target_id=year,
+            details={"published": data.published, "days": len(data.days)},
+        )
         return _year_out(year, calendar, row, {d.date: d.name for d in data.days})

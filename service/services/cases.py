@@ -12,11 +12,13 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import cases as api
+from service.domain.access import Principal, Role, may_move
 from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
 from service.domain.time_limit import DAY, local_day, working_seconds
 from service.domain.workflow import Action, Status, allowed_actions, target_of
 from service.errors import (
+    Forbidden,
     IdempotencyMismatch,
     IllegalTransition,
     Invalid,
@@ -29,9 +31,11 @@ from service.presenters import case_out, event_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
-from service.services import deadlines
+from service.repositories.reach import cases_reached, workers_reached
+from service.services import audit, deadlines
 from service.services.calendar import load_calendar
-from service.services.staff import require_actor, require_steward
+from service.services.context import Context
+from service.services.staff import require_steward
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,34 +59,41 @@ def _check_if_match(case: Case, if_match: str | None) -> None:
         )
 
 
-async def read_case(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> tuple[api.CaseOut, str]:
-    case = await case_repo.get_case(session, case_id)
+def visible_events(caller: Principal) -> str | None:
+    """A worker sees the public timeline only; staff see internal notes too."""
+    return "public" if caller.role is Role.WORKER else None
+
+
+async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
+    case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller), for_update=for_update)
     if case is None:
         raise NotFound("case", case_id)
-    return await _render(session, case, await load_calendar(session), now), etag_of(case)
+    return case
 
 
-async def _render(session: AsyncSession, case: Case, calendar: WorkingCalendar, now: datetime) -> api.CaseOut:
+async def read_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
+    case = await _reached_case(session, ctx, case_id)
+    return await _render(session, ctx, case, await load_calendar(session)), etag_of(case)
+
+
+async def _render(session: AsyncSession, ctx: Context, case: Case, calendar: WorkingCalendar) -> api.CaseOut:
     code = await case_repo.item_code_of(session, case.item_id)
-    events = await case_repo.events_of(session, case.id)
-    return case_out(case, code, events, calendar, now)
+    events = await case_repo.events_of(session, case.id, visible_events(ctx.caller))
+    return case_out(case, code, events, calendar, ctx.now)
 
 
 def _request_hash(data: api.CaseIn) -> str:
     return hashlib.sha256(msgspec.json.encode(data)).hexdigest()
 
 
-async def create_case(
-    session: AsyncSession,
-    data: api.CaseIn,
-    actor_id: uuid.UUID | None,
-    idempotency_key: str | None,
-    now: datetime,
-) -> Created:
+async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, idempotency_key: str | None) -> Created:
+    caller, now = ctx.caller, ctx.now
+    if data.steward_id is not None and caller.role is not Role.ADMIN and data.steward_id != caller.staff_id:
+        raise Invalid("steward_id", "only an administrator hands a new case to another steward")
     async with session.begin():
         if idempotency_key is not None:
-            await case_repo.lock_idempotency_key(session, idempotency_key)
-            record = await case_repo.get_idempotency_record(session, idempotency_key)
+            await case_repo.lock_idempotency_key(session, caller.account_id, idempotency_key)
+            record = await case_repo.get_idempotency_record(session, caller.account_id, idempotency_key)
             if record is not None:
                 if record.request_hash != _request_hash(data):
                     raise IdempotencyMismatch(
@@ -90,8 +101,7 @@ async def create_case(
                     )
                 first = msgspec.convert(record.response, api.CaseOut)
                 return Created(first, etag_of(first), replayed=True)
-        await require_actor(session, actor_id)
-        worker = await people_repo.get_worker(session, data.worker_id)
+        worker = await people_repo.reached_worker(session, data.worker_id, workers_reached(caller))
         if worker is None:
             raise Invalid("worker_id", "no such worker")
         item = await reference_repo.get_item(session, data.item_id)
@@ -116,7 +126,7 @@ async def create_case(
             steward_id=steward_id,
             department_code=department_code,
             district_code=worker.district_code,
-            created_by=actor_id,
+            created_by=caller.staff_id,
             created_at=now,
             updated_at=now,
         )
@@ -126,7 +136,8 @@ async def create_case(
             CaseEvent(
                 case_id=case.id,
                 at=now,
-                actor_id=actor_id,
+                actor_id=caller.staff_id,
+                account_id=caller.account_id,
                 action="create",
                 to_status=Status.SUBMITTED.value,
                 visibility="public",
@@ -134,32 +145,29 @@ async def create_case(
             )
         )
         await session.flush()
-        rendered = await _render(session, case, await load_calendar(session), now)
+        rendered = await _render(session, ctx, case, await load_calendar(session))
         if idempotency_key is not None:
             session.add(
                 IdempotencyRecord(
+                    account_id=caller.account_id,
                     key=idempotency_key,
                     request_hash=_request_hash(data),
                     case_id=case.id,
                     response=msgspec.to_builtins(rendered),
                 )
             )
+        await audit.record(
+            ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
+        )
     return Created(rendered, etag_of(case), replayed=False)
 
 
 async def update_case(
-    session: AsyncSession,
-    case_id: uuid.UUID,
-    data: api.CasePatch,
-    actor_id: uuid.UUID | None,
-    if_match: str | None,
-    now: datetime,
+    session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: api.CasePatch, if_match: str | None
 ) -> tuple[api.CaseOut, str]:
+    now = ctx.now
     async with session.begin():
-        await require_actor(session, actor_id)
-        case = await case_repo.get_case(session, case_id, for_update=True)
-        if case is None:
-            raise NotFound("case", case_id)
+        case = await _reached_case(session, ctx, case_id, for_update=True)
         _check_if_match(case, if_match)
         changes: dict[str, Any] = {}
         for name in ("title", "description", "channel"):
@@ -174,7 +182,8 @@ async def update_case(
                 CaseEvent(
                     case_id=case.id,
                     at=now,
-                    actor_id=actor_id,
+                    actor_id=ctx.caller.staff_id,
+                    account_id=ctx.caller.account_id,
                     action="update",
                     from_status=case.status,
                     to_status=case.status,
@@ -182,23 +191,22 @@ async def update_case(
                 )
             )
             await session.flush()
-        return await _render(session, case, await load_calendar(session), now), etag_of(case)
+            await audit.record(
+                ctx, session, "case.update", target_type="case", target_id=case.id, details={"fields": sorted(changes)}
+            )
+        return await _render(session, ctx, case, await load_calendar(session)), etag_of(case)
 
 
-async def add_note(
-    session: AsyncSession, case_id: uuid.UUID, data: api.NoteIn, actor_id: uuid.UUID | None, now: datetime
-) -> api.EventOut:
+async def add_note(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: api.NoteIn) -> api.EventOut:
     """A note joins the timeline without changing the case, so it does not need If-Match
     and does not make another steward's pending move stale."""
     async with session.begin():
-        await require_actor(session, actor_id)
-        case = await case_repo.get_case(session, case_id, for_update=True)
-        if case is None:
-            raise NotFound("case", case_id)
+        case = await _reached_case(session, ctx, case_id, for_update=True)
         event = CaseEvent(
             case_id=case.id,
-            at=now,
-            actor_id=actor_id,
+            at=ctx.now,
+            actor_id=ctx.caller.staff_id,
+            account_id=ctx.caller.account_id,
             action="note",
             from_status=case.status,
             to_status=case.status,
@@ -207,12 +215,16 @@ async def add_note(
         )
         session.add(event)
         await session.flush()
+        await audit.record(
+            ctx, session, "case.note", target_type="case", target_id=case.id, details={"visibility": data.visibility}
+        )
         return event_out(event)
 
 
-async def list_events(session: AsyncSession, case_id: uuid.UUID, visibility: str | None) -> api.EventPage:
-    if await case_repo.get_case(session, case_id) is None:
-        raise NotFound("case", case_id)
+async def list_events(session: AsyncSession, ctx: Context, case_id: uuid.UUID, visibility: str | None) -> api.EventPage:
+    await _reached_case(session, ctx, case_id)
+    if visible_events(ctx.caller) is not None:
+        visibility = visible_events(ctx.caller)
     events = [event_out(e) for e in await case_repo.events_of(session, case_id, visibility)]
     return api.EventPage(items=events, total=len(events))
 
@@ -224,19 +236,18 @@ class MoveRules:
 
 async def move_case(
     session: AsyncSession,
+    ctx: Context,
     case_id: uuid.UUID,
     move: api.TransitionIn,
-    actor_id: uuid.UUID | None,
     if_match: str | None,
     rules: MoveRules,
-    now: datetime,
 ) -> tuple[api.CaseOut, str]:
     action = Action(type(move).__struct_config__.tag)  # type: ignore[arg-type]
+    now = ctx.now
     async with session.begin():
-        await require_actor(session, actor_id)
-        case = await case_repo.get_case(session, case_id, for_update=True)
-        if case is None:
-            raise NotFound("case", case_id)
+        case = await _reached_case(session, ctx, case_id, for_update=True)
+        if not may_move(ctx.caller.role, action):
+            raise Forbidden(f"a {ctx.caller.role.value} may not {action.value} a case", field="action")
         _check_if_match(case, if_match)
         source = Status(case.status)
         target = target_of(source, action)
@@ -252,7 +263,8 @@ async def move_case(
             CaseEvent(
                 case_id=case.id,
                 at=now,
-                actor_id=actor_id,
+                actor_id=ctx.caller.staff_id,
+                account_id=ctx.caller.account_id,
                 action=action.value,
                 from_status=source.value,
                 to_status=target.value,
@@ -264,7 +276,16 @@ async def move_case(
         await session.flush()
         await deadlines.refresh(session, case, calendar)
         await session.flush()
-        return await _render(session, case, calendar, now), etag_of(case)
+        rendered = await _render(session, ctx, case, calendar)
+        await audit.record(
+            ctx,
+            session,
+            "case.move",
+            target_type="case",
+            target_id=case.id,
+            details={"action": action.value, "from": source.value, "to": target.value},
+        )
+        return rendered, etag_of(case)
 
 
 async def _apply(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.calendar import WorkingCalendar
@@ -28,7 +29,7 @@ async def recompute_running(session: AsyncSession, calendar: WorkingCalendar) ->
     """Recompute every running case after a calendar change; returns how many."""
     ids = await case_repo.running_case_ids(session)
     for case_id in ids:
-        case = await case_repo.get_case(session, case_id, for_update=True)
+        case = await case_repo.get_case(session, case_id, true(), for_update=True)
         if case is not None:
             await refresh(session, case, calendar)
     await session.flush()

@@ -17,6 +17,8 @@ from service.models import Department, District, WorkListItem
 from service.models.base import utcnow
 from service.presenters import department_out, district_out, item_out
 from service.repositories import reference as reference_repo
+from service.services import audit
+from service.services.context import Context
 
 WORK_LIST_FILES = {2026: "work_list_2026.csv"}
 
@@ -93,7 +95,9 @@ async def read_item(session: AsyncSession, item_id: uuid.UUID) -> WorkListItemOu
     return item_out(item)
 
 
-async def update_item(session: AsyncSession, item_id: uuid.UUID, data: WorkListItemPatch) -> WorkListItemOut:
+async def update_item(
+    session: AsyncSession, ctx: Context, item_id: uuid.UUID, data: WorkListItemPatch
+) -> WorkListItemOut:
     """Edits apply to cases accepted from now on; accepted cases keep the promised
     days they were accepted with."""
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
@@ -104,8 +108,18 @@ async def update_item(session: AsyncSession, item_id: uuid.UUID, data: WorkListI
         code = changes.get("lead_department_code")
         if code is not None and await reference_repo.get_department(session, code) is None:
             raise Invalid("lead_department_code", "no such department")
+        recorded = {k: {"from": getattr(item, k), "to": v} for k, v in changes.items() if getattr(item, k) != v}
         for name, value in changes.items():
             setattr(item, name, value)
-        item.updated_at = utcnow()
+        item.updated_at = ctx.now
         await session.flush()
+        if recorded:
+            await audit.record(
+                ctx,
+                session,
+                "item.update",
+                target_type="work_list_item",
+                target_id=item.id,
+                details={"changes": recorded},
+            )
         return item_out(item)

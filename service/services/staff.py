@@ -10,23 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.people import StaffIn, StaffOut, StaffPage, StaffPatch
 from service.errors import Invalid, NotFound
 from service.models import Staff
-from service.models.base import utcnow
 from service.presenters import staff_out
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
-
-
-async def require_actor(session: AsyncSession, actor_id: uuid.UUID | None) -> None:
-    """The acting staff member, when one is named, must exist and be active.
-
-    Until sign-in exists the actor is named by the ``X-Staff-Id`` header; accounts
-    will supply it from the token instead, and this check stays.
-    """
-    if actor_id is None:
-        return
-    staff = await people_repo.get_staff(session, actor_id)
-    if staff is None or not staff.active:
-        raise Invalid("X-Staff-Id", "no such active staff member")
+from service.services import audit
+from service.services.context import Context
 
 
 async def require_steward(session: AsyncSession, steward_id: uuid.UUID) -> None:
@@ -42,14 +30,17 @@ async def _check_refs(session: AsyncSession, department_code: str | None, distri
         raise Invalid("district_code", "no such district")
 
 
-async def create_staff(session: AsyncSession, data: StaffIn) -> StaffOut:
+async def create_staff(session: AsyncSession, ctx: Context, data: StaffIn) -> StaffOut:
     if data.role == "liaison" and data.department_code is None:
         raise Invalid("department_code", "a liaison belongs to a department")
     async with session.begin():
         await _check_refs(session, data.department_code, data.district_code)
-        staff = Staff(**msgspec.structs.asdict(data))
+        staff = Staff(**msgspec.structs.asdict(data), created_at=ctx.now, updated_at=ctx.now)
         session.add(staff)
         await session.flush()
+        await audit.record(
+            ctx, session, "staff.create", target_type="staff", target_id=staff.id, details={"role": data.role}
+        )
         return staff_out(staff)
 
 
@@ -67,7 +58,7 @@ async def list_staff(
     return StaffPage(items=[staff_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-async def update_staff(session: AsyncSession, staff_id: uuid.UUID, data: StaffPatch) -> StaffOut:
+async def update_staff(session: AsyncSession, ctx: Context, staff_id: uuid.UUID, data: StaffPatch) -> StaffOut:
     async with session.begin():
         staff = await people_repo.get_staff(session, staff_id, for_update=True)
         if staff is None:
@@ -76,8 +67,13 @@ async def update_staff(session: AsyncSession, staff_id: uuid.UUID, data: StaffPa
         await _check_refs(session, changes.get("department_code"), changes.get("district_code"))
         if staff.role == "liaison" and "department_code" in changes and changes["department_code"] is None:
             raise Invalid("department_code", "a liaison belongs to a department")
+        recorded = {k: {"from": getattr(staff, k), "to": v} for k, v in changes.items() if getattr(staff, k) != v}
         for name, value in changes.items():
             setattr(staff, name, value)
-        staff.updated_at = utcnow()
+        staff.updated_at = ctx.now
         await session.flush()
+        if recorded:
+            await audit.record(
+                ctx, session, "staff.update", target_type="staff", target_id=staff.id, details={"changes": recorded}
+            )
         return staff_out(staff)

@@ -1,28 +1,78 @@
-"""Science workers and their stewards."""
+"""Science workers, their personal data and their stewards."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.people import StewardAssignmentIn, StewardAssignmentOut, WorkerIn, WorkerOut, WorkerPage, WorkerPatch
+from schemas.people import (
+    RevealIn,
+    RevealOut,
+    StewardAssignmentIn,
+    StewardAssignmentOut,
+    WorkerIn,
+    WorkerLookupIn,
+    WorkerOut,
+    WorkerPage,
+    WorkerPatch,
+)
+from service.domain.access import Role
 from service.domain.identity import mobile_problem, national_id_problem, normalise_mobile, normalise_national_id
+from service.domain.masking import mask_mobile, mask_national_id
 from service.errors import Conflict, Invalid, NotFound
 from service.models import StewardAssignment, Worker
-from service.models.base import utcnow
-from service.presenters import assignment_out, worker_out
+from service.presenters import assignment_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
-from service.services.staff import require_actor, require_steward
+from service.repositories.reach import workers_reached
+from service.security.pii import PiiCipher
+from service.services import audit
+from service.services.context import Context
+from service.services.staff import require_steward
 
 
-async def _require_district(session: AsyncSession, code: str) -> None:
-    if await reference_repo.get_district(session, code) is None:
-        raise Invalid("district_code", "no such district")
+def _context(worker_id: uuid.UUID, field: str) -> str:
+    return f"worker:{worker_id}:{field}"
+
+
+def sealed_national_id(pii: PiiCipher, worker_id: uuid.UUID, national_id: str) -> dict[str, bytes]:
+    return {
+        "national_id_sealed": pii.seal(national_id, _context(worker_id, "national_id")),
+        "national_id_index": pii.index(national_id, "national_id"),
+    }
+
+
+def sealed_mobile(pii: PiiCipher, worker_id: uuid.UUID, mobile: str) -> dict[str, bytes]:
+    return {
+        "mobile_sealed": pii.seal(mobile, _context(worker_id, "mobile")),
+        "mobile_index": pii.index(mobile, "mobile"),
+    }
+
+
+def worker_out(pii: PiiCipher, row: Worker) -> WorkerOut:
+    return WorkerOut(
+        id=row.id,
+        name=row.name,
+        national_id_masked=mask_national_id(pii.open(row.national_id_sealed, _context(row.id, "national_id"))),
+        mobile_masked=mask_mobile(pii.open(row.mobile_sealed, _context(row.id, "mobile"))),
+        employer=row.employer,
+        district_code=row.district_code,
+        talent_card=row.talent_card,  # type: ignore[arg-type]
+        field=row.field,
+        steward_id=row.steward_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _national_id(value: str) -> str:
+    national_id = normalise_national_id(value)
+    if problem := national_id_problem(national_id):
+        raise Invalid("national_id", problem)
+    return national_id
 
 
 def _mobile(value: str) -> str:
@@ -32,82 +82,129 @@ def _mobile(value: str) -> str:
     return mobile
 
 
-async def create_worker(session: AsyncSession, data: WorkerIn, actor_id: uuid.UUID | None) -> WorkerOut:
-    national_id = normalise_national_id(data.national_id)
-    if problem := national_id_problem(national_id):
-        raise Invalid("national_id", problem)
+async def _require_district(session: AsyncSession, code: str) -> None:
+    if await reference_repo.get_district(session, code) is None:
+        raise Invalid("district_code", "no such district")
+
+
+async def create_worker(session: AsyncSession, ctx: Context, data: WorkerIn) -> WorkerOut:
+    """A steward registers workers to themself; an administrator to any steward."""
+    national_id = _national_id(data.national_id)
     mobile = _mobile(data.mobile)
+    if ctx.caller.role is Role.STEWARD and data.steward_id != ctx.caller.staff_id:
+        raise Invalid("steward_id", "a steward registers workers to themself")
+    pii = ctx.kit.pii
     async with session.begin():
-        await require_actor(session, actor_id)
         await _require_district(session, data.district_code)
         await require_steward(session, data.steward_id)
-        if await people_repo.worker_id_by_national_id(session, national_id) is not None:
+        # Uniqueness across the whole city: the 409 says a record exists, never whose.
+        if await people_repo.national_id_taken(session, pii.index(national_id, "national_id")):
             raise Conflict("a worker with this national ID number already exists", field="national_id")
+        worker_id = uuid.uuid4()
         worker = Worker(
+            id=worker_id,
+            **sealed_national_id(pii, worker_id, national_id),
+            **sealed_mobile(pii, worker_id, mobile),
             name=data.name,
-            national_id=national_id,
-            mobile=mobile,
             employer=data.employer,
             district_code=data.district_code,
             talent_card=data.talent_card,
             field=data.field,
             steward_id=data.steward_id,
+            created_at=ctx.now,
+            updated_at=ctx.now,
         )
         session.add(worker)
         await session.flush()
         session.add(
             StewardAssignment(
-                worker_id=worker.id, steward_id=data.steward_id, assigned_by=actor_id, reason="first assignment"
+                worker_id=worker.id,
+                steward_id=data.steward_id,
+                assigned_at=ctx.now,
+                assigned_by=ctx.caller.staff_id,
+                reason="first assignment",
             )
         )
         await session.flush()
-        return worker_out(worker)
+        await audit.record(ctx, session, "worker.create", target_type="worker", target_id=worker.id)
+        return worker_out(pii, worker)
 
 
-async def read_worker(session: AsyncSession, worker_id: uuid.UUID) -> WorkerOut:
-    worker = await people_repo.get_worker(session, worker_id)
+async def _reached(session: AsyncSession, ctx: Context, worker_id: uuid.UUID, *, for_update: bool = False) -> Worker:
+    worker = await people_repo.reached_worker(session, worker_id, workers_reached(ctx.caller), for_update=for_update)
     if worker is None:
         raise NotFound("worker", worker_id)
-    return worker_out(worker)
+    return worker
 
 
-async def list_workers(session: AsyncSession, where: people_repo.WorkerFilter, limit: int, offset: int) -> WorkerPage:
-    rows, total = await people_repo.list_workers(session, where, limit, offset)
-    return WorkerPage(items=[worker_out(r) for r in rows], total=total, limit=limit, offset=offset)
+async def read_worker(session: AsyncSession, ctx: Context, worker_id: uuid.UUID) -> WorkerOut:
+    return worker_out(ctx.kit.pii, await _reached(session, ctx, worker_id))
 
 
-async def update_worker(
-    session: AsyncSession, worker_id: uuid.UUID, data: WorkerPatch, actor_id: uuid.UUID | None
-) -> WorkerOut:
+async def lookup_worker(session: AsyncSession, ctx: Context, data: WorkerLookupIn) -> WorkerOut:
+    national_id = normalise_national_id(data.national_id)
+    index = ctx.kit.pii.index(national_id, "national_id")
+    worker = await people_repo.worker_by_index(session, index, workers_reached(ctx.caller))
+    if worker is None:
+        raise NotFound("worker", "with this national ID number")
+    return worker_out(ctx.kit.pii, worker)
+
+
+async def list_workers(
+    session: AsyncSession, ctx: Context, where: people_repo.WorkerFilter, limit: int, offset: int
+) -> WorkerPage:
+    rows, total = await people_repo.list_workers(session, where, workers_reached(ctx.caller), limit, offset)
+    return WorkerPage(items=[worker_out(ctx.kit.pii, r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+async def update_worker(session: AsyncSession, ctx: Context, worker_id: uuid.UUID, data: WorkerPatch) -> WorkerOut:
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     if "mobile" in changes:
         changes["mobile"] = _mobile(changes["mobile"])
     async with session.begin():
-        await require_actor(session, actor_id)
-        worker = await people_repo.get_worker(session, worker_id, for_update=True)
-        if worker is None:
-            raise NotFound("worker", worker_id)
+        worker = await _reached(session, ctx, worker_id, for_update=True)
         if "district_code" in changes:
             await _require_district(session, changes["district_code"])
+        changed = sorted(changes)  # names only: values may be personal data
+        if "mobile" in changes:
+            changes.update(sealed_mobile(ctx.kit.pii, worker.id, changes.pop("mobile")))
         for name, value in changes.items():
             setattr(worker, name, value)
-        worker.updated_at = utcnow()
+        worker.updated_at = ctx.now
         await session.flush()
-        return worker_out(worker)
+        await audit.record(
+            ctx, session, "worker.update", target_type="worker", target_id=worker.id, details={"fields": changed}
+        )
+        return worker_out(ctx.kit.pii, worker)
+
+
+async def reveal(session: AsyncSession, ctx: Context, worker_id: uuid.UUID, data: RevealIn) -> RevealOut:
+    """The full numbers, for a steward's own workers or an administrator, with the
+    reason written to the audit trail in the same transaction."""
+    async with session.begin():
+        worker = await _reached(session, ctx, worker_id)
+        fields = sorted(set(data.fields))
+        shown: dict[str, str] = {}
+        if "national_id" in fields:
+            shown["national_id"] = ctx.kit.pii.open(worker.national_id_sealed, _context(worker.id, "national_id"))
+        if "mobile" in fields:
+            shown["mobile"] = ctx.kit.pii.open(worker.mobile_sealed, _context(worker.id, "mobile"))
+        await audit.record(
+            ctx,
+            session,
+            "pii.reveal",
+            target_type="worker",
+            target_id=worker.id,
+            details={"fields": fields, "reason": data.reason},
+        )
+    return RevealOut(worker_id=worker.id, **shown)
 
 
 async def assign_steward(
-    session: AsyncSession,
-    worker_id: uuid.UUID,
-    data: StewardAssignmentIn,
-    actor_id: uuid.UUID | None,
-    now: datetime,
+    session: AsyncSession, ctx: Context, worker_id: uuid.UUID, data: StewardAssignmentIn
 ) -> StewardAssignmentOut:
     async with session.begin():
-        await require_actor(session, actor_id)
-        worker = await people_repo.get_worker(session, worker_id, for_update=True)
-        if worker is None:
-            raise NotFound("worker", worker_id)
+        worker = await _reached(session, ctx, worker_id, for_update=True)
         await require_steward(session, data.steward_id)
         if worker.steward_id == data.steward_id:
             raise Conflict("this steward is already the worker's steward", field="steward_id")
@@ -115,21 +212,28 @@ async def assign_steward(
             worker_id=worker.id,
             steward_id=data.steward_id,
             previous_steward_id=worker.steward_id,
-            assigned_at=now,
-            assigned_by=actor_id,
+            assigned_at=ctx.now,
+            assigned_by=ctx.caller.staff_id,
             reason=data.reason,
         )
         worker.steward_id = data.steward_id
-        worker.updated_at = now
+        worker.updated_at = ctx.now
         session.add(assignment)
         await session.flush()
         # Unfinished cases follow the worker to the new steward; finished ones keep
         # the steward who handled them.
-        await case_repo.hand_open_cases_to(session, worker.id, data.steward_id, actor_id, now)
+        await case_repo.hand_open_cases_to(session, worker.id, data.steward_id, ctx.caller, ctx.now)
+        await audit.record(
+            ctx,
+            session,
+            "worker.steward",
+            target_type="worker",
+            target_id=worker.id,
+            details={"from": str(assignment.previous_steward_id), "to": str(data.steward_id), "reason": data.reason},
+        )
         return assignment_out(assignment)
 
 
-async def steward_history(session: AsyncSession, worker_id: uuid.UUID) -> list[StewardAssignmentOut]:
-    if await people_repo.get_worker(session, worker_id) is None:
-        raise NotFound("worker", worker_id)
+async def steward_history(session: AsyncSession, ctx: Context, worker_id: uuid.UUID) -> list[StewardAssignmentOut]:
+    await _reached(session, ctx, worker_id)
     return [assignment_out(a) for a in await people_repo.steward_history(session, worker_id)]

@@ -23,13 +23,13 @@ async def count_cases(api: Api) -> int:
 
 async def test_create_fills_defaults_and_the_first_event(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
-    steward = await api.steward()
-    worker = await api.worker(steward["id"], district_code="wanzhou")
+    as_steward, steward = await api.steward_account()
+    worker = await as_steward.worker(steward["id"], district_code="wanzhou")
     item = await api.item("WL-07")
-    response = await client.post(
-        f"{API}/cases",
+    response = await as_steward.send(
+        "POST",
+        "/cases",
         json={"worker_id": worker["id"], "item_id": item["id"], "title": "就医绿色通道", "channel": "wechat"},
-        headers={"X-Staff-Id": steward["id"]},
     )
     assert response.status_code == 201
     case = response.json()
@@ -43,7 +43,10 @@ async def test_create_fills_defaults_and_the_first_event(client: AsyncTestClient
     assert re.fullmatch(r"BS-\d{8}-\d{6}-\d", case["case_no"])
     assert normalise_case_number(case["case_no"]) == case["case_no"]
     assert case["allowed_actions"] == ["accept", "reject", "withdraw"]
-    assert [(e["action"], e["actor_id"]) for e in case["timeline"]] == [("create", steward["id"])]
+    me = await as_steward.ok("GET", "/auth/me")
+    assert [(e["action"], e["actor_id"], e["account_id"]) for e in case["timeline"]] == [
+        ("create", steward["id"], me["account_id"])
+    ]
     assert case["due"]["due_at"] is None
 
 

@@ -42,6 +42,16 @@ def _worker_body(steward_id: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+async def _revealed(api: Api, worker_id: str) -> dict[str, Any]:
+    body = {"fields": ["national_id", "mobile"], "reason": "核对身份信息"}
+    revealed: dict[str, Any] = await api.ok("POST", f"/workers/{worker_id}/reveal", json=body)
+    return revealed
+
+
+def _masks(national_id: str, mobile: str) -> tuple[str, str]:
+    return national_id[:3] + "*" * 11 + national_id[-4:], mobile[:3] + "****" + mobile[-4:]
+
+
 async def _worker_total(api: Api) -> int:
     page = await api.ok("GET", "/workers")
     total: int = page["total"]
@@ -108,8 +118,12 @@ async def test_worker_is_created_with_valid_data(client: AsyncTestClient[Litesta
     steward = await api.steward()
     body = _worker_body(steward["id"], talent_card="A", field="材料科学")
     worker = await api.ok("POST", "/workers", 201, json=body)
-    for name in ("name", "national_id", "mobile", "employer", "district_code", "steward_id", "talent_card", "field"):
+    for name in ("name", "employer", "district_code", "steward_id", "talent_card", "field"):
         assert worker[name] == body[name], name
+    assert (worker["national_id_masked"], worker["mobile_masked"]) == _masks(body["national_id"], body["mobile"])
+    assert "national_id" not in worker and "mobile" not in worker
+    revealed = await _revealed(api, worker["id"])
+    assert (revealed["national_id"], revealed["mobile"]) == (body["national_id"], body["mobile"])
     uuid.UUID(worker["id"])
     assert await api.ok("GET", f"/workers/{worker['id']}") == worker
     history = await api.ok("GET", f"/workers/{worker['id']}/stewards")
@@ -123,7 +137,8 @@ async def test_national_id_is_normalised_to_upper_case_x(client: AsyncTestClient
     steward = await api.steward()
     valid = _id_ending_in_x()
     worker = await api.ok("POST", "/workers", 201, json=_worker_body(steward["id"], national_id=valid.lower()))
-    assert worker["national_id"] == valid
+    assert (await _revealed(api, worker["id"]))["national_id"] == valid
+    assert worker["national_id_masked"].endswith("X")
     # The same person typed with a capital X is the same person.
     problem = await api.problem("POST", "/workers", 409, json=_worker_body(steward["id"], national_id=valid))
     assert _field_errors(problem) == ["national_id"]
@@ -133,7 +148,8 @@ async def test_mobile_is_normalised(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     steward = await api.steward()
     worker = await api.ok("POST", "/workers", 201, json=_worker_body(steward["id"], mobile="+86 139-12345678"))
-    assert worker["mobile"] == "13912345678"
+    assert (await _revealed(api, worker["id"]))["mobile"] == "13912345678"
+    assert worker["mobile_masked"] == "139****5678"
 
 
 async def test_bad_national_id_checksum_is_refused_and_nothing_is_written(client: AsyncTestClient[Litestar]) -> None:
@@ -181,9 +197,8 @@ async def test_duplicate_national_id_is_a_conflict(client: AsyncTestClient[Lites
     api = Api(client)
     steward = await api.steward()
     first = await api.worker(steward["id"])
-    problem = await api.problem(
-        "POST", "/workers", 409, json=_worker_body(steward["id"], national_id=first["national_id"])
-    )
+    taken = (await _revealed(api, first["id"]))["national_id"]
+    problem = await api.problem("POST", "/workers", 409, json=_worker_body(steward["id"], national_id=taken))
     assert _field_errors(problem) == ["national_id"]
     assert await _worker_total(api) == 1
 
@@ -271,10 +286,11 @@ async def test_worker_details_are_corrected(client: AsyncTestClient[Litestar]) -
         json={"name": "张明明", "mobile": "139 1111 2222", "district_code": "jiangbei", "talent_card": "B"},
     )
     assert patched["name"] == "张明明"
-    assert patched["mobile"] == "13911112222"
+    assert patched["mobile_masked"] == "139****2222"
+    assert (await _revealed(api, worker["id"]))["mobile"] == "13911112222"
     assert patched["district_code"] == "jiangbei"
     assert patched["talent_card"] == "B"
-    assert patched["national_id"] == worker["national_id"]
+    assert patched["national_id_masked"] == worker["national_id_masked"]
     assert patched["employer"] == worker["employer"]
     assert patched["updated_at"] >= worker["updated_at"]
     assert await api.ok("GET", f"/workers/{worker['id']}") == patched

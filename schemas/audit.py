@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from schemas.base import Output
+
+
+class AuditEventOut(Output, kw_only=True):
+    seq: int
+    at: datetime
+    actor_account_id: uuid.UUID | None
+    actor_username: str
+    actor_role: str
+    client_addr: str
+    action: str
+    target_type: str
+    target_id: str
+    outcome: str
+    details: dict[str, Any]
+    hash: str
+
+
+class AuditPage(Output, kw_only=True):
+    items: list[AuditEventOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ChainReport(Output, kw_only=True):
+    intact: bool
+    rows_checked: int
+    first_broken_seq: int | None
+    problem: str | None

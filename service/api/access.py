@@ -1,0 +1,90 @@
+"""Sign-in on every API request, and the permission check on every handler.
+
+Deny by default: the bearer middleware lets through only handlers marked public, and
+the guard refuses any handler that does not name the permission it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Scope
+
+from service.domain.access import Permission, Principal, SessionScope
+from service.errors import Forbidden, Unauthenticated
+from service.security.kit import SecurityKit
+from service.services import audit
+from service.services.auth import authenticate
+
+PUBLIC = "public"
+PERMISSION = "permission"
+SCOPES = "session_scopes"
+BEARER = "bearer"
+
+
+def needs(permission: Permission) -> dict[str, Any]:
+    """``opt`` for a handler that needs ``permission`` and a fully signed-in session."""
+    return {PERMISSION: permission}
+
+
+def signed_in(*scopes: SessionScope) -> dict[str, Any]:
+    """``opt`` for a handler any signed-in account may use, also with a restricted session."""
+    return {SCOPES: frozenset({SessionScope.FULL, *scopes})}
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+class BearerAuth(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send `Authorization: Bearer <access token>`; get one from POST /api/v1/auth/login")
+        state = connection.app.state
+        async with state.session_factory() as session:
+            principal = await authenticate(session, state.kit, token.strip(), client_address(connection), state.clock())
+        return AuthenticationResult(user=principal, auth=principal.session_id)
+
+
+def check_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    if handler.opt.get(PUBLIC):
+        return
+    caller = connection.user
+    if not isinstance(caller, Principal):
+        raise Unauthenticated("sign in first")
+    scopes = handler.opt.get(SCOPES, frozenset({SessionScope.FULL}))
+    if caller.scope not in scopes:
+        if caller.scope is SessionScope.PASSWORD_CHANGE:
+            raise Forbidden("change your password first (POST /api/v1/auth/password)", reason="password_change")
+        raise Forbidden("enrol a second factor first (POST /api/v1/auth/totp)", reason="mfa_enrolment")
+    if SCOPES in handler.opt:
+        return
+    permission = handler.opt.get(PERMISSION)
+    if permission is None or not caller.can(permission):
+        raise Forbidden(f"a {caller.role.value} account may not do this", permission=str(permission))
+
+
+async def audit_refusal(exc: Exception, scope: Scope) -> None:
+    """Every 403 leaves a row in the audit trail, whichever layer refused."""
+    if not isinstance(exc, Forbidden):
+        return
+    app = scope["app"]
+    caller = scope.get("user")
+    kit: SecurityKit = app.state.kit
+    details = {"method": scope.get("method", ""), "path": scope.get("path", ""), "detail": exc.detail}
+    details.update({k: str(v) for k, v in exc.extra.items()})
+    async with app.state.session_factory() as session:
+        await audit.record_alone(
+            session,
+            kit,
+            caller if isinstance(caller, Principal) else None,
+            "access.denied",
+            app.state.clock(),
+            outcome="denied",
+            details=details,
+        )

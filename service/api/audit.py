@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from litestar import Controller, get, post
+from litestar.params import FromQuery
+from litestar.status_codes import HTTP_200_OK
+
+from schemas.audit import AuditPage, ChainReport
+from service.api.access import needs
+from service.api.deps import Ctx, Db, Page
+from service.domain.access import Permission
+from service.errors import Invalid
+from service.repositories.audit import AuditFilter
+from service.services import audit
+
+
+class AuditController(Controller):
+    path = "/audit"
+    tags = ["audit"]
+
+    @get(
+        "/events",
+        summary="Read the audit trail (auditors; the reading is recorded too)",
+        opt=needs(Permission.AUDIT_READ),
+    )
+    async def events(
+        self,
+        db: Db,
+        ctx: Ctx,
+        paging: Page,
+        actor_account_id: FromQuery[uuid.UUID | None] = None,
+        action: FromQuery[str | None] = None,
+        target_type: FromQuery[str | None] = None,
+        target_id: FromQuery[str | None] = None,
+        outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
+        at_from: FromQuery[datetime | None] = None,
+        at_to: FromQuery[datetime | None] = None,
+    ) -> AuditPage:
+        for name, value in (("at_from", at_from), ("at_to", at_to)):
+            if value is not None and value.tzinfo is None:
+                raise Invalid(f"query.{name}", "must carry a time zone offset")
+        where = AuditFilter(actor_account_id, action, target_type, target_id, outcome, at_from, at_to)
+        return await audit.list_audit(db, ctx, where, paging.limit, paging.offset)
+
+    @post(
+        "/verify",
+        summary="Check the hash chain and report the first broken link (auditors, administrators)",
+        status_code=HTTP_200_OK,
+        opt=needs(Permission.AUDIT_VERIFY),
+    )
+    async def verify(self, db: Db, ctx: Ctx) -> ChainReport:
+        return await audit.verify_chain(db, ctx)

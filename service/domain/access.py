@@ -1,0 +1,169 @@
+"""Who may do what: roles, permissions and the caller of a request. Pure rules, no I/O.
+
+Deny by default: a role has exactly the permissions listed here, and an API handler
+names the one permission it needs. Which *records* a role reaches (its own workers'
+cases, its department's cases) is decided in the queries, see
+``service/repositories/reach.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from service.domain.workflow import Action
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    """System administrator: accounts, staff, workers, cases, the work list, the calendar."""
+    SECURITY = "security"
+    """Security officer (安全管理员): security settings, unlocking accounts, second factors."""
+    AUDITOR = "auditor"
+    """Audit officer (审计管理员): reads and verifies the audit trail, nothing else."""
+    STEWARD = "steward"
+    LIAISON = "liaison"
+    WORKER = "worker"
+    OFFICIAL = "official"
+
+
+PRIVILEGED_ROLES = frozenset({Role.ADMIN, Role.SECURITY, Role.AUDITOR})
+STAFF_ROLES = frozenset({Role.STEWARD, Role.LIAISON})
+
+
+class Permission(StrEnum):
+    REFERENCE_READ = "reference.read"
+    REFERENCE_WRITE = "reference.write"
+    CALENDAR_READ = "calendar.read"
+    CALENDAR_WRITE = "calendar.write"
+    STAFF_READ = "staff.read"
+    STAFF_WRITE = "staff.write"
+    WORKERS_READ = "workers.read"
+    WORKERS_WRITE = "workers.write"
+    WORKERS_ASSIGN = "workers.assign"
+    WORKERS_REVEAL = "workers.reveal"
+    CASES_READ = "cases.read"
+    CASES_CREATE = "cases.create"
+    CASES_UPDATE = "cases.update"
+    CASES_MOVE = "cases.move"
+    CASES_NOTE = "cases.note"
+    ACCOUNTS_READ = "accounts.read"
+    ACCOUNTS_WRITE = "accounts.write"
+    ACCOUNTS_UNLOCK = "accounts.unlock"
+    SECURITY_SETTINGS = "security.settings"
+    AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"
+    METRICS_READ = "metrics.read"
+
+
+P = Permission
+_READ_REFERENCE = {P.REFERENCE_READ, P.CALENDAR_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            *_READ_REFERENCE,
+            P.REFERENCE_WRITE,
+            P.CALENDAR_WRITE,
+            P.STAFF_READ,
+            P.STAFF_WRITE,
+            P.WORKERS_READ,
+            P.WORKERS_WRITE,
+            P.WORKERS_ASSIGN,
+            P.WORKERS_REVEAL,
+            P.CASES_READ,
+            P.CASES_CREATE,
+            P.CASES_UPDATE,
+            P.CASES_MOVE,
+            P.CASES_NOTE,
+            P.ACCOUNTS_READ,
+            P.ACCOUNTS_WRITE,
+            P.AUDIT_VERIFY,
+            P.METRICS_READ,
+        }
+    ),
+    Role.SECURITY: frozenset({P.ACCOUNTS_READ, P.ACCOUNTS_UNLOCK, P.SECURITY_SETTINGS}),
+    Role.AUDITOR: frozenset({P.AUDIT_READ, P.AUDIT_VERIFY}),
+    Role.STEWARD: frozenset(
+        {
+            *_READ_REFERENCE,
+            P.STAFF_READ,
+            P.WORKERS_READ,
+            P.WORKERS_WRITE,
+            P.WORKERS_REVEAL,
+            P.CASES_READ,
+            P.CASES_CREATE,
+            P.CASES_UPDATE,
+            P.CASES_MOVE,
+            P.CASES_NOTE,
+        }
+    ),
+    Role.LIAISON: frozenset(
+        {*_READ_REFERENCE, P.STAFF_READ, P.WORKERS_READ, P.CASES_READ, P.CASES_MOVE, P.CASES_NOTE, P.METRICS_READ}
+    ),
+    Role.WORKER: frozenset({*_READ_REFERENCE, P.WORKERS_READ, P.CASES_READ}),
+    Role.OFFICIAL: frozenset({*_READ_REFERENCE, P.METRICS_READ}),
+}
+
+# A liaison handles the case inside the department; withdrawing, reopening and
+# archiving belong to the steward who speaks for the worker.
+_LIAISON_MOVES = frozenset(
+    {
+        Action.ACCEPT,
+        Action.REJECT,
+        Action.START,
+        Action.REQUEST_MATERIALS,
+        Action.RECEIVE_MATERIALS,
+        Action.TRANSFER,
+        Action.RESOLVE,
+    }
+)
+
+
+def can(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]
+
+
+def may_move(role: Role, action: Action) -> bool:
+    if not can(role, Permission.CASES_MOVE):
+        return False
+    return role is not Role.LIAISON or action in _LIAISON_MOVES
+
+
+class SessionScope(StrEnum):
+    FULL = "full"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 (a scope name)
+    """Signed in with a password an administrator set: only changing it is allowed."""
+    MFA_ENROLMENT = "mfa_enrolment"
+    """A privileged account without a second factor where one is mandatory."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in caller of one request."""
+
+    account_id: uuid.UUID
+    username: str
+    role: Role
+    session_id: uuid.UUID
+    scope: SessionScope
+    client_addr: str
+    staff_id: uuid.UUID | None = None
+    worker_id: uuid.UUID | None = None
+    department_code: str | None = None
+    district_code: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return can(self.role, permission)
+
+
+@dataclass(frozen=True, slots=True)
+class Anonymous:
+    """A caller with no valid session (login attempts, refusals before sign-in)."""
+
+    client_addr: str
+    username: str = ""
+
+
+Caller = Principal | Anonymous

@@ -1,0 +1,74 @@
+"""Writing and reading the audit trail. Appending takes a transaction-scoped lock so
+that chain positions follow commit order; callers append as the last step of their
+transaction to hold it briefly."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.models import AuditEvent
+
+# pg_advisory_xact_lock key for the chain ("audit" in ASCII).
+_CHAIN_LOCK = 0x6175646974
+
+
+async def lock_chain(session: AsyncSession) -> None:
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+
+
+async def chain_head(session: AsyncSession) -> tuple[int, bytes] | None:
+    row = (
+        await session.execute(
+            select(col(AuditEvent.seq), col(AuditEvent.hash)).order_by(col(AuditEvent.seq).desc()).limit(1)
+        )
+    ).first()
+    return None if row is None else (int(row[0]), bytes(row[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor_account_id: uuid.UUID | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    outcome: str | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+
+
+async def list_events(
+    session: AsyncSession, where: AuditFilter, limit: int, offset: int
+) -> tuple[Sequence[AuditEvent], int]:
+    query = select(AuditEvent)
+    for column, value in (
+        (AuditEvent.actor_account_id, where.actor_account_id),
+        (AuditEvent.action, where.action),
+        (AuditEvent.target_type, where.target_type),
+        (AuditEvent.target_id, where.target_id),
+        (AuditEvent.outcome, where.outcome),
+    ):
+        if value is not None:
+            query = query.where(col(column) == value)
+    if where.at_from is not None:
+        query = query.where(col(AuditEvent.at) >= where.at_from)
+    if where.at_to is not None:
+        query = query.where(col(AuditEvent.at) < where.at_to)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(col(AuditEvent.seq).desc()).limit(limit).offset(offset))
+    return rows.all(), total or 0
+
+
+async def stream_chain(session: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditEvent]:
+    """Every row in chain order, fetched in batches through a server-side cursor."""
+    result = await session.stream_scalars(
+        select(AuditEvent).order_by(col(AuditEvent.seq)).execution_options(yield_per=batch)
+    )
+    async for row in result:
+        yield row

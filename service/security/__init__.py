@@ -1,0 +1,1 @@
+"""Keys, personal-data encryption, password hashing, tokens and second factors."""

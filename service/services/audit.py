@@ -1,0 +1,154 @@
+"""Appending to, reading and verifying the audit trail."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.audit import AuditEventOut, AuditPage, ChainReport
+from service.domain.access import Caller, Principal
+from service.domain.audit_chain import GENESIS, Entry, link_hash, link_problem
+from service.models import AuditEvent
+from service.repositories import audit as audit_repo
+from service.security.kit import SecurityKit
+from service.services.context import Context
+
+
+async def append(
+    session: AsyncSession,
+    kit: SecurityKit,
+    caller: Caller | None,
+    action: str,
+    now: datetime,
+    *,
+    target_type: str = "",
+    target_id: object = "",
+    outcome: str = "success",
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Add one row to the chain inside the caller's transaction. Call it as the last
+    step of a use case: the chain lock is held from here until the commit."""
+    await audit_repo.lock_chain(session)
+    head = await audit_repo.chain_head(session)
+    seq, prev = (1, GENESIS) if head is None else (head[0] + 1, head[1])
+    principal = caller if isinstance(caller, Principal) else None
+    entry = Entry(
+        seq=seq,
+        at=now,
+        actor_account_id=principal.account_id if principal else None,
+        actor_username=(principal.username if principal else caller.username if caller else "")[:64],
+        actor_role=principal.role.value if principal else "",
+        client_addr=(caller.client_addr if caller else "")[:64],
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:64],
+        outcome=outcome,
+        details=dict(details or {}),
+    )
+    session.add(
+        AuditEvent(
+            seq=entry.seq,
+            at=entry.at,
+            actor_account_id=entry.actor_account_id,
+            actor_username=entry.actor_username,
+            actor_role=entry.actor_role,
+            client_addr=entry.client_addr,
+            action=entry.action,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+            outcome=entry.outcome,
+            details=dict(entry.details),
+            prev_hash=prev,
+            hash=link_hash(kit.keys.audit_key, prev, entry),
+        )
+    )
+    await session.flush()
+
+
+async def record(ctx: Context, session: AsyncSession, action: str, **fields: Any) -> None:
+    """``append`` for a signed-in caller's use case."""
+    await append(session, ctx.kit, ctx.caller, action, ctx.now, **fields)
+
+
+async def record_alone(
+    session: AsyncSession, kit: SecurityKit, caller: Caller | None, action: str, now: datetime, **fields: Any
+) -> None:
+    """Append in a transaction of its own: for refusals, whose own work is rolled back."""
+    async with session.begin():
+        await append(session, kit, caller, action, now, **fields)
+
+
+def _out(row: AuditEvent) -> AuditEventOut:
+    return AuditEventOut(
+        seq=row.seq,
+        at=row.at,
+        actor_account_id=row.actor_account_id,
+        actor_username=row.actor_username,
+        actor_role=row.actor_role,
+        client_addr=row.client_addr,
+        action=row.action,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        outcome=row.outcome,
+        details=row.details,
+        hash=bytes(row.hash).hex(),
+    )
+
+
+def _entry(row: AuditEvent) -> Entry:
+    return Entry(
+        seq=row.seq,
+        at=row.at,
+        actor_account_id=row.actor_account_id,
+        actor_username=row.actor_username,
+        actor_role=row.actor_role,
+        client_addr=row.client_addr,
+        action=row.action,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        outcome=row.outcome,
+        details=row.details,
+    )
+
+
+async def list_audit(
+    session: AsyncSession, ctx: Context, where: audit_repo.AuditFilter, limit: int, offset: int
+) -> AuditPage:
+    """Reading the trail is itself recorded, with the filters used."""
+    async with session.begin():
+        rows, total = await audit_repo.list_events(session, where, limit, offset)
+        page = AuditPage(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
+        filters = {k: str(v) for k, v in dataclasses.asdict(where).items() if v is not None}
+        await record(ctx, session, "audit.read", details={"filters": filters, "limit": limit, "offset": offset})
+    return page
+
+
+async def verify_chain(session: AsyncSession, ctx: Context) -> ChainReport:
+    """Walk the chain in order and report the first row that does not continue it."""
+    key = ctx.kit.keys.audit_key
+    checked = 0
+    expected_prev = GENESIS
+    problem: str | None = None
+    broken_at: int | None = None
+    async for row in audit_repo.stream_chain(session):
+        problem = link_problem(key, checked + 1, expected_prev, bytes(row.prev_hash), bytes(row.hash), _entry(row))
+        if problem is not None:
+            broken_at = row.seq
+            break
+        checked += 1
+        expected_prev = bytes(row.hash)
+    await session.rollback()
+    report = ChainReport(intact=problem is None, rows_checked=checked, first_broken_seq=broken_at, problem=problem)
+    async with session.begin():
+        await record(
+            ctx,
+            session,
+            "audit.verify",
+            outcome="success" if report.intact else "failure",
+            details={"rows_checked": checked, "first_broken_seq": broken_at},
+        )
+    return report

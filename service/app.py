@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from service import log_redaction
 from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal, check_permission
 from service.api.accounts import AccountController, SecurityController
 from service.api.audit import AuditController
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     controllable one to cross holidays without waiting for them."""
     settings = settings or get_settings()
     kit = build_kit(settings)
+    log_redaction.install()
 
     def provide_now() -> datetime:
         return clock()

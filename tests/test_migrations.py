@@ -129,3 +129,55 @@ async def test_constraint_and_index_names_follow_the_naming_convention(empty_url
     assert wrong == [], "names outside the naming convention:\n" + "\n".join(wrong)
     # Every primary key is pk_<table>.
     assert sorted(name for name, kind, _ in model_constraints if kind == "p") == sorted(f"pk_{t}" for t in ALL_TABLES)
+
+
+async def test_existing_workers_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
+    empty_url: str, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.security.keys import generate_env, keys_from
+    from service.security.pii import PiiCipher
+
+    await asyncio.to_thread(upgrade, empty_url, "0001")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO district (code, name_zh, name_en, kind) VALUES ('yubei', '渝北区', 'Yubei', 'district')")
+        )
+        steward = await conn.scalar(
+            text(
+                "INSERT INTO staff (id, name, role, active, created_at, updated_at) "
+                "VALUES (gen_random_uuid(), '王', 'steward', true, now(), now()) RETURNING id"
+            )
+        )
+        worker = await conn.scalar(
+            text(
+                "INSERT INTO worker (id, name, national_id, mobile, employer, district_code, talent_card, field, "
+                "steward_id, created_at, updated_at) VALUES (gen_random_uuid(), '张', '50010319900101123X', "
+                "'13812345678', '重庆大学', 'yubei', 'none', '', :steward, now(), now()) RETURNING id"
+            ),
+            {"steward": steward},
+        )
+    # Without keys the upgrade stops, and changes nothing.
+    for name in ("BANSHI_TOKEN_KEY", "BANSHI_AUDIT_KEY", "BANSHI_PII_KEYS", "BANSHI_PII_INDEX_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="BANSHI_PII_KEYS"):
+        await asyncio.to_thread(upgrade, empty_url)
+    assert await _revision(engine) == "0001"
+
+    env = generate_env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    await asyncio.to_thread(upgrade, empty_url)
+    keys = keys_from(env)
+    assert keys is not None
+    cipher = PiiCipher(keys)
+    async with engine.connect() as conn:
+        row = (await conn.execute(text("SELECT * FROM worker WHERE id = :id"), {"id": worker})).mappings().one()
+    assert "national_id" not in row and "mobile" not in row
+    assert cipher.open(row["national_id_sealed"], f"worker:{worker}:national_id") == "50010319900101123X"
+    assert cipher.open(row["mobile_sealed"], f"worker:{worker}:mobile") == "13812345678"
+    assert row["national_id_index"] == cipher.index("50010319900101123X", "national_id")
+
+    await asyncio.to_thread(downgrade, empty_url, "0001")
+    async with engine.connect() as conn:
+        back = (await conn.execute(text("SELECT national_id, mobile FROM worker"))).one()
+    assert tuple(back) == ("50010319900101123X", "13812345678")

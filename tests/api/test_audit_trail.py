@@ -1,0 +1,144 @@
+"""The audit trail: what is recorded, who may read it, and that it cannot be quietly edited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.factory import API, Api, case_in
+from tests.postgres import asyncpg_dsn
+
+
+async def sql(database_url: str, *statements: str) -> list[Any]:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return [await connection.fetch(s) for s in statements]
+    finally:
+        await connection.close()
+
+
+async def test_case_writes_sign_ins_and_refusals_are_recorded(
+    client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    api = Api(client)
+    as_steward, steward = await api.steward_account()
+    worker = await as_steward.worker(steward["id"])
+    case = await as_steward.case(worker_id=worker["id"])
+    case = await as_steward.move(case, "accept")
+    await as_steward.ok("POST", f"/cases/{case['id']}/notes", 201, json={"note": "已电话联系"})
+    await as_steward.problem("POST", "/accounts", 403, json={"username": "x1x", "role": "official", "password": "p"})
+    await anonymous.post(f"{API}/auth/login", json={"username": "ghost", "password": "Nope-Nope-2026"})
+    (rows,) = await sql(
+        database_url,
+        "SELECT action, outcome, actor_role, actor_username, client_addr, target_id, details "
+        "FROM audit_event ORDER BY seq",
+    )
+    seen = [(r["action"], r["outcome"], r["actor_role"]) for r in rows]
+    for expected in [
+        ("auth.login", "success", ""),
+        ("account.create", "success", "admin"),
+        ("staff.create", "success", "admin"),
+        ("worker.create", "success", "steward"),
+        ("case.create", "success", "steward"),
+        ("case.move", "success", "steward"),
+        ("case.note", "success", "steward"),
+        ("access.denied", "denied", "steward"),
+        ("auth.login", "failure", ""),
+    ]:
+        assert expected in seen, expected
+    move = next(r for r in rows if r["action"] == "case.move")
+    assert move["target_id"] == case["id"]
+    assert json.loads(move["details"]) == {"action": "accept", "from": "submitted", "to": "accepted"}
+    assert move["client_addr"]
+    failed = [r for r in rows if r["action"] == "auth.login" and r["outcome"] == "failure"][-1]
+    assert failed["actor_username"] == "ghost"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET outcome = 'success' WHERE seq = 1",
+        "DELETE FROM audit_event WHERE seq = 1",
+        "TRUNCATE audit_event",
+    ],
+)
+async def test_the_database_refuses_to_change_the_trail(
+    client: AsyncTestClient[Litestar], database_url: str, statement: str
+) -> None:
+    with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError, match="append-only"):
+        await sql(database_url, statement)
+    (rows,) = await sql(database_url, "SELECT count(*) AS n FROM audit_event")
+    assert rows[0]["n"] >= 2  # the bootstrap and the client's sign-in are still there
+
+
+async def _auditor(api: Api) -> Api:
+    return await api.account("auditor")
+
+
+async def test_verification_passes_then_finds_a_hand_edited_row(
+    client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    api = Api(client)
+    auditor = await _auditor(api)
+    await case_in(api, "in_progress")
+    report = await auditor.ok("POST", "/audit/verify")
+    assert report["intact"] is True and report["first_broken_seq"] is None
+    assert report["rows_checked"] >= 8
+    # Someone with the database's owner rights switches the guard off and edits a row.
+    await sql(
+        database_url,
+        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete",
+        "UPDATE audit_event SET actor_username = 'someone-else' WHERE seq = 4",
+        "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update_or_delete",
+    )
+    report = await auditor.ok("POST", "/audit/verify")
+    assert report["intact"] is False
+    assert report["first_broken_seq"] == 4
+    assert "content" in report["problem"]
+    # The administrator may verify too, but not read the trail.
+    assert (await api.ok("POST", "/audit/verify"))["first_broken_seq"] == 4
+    await api.problem("GET", "/audit/events", 403)
+
+
+async def test_a_removed_row_breaks_the_chain(client: AsyncTestClient[Litestar], database_url: str) -> None:
+    api = Api(client)
+    auditor = await _auditor(api)
+    await case_in(api, "accepted")
+    await sql(
+        database_url,
+        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete",
+        "DELETE FROM audit_event WHERE seq = 3",
+        "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update_or_delete",
+    )
+    report = await auditor.ok("POST", "/audit/verify")
+    assert (report["intact"], report["first_broken_seq"], report["rows_checked"]) == (False, 4, 2)
+    assert "missing" in report["problem"]
+
+
+async def test_reading_the_trail_is_paged_filtered_and_itself_recorded(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    auditor = await _auditor(api)
+    case = await case_in(api, "in_progress")
+    page = await auditor.ok("GET", f"/audit/events?target_type=case&target_id={case['id']}")
+    assert [e["action"] for e in page["items"]] == ["case.move", "case.move", "case.create"]  # newest first
+    assert page["total"] == 3
+    first = await auditor.ok("GET", "/audit/events?limit=2")
+    assert len(first["items"]) == 2 and first["total"] > 2
+    assert first["items"][0]["seq"] > first["items"][1]["seq"]
+    reads = await auditor.ok("GET", "/audit/events?action=audit.read")
+    # The two reads above; this one is recorded in the same transaction, after its query.
+    assert reads["total"] == 2
+    assert reads["items"][0]["details"] == {"filters": {}, "limit": 2, "offset": 0}
+    assert reads["items"][1]["details"]["filters"] == {"target_type": "case", "target_id": case["id"]}
+    again = await auditor.ok("GET", "/audit/events?action=audit.read")
+    assert again["total"] == 3
+    assert again["items"][0]["details"]["filters"] == {"action": "audit.read"}
+    await auditor.problem("GET", "/audit/events?at_from=2026-01-01T00:00:00", 422)
+    # The auditor reads the trail and nothing else.
+    await auditor.problem("GET", "/cases", 403)
+    await auditor.problem("GET", "/districts", 403)

@@ -1,0 +1,207 @@
+"""National ID and mobile numbers: sealed at rest, masked in responses, revealed only
+with a reason, and never in a response body or a log line otherwise."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.config import Settings
+from service.security.keys import generate_env, parse_pii_keys
+from tests.conftest import Clock
+from tests.factory import API, Api, national_id
+from tests.postgres import asyncpg_dsn
+
+REASON = {"fields": ["national_id", "mobile"], "reason": "办理落户需核对身份证号"}
+
+
+async def fetch(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows: list[asyncpg.Record] = await connection.fetch(query, *args)
+        return rows
+    finally:
+        await connection.close()
+
+
+async def test_the_database_holds_no_plain_personal_numbers(
+    client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    api = Api(client)
+    steward = await api.steward()
+    number = national_id()
+    worker = await api.worker(steward["id"], national_id=number, mobile="13987654321")
+    columns = await fetch(
+        database_url,
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'worker'",
+    )
+    assert {c["column_name"] for c in columns} >= {"national_id_sealed", "national_id_index", "mobile_sealed"}
+    assert not {"national_id", "mobile"} & {c["column_name"] for c in columns}
+    (row,) = await fetch(database_url, "SELECT * FROM worker WHERE id = $1", worker["id"])
+    raw = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in dict(row).values())
+    for secret in (number, "13987654321", number[-8:], "87654321"):
+        assert secret.encode() not in raw
+    sealed = bytes(row["national_id_sealed"])
+    assert sealed[0] == 1 and sealed[2 : 2 + sealed[1]] == b"k1"  # format version and key id
+    # The whole database, dumped as text, does not contain them either.
+    dump = await fetch(database_url, "SELECT string_agg(t::text, ' ') AS all FROM worker t")
+    assert number not in dump[0]["all"] and "13987654321" not in dump[0]["all"]
+
+
+async def test_responses_are_masked_and_reveal_is_audited(client: AsyncTestClient[Litestar], database_url: str) -> None:
+    api = Api(client)
+    as_steward, steward = await api.steward_account()
+    number = national_id()
+    worker = await as_steward.worker(steward["id"], national_id=number, mobile="13812345678")
+    assert worker["national_id_masked"] == number[:3] + "*" * 11 + number[-4:]
+    assert worker["mobile_masked"] == "138****5678"
+    revealed = await as_steward.ok("POST", f"/workers/{worker['id']}/reveal", json=REASON)
+    assert (revealed["national_id"], revealed["mobile"]) == (number, "13812345678")
+    only_mobile = await as_steward.ok(
+        "POST", f"/workers/{worker['id']}/reveal", json={"fields": ["mobile"], "reason": "回电联系"}
+    )
+    assert "national_id" not in only_mobile
+    rows = await fetch(
+        database_url, "SELECT actor_role, details FROM audit_event WHERE action = 'pii.reveal' ORDER BY seq"
+    )
+    assert [r["actor_role"] for r in rows] == ["steward", "steward"]
+    assert '"reason": "办理落户需核对身份证号"' in rows[0]["details"]
+    await as_steward.problem("POST", f"/workers/{worker['id']}/reveal", 400, json={"fields": ["mobile"]})
+
+
+async def test_reveal_is_for_the_workers_steward_and_administrators_only(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    own, own_staff = await api.steward_account()
+    other, _ = await api.steward_account("周专员")
+    liaison, _ = await api.liaison_account("health")
+    worker = await own.worker(own_staff["id"])
+    await other.problem("POST", f"/workers/{worker['id']}/reveal", 404, json=REASON)
+    await liaison.problem("POST", f"/workers/{worker['id']}/reveal", 403, json=REASON)
+    assert (await api.ok("POST", f"/workers/{worker['id']}/reveal", json=REASON))["worker_id"] == worker["id"]
+
+
+async def test_lookup_by_national_id_uses_the_keyed_hash_within_reach(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    own, own_staff = await api.steward_account()
+    other, _ = await api.steward_account("周专员")
+    number = national_id()
+    worker = await own.worker(own_staff["id"], national_id=number)
+    found = await own.ok("POST", "/workers/lookup", json={"national_id": number.lower()})
+    assert found["id"] == worker["id"]
+    await other.problem("POST", "/workers/lookup", 404, json={"national_id": number})
+    await own.problem("POST", "/workers/lookup", 404, json={"national_id": national_id()})
+
+
+async def test_old_keys_still_open_values_after_a_new_key_takes_over(
+    client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
+) -> None:
+    api = Api(client)
+    steward = await api.steward()
+    before = await api.worker(steward["id"])
+    assert settings.keys is not None
+    new_key = parse_pii_keys(generate_env("k2")["BANSHI_PII_KEYS"])[0]["k2"]
+    rotated_keys = dataclasses.replace(
+        settings.keys, pii_keys={"k2": new_key, **settings.keys.pii_keys}, pii_current="k2"
+    )
+    rotated = dataclasses.replace(settings, keys=rotated_keys)
+    async with AsyncTestClient(app=create_app(rotated, clock=clock), base_url="http://t.local") as c:
+        c.headers["Authorization"] = client.headers["Authorization"]
+        new_api = Api(c)
+        assert (await new_api.ok("GET", f"/workers/{before['id']}"))["mobile_masked"] == before["mobile_masked"]
+        after = await new_api.worker(steward["id"])
+    rows = await fetch(database_url, "SELECT id, national_id_sealed FROM worker")
+    key_ids = {str(r["id"]): bytes(r["national_id_sealed"])[2:4] for r in rows}
+    assert key_ids == {before["id"]: b"k1", after["id"]: b"k2"}
+
+
+ID_PATTERN = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
+MOBILE_PATTERN = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+@pytest.mark.parametrize("level", [logging.DEBUG])
+async def test_no_response_or_log_line_carries_a_full_number(
+    client: AsyncTestClient[Litestar], caplog: pytest.LogCaptureFixture, level: int
+) -> None:
+    """Drive every worker and case endpoint with real numbers (including bad input and
+    numbers in query strings) and scan what comes back and what is logged."""
+    bodies: list[tuple[str, str]] = []
+
+    async def keep(response: httpx.Response) -> None:
+        await response.aread()
+        bodies.append((str(response.request.url), response.text))
+
+    client.event_hooks["response"].append(keep)
+    caplog.set_level(level)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements and parameters
+    try:
+        api = Api(client)
+        as_steward, steward = await api.steward_account()
+        numbers = [national_id() for _ in range(3)]
+        mobiles = ["13811112222", "13933334444", "15055556666"]
+        workers = [
+            await as_steward.worker(steward["id"], national_id=n, mobile=m)
+            for n, m in zip(numbers, mobiles, strict=True)
+        ]
+        await as_steward.problem("POST", "/workers", 409, json={**_body(steward["id"]), "national_id": numbers[0]})
+        await as_steward.problem("POST", "/workers", 422, json={**_body(steward["id"]), "mobile": "12345678901"})
+        await as_steward.ok("GET", f"/workers?name={numbers[1]}")
+        await as_steward.ok("POST", "/workers/lookup", json={"national_id": numbers[2]})
+        await as_steward.ok("PATCH", f"/workers/{workers[0]['id']}", json={"mobile": "13700001111"})
+        mobiles.append("13700001111")
+        case = await as_steward.case(worker_id=workers[0]["id"])
+        await as_steward.ok("GET", f"/cases/{case['id']}")
+        await as_steward.ok("GET", "/cases")
+        await as_steward.ok("GET", f"/workers/{workers[1]['id']}")
+        await as_steward.ok("GET", "/workers")
+        await as_steward.ok("POST", f"/workers/{workers[2]['id']}/reveal", json=REASON)
+        await api.ok("GET", f"/workers/{workers[2]['id']}/stewards")
+    finally:
+        client.event_hooks["response"].remove(keep)
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+    secrets = set(numbers) | set(mobiles)
+    for url, text in bodies:
+        if url.endswith("/reveal"):
+            continue  # the one place full numbers are meant to appear
+        found = (set(ID_PATTERN.findall(text)) | set(MOBILE_PATTERN.findall(text))) & secrets
+        assert not found, (url, found)
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert len(caplog.records) > 20  # the scan saw real traffic
+    assert not secrets & (set(ID_PATTERN.findall(logged)) | set(MOBILE_PATTERN.findall(logged)))
+    token = client.headers["Authorization"].removeprefix("Bearer ")
+    assert token not in logged
+    assert "Chosen-Pass-2026" not in logged
+
+
+def _body(steward_id: str) -> dict[str, Any]:
+    return {
+        "name": "王五",
+        "national_id": national_id(),
+        "mobile": "13812345678",
+        "employer": "重庆大学",
+        "district_code": "yubei",
+        "steward_id": steward_id,
+    }
+
+
+async def test_login_failures_and_passwords_stay_out_of_the_logs(
+    anonymous: AsyncTestClient[Litestar], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    try:
+        response = await anonymous.post(f"{API}/auth/login", json={"username": "admin", "password": "Guessing-Pass-99"})
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    assert response.status_code == 401
+    assert caplog.records
+    assert "Guessing-Pass-99" not in "\n".join(r.getMessage() for r in caplog.records)

@@ -1,0 +1,69 @@
+"""Bootstrapping an installation from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.cli import main
+from service.config import get_settings
+from service.security.keys import ENV_NAMES, generate_env, keys_from
+from tests.factory import API
+
+
+@pytest.fixture
+def keyed_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[dict[str, str]]:
+    env = generate_env()
+    for name, value in {**env, "DATABASE_URL": database_url}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield env
+    get_settings.cache_clear()
+
+
+def test_keys_generate_prints_a_usable_set() -> None:
+    result = CliRunner().invoke(main, ["keys", "generate"])
+    assert result.exit_code == 0
+    env = dict(line.split("=", 1) for line in result.output.strip().splitlines())
+    assert set(env) == set(ENV_NAMES)
+    assert keys_from(env) is not None
+
+
+async def test_users_create_reads_the_password_from_stdin(
+    keyed_env: dict[str, str], anonymous: AsyncTestClient[Litestar]
+) -> None:
+    runner = CliRunner()
+    args = ["users", "create", "--role", "auditor", "--username", "Audit.Chen"]
+    result = await asyncio.to_thread(runner.invoke, main, args, input="Ledger-Check-2026\n")
+    assert result.exit_code == 0, result.output
+    assert '"username": "audit.chen"' in result.output
+    # The operator chose the password: no change is forced at first sign-in.
+    response = await anonymous.post(
+        f"{API}/auth/login", json={"username": "audit.chen", "password": "Ledger-Check-2026"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "full"
+
+    weak = await asyncio.to_thread(runner.invoke, main, [*args[:-1], "other"], input="short\n")
+    assert weak.exit_code != 0
+    assert "at least 12" in weak.output
+    taken = await asyncio.to_thread(runner.invoke, main, args, input="Ledger-Check-2026\n")
+    assert taken.exit_code != 0 and "taken" in taken.output
+
+
+def test_a_configured_server_without_keys_refuses_to_start(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["users", "create", "--role", "admin", "--username", "root"], input="x\n")
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code != 0
+    assert "BANSHI_TOKEN_KEY" in result.output

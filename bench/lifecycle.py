@@ -4,26 +4,36 @@ How to run (from the repository root)::
 
     uv run python bench/lifecycle.py                        # own server, 2000 cases, 16 tasks
     uv run python bench/lifecycle.py --cases 200 --concurrency 8 --workers 1
-    uv run python bench/lifecycle.py --url http://127.0.0.1:8000   # a server you started
+    BENCH_ADMIN_PASSWORD=... uv run python bench/lifecycle.py \
+        --url http://127.0.0.1:8000 --admin-user admin         # a server you started
 
 Without ``--url`` the script drops and recreates the database ``banshi_bench`` on the
-PostgreSQL at 127.0.0.1:5432 (user postgres), starts ``uv run banshi serve`` on a free
-loopback port with ``--workers`` processes, waits for ``GET /health`` and stops the server
-(its whole process group) at the end. The server's log goes to a temporary file that is
-kept, and named, when something went wrong. With ``--url`` the server and its database
-are used as they are; the script adds stewards, workers and cases to them.
+PostgreSQL at 127.0.0.1:5432 (user postgres), makes a fresh key set with ``banshi keys
+generate`` for the server's environment, starts ``uv run banshi serve`` on a free
+loopback port with ``--workers`` processes, waits for ``GET /health``, creates the
+administrator ``bench-admin`` with ``banshi users create --role admin`` (a random password
+on standard input) and stops the server (its whole process group) at the end. The
+server's log goes to a temporary file that is kept, and named, when something went
+wrong. With ``--url`` the server and its database are used as they are: the script signs
+in as ``--admin-user`` with the password in the environment variable
+``BENCH_ADMIN_PASSWORD`` (an account that may work now: no pending password change, no
+second factor) and adds stewards, their accounts, workers and cases.
 
-What it measures, with ``httpx.AsyncClient`` and ``--concurrency`` tasks:
+Every /api/v1 request carries ``Authorization: Bearer <token>``. What it measures, with
+``httpx.AsyncClient`` and ``--concurrency`` tasks:
 
-1. setup: ``POST /staff`` (a few stewards), ``GET /work-list-items?year=2026``, and
-   ``POST /workers`` (one worker per case, each with a fresh valid national ID);
-2. lifecycle: per case ``POST /cases`` (with an Idempotency-Key) and six
-   ``POST /cases/{id}/transitions`` (accept, start, request_materials,
-   receive_materials, resolve, close), each sent with the If-Match ETag from the
-   previous response; a case whose step fails is abandoned;
-3. reads, timed separately: ``GET /cases/{id}`` for every case (checking that it ended
-   ``closed``) and ``GET /cases`` pages (all cases at varying offsets, and
-   ``status=closed``).
+1. setup, as the administrator: sign in, ``POST /staff`` (a few stewards) and
+   ``POST /accounts`` (a steward account for each, with a temporary password); each
+   steward signs in and changes that password (``POST /auth/password``); then, as the
+   stewards, ``GET /work-list-items?year=2026`` and ``POST /workers`` (one worker per
+   case, each with a fresh valid national ID, registered by its steward to themself);
+2. lifecycle, as the worker's steward: per case ``POST /cases`` (with an
+   Idempotency-Key) and six ``POST /cases/{id}/transitions`` (accept, start,
+   request_materials, receive_materials, resolve, close), each sent with the If-Match
+   ETag from the previous response; a case whose step fails is abandoned;
+3. reads, timed separately, as the case's steward: ``GET /cases/{id}`` for every case
+   (checking that it ended ``closed``) and ``GET /cases`` pages (a steward's cases at
+   varying offsets, and ``status=closed``), spread over the stewards.
 
 For each operation it prints the request count, errors (non-2xx responses plus
 connection errors and timeouts), requests per second over the phase's wall time, and
@@ -44,13 +54,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import itertools
 import os
-import platform
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -64,9 +70,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from harness import (
+    API,
+    Server,
+    bearer,
+    cli_create_user,
+    fresh_database,
+    machine_line,
+    percentile,
+    require_loopback,
+    start_server,
+    strong_password,
+    wait_healthy,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-API = "/api/v1"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 STEPS: tuple[dict[str, str], ...] = (
@@ -78,6 +95,9 @@ STEPS: tuple[dict[str, str], ...] = (
     {"action": "close"},
 )
 STEWARDS = 4
+ADMIN_USER = "bench-admin"
+# Requests per steward before the lifecycle: POST /staff, POST /accounts, sign-in, password change.
+STEWARD_SETUP_REQUESTS = 4
 
 
 class BudgetExceeded(Exception):
@@ -141,11 +161,14 @@ class Api:
         json: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        token: str | None = None,
     ) -> httpx.Response | None:
         stats = self.rec.op(op, phase)
         if self.rec.sent >= self.rec.max_requests:
             raise BudgetExceeded
         self.rec.sent += 1
+        if token is not None:
+            headers = {**(headers or {}), **bearer(token)}
         start = time.perf_counter()
         try:
             response = await self.client.request(method, API + path, json=json, params=params, headers=headers)
@@ -210,30 +233,91 @@ def mobile(serial: int) -> str:
 # --------------------------------------------------------------------------- the run
 
 
+@dataclass(frozen=True)
+class Steward:
+    staff_id: str
+    token: str
+
+
 @dataclass
 class Seeded:
-    stewards: list[str]
-    workers: list[tuple[str, str]]  # (worker id, steward id)
+    stewards: list[Steward]
+    workers: list[tuple[str, Steward]]  # (worker id, their steward)
     items: list[str]
 
 
-async def seed(api: Api, rec: Recorder, cases: int, concurrency: int) -> Seeded:
-    stewards: list[str] = []
-    run = uuid.uuid4().hex[:6]
-    for i in range(STEWARDS):
+async def sign_in(api: Api, username: str, password: str) -> tuple[str, str]:
+    """(token, scope); RuntimeError when the sign-in is refused."""
+    r = await api.call(
+        "POST /auth/login", "setup", "POST", "/auth/login", json={"username": username, "password": password}
+    )
+    if r is None or r.status_code != 200:
+        raise RuntimeError(f"could not sign in as {username}")
+    body = r.json()
+    return str(body["access_token"]), str(body["scope"])
+
+
+async def admin_token(api: Api, username: str, password: str) -> str:
+    token, scope = await sign_in(api, username, password)
+    if scope != "full":
+        raise RuntimeError(f"the account {username} signs in with scope {scope!r}; it must be able to work now")
+    return token
+
+
+async def add_steward(api: Api, admin: str, run: str, i: int) -> Steward | None:
+    """A steward's staff record and account (made by the administrator), then the
+    steward's first sign-in and password change."""
+    r = await api.call(
+        "POST /staff",
+        "setup",
+        "POST",
+        "/staff",
+        json={"name": f"Bench steward {run}-{i}", "role": "steward", "district_code": "yubei"},
+        token=admin,
+    )
+    if r is None or not r.is_success:
+        return None
+    staff_id = r.json()["id"]
+    username, temporary = f"bench-steward-{run}-{i}", strong_password()
+    r = await api.call(
+        "POST /accounts",
+        "setup",
+        "POST",
+        "/accounts",
+        json={"username": username, "role": "steward", "password": temporary, "staff_id": staff_id},
+        token=admin,
+    )
+    if r is None or not r.is_success:
+        return None
+    token, scope = await sign_in(api, username, temporary)
+    if scope == "password_change":
         r = await api.call(
-            "POST /staff",
+            "POST /auth/password",
             "setup",
             "POST",
-            "/staff",
-            json={"name": f"Bench steward {run}-{i}", "role": "steward", "district_code": "yubei"},
+            "/auth/password",
+            json={"current_password": temporary, "new_password": strong_password()},
+            token=token,
         )
-        if r is not None and r.is_success:
-            stewards.append(r.json()["id"])
+        if r is None or r.status_code != 204:
+            return None
+    return Steward(staff_id, token)
+
+
+async def seed(api: Api, rec: Recorder, admin: str, cases: int, concurrency: int) -> Seeded:
+    run = uuid.uuid4().hex[:6]
+    stewards = [s for i in range(STEWARDS) if (s := await add_steward(api, admin, run, i)) is not None]
     if not stewards:
         raise RuntimeError("could not create any steward")
 
-    r = await api.call("GET /work-list-items", "setup", "GET", "/work-list-items", params={"year": 2026})
+    r = await api.call(
+        "GET /work-list-items",
+        "setup",
+        "GET",
+        "/work-list-items",
+        params={"year": 2026},
+        token=stewards[0].token,
+    )
     if r is None or not r.is_success:
         raise RuntimeError("could not read the 2026 work list")
     items = [item["id"] for item in r.json() if item.get("active", True)]
@@ -242,7 +326,7 @@ async def seed(api: Api, rec: Recorder, cases: int, concurrency: int) -> Seeded:
 
     # A random birth-date base keeps IDs apart from earlier runs against the same database.
     base = date(1950, 1, 1) + timedelta(days=random.randrange(40 * 365))  # noqa: S311 - not security
-    workers: list[tuple[str, str] | None] = [None] * cases
+    workers: list[tuple[str, Steward] | None] = [None] * cases
 
     def make(i: int) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
@@ -258,9 +342,9 @@ async def seed(api: Api, rec: Recorder, cases: int, concurrency: int) -> Seeded:
                     "mobile": mobile(i),
                     "employer": "Chongqing Bench Institute",
                     "district_code": "yubei",
-                    "steward_id": steward,
+                    "steward_id": steward.staff_id,
                 },
-                headers={"X-Staff-Id": steward},
+                token=steward.token,
             )
             if r is not None and r.is_success:
                 workers[i] = (r.json()["id"], steward)
@@ -271,14 +355,13 @@ async def seed(api: Api, rec: Recorder, cases: int, concurrency: int) -> Seeded:
     return Seeded(stewards, [w for w in workers if w is not None], items)
 
 
-async def lifecycle(api: Api, rec: Recorder, seeded: Seeded, concurrency: int) -> list[str]:
-    done: list[str] = []
+async def lifecycle(api: Api, rec: Recorder, seeded: Seeded, concurrency: int) -> list[tuple[str, Steward]]:
+    done: list[tuple[str, Steward]] = []
     abandoned = 0
 
-    def make(i: int, worker_id: str, steward: str) -> Callable[[], Awaitable[None]]:
+    def make(i: int, worker_id: str, steward: Steward) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
             nonlocal abandoned
-            headers = {"X-Staff-Id": steward, "Idempotency-Key": str(uuid.uuid4())}
             r = await api.call(
                 "POST /cases",
                 "lifecycle",
@@ -290,7 +373,8 @@ async def lifecycle(api: Api, rec: Recorder, seeded: Seeded, concurrency: int) -
                     "title": f"Bench case {i}: help with a residence permit",
                     "channel": "phone",
                 },
-                headers=headers,
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+                token=steward.token,
             )
             if r is None or r.status_code != 201:
                 abandoned += 1
@@ -304,13 +388,14 @@ async def lifecycle(api: Api, rec: Recorder, seeded: Seeded, concurrency: int) -
                     "POST",
                     f"/cases/{case_id}/transitions",
                     json=body,
-                    headers={"X-Staff-Id": steward, "If-Match": etag},
+                    headers={"If-Match": etag},
+                    token=steward.token,
                 )
                 if r is None or r.status_code != 200:
                     abandoned += 1
                     return
                 etag = r.headers.get("ETag", "")
-            done.append(case_id)
+            done.append((case_id, steward))
 
         return job
 
@@ -322,33 +407,42 @@ async def lifecycle(api: Api, rec: Recorder, seeded: Seeded, concurrency: int) -
     return done
 
 
-async def reads(api: Api, rec: Recorder, case_ids: list[str], list_requests: int, concurrency: int) -> None:
+async def reads(
+    api: Api,
+    rec: Recorder,
+    cases: list[tuple[str, Steward]],
+    stewards: list[Steward],
+    list_requests: int,
+    concurrency: int,
+) -> None:
     not_closed = 0
 
-    def read(case_id: str) -> Callable[[], Awaitable[None]]:
+    def read(case_id: str, steward: Steward) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
             nonlocal not_closed
-            r = await api.call("GET /cases/{id}", "reads", "GET", f"/cases/{case_id}")
+            r = await api.call("GET /cases/{id}", "reads", "GET", f"/cases/{case_id}", token=steward.token)
             if r is not None and r.is_success and r.json().get("status") != "closed":
                 not_closed += 1
 
         return job
 
-    total = len(case_ids)
+    # A steward lists the cases within their reach: their own workers' cases.
+    per_steward = -(-len(cases) // max(len(stewards), 1))
 
     def page(i: int) -> Callable[[], Awaitable[None]]:
+        steward = stewards[i % len(stewards)]
         if i % 2 == 0:
-            offset = (i // 2 * 50) % max(total, 1)
+            offset = (i // 2 * 50) % max(per_steward, 1)
             op, params = "GET /cases?limit=50&offset=k", {"limit": 50, "offset": offset}
         else:
             op, params = "GET /cases?status=closed&limit=50", {"limit": 50, "status": "closed"}
 
         async def job() -> None:
-            await api.call(op, "reads", "GET", "/cases", params=params)
+            await api.call(op, "reads", "GET", "/cases", params=params, token=steward.token)
 
         return job
 
-    jobs = itertools.chain((read(c) for c in case_ids), (page(i) for i in range(list_requests)))
+    jobs = itertools.chain((read(c, s) for c, s in cases), (page(i) for i in range(list_requests)))
     # Interleave the single-case reads and the list pages so both see the same load.
     jobs_list = list(jobs)
     random.Random(7).shuffle(jobs_list)  # noqa: S311 - an ordering, not a secret
@@ -359,132 +453,25 @@ async def reads(api: Api, rec: Recorder, case_ids: list[str], list_requests: int
             rec.notes.append(f"{not_closed} case(s) read back with a status other than closed")
 
 
-async def load(url: str, args: argparse.Namespace, rec: Recorder) -> None:
+async def load(url: str, args: argparse.Namespace, rec: Recorder, admin_password: str) -> None:
     timeout = httpx.Timeout(args.request_timeout)
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     # trust_env=False: no proxy settings from the environment; the requests stay on loopback.
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits, trust_env=False) as client:
         api = Api(client, rec)
         async with phase(rec, "setup"):
-            seeded = await seed(api, rec, args.cases, args.concurrency)
+            admin = await admin_token(api, args.admin_user, admin_password)
+            seeded = await seed(api, rec, admin, args.cases, args.concurrency)
         if len(seeded.workers) < args.cases:
             rec.notes.append(f"only {len(seeded.workers)} of {args.cases} workers were created")
         async with phase(rec, "lifecycle"):
-            case_ids = await lifecycle(api, rec, seeded, args.concurrency)
-        rec.completed = len(case_ids)
+            done = await lifecycle(api, rec, seeded, args.concurrency)
+        rec.completed = len(done)
         async with phase(rec, "reads"):
-            await reads(api, rec, case_ids, args.list_requests, args.concurrency)
-
-
-# --------------------------------------------------------------------------- own server
-
-
-def require_loopback(host: str | None, what: str) -> None:
-    if host == "localhost":
-        return
-    try:
-        ok = host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        ok = False
-    if not ok:
-        sys.exit(f"{what}: only loopback addresses (127.0.0.0/8, ::1, localhost) are allowed, got {host!r}")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def fresh_database(admin_dsn: str, name: str) -> str:
-    import asyncpg  # the service's own driver
-
-    conn = await asyncpg.connect(admin_dsn, timeout=10)
-    try:
-        version = await conn.fetchval("SHOW server_version")
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return str(version)
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        # The server was started in its own session: its group id is its pid, and the
-        # group holds only what it started (uv, the uvicorn supervisor, the workers).
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            print("server did not stop within 20 s of SIGTERM; sending SIGKILL", file=sys.stderr)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def start_server(db_url: str, workers: int, log: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv
-            ["uv", "run", "banshi", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],  # noqa: S607
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(proc, f"http://127.0.0.1:{port}", log)
-
-
-async def wait_healthy(server: Server, deadline: float) -> None:
-    async with httpx.AsyncClient(base_url=server.url, timeout=2, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with status {server.proc.returncode} before it was healthy")
-            with contextlib.suppress(httpx.HTTPError):
-                r = await client.get("/health")
-                if r.status_code == 200:
-                    return
-            await asyncio.sleep(0.25)
-    raise TimeoutError("the server did not answer GET /health in time")
+            await reads(api, rec, done, seeded.stewards, args.list_requests, args.concurrency)
 
 
 # --------------------------------------------------------------------------- report
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, -(-len(sorted_values) * q // 100))
-    return sorted_values[int(rank) - 1]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def report(rec: Recorder, args: argparse.Namespace, target: str, wall: float, pg_version: str | None) -> None:
@@ -520,9 +507,7 @@ def report(rec: Recorder, args: argparse.Namespace, target: str, wall: float, pg
             f"{rec.completed / lifecycle_s:.1f} cases/s (7 requests each)"
         )
     print(f"total requests sent: {rec.sent}, total wall time: {wall:.2f} s (includes server start when it is ours)")
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"machine: nproc={nproc}, cpu={cpu_model()}, python {platform.python_version()}", end="")
-    print(f", PostgreSQL {pg_version}" if pg_version else "")
+    print(machine_line(pg_version))
     for note in rec.notes:
         print(f"note: {note}")
     for problem in rec.incomplete:
@@ -541,6 +526,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=16, help="concurrent tasks (default 16)")
     p.add_argument("--workers", type=int, default=2, help="server worker processes when starting one (default 2)")
     p.add_argument("--list-requests", type=int, default=None, help="GET /cases page requests (default cases/4)")
+    p.add_argument(
+        "--admin-user",
+        default=None,
+        help=f"with --url: the administrator to sign in as (password in $BENCH_ADMIN_PASSWORD); "
+        f"without: {ADMIN_USER}, made with `banshi users create`",
+    )
     p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL for the own server")
     p.add_argument("--db-name", default="banshi_bench", help="database to drop and recreate (default banshi_bench)")
     p.add_argument("--time-limit", type=float, default=900, help="stop the whole run after this many seconds")
@@ -550,10 +541,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.cases < 1 or args.concurrency < 1 or args.workers < 1:
         p.error("--cases, --concurrency and --workers must be at least 1")
+    if args.url and not (args.admin_user and os.environ.get("BENCH_ADMIN_PASSWORD")):
+        p.error("with --url give --admin-user and set BENCH_ADMIN_PASSWORD")
+    if not args.url:
+        if args.admin_user not in (None, ADMIN_USER):
+            p.error("--admin-user is for --url; the own server's administrator is " + ADMIN_USER)
+        args.admin_user = ADMIN_USER
     if args.list_requests is None:
         args.list_requests = max(50, args.cases // 4)
     if args.max_requests is None:
-        needed = STEWARDS + 1 + args.cases * (1 + 1 + len(STEPS) + 1) + args.list_requests
+        needed = 1 + STEWARDS * STEWARD_SETUP_REQUESTS + 1 + args.cases * (1 + 1 + len(STEPS) + 1) + args.list_requests
         args.max_requests = int(needed * 1.1) + 10
     return args
 
@@ -570,6 +567,7 @@ async def amain(args: argparse.Namespace) -> int:
             parts = urlsplit(args.url)
             require_loopback(parts.hostname, "--url")
             url = args.url.rstrip("/").removesuffix(API)
+            admin_password = os.environ["BENCH_ADMIN_PASSWORD"]
         else:
             require_loopback(urlsplit(args.pg).hostname, "--pg")
             try:
@@ -578,7 +576,11 @@ async def amain(args: argparse.Namespace) -> int:
                 print(f"could not recreate database {args.db_name}: {exc!r}", file=sys.stderr)
                 return 2
             log = Path(tempfile.mkstemp(prefix="banshi-bench-", suffix=".log")[1])
-            server = start_server(f"{args.pg.rstrip('/')}/{args.db_name}", args.workers, log)
+            try:
+                server = start_server(f"{args.pg.rstrip('/')}/{args.db_name}", args.workers, log)
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                print(f"could not start the server: {exc!r}", file=sys.stderr)
+                return 2
             url = server.url
             print(f"starting the server: {url}, {args.workers} worker(s), database {args.db_name}, log {log}")
             try:
@@ -588,9 +590,17 @@ async def amain(args: argparse.Namespace) -> int:
                 print(f"server did not start: {exc}\n--- server log (tail) ---\n{server.tail()}", file=sys.stderr)
                 return 2
             print(f"server healthy after {time.perf_counter() - started:.1f} s")
+            admin_password = strong_password()
+            try:
+                cli_create_user(server.env, "admin", args.admin_user, admin_password)
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                keep_log = True
+                print(f"could not create the administrator: {exc}", file=sys.stderr)
+                return 2
+            print(f"created the administrator {args.admin_user} with `banshi users create`")
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                await load(url, args, rec)
+                await load(url, args, rec, admin_password)
         except TimeoutError:
             rec.incomplete.append(f"the time limit of {args.time_limit:g} s was reached")
         except BudgetExceeded:

@@ -66,7 +66,7 @@ def check_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         return
     permission = handler.opt.get(PERMISSION)
     if permission is None or not caller.can(permission):
-        raise Forbidden(f"a {caller.role.value} account may not do this", permission=str(permission))
+        raise Forbidden(f"the {caller.role.value} role may not do this", permission=str(permission))
 
 
 async def audit_refusal(exc: Exception, scope: Scope) -> None:

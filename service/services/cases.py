@@ -247,7 +247,7 @@ async def move_case(
     async with session.begin():
         case = await _reached_case(session, ctx, case_id, for_update=True)
         if not may_move(ctx.caller.role, action):
-            raise Forbidden(f"a {ctx.caller.role.value} may not {action.value} a case", field="action")
+            raise Forbidden(f"the {ctx.caller.role.value} role may not {action.value} a case", field="action")
         _check_if_match(case, if_match)
         source = Status(case.status)
         target = target_of(source, action)

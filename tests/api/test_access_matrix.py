@@ -1,0 +1,811 @@
+"""The access matrix: every caller against every endpoint under /api/v1.
+
+Each row of ``ENDPOINTS`` names one route, the roles whose permissions include the one
+its handler needs, and the status it answers on success. Every caller (the seven roles
+and a caller without a token) tries every row; a row whose path or query names a
+record subject to reach (a worker, a case) is tried on the caller's own record and on
+one of another steward's, routed to another department. What each cell must answer
+follows from the product's rules:
+
+- no token: 401, everywhere but signing in (tested on its own);
+- a role without the handler's permission: 403, whatever record it names;
+- a role with the permission, on a record out of its reach: 404, never 403;
+- otherwise the endpoint's own success status.
+
+``test_every_api_endpoint_is_in_the_matrix`` fails when a route is added without a row
+here, or a row names a route that no longer exists. The other tests check what the
+matrix cannot see from status codes alone: what lists contain, which timeline events a
+worker sees, the moves a liaison may not make and the fields nobody may set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pyotp
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import Clock
+from tests.factory import ADMIN_PASSWORD, API, INITIAL_PASSWORD, MOVE_FIELDS, PASSWORD, PATH_TO, Api, national_id
+
+ADMIN, SECURITY, AUDITOR, STEWARD, LIAISON, WORKER, OFFICIAL = (
+    "admin",
+    "security",
+    "auditor",
+    "steward",
+    "liaison",
+    "worker",
+    "official",
+)
+ROLES = (ADMIN, SECURITY, AUDITOR, STEWARD, LIAISON, WORKER, OFFICIAL)
+ANONYMOUS = "anonymous"
+CALLERS = (*ROLES, ANONYMOUS)
+
+OWN, OTHER, NONE = "own", "other", "-"
+"""Which record a cell names: the caller's own, another steward's, or none."""
+
+HOME_DEPARTMENT = "housing"  # the lead department of WL-01, and the liaison's
+OTHER_DEPARTMENT = "education"
+NEW_PASSWORD = "Matrix-Pass-2026?"
+PROBLEM_JSON = "application/problem+json"
+
+EVERYONE = frozenset(ROLES)
+REFERENCE_READERS = frozenset({ADMIN, STEWARD, LIAISON, WORKER, OFFICIAL})
+STAFF_READERS = frozenset({ADMIN, STEWARD, LIAISON})
+RECORD_READERS = frozenset({ADMIN, STEWARD, LIAISON, WORKER})
+RECORD_WRITERS = frozenset({ADMIN, STEWARD})
+CASE_HANDLERS = frozenset({ADMIN, STEWARD, LIAISON})
+
+SEPARATELY = {("POST", "/auth/login"): "test_signing_in_is_the_one_public_endpoint"}
+"""Routes outside the matrix, and the test that covers them."""
+
+
+# The world: staff, accounts, workers and cases made through the API by the administrator.
+
+
+@dataclass
+class World:
+    admin: Api
+    callers: dict[str, Api]
+    """One signed-in client per role (the steward is steward A), and one without a token."""
+    other_steward: Api
+    """Steward B, whose worker and case are the "other" records."""
+    clock: Clock
+    item_id: str
+    staff: dict[str, dict[str, Any]]
+    """``OWN``: steward A, ``OTHER``: steward B, "liaison", "spare", "next" (reassignment target)."""
+    workers: dict[str, dict[str, Any]]
+    """``OWN``: steward A's worker (the worker account's own record), ``OTHER``: steward B's."""
+    national_ids: dict[str, str]
+    cases: dict[str, dict[str, Any]]
+    """``OWN``: the own worker's case, in the liaison's department; ``OTHER``: steward B's
+    worker's case, in another department."""
+    spare_workers: dict[str, dict[str, Any]]
+    """Workers of the spare steward, which the administrator reassigns."""
+    spare_account: dict[str, Any]
+    passwords: dict[str, str]
+    totp_secrets: dict[str, str] = field(default_factory=dict)
+    serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def n(self) -> int:
+        return next(self.serial)
+
+    async def new_case(self, variant: str, **fields: Any) -> dict[str, Any]:
+        """A fresh submitted case like ``cases[variant]``."""
+        if variant == OTHER:
+            fields.setdefault("department_code", OTHER_DEPARTMENT)
+        case: dict[str, Any] = await self.admin.case(
+            worker_id=self.workers[variant]["id"], item_id=self.item_id, **fields
+        )
+        return case
+
+    async def case_in(self, variant: str, status: str) -> dict[str, Any]:
+        case = await self.new_case(variant)
+        for action in PATH_TO[status]:
+            case = await self.admin.move(case, action, **MOVE_FIELDS.get(action, {}))
+        assert case["status"] == status
+        return case
+
+    async def etag(self, case_id: str) -> str:
+        response = await self.admin.send("GET", f"/cases/{case_id}")
+        assert response.status_code == 200, response.text
+        etag: str = response.headers["etag"]
+        return etag
+
+
+async def build_world(client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], clock: Clock) -> World:
+    admin = Api(client)
+    steward, steward_a = await admin.steward_account("甲专员")
+    other_steward, steward_b = await admin.steward_account("乙专员")
+    liaison, liaison_staff = await admin.liaison_account(HOME_DEPARTMENT)
+    national_ids = {OWN: national_id(), OTHER: national_id()}
+    workers = {
+        OWN: await admin.worker(steward_a["id"], national_id=national_ids[OWN]),
+        OTHER: await admin.worker(steward_b["id"], national_id=national_ids[OTHER]),
+    }
+    item = await admin.item()
+    cases = {
+        OWN: await admin.case(worker_id=workers[OWN]["id"], item_id=item["id"]),
+        OTHER: await admin.case(worker_id=workers[OTHER]["id"], item_id=item["id"], department_code=OTHER_DEPARTMENT),
+    }
+    assert cases[OWN]["department_code"] == HOME_DEPARTMENT
+    assert cases[OWN]["steward_id"] == steward_a["id"]
+    assert cases[OTHER]["steward_id"] == steward_b["id"]
+    spare = await admin.steward("丙管家")
+    following = await admin.steward("丁管家")
+    spare_workers = {OWN: await admin.worker(spare["id"]), OTHER: await admin.worker(spare["id"])}
+    spare_account = await admin.ok(
+        "POST", "/accounts", 201, json={"username": "spare-official", "role": OFFICIAL, "password": INITIAL_PASSWORD}
+    )
+    callers = {
+        ADMIN: admin,
+        SECURITY: await admin.account(SECURITY),
+        AUDITOR: await admin.account(AUDITOR),
+        STEWARD: steward,
+        LIAISON: liaison,
+        WORKER: await admin.account(WORKER, worker_id=workers[OWN]["id"]),
+        OFFICIAL: await admin.account(OFFICIAL, district_code="yubei"),
+        ANONYMOUS: Api(anonymous),
+    }
+    return World(
+        admin=admin,
+        callers=callers,
+        other_steward=other_steward,
+        clock=clock,
+        item_id=item["id"],
+        staff={OWN: steward_a, OTHER: steward_b, "liaison": liaison_staff, "spare": spare, "next": following},
+        workers=workers,
+        national_ids=national_ids,
+        cases=cases,
+        spare_workers=spare_workers,
+        spare_account=spare_account,
+        passwords={role: ADMIN_PASSWORD if role == ADMIN else PASSWORD for role in CALLERS},
+    )
+
+
+# The matrix.
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+Build = Callable[[World, str, str], "Call | Awaitable[Call]"]
+"""Makes the request of one cell from the world, the caller and the variant."""
+After = Callable[[World, str, httpx.Response], None]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    route: str
+    """The route under /api/v1, path parameters without their types."""
+    success: int
+    allowed: frozenset[str]
+    """The roles whose permissions include the one the handler needs."""
+    build: Build
+    reach: bool = False
+    """The path or query names a worker or a case: tried on an own and another's record."""
+    label: str = ""
+    special: dict[str, int] = field(default_factory=dict)
+    """A role's answer where the product refuses it for a reason other than access."""
+    phase: int = 0
+    """Rows run phase by phase: the sign-out row must come last."""
+    after: After | None = None
+
+    def variants(self) -> tuple[str, ...]:
+        return (OWN, OTHER) if self.reach else (NONE,)
+
+    def expected(self, caller: str, variant: str) -> int:
+        if caller == ANONYMOUS:
+            return 401
+        if caller not in self.allowed:
+            return 403
+        if caller in self.special:
+            return self.special[caller]
+        if variant == OTHER and caller != ADMIN:
+            return 404
+        return self.success
+
+    def name(self) -> str:
+        return f"{self.method} {self.route}" + (f" ({self.label})" if self.label else "")
+
+
+def fixed(path: str, **kwargs: Any) -> Build:
+    def build(world: World, caller: str, variant: str) -> Call:
+        return Call(path, kwargs)
+
+    return build
+
+
+def worker_path(suffix: str = "", **kwargs: Any) -> Build:
+    def build(world: World, caller: str, variant: str) -> Call:
+        return Call(f"/workers/{world.workers[variant]['id']}{suffix}", kwargs)
+
+    return build
+
+
+def case_path(suffix: str = "", **kwargs: Any) -> Build:
+    def build(world: World, caller: str, variant: str) -> Call:
+        return Call(f"/cases/{world.cases[variant]['id']}{suffix}", kwargs)
+
+    return build
+
+
+def item_path(**kwargs: Any) -> Build:
+    def build(world: World, caller: str, variant: str) -> Call:
+        return Call(f"/work-list-items/{world.item_id}", kwargs)
+
+    return build
+
+
+def staff_path(**kwargs: Any) -> Build:
+    def build(world: World, caller: str, variant: str) -> Call:
+        return Call(f"/staff/{world.staff[OTHER]['id']}", kwargs)
+
+    return build
+
+
+def account_path(suffix: str = "", **kwargs: Any) -> Build:
+    def build(world: World, caller: str, variant: str) -> Call:
+        return Call(f"/accounts/{world.spare_account['id']}{suffix}", kwargs)
+
+    return build
+
+
+def new_account(world: World, caller: str, variant: str) -> Call:
+    body = {"username": f"matrix-made-{world.n()}", "role": OFFICIAL, "password": INITIAL_PASSWORD}
+    return Call("/accounts", {"json": body})
+
+
+def new_staff(world: World, caller: str, variant: str) -> Call:
+    return Call("/staff", {"json": {"name": f"新管家{world.n()}", "role": "steward", "district_code": "yubei"}})
+
+
+def edit_staff(world: World, caller: str, variant: str) -> Call:
+    return Call(f"/staff/{world.staff['spare']['id']}", {"json": {"work_phone": f"023-6300{world.n():04d}"}})
+
+
+def new_worker(world: World, caller: str, variant: str) -> Call:
+    body = {
+        "name": "孙工",
+        "national_id": national_id(),
+        "mobile": "13712345678",
+        "employer": "重庆邮电大学",
+        "district_code": "nanan",
+        "steward_id": world.staff[OWN]["id"],
+    }
+    return Call("/workers", {"json": body})
+
+
+def lookup(world: World, caller: str, variant: str) -> Call:
+    return Call("/workers/lookup", {"json": {"national_id": world.national_ids[variant]}})
+
+
+def reassign(world: World, caller: str, variant: str) -> Call:
+    # The administrator moves spare workers, so that the world's reach stays as built.
+    worker = world.spare_workers[variant] if caller == ADMIN else world.workers[variant]
+    body = {"steward_id": world.staff["next"]["id"], "reason": "工作调整"}
+    return Call(f"/workers/{worker['id']}/steward", {"json": body})
+
+
+def new_case(world: World, caller: str, variant: str) -> Call:
+    body = {
+        "worker_id": world.workers[OWN]["id"],
+        "item_id": world.item_id,
+        "title": "申请人才住房",
+        "channel": "phone",
+    }
+    return Call("/cases", {"json": body})
+
+
+def cases_of_worker(world: World, caller: str, variant: str) -> Call:
+    return Call(f"/cases?worker_id={world.workers[variant]['id']}")
+
+
+async def edit_case(world: World, caller: str, variant: str) -> Call:
+    case_id = world.cases[variant]["id"]
+    headers = {"If-Match": await world.etag(case_id)}
+    return Call(f"/cases/{case_id}", {"json": {"title": f"申请人才住房（{world.n()}）"}, "headers": headers})
+
+
+async def move(world: World, caller: str, variant: str) -> Call:
+    # Each cell accepts a case of its own, so that every cell starts from "submitted".
+    case = await world.new_case(variant)
+    headers = {"If-Match": f'"{case["id"]}.{case["version"]}"'}
+    return Call(f"/cases/{case['id']}/transitions", {"json": {"action": "accept"}, "headers": headers})
+
+
+def keep_totp_secret(world: World, caller: str, response: httpx.Response) -> None:
+    world.totp_secrets[caller] = response.json()["secret"]
+
+
+def confirm_totp(world: World, caller: str, variant: str) -> Call:
+    secret = world.totp_secrets.get(caller)
+    code = pyotp.TOTP(secret).at(world.clock()) if secret else "000000"
+    return Call("/auth/totp/confirm", {"json": {"code": code}})
+
+
+def change_password(world: World, caller: str, variant: str) -> Call:
+    body = {"current_password": world.passwords[caller], "new_password": NEW_PASSWORD}
+    return Call("/auth/password", {"json": body})
+
+
+def _endpoints() -> list[Endpoint]:
+    E = Endpoint
+    return [
+        # Accounts and security settings.
+        E("POST", "/accounts", 201, frozenset({ADMIN}), new_account),
+        E("GET", "/accounts", 200, frozenset({ADMIN, SECURITY}), fixed("/accounts")),
+        E("GET", "/accounts/{account_id}", 200, frozenset({ADMIN, SECURITY}), account_path()),
+        E("PATCH", "/accounts/{account_id}", 200, frozenset({ADMIN}), account_path(json={"active": True})),
+        E(
+            "POST",
+            "/accounts/{account_id}/password-reset",
+            200,
+            frozenset({ADMIN}),
+            account_path("/password-reset", json={"password": "Temporary-Pass-2026"}),
+        ),
+        E("POST", "/accounts/{account_id}/unlock", 200, frozenset({SECURITY}), account_path("/unlock")),
+        E("POST", "/accounts/{account_id}/totp-reset", 200, frozenset({SECURITY}), account_path("/totp-reset")),
+        E("GET", "/security/settings", 200, frozenset({SECURITY}), fixed("/security/settings")),
+        E(
+            "PUT",
+            "/security/settings",
+            200,
+            frozenset({SECURITY}),
+            fixed("/security/settings", json={"privileged_mfa_required": False}),
+        ),
+        # The audit trail.
+        E("GET", "/audit/events", 200, frozenset({AUDITOR}), fixed("/audit/events")),
+        E("POST", "/audit/verify", 200, frozenset({ADMIN, AUDITOR}), fixed("/audit/verify")),
+        # Reference data and the calendar.
+        E("GET", "/districts", 200, REFERENCE_READERS, fixed("/districts")),
+        E("GET", "/departments", 200, REFERENCE_READERS, fixed("/departments")),
+        E("GET", "/work-list-items", 200, REFERENCE_READERS, fixed("/work-list-items?year=2026")),
+        E("GET", "/work-list-items/{item_id}", 200, REFERENCE_READERS, item_path()),
+        E("PATCH", "/work-list-items/{item_id}", 200, frozenset({ADMIN}), item_path(json={"active": True})),
+        E("GET", "/calendar/{year}", 200, REFERENCE_READERS, fixed("/calendar/2026")),
+        E(
+            "PUT",
+            "/calendar/{year}",
+            200,
+            frozenset({ADMIN}),
+            fixed("/calendar/2027", json={"published": False, "days": []}),
+        ),
+        # Staff.
+        E("POST", "/staff", 201, frozenset({ADMIN}), new_staff),
+        E("GET", "/staff", 200, STAFF_READERS, fixed("/staff")),
+        E("GET", "/staff/{staff_id}", 200, STAFF_READERS, staff_path()),
+        E("PATCH", "/staff/{staff_id}", 200, frozenset({ADMIN}), edit_staff),
+        # Science workers.
+        E("POST", "/workers", 201, RECORD_WRITERS, new_worker),
+        E("GET", "/workers", 200, RECORD_READERS, fixed("/workers")),
+        E("POST", "/workers/lookup", 200, RECORD_READERS, lookup, reach=True),
+        E("GET", "/workers/{worker_id}", 200, RECORD_READERS, worker_path(), reach=True),
+        E(
+            "PATCH",
+            "/workers/{worker_id}",
+            200,
+            RECORD_WRITERS,
+            worker_path(json={"employer": "重庆大学"}),
+            reach=True,
+        ),
+        E(
+            "POST",
+            "/workers/{worker_id}/reveal",
+            200,
+            RECORD_WRITERS,
+            worker_path("/reveal", json={"fields": ["mobile"], "reason": "核对联系电话"}),
+            reach=True,
+        ),
+        E("POST", "/workers/{worker_id}/steward", 201, frozenset({ADMIN}), reassign, reach=True),
+        E("GET", "/workers/{worker_id}/stewards", 200, RECORD_READERS, worker_path("/stewards"), reach=True),
+        # Cases.
+        E("POST", "/cases", 201, RECORD_WRITERS, new_case),
+        E("GET", "/cases", 200, RECORD_READERS, fixed("/cases")),
+        E("GET", "/cases", 200, RECORD_READERS, cases_of_worker, reach=True, label="worker_id filter"),
+        E("GET", "/cases/{case_id}", 200, RECORD_READERS, case_path(), reach=True),
+        E("PATCH", "/cases/{case_id}", 200, RECORD_WRITERS, edit_case, reach=True),
+        E("POST", "/cases/{case_id}/transitions", 200, CASE_HANDLERS, move, reach=True),
+        E(
+            "POST",
+            "/cases/{case_id}/notes",
+            201,
+            CASE_HANDLERS,
+            case_path("/notes", json={"note": "已电话联系", "visibility": "internal"}),
+            reach=True,
+        ),
+        E("GET", "/cases/{case_id}/events", 200, RECORD_READERS, case_path("/events"), reach=True),
+        # One's own session, last: it ends with signing out.
+        E("GET", "/auth/me", 200, EVERYONE, fixed("/auth/me"), phase=1),
+        E(
+            "POST",
+            "/auth/totp",
+            200,
+            EVERYONE,
+            fixed("/auth/totp"),
+            special={WORKER: 409},  # second factors are for staff accounts
+            phase=2,
+            after=keep_totp_secret,
+        ),
+        E("POST", "/auth/totp/confirm", 204, EVERYONE, confirm_totp, special={WORKER: 409}, phase=3),
+        E("POST", "/auth/password", 204, EVERYONE, change_password, phase=4),
+        E("POST", "/auth/logout", 204, EVERYONE, fixed("/auth/logout"), phase=5),
+    ]
+
+
+ENDPOINTS = _endpoints()
+
+
+def _excerpt(response: httpx.Response) -> str:
+    text = response.text.replace("\n", " ")
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+async def _cell(world: World, endpoint: Endpoint, caller: str, variant: str) -> str | None:
+    """Run one cell; a line describing the mismatch, or None."""
+    made = endpoint.build(world, caller, variant)
+    call = made if isinstance(made, Call) else await made
+    response: httpx.Response = await world.callers[caller].send(endpoint.method, call.path, **call.kwargs)
+    want, got = endpoint.expected(caller, variant), response.status_code
+    where = f"{caller:<9} {variant:<5} {endpoint.name():<48}"
+    if got != want:
+        return f"{where} expected {want}, got {got}: {_excerpt(response)}"
+    if got >= 400 and not response.headers.get("content-type", "").startswith(PROBLEM_JSON):
+        return f"{where} answered {got} as {response.headers.get('content-type')!r}, not problem+json"
+    if endpoint.after is not None and got < 300:
+        endpoint.after(world, caller, response)
+    return None
+
+
+def _template(path: str) -> str:
+    """``/cases/{case_id:uuid}`` -> ``/cases/{case_id}``."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
+def api_routes(app: Litestar) -> set[tuple[str, str]]:
+    """(method, route) of every handler under /api/v1 (the automatic OPTIONS aside)."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(API + "/"):
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method != "OPTIONS":
+                    found.add((str(method), _template(route.path.removeprefix(API))))
+    return found
+
+
+def test_every_api_endpoint_is_in_the_matrix(app: Litestar) -> None:
+    in_matrix = {(e.method, e.route) for e in ENDPOINTS}
+    served = api_routes(app)
+    assert len(served) > 40, served
+    missing = sorted(served - in_matrix - SEPARATELY.keys())
+    stale = sorted((in_matrix | SEPARATELY.keys()) - served)
+    assert not missing, f"endpoints without a row in the access matrix: {missing}"
+    assert not stale, f"rows of the access matrix for routes that do not exist: {stale}"
+
+
+async def test_access_matrix(
+    client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], clock: Clock
+) -> None:
+    world = await build_world(client, anonymous, clock)
+    mismatches: list[str] = []
+    cells = 0
+    for phase in sorted({e.phase for e in ENDPOINTS}):
+        for endpoint in (e for e in ENDPOINTS if e.phase == phase):
+            for caller in CALLERS:
+                for variant in endpoint.variants():
+                    cells += 1
+                    if (line := await _cell(world, endpoint, caller, variant)) is not None:
+                        mismatches.append(line)
+    assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
+    assert cells == 440, cells
+
+
+# Signing in, and callers without a valid token.
+
+
+def _sample_path(route: str) -> str:
+    """A concrete path for a route template: any record id, the year 2026."""
+    path = route.replace("{year}", "2026")
+    return re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), path)
+
+
+async def test_signing_in_is_the_one_public_endpoint(
+    app: Litestar, client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar]
+) -> None:
+    admin = Api(client)
+    official = await admin.account(OFFICIAL, username="matrix-official")
+    mismatches: list[str] = []
+
+    attempts = [
+        ("right password", {"username": "matrix-official", "password": PASSWORD}, 200),
+        ("wrong password", {"username": "matrix-official", "password": "Wrong-Pass-2026!"}, 401),
+        ("unknown user", {"username": "nobody-at-all", "password": PASSWORD}, 401),
+    ]
+    # Signing in answers the same with or without a token already in hand.
+    for who, api in (("no token", Api(anonymous)), ("signed in", official)):
+        for what, body, want in attempts:
+            response = await api.send("POST", "/auth/login", json=body)
+            if response.status_code != want:
+                mismatches.append(f"{who:<11} POST /auth/login ({what}) expected {want}, got {response.status_code}")
+
+    # Every other route refuses a caller without a valid token before looking at anything.
+    signed_out = await admin.login("matrix-official", PASSWORD)
+    await signed_out.ok("POST", "/auth/logout", 204)
+    tokens: dict[str, dict[str, str]] = {
+        "no token": {},
+        "not a token": {"Authorization": "Bearer not-a-token"},
+        "not bearer": {"Authorization": f"Basic {signed_out.token}"},
+        "signed out": {"Authorization": f"Bearer {signed_out.token}"},
+    }
+    routes = sorted(api_routes(app) - SEPARATELY.keys())
+    for (method, route), (who, headers) in itertools.product(routes, tokens.items()):
+        response = await anonymous.request(method, API + _sample_path(route), headers=headers)
+        content_type = response.headers.get("content-type", "")
+        if response.status_code != 401 or not content_type.startswith(PROBLEM_JSON):
+            mismatches.append(f"{who:<11} {method} {route} expected 401, got {response.status_code} {content_type}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+# What lists contain.
+
+
+def _ids(page: dict[str, Any]) -> set[str]:
+    return {row["id"] for row in page["items"]}
+
+
+async def test_lists_hold_only_rows_within_reach(
+    client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], clock: Clock
+) -> None:
+    world = await build_world(client, anonymous, clock)
+    admin = world.admin
+    steward_a, steward_b = world.staff[OWN]["id"], world.staff[OTHER]["id"]
+    worker_a, worker_b = world.workers[OWN]["id"], world.workers[OTHER]["id"]
+    item = world.item_id
+    a_home = world.cases[OWN]["id"]  # worker A, housing
+    b_away = world.cases[OTHER]["id"]  # worker B, education
+    a_away = (await admin.case(worker_id=worker_a, item_id=item, department_code=OTHER_DEPARTMENT))["id"]
+    b_home = (await admin.case(worker_id=worker_b, item_id=item))["id"]
+    # Worker B's case handled by steward A: steward A reaches the case, not the worker.
+    by_a = await admin.case(worker_id=worker_b, item_id=item, steward_id=steward_a, department_code=OTHER_DEPARTMENT)
+    b_by_a = by_a["id"]
+    everything = {a_home, a_away, b_home, b_away, b_by_a}
+
+    callers = {**world.callers, "steward B": world.other_steward}
+    expected_cases: dict[str, set[str]] = {
+        ADMIN: everything,
+        STEWARD: {a_home, a_away, b_by_a},
+        "steward B": {b_home, b_away, b_by_a},
+        LIAISON: {a_home, b_home},
+        WORKER: {a_home, a_away},
+    }
+    expected_workers: dict[str, set[str]] = {
+        STEWARD: {worker_a},
+        "steward B": {worker_b},
+        LIAISON: {worker_a, worker_b},
+        WORKER: {worker_a},
+    }
+    # Filters narrow what is within reach; they never widen it.
+    filtered: list[tuple[str, str, set[str]]] = [
+        (STEWARD, f"/cases?steward_id={steward_b}", set()),
+        (STEWARD, f"/cases?worker_id={worker_a}", {a_home, a_away}),
+        (STEWARD, f"/cases?department_code={OTHER_DEPARTMENT}", {a_away, b_by_a}),
+        ("steward B", f"/cases?steward_id={steward_a}", {b_by_a}),
+        (LIAISON, f"/cases?department_code={OTHER_DEPARTMENT}", set()),
+        (LIAISON, f"/cases?worker_id={worker_b}", {b_home}),
+        (WORKER, f"/cases?steward_id={steward_b}", set()),
+        (STEWARD, f"/workers?steward_id={steward_b}", set()),
+        (LIAISON, f"/workers?steward_id={steward_b}", {worker_b}),
+        (WORKER, f"/workers?steward_id={steward_b}", set()),
+    ]
+    checks: list[tuple[str, str, set[str]]] = [
+        *((who, "/cases?limit=200", rows) for who, rows in expected_cases.items()),
+        *((who, "/workers?limit=200", rows) for who, rows in expected_workers.items()),
+        *filtered,
+    ]
+
+    mismatches: list[str] = []
+    for who, path, want in checks:
+        response = await callers[who].send("GET", path)
+        if response.status_code != 200:
+            mismatches.append(f"{who:<9} GET {path}: expected 200, got {response.status_code}: {_excerpt(response)}")
+            continue
+        page = response.json()
+        got = _ids(page)
+        if got != want:
+            leaked, lost = sorted(got - want), sorted(want - got)
+            mismatches.append(f"{who:<9} GET {path}: out of reach {leaked}, missing {lost}")
+        if page["total"] != len(page["items"]):
+            mismatches.append(f"{who:<9} GET {path}: total {page['total']} counts rows not listed")
+    # The administrator reaches every worker, the spare ones included.
+    everyone = _ids(await admin.ok("GET", "/workers?limit=200"))
+    if not {worker_a, worker_b} | {w["id"] for w in world.spare_workers.values()} <= everyone:
+        mismatches.append(f"admin     GET /workers: misses workers: {everyone}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+# What a worker sees of the timeline.
+
+
+async def test_a_worker_sees_only_the_public_timeline(
+    client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], clock: Clock
+) -> None:
+    world = await build_world(client, anonymous, clock)
+    steward, worker, liaison = world.callers[STEWARD], world.callers[WORKER], world.callers[LIAISON]
+    case = world.cases[OWN]
+    path = f"/cases/{case['id']}"
+    internal = await steward.ok(
+        "POST", f"{path}/notes", 201, json={"note": "内部：核实住房档案", "visibility": "internal"}
+    )
+    public = await steward.ok("POST", f"{path}/notes", 201, json={"note": "已联系住建部门", "visibility": "public"})
+    accepted = await steward.move(case, "accept", note="内部：材料齐全", visibility="internal")
+    internal_ids = {internal["id"], accepted["timeline"][-1]["id"]}
+    public_ids = {public["id"], accepted["timeline"][0]["id"]}  # the note, and the case's creation
+
+    mismatches: list[str] = []
+    views = {
+        "worker GET /cases/{id}": (await worker.ok("GET", path))["timeline"],
+        "worker GET /cases/{id}/events": (await worker.ok("GET", f"{path}/events"))["items"],
+        "worker GET /cases/{id}/events?visibility=internal": (
+            await worker.ok("GET", f"{path}/events?visibility=internal")
+        )["items"],
+    }
+    for view, events in views.items():
+        ids = {e["id"] for e in events}
+        if shown := ids & internal_ids:
+            mismatches.append(f"{view} shows internal events {sorted(shown)}")
+        if [e for e in events if e["visibility"] != "public"]:
+            mismatches.append(f"{view} shows events that are not public: {events}")
+        if "visibility=internal" not in view and not public_ids <= ids:
+            mismatches.append(f"{view} misses public events {sorted(public_ids - ids)}")
+    # Staff within reach see the whole timeline.
+    for who, api in ((STEWARD, steward), (LIAISON, liaison)):
+        ids = {e["id"] for e in (await api.ok("GET", f"{path}/events"))["items"]}
+        if not internal_ids | public_ids <= ids:
+            mismatches.append(f"{who} GET /cases/{{id}}/events misses {sorted((internal_ids | public_ids) - ids)}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+# Moves by role.
+
+
+LIAISON_MOVES = [
+    ("accept", "submitted"),
+    ("reject", "submitted"),
+    ("start", "accepted"),
+    ("request_materials", "accepted"),
+    ("receive_materials", "awaiting_materials"),
+    ("transfer", "in_progress"),
+    ("resolve", "in_progress"),
+]
+
+
+async def test_a_liaison_handles_but_does_not_withdraw_reopen_or_close(
+    client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], clock: Clock
+) -> None:
+    world = await build_world(client, anonymous, clock)
+    # (caller, action, the status the case is in first, own or another's case, expected status)
+    cells = [
+        *((LIAISON, action, status, OWN, 200) for action, status in LIAISON_MOVES),
+        (LIAISON, "withdraw", "submitted", OWN, 403),
+        (LIAISON, "reopen", "resolved", OWN, 403),
+        (LIAISON, "close", "resolved", OWN, 403),
+        (LIAISON, "accept", "submitted", OTHER, 404),
+        (LIAISON, "withdraw", "submitted", OTHER, 404),
+        (LIAISON, "close", "resolved", OTHER, 404),
+        (STEWARD, "withdraw", "submitted", OWN, 200),
+        (STEWARD, "reopen", "resolved", OWN, 200),
+        (STEWARD, "close", "resolved", OWN, 200),
+        (STEWARD, "withdraw", "submitted", OTHER, 404),
+        (STEWARD, "close", "resolved", OTHER, 404),
+        (WORKER, "withdraw", "submitted", OWN, 403),
+        (OFFICIAL, "close", "resolved", OWN, 403),
+    ]
+    mismatches: list[str] = []
+    for caller, action, status, variant, want in cells:
+        case = await world.case_in(variant, status)
+        response = await world.callers[caller].send(
+            "POST",
+            f"/cases/{case['id']}/transitions",
+            json={"action": action, **MOVE_FIELDS.get(action, {})},
+            headers={"If-Match": f'"{case["id"]}.{case["version"]}"'},
+        )
+        where = f"{caller:<8} {action:<17} a {status} case ({variant})"
+        if response.status_code != want:
+            mismatches.append(f"{where}: expected {want}, got {response.status_code}: {_excerpt(response)}")
+            continue
+        after = await world.admin.ok("GET", f"/cases/{case['id']}")
+        if want != 200 and after["version"] != case["version"]:
+            mismatches.append(f"{where}: refused with {want}, but the case changed: {after['status']}")
+    # A case the liaison transfers away leaves their reach.
+    moved = await world.case_in(OWN, "accepted")
+    liaison = world.callers[LIAISON]
+    await liaison.move(moved, "transfer", **MOVE_FIELDS["transfer"])
+    response = await liaison.send("GET", f"/cases/{moved['id']}")
+    if response.status_code != 404:
+        mismatches.append(
+            f"liaison GET a case transferred out of the department: expected 404, got {response.status_code}"
+        )
+    assert not mismatches, "\n".join(mismatches)
+
+
+# Fields a caller may not set.
+
+
+async def test_fields_a_caller_may_not_set_are_refused(
+    client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], clock: Clock
+) -> None:
+    world = await build_world(client, anonymous, clock)
+    own_steward, other_steward = world.staff[OWN]["id"], world.staff[OTHER]["id"]
+    own_worker, other_worker = world.workers[OWN]["id"], world.workers[OTHER]["id"]
+    case_id = world.cases[OWN]["id"]
+    new = {"worker_id": own_worker, "item_id": world.item_id, "title": "申请人才住房", "channel": "phone"}
+    worker_body = {
+        "name": "周工",
+        "national_id": national_id(),
+        "mobile": "13612345678",
+        "employer": "重庆医科大学",
+        "district_code": "yuzhong",
+    }
+    # (caller, method, path, body, expected status, the field named in the problem)
+    cells: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
+        (ADMIN, "POST", "/cases", {**new, "status": "resolved"}, 400, "status"),
+        (ADMIN, "POST", "/cases", {**new, "case_no": "BS-20260602-9999"}, 400, "case_no"),
+        (STEWARD, "POST", "/cases", {**new, "status": "resolved"}, 400, "status"),
+        (STEWARD, "POST", "/cases", {**new, "case_no": "BS-20260602-9999"}, 400, "case_no"),
+        (STEWARD, "POST", "/cases", {**new, "created_at": "2020-01-01T00:00:00Z"}, 400, "created_at"),
+        (STEWARD, "POST", "/cases", {**new, "steward_id": other_steward}, 422, "steward_id"),
+        (STEWARD, "POST", "/cases", {**new, "worker_id": other_worker}, 422, "worker_id"),
+        (STEWARD, "POST", "/workers", {**worker_body, "steward_id": other_steward}, 422, "steward_id"),
+        (STEWARD, "PATCH", f"/cases/{case_id}", {"status": "closed"}, 400, "status"),
+        (STEWARD, "PATCH", f"/cases/{case_id}", {"steward_id": other_steward}, 400, "steward_id"),
+        (STEWARD, "PATCH", f"/cases/{case_id}", {"department_code": OTHER_DEPARTMENT}, 400, "department_code"),
+        (STEWARD, "PATCH", f"/workers/{own_worker}", {"steward_id": other_steward}, 400, "steward_id"),
+        (STEWARD, "PATCH", f"/workers/{own_worker}", {"national_id": national_id()}, 400, "national_id"),
+        (STEWARD, "POST", f"/cases/{case_id}/transitions", {"action": "accept", "status": "closed"}, 400, "status"),
+        (LIAISON, "POST", f"/cases/{case_id}/notes", {"note": "备注", "actor_id": own_steward}, 400, "actor_id"),
+        (
+            ADMIN,
+            "POST",
+            "/accounts",
+            {"username": "x-made", "role": OFFICIAL, "password": INITIAL_PASSWORD, "totp_enabled": True},
+            400,
+            "totp_enabled",
+        ),
+        # What the same callers may do, for contrast.
+        (STEWARD, "POST", "/cases", {**new, "steward_id": own_steward}, 201, None),
+        (STEWARD, "POST", "/workers", {**worker_body, "steward_id": own_steward}, 201, None),
+    ]
+    before = (await world.admin.ok("GET", "/cases?limit=1"))["total"]
+    mismatches: list[str] = []
+    for caller, method, path, body, want, named in cells:
+        headers = {"If-Match": await world.etag(case_id)} if path.startswith(f"/cases/{case_id}") else {}
+        response = await world.callers[caller].send(method, path, json=body, headers=headers)
+        where = f"{caller:<8} {method} {path} {sorted(body)}"
+        if response.status_code != want:
+            mismatches.append(f"{where}: expected {want}, got {response.status_code}: {_excerpt(response)}")
+            continue
+        if named is not None:
+            fields = [e["field"] for e in response.json().get("errors") or []]
+            if named not in fields:
+                mismatches.append(f"{where}: the problem names {fields}, not {named!r}")
+    after = await world.admin.ok("GET", f"/cases/{case_id}")
+    if (after["status"], after["steward_id"], after["department_code"]) != ("submitted", own_steward, HOME_DEPARTMENT):
+        mismatches.append(f"a refused change reached the case: {after}")
+    created = (await world.admin.ok("GET", "/cases?limit=1"))["total"] - before
+    if created != 1:
+        mismatches.append(f"{created} cases were created; only the one allowed request should have made one")
+    assert not mismatches, "\n".join(mismatches)

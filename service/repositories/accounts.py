@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -103,9 +103,13 @@ async def count_login_attempt(session: AsyncSession, client_addr: str, now: date
     window = datetime.fromtimestamp(
         now.timestamp() // THROTTLE_WINDOW.total_seconds() * THROTTLE_WINDOW.total_seconds(), tz=now.tzinfo
     )
+    # Past windows of this address, and anyone's windows older than a day, are done with.
     await session.execute(
         delete(LoginThrottle).where(
-            col(LoginThrottle.client_addr) == client_addr, col(LoginThrottle.window_start) < window
+            or_(
+                and_(col(LoginThrottle.client_addr) == client_addr, col(LoginThrottle.window_start) < window),
+                col(LoginThrottle.window_start) < window - timedelta(days=1),
+            )
         )
     )
     statement = (

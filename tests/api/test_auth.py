@@ -301,3 +301,21 @@ async def test_privileged_accounts_must_enrol_when_the_setting_says_so(
     # A steward is not privileged: no second factor needed.
     steward, _ = await api.steward_account()
     assert (await steward.send("GET", "/cases")).status_code == 200
+
+
+async def test_old_throttle_windows_are_cleared_by_later_sign_ins(
+    anonymous: AsyncTestClient[Litestar], database_url: str, clock: Clock
+) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await connection.execute(
+            "INSERT INTO login_throttle (client_addr, window_start, attempts) VALUES "
+            "('203.0.113.9', $1 - interval '2 days', 3), ('203.0.113.10', $1 - interval '1 hour', 3)",
+            clock(),
+        )
+        await login(anonymous, "admin", ADMIN_PASSWORD)
+        left = {r["client_addr"] for r in await connection.fetch("SELECT client_addr FROM login_throttle")}
+    finally:
+        await connection.close()
+    assert "203.0.113.9" not in left
+    assert "203.0.113.10" in left  # within the day: kept

@@ -310,7 +310,8 @@ async def test_old_throttle_windows_are_cleared_by_later_sign_ins(
     try:
         await connection.execute(
             "INSERT INTO login_throttle (client_addr, window_start, attempts) VALUES "
-            "('203.0.113.9', $1::timestamptz - interval '2 days', 3), ('203.0.113.10', $1::timestamptz - interval '1 hour', 3)",
+            "('203.0.113.9', $1::timestamptz - interval '2 days', 3), "
+            "('203.0.113.10', $1::timestamptz - interval '1 hour', 3)",
             clock(),
         )
         await login(anonymous, "admin", ADMIN_PASSWORD)

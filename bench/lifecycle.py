@@ -595,7 +595,7 @@ async def amain(args: argparse.Namespace) -> int:
                 cli_create_user(server.env, "admin", args.admin_user, admin_password)
             except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
                 keep_log = True
-                print(f"could not create the administrator: {exc}", file=sys.stderr)
+                print(f"could not create the administrator: {exc} (server log: {log})", file=sys.stderr)
                 return 2
             print(f"created the administrator {args.admin_user} with `banshi users create`")
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from service.domain.masking import mask_mobile, mask_national_id
@@ -28,6 +29,29 @@ def redact(text: str) -> str:
     return _MOBILE.sub(lambda m: mask_mobile(m.group(0)[-11:]), text)
 
 
+def scrub(record: logging.LogRecord) -> logging.LogRecord:
+    """Redact a record in place. String arguments are redacted one by one, which keeps
+    the record's shape for formatters that read ``args`` (uvicorn's access log does);
+    only when the formatted message would still carry a secret (a number inside a
+    non-string argument) is it replaced by its redacted text and the arguments dropped."""
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+    elif isinstance(record.args, Mapping):
+        record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string is the logger's problem, not ours
+        message = None
+    if message is not None and (clean := redact(message)) != message:
+        record.msg = clean
+        record.args = None
+    if record.exc_info and record.exc_info[0] is not None:
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+    return record
+
+
 _installed = False
 
 
@@ -39,16 +63,7 @@ def install() -> None:
     previous = logging.getLogRecordFactory()
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: keep the raw text, redacted
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
-        if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
-        return record
+        return scrub(previous(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)
     _installed = True

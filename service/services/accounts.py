@@ -94,7 +94,7 @@ async def create_account(session: AsyncSession, ctx: Context, data: AccountIn) -
         await _check_links(session, role, data.staff_id, data.worker_id, data.district_code)
         account = Account(
             username=username,
-            password_hash=ctx.kit.passwords.hash(data.password),
+            password_hash=await ctx.kit.passwords.hash_async(data.password),
             role=role.value,
             staff_id=data.staff_id,
             worker_id=data.worker_id,
@@ -131,7 +131,7 @@ async def bootstrap_account(
         await _check_links(session, role, staff_id, worker_id, district_code)
         account = Account(
             username=username,
-            password_hash=kit.passwords.hash(password),
+            password_hash=await kit.passwords.hash_async(password),
             role=role.value,
             staff_id=staff_id,
             worker_id=worker_id,
@@ -220,7 +220,7 @@ async def reset_password(
     async with session.begin():
         account = await _locked_account(session, account_id)
         check_new_password(data.password, account.username, "password")
-        account.password_hash = ctx.kit.passwords.hash(data.password)
+        account.password_hash = await ctx.kit.passwords.hash_async(data.password)
         account.must_change_password = True
         account.password_changed_at = ctx.now
         account.failed_logins = 0

@@ -43,17 +43,26 @@ async def login(session: AsyncSession, kit: SecurityKit, data: LoginIn, client_a
     whether the attempt succeeds or not; a refusal is raised after the commit."""
     username = normalise_username(data.username)
     caller = Anonymous(client_addr=client_addr, username=username)
+    # Counted in a transaction of its own, so that the address's counter row is not
+    # held locked through the password check of a sign-in from the same address.
     async with session.begin():
-        outcome = await _attempt(session, kit, data, username, caller, now)
+        attempts = await account_repo.count_login_attempt(session, client_addr, now)
+    async with session.begin():
+        outcome = await _attempt(session, kit, data, username, caller, attempts, now)
     if isinstance(outcome, _Refused):
         raise outcome.error
     return outcome
 
 
 async def _attempt(
-    session: AsyncSession, kit: SecurityKit, data: LoginIn, username: str, caller: Anonymous, now: datetime
+    session: AsyncSession,
+    kit: SecurityKit,
+    data: LoginIn,
+    username: str,
+    caller: Anonymous,
+    attempts: int,
+    now: datetime,
 ) -> TokenOut | _Refused:
-    attempts = await account_repo.count_login_attempt(session, caller.client_addr, now)
     if attempts > kit.login_limit_per_address:
         await audit.append(
             session, kit, caller, "auth.login", now, outcome="denied", details={"reason": "rate_limited"}
@@ -62,12 +71,12 @@ async def _attempt(
         return _Refused(TooManyRequests("too many sign-in attempts from this address; wait and try again", retry))
     account = await account_repo.account_by_username(session, username, for_update=True)
     if account is None or not account.active:
-        kit.passwords.verify(None, data.password)  # same cost as a real check
+        await kit.passwords.verify_async(None, data.password)  # same cost as a real check
         reason = "unknown_user" if account is None else "inactive"
         await audit.append(session, kit, caller, "auth.login", now, outcome="failure", details={"reason": reason})
         return _Refused(Unauthenticated(WRONG_CREDENTIALS))
     if account.locked_until is not None and account.locked_until > now:
-        kit.passwords.verify(None, data.password)
+        await kit.passwords.verify_async(None, data.password)
         await audit.append(
             session,
             kit,
@@ -80,7 +89,7 @@ async def _attempt(
             target_id=account.id,
         )
         return _Refused(Unauthenticated(WRONG_CREDENTIALS))
-    if not kit.passwords.verify(account.password_hash, data.password):
+    if not await kit.passwords.verify_async(account.password_hash, data.password):
         await _count_failure(session, kit, account, caller, now, "bad_password")
         return _Refused(Unauthenticated(WRONG_CREDENTIALS))
     if account.totp_enabled:
@@ -109,7 +118,7 @@ async def _attempt(
     account.locked_until = None
     account.last_login_at = now
     if kit.passwords.needs_rehash(account.password_hash):
-        account.password_hash = kit.passwords.hash(data.password)
+        account.password_hash = await kit.passwords.hash_async(data.password)
     auth_session = AuthSession(
         account_id=account.id,
         scope=scope.value,
@@ -250,13 +259,13 @@ async def change_password(session: AsyncSession, ctx: Context, data: PasswordCha
     async with session.begin():
         account = await account_repo.get_account(session, ctx.caller.account_id, for_update=True)
         assert account is not None
-        if not ctx.kit.passwords.verify(account.password_hash, data.current_password):
+        if not await ctx.kit.passwords.verify_async(account.password_hash, data.current_password):
             await _count_failure(session, ctx.kit, account, ctx.caller, ctx.now, "bad_current_password")
             refusal = Invalid("current_password", "is wrong")
         elif data.new_password == data.current_password:
             refusal = Invalid("new_password", "must differ from the current password")
         else:
-            account.password_hash = ctx.kit.passwords.hash(data.new_password)
+            account.password_hash = await ctx.kit.passwords.hash_async(data.new_password)
             account.must_change_password = False
             account.password_changed_at = ctx.now
             account.updated_at = ctx.now

@@ -50,21 +50,7 @@ async def append(
         details=dict(details or {}),
     )
     session.add(
-        AuditEvent(
-            seq=entry.seq,
-            at=entry.at,
-            actor_account_id=entry.actor_account_id,
-            actor_username=entry.actor_username,
-            actor_role=entry.actor_role,
-            client_addr=entry.client_addr,
-            action=entry.action,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            outcome=entry.outcome,
-            details=dict(entry.details),
-            prev_hash=prev,
-            hash=link_hash(kit.keys.audit_key, prev, entry),
-        )
+        AuditEvent(**dataclasses.asdict(entry), prev_hash=prev, hash=link_hash(kit.keys.audit_key, prev, entry))
     )
     await session.flush()
 
@@ -83,20 +69,7 @@ async def record_alone(
 
 
 def _out(row: AuditEvent) -> AuditEventOut:
-    return AuditEventOut(
-        seq=row.seq,
-        at=row.at,
-        actor_account_id=row.actor_account_id,
-        actor_username=row.actor_username,
-        actor_role=row.actor_role,
-        client_addr=row.client_addr,
-        action=row.action,
-        target_type=row.target_type,
-        target_id=row.target_id,
-        outcome=row.outcome,
-        details=row.details,
-        hash=bytes(row.hash).hex(),
-    )
+    return AuditEventOut(**dataclasses.asdict(_entry(row)), hash=bytes(row.hash).hex())
 
 
 def _entry(row: AuditEvent) -> Entry:

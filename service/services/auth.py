@@ -64,47 +64,25 @@ async def _attempt(
     now: datetime,
 ) -> TokenOut | _Refused:
     if attempts > kit.login_limit_per_address:
-        await audit.append(
-            session, kit, caller, "auth.login", now, outcome="denied", details={"reason": "rate_limited"}
-        )
+        await _record_attempt(session, kit, caller, now, "rate_limited", None, outcome="denied")
         retry = account_repo.throttle_retry_after(now)
         return _Refused(TooManyRequests("too many sign-in attempts from this address; wait and try again", retry))
     account = await account_repo.account_by_username(session, username, for_update=True)
     if account is None or not account.active:
         await kit.passwords.verify_async(None, data.password)  # same cost as a real check
         reason = "unknown_user" if account is None else "inactive"
-        await audit.append(session, kit, caller, "auth.login", now, outcome="failure", details={"reason": reason})
+        await _record_attempt(session, kit, caller, now, reason, None)
         return _Refused(Unauthenticated(WRONG_CREDENTIALS))
     if account.locked_until is not None and account.locked_until > now:
         await kit.passwords.verify_async(None, data.password)
-        await audit.append(
-            session,
-            kit,
-            caller,
-            "auth.login",
-            now,
-            outcome="failure",
-            details={"reason": "locked"},
-            target_type="account",
-            target_id=account.id,
-        )
+        await _record_attempt(session, kit, caller, now, "locked", account)
         return _Refused(Unauthenticated(WRONG_CREDENTIALS))
     if not await kit.passwords.verify_async(account.password_hash, data.password):
         await _count_failure(session, kit, account, caller, now, "bad_password")
         return _Refused(Unauthenticated(WRONG_CREDENTIALS))
     if account.totp_enabled:
         if data.otp is None:
-            await audit.append(
-                session,
-                kit,
-                caller,
-                "auth.login",
-                now,
-                outcome="failure",
-                details={"reason": "otp_missing"},
-                target_type="account",
-                target_id=account.id,
-            )
+            await _record_attempt(session, kit, caller, now, "otp_missing", account)
             return _Refused(SecondFactorRequired("send the current one-time code in `otp`", field="otp"))
         assert account.totp_secret is not None
         secret = kit.pii.open(account.totp_secret, totp_context(account.id))
@@ -148,6 +126,29 @@ async def _attempt(
     )
 
 
+async def _record_attempt(
+    session: AsyncSession,
+    kit: SecurityKit,
+    caller: Anonymous | Principal,
+    now: datetime,
+    reason: str,
+    account: Account | None,
+    *,
+    outcome: str = "failure",
+) -> None:
+    await audit.append(
+        session,
+        kit,
+        caller,
+        "auth.login",
+        now,
+        outcome=outcome,
+        details={"reason": reason},
+        target_type="account" if account else "",
+        target_id=account.id if account else "",
+    )
+
+
 async def _scope_for(session: AsyncSession, account: Account) -> SessionScope:
     if account.must_change_password:
         return SessionScope.PASSWORD_CHANGE
@@ -163,17 +164,7 @@ async def _count_failure(
 ) -> None:
     account.failed_logins += 1
     locked = account.failed_logins >= kit.lockout_threshold
-    await audit.append(
-        session,
-        kit,
-        caller,
-        "auth.login",
-        now,
-        outcome="failure",
-        details={"reason": reason},
-        target_type="account",
-        target_id=account.id,
-    )
+    await _record_attempt(session, kit, caller, now, reason, account)
     if locked:
         account.locked_until = now + kit.lockout_duration
         account.failed_logins = 0

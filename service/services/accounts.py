@@ -19,7 +19,7 @@ from schemas.accounts import (
     SecuritySettingsIn,
     SecuritySettingsOut,
 )
-from service.domain.access import STAFF_ROLES, Role
+from service.domain.access import STAFF_ROLES, Principal, Role
 from service.errors import Conflict, Invalid, NotFound
 from service.models import Account
 from service.repositories import accounts as account_repo
@@ -87,28 +87,20 @@ async def _insert(session: AsyncSession, account: Account) -> None:
 
 
 async def create_account(session: AsyncSession, ctx: Context, data: AccountIn) -> AccountOut:
-    username = normalise_username(data.username)
-    check_new_password(data.password, username, "password")
-    role = Role(data.role)
-    async with session.begin():
-        await _check_links(session, role, data.staff_id, data.worker_id, data.district_code)
-        account = Account(
-            username=username,
-            password_hash=await ctx.kit.passwords.hash_async(data.password),
-            role=role.value,
-            staff_id=data.staff_id,
-            worker_id=data.worker_id,
-            district_code=data.district_code,
-            must_change_password=True,
-            password_changed_at=ctx.now,
-            created_at=ctx.now,
-            updated_at=ctx.now,
-        )
-        await _insert(session, account)
-        await audit.record(
-            ctx, session, "account.create", target_type="account", target_id=account.id, details={"role": role.value}
-        )
-        return account_out(account)
+    """An account made by an administrator: its holder must change the password first."""
+    return await _create(
+        session,
+        ctx.kit,
+        ctx.caller,
+        Role(data.role),
+        data.username,
+        data.password,
+        ctx.now,
+        must_change_password=True,
+        staff_id=data.staff_id,
+        worker_id=data.worker_id,
+        district_code=data.district_code,
+    )
 
 
 async def bootstrap_account(
@@ -125,6 +117,35 @@ async def bootstrap_account(
     district_code: str | None = None,
 ) -> AccountOut:
     """An account made from the command line by the operator of the installation."""
+    return await _create(
+        session,
+        kit,
+        None,
+        role,
+        username,
+        password,
+        now,
+        must_change_password=must_change_password,
+        staff_id=staff_id,
+        worker_id=worker_id,
+        district_code=district_code,
+    )
+
+
+async def _create(
+    session: AsyncSession,
+    kit: SecurityKit,
+    creator: Principal | None,
+    role: Role,
+    username: str,
+    password: str,
+    now: datetime,
+    *,
+    must_change_password: bool,
+    staff_id: uuid.UUID | None,
+    worker_id: uuid.UUID | None,
+    district_code: str | None,
+) -> AccountOut:
     username = normalise_username(username)
     check_new_password(password, username, "password")
     async with session.begin():
@@ -142,15 +163,9 @@ async def bootstrap_account(
             updated_at=now,
         )
         await _insert(session, account)
+        details = {"role": role.value} if creator else {"role": role.value, "via": "command line"}
         await audit.append(
-            session,
-            kit,
-            None,
-            "account.create",
-            now,
-            target_type="account",
-            target_id=account.id,
-            details={"role": role.value, "via": "command line"},
+            session, kit, creator, "account.create", now, target_type="account", target_id=account.id, details=details
         )
         return account_out(account)
 

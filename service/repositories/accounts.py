@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.models import Account, AuthSession, LoginThrottle, SecuritySetting, Staff
+from service.repositories.filters import equal_to, page
 
 THROTTLE_WINDOW = timedelta(minutes=5)
 
@@ -35,14 +36,8 @@ async def account_exists(session: AsyncSession) -> bool:
 async def list_accounts(
     session: AsyncSession, role: str | None, active: bool | None, limit: int, offset: int
 ) -> tuple[Sequence[Account], int]:
-    query = select(Account)
-    if role is not None:
-        query = query.where(col(Account.role) == role)
-    if active is not None:
-        query = query.where(col(Account.active) == active)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(col(Account.username)).limit(limit).offset(offset))
-    return rows.all(), total or 0
+    query = equal_to(select(Account), [(Account.role, role), (Account.active, active)])
+    return await page(session, query, [col(Account.username)], limit, offset)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.models import AuditEvent
+from service.repositories.filters import between, equal_to, page
 
 # pg_advisory_xact_lock key for the chain ("audit" in ASCII).
 _CHAIN_LOCK = 0x6175646974
@@ -46,23 +47,18 @@ class AuditFilter:
 async def list_events(
     session: AsyncSession, where: AuditFilter, limit: int, offset: int
 ) -> tuple[Sequence[AuditEvent], int]:
-    query = select(AuditEvent)
-    for column, value in (
-        (AuditEvent.actor_account_id, where.actor_account_id),
-        (AuditEvent.action, where.action),
-        (AuditEvent.target_type, where.target_type),
-        (AuditEvent.target_id, where.target_id),
-        (AuditEvent.outcome, where.outcome),
-    ):
-        if value is not None:
-            query = query.where(col(column) == value)
-    if where.at_from is not None:
-        query = query.where(col(AuditEvent.at) >= where.at_from)
-    if where.at_to is not None:
-        query = query.where(col(AuditEvent.at) < where.at_to)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(col(AuditEvent.seq).desc()).limit(limit).offset(offset))
-    return rows.all(), total or 0
+    query = equal_to(
+        select(AuditEvent),
+        [
+            (AuditEvent.actor_account_id, where.actor_account_id),
+            (AuditEvent.action, where.action),
+            (AuditEvent.target_type, where.target_type),
+            (AuditEvent.target_id, where.target_id),
+            (AuditEvent.outcome, where.outcome),
+        ],
+    )
+    query = between(query, AuditEvent.at, where.at_from, where.at_to)
+    return await page(session, query, [col(AuditEvent.seq).desc()], limit, offset)
 
 
 async def stream_chain(session: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditEvent]:

@@ -17,6 +17,7 @@ from service.domain.access import Principal
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status, statuses_in
 from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
+from service.repositories.filters import between, equal_to
 
 SortKey = Literal["created_at", "updated_at", "due_at", "case_no"]
 
@@ -52,19 +53,17 @@ def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
         query = query.where(col(Case.status).in_([s.value for s in where.statuses]))
     if where.category is not None:
         query = query.where(col(Case.status).in_([s.value for s in statuses_in(where.category)]))
-    for column, value in (
-        (Case.item_id, where.item_id),
-        (Case.department_code, where.department_code),
-        (Case.district_code, where.district_code),
-        (Case.steward_id, where.steward_id),
-        (Case.worker_id, where.worker_id),
-    ):
-        if value is not None:
-            query = query.where(col(column) == value)
-    if where.created_from is not None:
-        query = query.where(col(Case.created_at) >= where.created_from)
-    if where.created_to is not None:
-        query = query.where(col(Case.created_at) < where.created_to)
+    query = equal_to(
+        query,
+        [
+            (Case.item_id, where.item_id),
+            (Case.department_code, where.department_code),
+            (Case.district_code, where.district_code),
+            (Case.steward_id, where.steward_id),
+            (Case.worker_id, where.worker_id),
+        ],
+    )
+    query = between(query, Case.created_at, where.created_from, where.created_to)
     running = col(Case.status).in_([Status.ACCEPTED.value, Status.IN_PROGRESS.value])
     match where.due_state:
         case None:

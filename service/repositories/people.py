@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.models import Staff, StewardAssignment, Worker
+from service.repositories.filters import equal_to, page
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +30,8 @@ async def get_staff(session: AsyncSession, staff_id: uuid.UUID, *, for_update: b
 async def list_staff(
     session: AsyncSession, role: str | None, department_code: str | None, limit: int, offset: int
 ) -> tuple[Sequence[Staff], int]:
-    query = select(Staff)
-    if role is not None:
-        query = query.where(col(Staff.role) == role)
-    if department_code is not None:
-        query = query.where(col(Staff.department_code) == department_code)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(col(Staff.name), col(Staff.id)).limit(limit).offset(offset))
-    return rows.all(), total or 0
+    query = equal_to(select(Staff), [(Staff.role, role), (Staff.department_code, department_code)])
+    return await page(session, query, [col(Staff.name), col(Staff.id)], limit, offset)
 
 
 async def get_worker(session: AsyncSession, worker_id: uuid.UUID, *, for_update: bool = False) -> Worker | None:
@@ -67,18 +62,17 @@ async def national_id_taken(session: AsyncSession, national_id_index: bytes) -> 
 async def list_workers(
     session: AsyncSession, where: WorkerFilter, reach: Any, limit: int, offset: int
 ) -> tuple[Sequence[Worker], int]:
-    query = select(Worker).where(reach)
-    if where.district_code is not None:
-        query = query.where(col(Worker.district_code) == where.district_code)
-    if where.steward_id is not None:
-        query = query.where(col(Worker.steward_id) == where.steward_id)
-    if where.talent_card is not None:
-        query = query.where(col(Worker.talent_card) == where.talent_card)
+    query = equal_to(
+        select(Worker).where(reach),
+        [
+            (Worker.district_code, where.district_code),
+            (Worker.steward_id, where.steward_id),
+            (Worker.talent_card, where.talent_card),
+        ],
+    )
     if where.name:
         query = query.where(col(Worker.name).contains(where.name, autoescape=True))
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(col(Worker.created_at), col(Worker.id)).limit(limit).offset(offset))
-    return rows.all(), total or 0
+    return await page(session, query, [col(Worker.created_at), col(Worker.id)], limit, offset)
 
 
 async def steward_history(session: AsyncSession, worker_id: uuid.UUID) -> Sequence[StewardAssignment]:

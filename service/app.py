@@ -31,9 +31,11 @@ from service.api.deps import (
     provide_settings,
 )
 from service.api.health import health
+from service.api.metrics import MetricsController
 from service.api.people import StaffController, WorkerController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
+from service.api.satisfaction import FollowUpController, RatingController
 from service.config import Settings, get_settings
 from service.db import make_engine, make_session_factory
 from service.models.base import utcnow
@@ -77,6 +79,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             WorkerController,
             CaseController,
             CalendarController,
+            MetricsController,
+            RatingController,
+            FollowUpController,
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
         guards=[check_permission],

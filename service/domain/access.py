@@ -48,6 +48,8 @@ class Permission(StrEnum):
     CASES_UPDATE = "cases.update"
     CASES_MOVE = "cases.move"
     CASES_NOTE = "cases.note"
+    CASES_RATE = "cases.rate"
+    FOLLOW_UPS = "cases.follow_up"
     ACCOUNTS_READ = "accounts.read"
     ACCOUNTS_WRITE = "accounts.write"
     ACCOUNTS_UNLOCK = "accounts.unlock"
@@ -77,6 +79,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASES_UPDATE,
             P.CASES_MOVE,
             P.CASES_NOTE,
+            P.CASES_RATE,
+            P.FOLLOW_UPS,
             P.ACCOUNTS_READ,
             P.ACCOUNTS_WRITE,
             P.AUDIT_VERIFY,
@@ -97,12 +101,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASES_UPDATE,
             P.CASES_MOVE,
             P.CASES_NOTE,
+            P.CASES_RATE,
+            P.FOLLOW_UPS,
         }
     ),
     Role.LIAISON: frozenset(
         {*_READ_REFERENCE, P.STAFF_READ, P.WORKERS_READ, P.CASES_READ, P.CASES_MOVE, P.CASES_NOTE, P.METRICS_READ}
     ),
-    Role.WORKER: frozenset({*_READ_REFERENCE, P.WORKERS_READ, P.CASES_READ}),
+    Role.WORKER: frozenset({*_READ_REFERENCE, P.WORKERS_READ, P.CASES_READ, P.CASES_RATE}),
     Role.OFFICIAL: frozenset({*_READ_REFERENCE, P.METRICS_READ}),
 }
 

@@ -7,6 +7,8 @@ from service.models.calendar import CalendarDay, CalendarYear
 from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
 from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
+from service.models.satisfaction import SatisfactionRating
+from service.models.tally import CaseTally, DurationTally, StewardTally
 
 __all__ = [
     "Account",
@@ -17,13 +19,17 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
+    "CaseTally",
     "Department",
     "District",
+    "DurationTally",
     "IdempotencyRecord",
     "LoginThrottle",
+    "SatisfactionRating",
     "SecuritySetting",
     "Staff",
     "StewardAssignment",
+    "StewardTally",
     "WorkListItem",
     "Worker",
     "metadata",

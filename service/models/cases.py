@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index
+from sqlalchemy import BigInteger, CheckConstraint, Column, Computed, Date, DateTime, Identity, Index, Integer, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -15,7 +15,22 @@ from service.models.base import in_check, timestamp, utcnow
 
 CHANNELS = ("phone", "website", "wechat", "platform", "in_person")
 VISIBILITIES = ("internal", "public")
-EVENT_ACTIONS = (*[a.value for a in Action], "create", "note", "update")
+EVENT_ACTIONS = (*[a.value for a in Action], "create", "note", "update", "rate", "follow_up")
+
+RECEIVED_ON = "((created_at AT TIME ZONE 'Asia/Shanghai'))::date"
+"""The day the case was received, in China Standard Time: the key of every metrics period."""
+WORKING_DAYS_USED = (
+    "CASE WHEN status IN ('resolved', 'closed') AND promised_working_days IS NOT NULL "
+    "AND clock_remaining_seconds IS NOT NULL "
+    "THEN GREATEST(ceil((promised_working_days * 86400.0 - clock_remaining_seconds) / 86400.0 - 1e-6), 0)::integer END"
+)
+"""Working days from acceptance to resolution, pauses excluded; part of a day counts as a day."""
+OVERDUE_SINCE = "CASE WHEN status IN ('accepted', 'in_progress') OR clock_remaining_seconds < 0 THEN due_at END"
+"""When the clock runs (or ran) out: the due time of a running case, or of one that stopped after running out."""
+FINISHED_AT = (
+    "CASE WHEN status IN ('resolved', 'closed') THEN resolved_at WHEN status = 'rejected' THEN rejected_at "
+    "WHEN status = 'withdrawn' THEN withdrawn_at END"
+)
 
 
 class Case(SQLModel, table=True):
@@ -29,6 +44,11 @@ class Case(SQLModel, table=True):
         CheckConstraint("version >= 1", name="version"),
         Index("ix_case_department_status", "department_code", "status"),
         Index("ix_case_status_due_at", "status", "due_at"),
+        Index("ix_case_received_on", "received_on"),
+        Index("ix_case_unfinished_received_on", "received_on", postgresql_where=text("finished_at IS NULL")),
+        Index("ix_case_overdue_since", "overdue_since", postgresql_where=text("overdue_since IS NOT NULL")),
+        Index("ix_case_resolved_at", "resolved_at", postgresql_where=text("resolved_at IS NOT NULL")),
+        Index("ix_case_follow_up_due_at", "follow_up_due_at", postgresql_where=text("follow_up_due_at IS NOT NULL")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -62,6 +82,26 @@ class Case(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=2000)
     reject_reason: str | None = Field(default=None, max_length=2000)
     withdraw_reason: str | None = Field(default=None, max_length=2000)
+    resolutions: int = 0
+    """How many times the case has been resolved (a reopen and a second resolution make 2)."""
+    rating: str | None = Field(default=None, max_length=24)
+    """The satisfaction level given for the current resolution, if any."""
+    follow_up_due_at: datetime | None = timestamp(default=None, nullable=True)
+    """Set while a poor rating waits for the steward's answer."""
+
+    # Derived columns the database computes for the metrics (see docs in README, "Metrics").
+    received_on: date | None = Field(
+        default=None, sa_column=Column(Date, Computed(RECEIVED_ON, persisted=True), nullable=True)
+    )
+    working_days_used: int | None = Field(
+        default=None, sa_column=Column(Integer, Computed(WORKING_DAYS_USED, persisted=True), nullable=True)
+    )
+    overdue_since: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), Computed(OVERDUE_SINCE, persisted=True), nullable=True)
+    )
+    finished_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), Computed(FINISHED_AT, persisted=True), nullable=True)
+    )
 
 
 class CaseEvent(SQLModel, table=True):

@@ -331,6 +331,7 @@ async def _apply(
             return {"from_department": previous, "to_department": code, "reason": reason}
         case api.Resolve(outcome=outcome):
             case.resolved_at = now
+            case.resolutions += 1
             case.outcome = outcome
             case.resolved_on_time = case.due_at is None or now <= case.due_at
             return {"outcome": outcome, "on_time": case.resolved_on_time}
@@ -344,6 +345,7 @@ async def _apply(
                 )
             case.resolved_on_time = None
             case.outcome = None
+            case.rating = None  # the next resolution is rated afresh; the rating stays in its history
             return {"reason": reason}
         case api.Close():
             case.closed_at = now

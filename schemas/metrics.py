@@ -1,0 +1,209 @@
+"""Officials' metrics: the 20-item table, breakdowns, trend, city summary and the cases behind a number.
+
+No shape here carries a person's name, ID number or phone number.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from schemas.base import Output
+
+FigureName = Literal[
+    "received",
+    "accepted",
+    "submitted",
+    "in_progress",
+    "awaiting_materials",
+    "resolved",
+    "closed",
+    "rejected",
+    "withdrawn",
+    "open",
+    "overdue",
+    "due_soon",
+    "resolved_on_time",
+    "resolved_late",
+    "rated",
+    "very_satisfied",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "very_dissatisfied",
+    "follow_ups_open",
+    "follow_ups_overdue",
+]
+ExportFormat = Literal["csv", "xlsx"]
+Interval = Literal["week", "month"]
+
+
+class Figures(Output, kw_only=True):
+    """The cases received in the period, as they stand now (see the README, "Metrics")."""
+
+    received: int
+    accepted: int
+    """Accepted at some point (受理), whatever happened next."""
+    submitted: int
+    """Waiting for acceptance now."""
+    in_progress: int
+    """Accepted or in progress now: the clock runs."""
+    awaiting_materials: int
+    """Waiting for the worker's materials now: the clock is stopped."""
+    resolved: int
+    """Resolved (办结) now, archived or not."""
+    closed: int
+    """Archived (归档) now; these are counted in resolved too."""
+    rejected: int
+    withdrawn: int
+    open: int
+    """Not finished: submitted + in_progress + awaiting_materials."""
+    overdue: int
+    """Not finished, and the promised time limit has run out (paused ones included)."""
+    due_soon: int
+    """Running, within the last fifth (at least two working days) of the time limit."""
+    resolved_on_time: int
+    resolved_late: int
+    on_time_rate: float | None
+    """resolved_on_time / resolved, four places; null when nothing is resolved."""
+    median_working_days: int | None
+    """Working days from acceptance to resolution, pauses excluded, part of a day counting as a day."""
+    p90_working_days: int | None
+    rated: int
+    very_satisfied: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    very_dissatisfied: int
+    satisfaction_rate: float | None
+    """(非常满意 + 满意 + 基本满意) / rated."""
+    follow_ups_open: int
+    """Poor ratings the steward has not answered yet."""
+    follow_ups_overdue: int
+    """Of those, past their 15-working-day answer time."""
+
+
+class PeriodOut(Output, kw_only=True):
+    label: str
+    first_day: date
+    last_day: date
+
+
+class ScopeOut(Output, kw_only=True):
+    """The filters the figures were counted under, including those the caller's account imposes."""
+
+    item_code: str | None = None
+    district_code: str | None = None
+    department_code: str | None = None
+    steward_id: uuid.UUID | None = None
+
+
+class ItemRow(Figures, kw_only=True):
+    code: str
+    title_zh: str
+    category: str
+    lead_department_code: str
+    annual_target: int | None
+    """The item's target for the year, when it has one and the period lies within one year."""
+    target_unit: str | None
+    target_rate: float | None
+    """resolved / annual_target."""
+
+
+class ItemTable(Output, kw_only=True):
+    period: PeriodOut
+    scope: ScopeOut
+    generated_at: datetime
+    rows: list[ItemRow]
+    total: Figures
+
+
+class BreakdownRow(Figures, kw_only=True):
+    key: str
+    """District code, department code or steward id."""
+    name_zh: str | None
+    """District or department name; stewards are listed by id only."""
+
+
+class Breakdown(Output, kw_only=True):
+    by: Literal["district", "department", "steward"]
+    period: PeriodOut
+    scope: ScopeOut
+    generated_at: datetime
+    rows: list[BreakdownRow]
+    total: Figures
+
+
+class TrendPoint(Output, kw_only=True):
+    first_day: date
+    last_day: date
+    received: int
+    """Cases received in this week or month."""
+    resolved: int
+    """Cases resolved in this week or month (and still resolved now)."""
+    overdue_backlog: int | None
+    """Unfinished overdue cases at the end of the week or month (now, for the current one; null ahead)."""
+
+
+class Trend(Output, kw_only=True):
+    interval: Interval
+    period: PeriodOut
+    scope: ScopeOut
+    generated_at: datetime
+    points: list[TrendPoint]
+
+
+class ItemOverdue(Output, kw_only=True):
+    code: str
+    title_zh: str
+    overdue: int
+    open: int
+
+
+class DistrictOnTime(Output, kw_only=True):
+    code: str
+    name_zh: str
+    on_time_rate: float
+    resolved: int
+
+
+class CitySummary(Output, kw_only=True):
+    period: PeriodOut
+    scope: ScopeOut
+    generated_at: datetime
+    total: Figures
+    items_most_overdue: list[ItemOverdue]
+    """Up to five items with the most overdue cases (only items with any)."""
+    districts_lowest_on_time: list[DistrictOnTime]
+    """Up to five districts with the lowest on-time rate (only districts with resolved cases)."""
+
+
+class FigureCase(Output, kw_only=True):
+    """A case behind a figure: no worker, title or description, only what the figure is about."""
+
+    case_no: str
+    item_code: str
+    status: str
+    status_zh: str
+    district_code: str
+    department_code: str
+    steward_id: uuid.UUID
+    received_on: date
+    accepted_at: datetime | None
+    due_at: datetime | None
+    resolved_at: datetime | None
+    resolved_on_time: bool | None
+    working_days_used: int | None
+    rating: str | None
+    follow_up_due_at: datetime | None
+
+
+class FigureCasePage(Output, kw_only=True):
+    figure: FigureName
+    period: PeriodOut
+    scope: ScopeOut
+    items: list[FigureCase]
+    total: int
+    limit: int
+    offset: int

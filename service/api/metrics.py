@@ -1,0 +1,230 @@
+"""Officials' metrics: JSON tables, and the same tables as CSV or XLSX downloads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Stream
+
+from schemas.metrics import Breakdown, CitySummary, ExportFormat, FigureCasePage, FigureName, ItemTable, Trend
+from service.api import metric_columns as columns
+from service.api.access import needs
+from service.api.deps import Ctx, Db, Page
+from service.domain.access import Permission
+from service.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, csv_chunks, xlsx_chunks
+from service.services import metrics
+from service.services.metrics import Ask, rows_of
+
+PeriodParam = Annotated[
+    str | None,
+    QueryParameter(
+        name="period",
+        description="2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year.",
+        max_length=7,
+    ),
+]
+FromParam = Annotated[date | None, QueryParameter(name="from", description="First day, with `to` instead of `period`.")]
+ToParam = Annotated[date | None, QueryParameter(name="to", description="Last day (inclusive).")]
+ItemParam = Annotated[
+    str | None, QueryParameter(name="item", description="Work-list item code, e.g. WL-03.", max_length=16)
+]
+DistrictParam = Annotated[str | None, QueryParameter(name="district", description="District code.", max_length=32)]
+DepartmentParam = Annotated[
+    str | None, QueryParameter(name="department", description="Department code.", max_length=32)
+]
+StewardParam = Annotated[uuid.UUID | None, QueryParameter(name="steward", description="Steward (staff) id.")]
+FormatParam = Annotated[ExportFormat, QueryParameter(name="format", description="csv (UTF-8 with BOM) or xlsx.")]
+Grouping = Literal["district", "department", "steward"]
+
+READ = needs(Permission.METRICS_READ)
+
+
+def _ask(
+    period: str | None,
+    first: date | None,
+    last: date | None,
+    item: str | None,
+    district: str | None,
+    department: str | None,
+    steward: uuid.UUID | None = None,
+) -> Ask:
+    return Ask(period, first, last, item, district, department, steward)
+
+
+async def _each(rows: Iterable[Mapping[str, Any]]) -> AsyncIterator[Mapping[str, Any]]:
+    for row in rows:
+        yield row
+
+
+def _download(
+    name: str, fmt: str, cols: Sequence[Column], rows: AsyncIterator[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
+) -> Stream:
+    source = rows if isinstance(rows, AsyncIterator) else _each(rows)
+    filename = f"{name}.{fmt}"
+    body = csv_chunks(cols, source) if fmt == "csv" else xlsx_chunks(cols, source, name)
+    return Stream(
+        body,
+        media_type=CSV_MEDIA_TYPE if fmt == "csv" else XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+def _with_total(rows: list[dict[str, Any]], total: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    return [*rows, {**total, key: "合计"}]
+
+
+class MetricsController(Controller):
+    path = "/metrics"
+    tags = ["metrics"]
+
+    @get("/items", summary="The work-list table: every item's figures for a period", opt=READ)
+    async def items(
+        self,
+        db: Db,
+        ctx: Ctx,
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+    ) -> ItemTable:
+        return await metrics.item_table(db, ctx, _ask(period, first, last, None, district, department))
+
+    @get("/items/export", summary="The work-list table as CSV or XLSX", opt=READ)
+    async def items_export(
+        self,
+        db: Db,
+        ctx: Ctx,
+        fmt: FormatParam,
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+    ) -> Stream:
+        table = await metrics.item_table(db, ctx, _ask(period, first, last, None, district, department))
+        rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "code")
+        return _download(f"work-list-{table.period.label}", fmt, columns.ITEMS, rows)
+
+    @get("/by/{by:str}", summary="Figures per district, department or steward", opt=READ)
+    async def breakdown(
+        self,
+        db: Db,
+        ctx: Ctx,
+        by: FromPath[Grouping],
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        item: ItemParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+    ) -> Breakdown:
+        return await metrics.breakdown(db, ctx, _ask(period, first, last, item, district, department), by)
+
+    @get("/by/{by:str}/export", summary="Figures per district, department or steward as CSV or XLSX", opt=READ)
+    async def breakdown_export(
+        self,
+        db: Db,
+        ctx: Ctx,
+        by: FromPath[Grouping],
+        fmt: FormatParam,
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        item: ItemParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+    ) -> Stream:
+        table = await metrics.breakdown(db, ctx, _ask(period, first, last, item, district, department), by)
+        rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "key")
+        return _download(f"by-{by}-{table.period.label}", fmt, columns.breakdown(by), rows)
+
+    @get("/trend", summary="Weekly or monthly cases received and resolved, and the overdue backlog", opt=READ)
+    async def trend(
+        self,
+        db: Db,
+        ctx: Ctx,
+        interval: FromQuery[Literal["week", "month"]] = "month",
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        item: ItemParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+    ) -> Trend:
+        return await metrics.trend(db, ctx, _ask(period, first, last, item, district, department), interval)
+
+    @get("/trend/export", summary="The trend as CSV or XLSX", opt=READ)
+    async def trend_export(
+        self,
+        db: Db,
+        ctx: Ctx,
+        fmt: FormatParam,
+        interval: FromQuery[Literal["week", "month"]] = "month",
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        item: ItemParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+    ) -> Stream:
+        table = await metrics.trend(db, ctx, _ask(period, first, last, item, district, department), interval)
+        return _download(f"trend-{interval}-{table.period.label}", fmt, columns.TREND, rows_of(table.points))
+
+    @get("/summary", summary="City summary: totals, items most overdue, districts least on time", opt=READ)
+    async def summary(
+        self,
+        db: Db,
+        ctx: Ctx,
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+    ) -> CitySummary:
+        return await metrics.city_summary(db, ctx, _ask(period, first, last, None, district, department))
+
+    @get("/cases", summary="The cases behind a figure (no personal data)", opt=READ)
+    async def cases(
+        self,
+        db: Db,
+        ctx: Ctx,
+        paging: Page,
+        figure: FromQuery[FigureName],
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        item: ItemParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+        steward: StewardParam = None,
+    ) -> FigureCasePage:
+        ask = _ask(period, first, last, item, district, department, steward)
+        return await metrics.figure_cases(db, ctx, ask, figure, paging.limit, paging.offset)
+
+    @get("/cases/export", summary="The cases behind a figure as CSV or XLSX (audited)", opt=READ)
+    async def cases_export(
+        self,
+        db: Db,
+        ctx: Ctx,
+        state: State,
+        fmt: FormatParam,
+        figure: FromQuery[FigureName],
+        period: PeriodParam = None,
+        first: FromParam = None,
+        last: ToParam = None,
+        item: ItemParam = None,
+        district: DistrictParam = None,
+        department: DepartmentParam = None,
+        steward: StewardParam = None,
+    ) -> Stream:
+        ask = _ask(period, first, last, item, district, department, steward)
+        rows = await metrics.figure_case_rows(db, state.session_factory, ctx, ask, figure, fmt)
+        return _download(f"cases-{figure}", fmt, columns.CASES, rows)

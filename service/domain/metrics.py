@@ -1,0 +1,209 @@
+"""Officials' figures: periods, and what is derived from the counted cases. Pure, no I/O.
+
+A period is a range of days (Asia/Shanghai) in which cases were *received*; every
+count describes those cases as they stand now (see the README, "Metrics").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+COUNTERS = (
+    "received",
+    "accepted",
+    "submitted",
+    "in_progress",
+    "awaiting_materials",
+    "resolved",
+    "closed",
+    "rejected",
+    "withdrawn",
+    "resolved_on_time",
+    "resolved_late",
+    "rated",
+    "very_satisfied",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "very_dissatisfied",
+    "follow_ups_open",
+)
+NOW_COUNTERS = ("overdue", "due_soon", "follow_ups_overdue")
+
+MAX_PERIOD_DAYS = 3 * 366 + 1
+_YEAR = re.compile(r"^(\d{4})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class PeriodError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Received on ``start`` up to, not including, ``end``."""
+
+    start: date
+    end: date
+    label: str
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def whole_months(self) -> tuple[date, date] | None:
+        """The first and the after-last month start of the calendar months wholly inside."""
+        first = self.start if self.start.day == 1 else _next_month(self.start)
+        after = self.end.replace(day=1)
+        return (first, after) if first < after else None
+
+    def loose_days(self) -> list[tuple[date, date]]:
+        """The day ranges not covered by ``whole_months`` (at most two)."""
+        months = self.whole_months()
+        if months is None:
+            return [(self.start, self.end)]
+        first, after = months
+        return [(lo, hi) for lo, hi in ((self.start, first), (after, self.end)) if lo < hi]
+
+    def year(self) -> int | None:
+        """The calendar year the period lies in, if it lies in one."""
+        return self.start.year if self.start.year == self.last_day.year else None
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def parse_period(period: str | None, start: date | None, end: date | None, today: date) -> Period:
+    """``period`` is 2026, 2026-Q2 or 2026-03; or ``start``/``end`` give inclusive days.
+
+    With neither, the current year so far is meant (up to and including today).
+    """
+    if period is not None and (start is not None or end is not None):
+        raise PeriodError("period", "give either period or from/to, not both")
+    if period is not None:
+        if match := _YEAR.match(period):
+            year = int(match[1])
+            return _checked(date(year, 1, 1), date(year + 1, 1, 1), period)
+        if match := _QUARTER.match(period):
+            year, quarter = int(match[1]), int(match[2])
+            first = date(year, 3 * quarter - 2, 1)
+            return _checked(first, _next_month(_next_month(_next_month(first))), period)
+        if match := _MONTH.match(period):
+            first = date(int(match[1]), int(match[2]), 1)
+            return _checked(first, _next_month(first), period)
+        raise PeriodError("period", "must look like 2026, 2026-Q2 or 2026-03")
+    if start is None and end is None:
+        return _checked(date(today.year, 1, 1), date(today.year + 1, 1, 1), str(today.year))
+    if start is None or end is None:
+        raise PeriodError("from" if start is None else "to", "give both from and to")
+    if end < start:
+        raise PeriodError("to", "must not be before from")
+    return _checked(start, end + timedelta(days=1), f"{start.isoformat()}..{end.isoformat()}")
+
+
+def _checked(start: date, end: date, label: str) -> Period:
+    if not 2000 <= start.year <= 2100 or not 2000 <= end.year <= 2101:
+        raise PeriodError("period", "must lie between 2000 and 2100")
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise PeriodError("period", "must not be longer than three years")
+    return Period(start, end, label)
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A share rounded to four places (0.8125), or None when there is nothing to share."""
+    return round(part / whole, 4) if whole else None
+
+
+def percentile(histogram: Mapping[int, int], q: float) -> int | None:
+    """Nearest-rank percentile: the smallest value that at least ``q`` of the cases do not exceed."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank = max(math.ceil(q * total - 1e-9), 1)
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the ranks add up to the total")
+
+
+@dataclass(slots=True)
+class Tally:
+    """What was counted for one row of a table: the cases received in the period."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    now: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NOW_COUNTERS, 0))
+    durations: dict[int, int] = field(default_factory=dict)
+
+    def add_counts(self, values: Mapping[Any, Any]) -> None:
+        for name in COUNTERS:
+            self.counts[name] += int(values.get(name) or 0)
+
+    def add_now(self, values: Mapping[Any, Any]) -> None:
+        for name in NOW_COUNTERS:
+            self.now[name] += int(values.get(name) or 0)
+
+    def add_duration(self, working_days: int, cases: int) -> None:
+        self.durations[working_days] = self.durations.get(working_days, 0) + cases
+
+    def merge(self, other: Tally) -> None:
+        self.add_counts(other.counts)
+        self.add_now(other.now)
+        for days, cases in other.durations.items():
+            self.add_duration(days, cases)
+
+
+def total(tallies: Iterable[Tally]) -> Tally:
+    result = Tally()
+    for tally in tallies:
+        result.merge(tally)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    open: int
+    on_time_rate: float | None
+    median_working_days: int | None
+    p90_working_days: int | None
+    satisfied: int
+    satisfaction_rate: float | None
+    target_rate: float | None
+
+
+def derive(tally: Tally, target: int | None) -> Derived:
+    c = tally.counts
+    satisfied = c["very_satisfied"] + c["satisfied"] + c["basically_satisfied"]
+    return Derived(
+        open=c["submitted"] + c["in_progress"] + c["awaiting_materials"],
+        on_time_rate=rate(c["resolved_on_time"], c["resolved_on_time"] + c["resolved_late"]),
+        median_working_days=percentile(tally.durations, 0.5),
+        p90_working_days=percentile(tally.durations, 0.9),
+        satisfied=satisfied,
+        satisfaction_rate=rate(satisfied, c["rated"]),
+        target_rate=rate(c["resolved"], target) if target else None,
+    )
+
+
+def buckets(period: Period, interval: str) -> list[tuple[date, date]]:
+    """Consecutive [start, end) day ranges covering the period: ISO weeks (Monday first) or
+    calendar months, the first and last cut to the period."""
+    result: list[tuple[date, date]] = []
+    cursor = period.start
+    while cursor < period.end:
+        following = cursor + timedelta(days=7 - cursor.weekday()) if interval == "week" else _next_month(cursor)
+        following = min(following, period.end)
+        result.append((cursor, following))
+        cursor = following
+    return result

@@ -1,0 +1,286 @@
+"""The queries behind the officials' metrics: sums over the monthly tallies for whole
+months, and the same counters computed from the cases themselves for loose days and
+for groupings the tallies do not hold. Both paths count with the expressions below,
+which are the ones the tally trigger uses (migration 0003); a test holds them equal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.domain.metrics import COUNTERS, Period, Tally
+
+COUNTER_SQL: dict[str, str] = {
+    "received": "1",
+    "accepted": "(c.accepted_at IS NOT NULL)::int",
+    "submitted": "(c.status = 'submitted')::int",
+    "in_progress": "(c.status IN ('accepted', 'in_progress'))::int",
+    "awaiting_materials": "(c.status = 'awaiting_materials')::int",
+    "resolved": "(c.status IN ('resolved', 'closed'))::int",
+    "closed": "(c.status = 'closed')::int",
+    "rejected": "(c.status = 'rejected')::int",
+    "withdrawn": "(c.status = 'withdrawn')::int",
+    "resolved_on_time": "(c.status IN ('resolved', 'closed') AND c.resolved_on_time IS TRUE)::int",
+    "resolved_late": "(c.status IN ('resolved', 'closed') AND c.resolved_on_time IS FALSE)::int",
+    "rated": "(c.rating IS NOT NULL)::int",
+    "very_satisfied": "(c.rating IS NOT DISTINCT FROM 'very_satisfied')::int",
+    "satisfied": "(c.rating IS NOT DISTINCT FROM 'satisfied')::int",
+    "basically_satisfied": "(c.rating IS NOT DISTINCT FROM 'basically_satisfied')::int",
+    "dissatisfied": "(c.rating IS NOT DISTINCT FROM 'dissatisfied')::int",
+    "very_dissatisfied": "(c.rating IS NOT DISTINCT FROM 'very_dissatisfied')::int",
+    "follow_ups_open": "(c.follow_up_due_at IS NOT NULL)::int",
+}
+assert tuple(COUNTER_SQL) == COUNTERS
+
+DIMENSIONS = {"item": "item_id", "district": "district_code", "department": "department_code", "steward": "steward_id"}
+_CASE_TALLY = frozenset({"item_id", "district_code", "department_code"})
+_STEWARD_TALLY = frozenset({"steward_id", "district_code"})
+
+# Which cases each figure of a table is about; the case list behind a number uses the same.
+FIGURE_SQL: dict[str, str] = {
+    **{name: f"{expr} = 1" for name, expr in COUNTER_SQL.items() if name != "received"},
+    "received": "true",
+    "open": "c.finished_at IS NULL",
+    "overdue": "c.finished_at IS NULL AND c.overdue_since <= :now",
+    "due_soon": "c.status IN ('accepted', 'in_progress') AND c.due_soon_at <= :now AND c.due_at > :now",
+    "follow_ups_overdue": "c.follow_up_due_at <= :now",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which cases count: equal-to filters on the case's item, district, department, steward."""
+
+    item_ids: tuple[uuid.UUID, ...] | None = None
+    district_code: str | None = None
+    department_code: str | None = None
+    steward_id: uuid.UUID | None = None
+
+    def conditions(self, alias: str, params: dict[str, Any]) -> tuple[list[str], set[str]]:
+        """SQL conditions on ``alias`` and the columns they need."""
+        where: list[str] = []
+        columns: set[str] = set()
+        if self.item_ids is not None:
+            where.append(f"{alias}.item_id = ANY(:scope_items)")
+            params["scope_items"] = list(self.item_ids)
+            columns.add("item_id")
+        for column, value in (
+            ("district_code", self.district_code),
+            ("department_code", self.department_code),
+            ("steward_id", self.steward_id),
+        ):
+            if value is not None:
+                where.append(f"{alias}.{column} = :scope_{column}")
+                params[f"scope_{column}"] = value
+                columns.add(column)
+        return where, columns
+
+
+@dataclass(slots=True)
+class Counted:
+    by_key: dict[Any, Tally] = field(default_factory=dict)
+
+    def at(self, key: Any) -> Tally:
+        if key not in self.by_key:
+            self.by_key[key] = Tally()
+        return self.by_key[key]
+
+
+def _tally_for(columns: set[str]) -> str | None:
+    if columns <= _CASE_TALLY:
+        return "case_tally"
+    if columns <= _STEWARD_TALLY:
+        return "steward_tally"
+    return None
+
+
+def _days(alias: str, ranges: Sequence[tuple[date, date]], params: dict[str, Any]) -> str:
+    if not ranges:
+        return "false"
+    parts = []
+    for index, (lo, hi) in enumerate(ranges):
+        params[f"d{index}_lo"], params[f"d{index}_hi"] = lo, hi
+        parts.append(f"({alias}.received_on >= :d{index}_lo AND {alias}.received_on < :d{index}_hi)")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _and(conditions: Sequence[str]) -> str:
+    return "".join(f" AND {w}" for w in conditions)
+
+
+async def count(
+    session: AsyncSession, period: Period, group: str | None, scope: Scope, *, tallies: bool = True
+) -> Counted:
+    """Counters and resolution durations per group key (None when ungrouped).
+
+    ``tallies=False`` computes everything from the cases (the reference the tallies must equal).
+    """
+    counted = Counted()
+    params: dict[str, Any] = {}
+    raw_where, columns = scope.conditions("c", params)
+    group_column = DIMENSIONS[group] if group else None
+    if group_column:
+        columns.add(group_column)
+    table = _tally_for(columns) if tallies else None
+    months = period.whole_months() if table else None
+    loose = period.loose_days() if months else [(period.start, period.end)]
+    raw_key = f"c.{group_column}" if group_column else "NULL::text"
+    counters = ", ".join(f"{expr} AS {name}" for name, expr in COUNTER_SQL.items())
+    sources = [f'SELECT {raw_key} AS k, {counters} FROM "case" c WHERE {_days("c", loose, params)}{_and(raw_where)}']
+    if months is not None and table is not None:
+        params["m_lo"], params["m_hi"] = months
+        tally_where, _ = scope.conditions("t", params)
+        tally_key = f"t.{group_column}" if group_column else "NULL::text"
+        sources.append(
+            f"SELECT {tally_key} AS k, {', '.join(f't.{n}' for n in COUNTERS)} FROM {table} t "
+            f"WHERE t.month >= :m_lo AND t.month < :m_hi{_and(tally_where)}"
+        )
+    sums = ", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS)
+    union = " UNION ALL ".join(sources)
+    rows = await session.execute(text(f"SELECT k, {sums} FROM ({union}) s GROUP BY k"), params)
+    for row in rows.mappings():
+        counted.at(row["k"]).add_counts(row)
+
+    # How long resolutions took: duration_tally holds no steward, so a steward grouping counts cases.
+    duration_months = months if table == "case_tally" else None
+    loose = period.loose_days() if duration_months else [(period.start, period.end)]
+    params = {}
+    raw_where, _ = scope.conditions("c", params)
+    sources = [
+        f'SELECT {raw_key} AS k, c.working_days_used AS d, 1 AS n FROM "case" c '
+        f"WHERE c.working_days_used IS NOT NULL AND {_days('c', loose, params)}{_and(raw_where)}"
+    ]
+    if duration_months is not None:
+        params["m_lo"], params["m_hi"] = duration_months
+        tally_where, _ = scope.conditions("t", params)
+        tally_key = f"t.{group_column}" if group_column else "NULL::text"
+        sources.append(
+            f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM duration_tally t "
+            f"WHERE t.month >= :m_lo AND t.month < :m_hi{_and(tally_where)}"
+        )
+    union = " UNION ALL ".join(sources)
+    for k, days, cases in await session.execute(text(f"SELECT k, d, sum(n) FROM ({union}) s GROUP BY k, d"), params):
+        counted.at(k).add_duration(int(days), int(cases))
+    return counted
+
+
+async def count_now(session: AsyncSession, period: Period, group: str | None, scope: Scope, now: datetime) -> Counted:
+    """Overdue and due-soon cases and overdue follow-ups now, among the period's cases."""
+    counted = Counted()
+    params: dict[str, Any] = {"now": now}
+    key = f"c.{DIMENSIONS[group]}" if group else "NULL::text"
+    raw_where, _ = scope.conditions("c", params)
+    days = _days("c", [(period.start, period.end)], params)
+    extra = _and(raw_where)
+    unfinished = await session.execute(
+        text(
+            f"SELECT {key} AS k, count(*) FILTER (WHERE {FIGURE_SQL['overdue']}) AS overdue, "
+            f"count(*) FILTER (WHERE {FIGURE_SQL['due_soon']}) AS due_soon "
+            f'FROM "case" c WHERE c.finished_at IS NULL AND {days}{extra} GROUP BY 1'
+        ),
+        params,
+    )
+    for row in unfinished.mappings():
+        counted.at(row["k"]).add_now(row)
+    follow_ups = await session.execute(
+        text(
+            f"SELECT {key} AS k, count(*) AS follow_ups_overdue "
+            f'FROM "case" c WHERE {FIGURE_SQL["follow_ups_overdue"]} AND {days}{extra} GROUP BY 1'
+        ),
+        params,
+    )
+    for row in follow_ups.mappings():
+        counted.at(row["k"]).add_now(row)
+    return counted
+
+
+_LOCAL = "'Asia/Shanghai'"
+
+
+async def trend(
+    session: AsyncSession, period: Period, unit: str, scope: Scope, until: datetime, start_at: datetime
+) -> tuple[dict[date, int], dict[date, int], dict[date, int]]:
+    """Per bucket start (``date_trunc(unit)`` in local time): cases received, cases resolved,
+    and the change in the overdue backlog (clocks running out minus late cases finishing).
+
+    Changes before ``start_at`` are summed under the key ``date.min`` (the opening backlog).
+    """
+    params: dict[str, Any] = {"unit": unit, "until": until, "start_at": start_at}
+    raw_where, _ = scope.conditions("c", params)
+    extra = _and(raw_where)
+    days = _days("c", [(period.start, period.end)], params)
+    received = await session.execute(
+        text(f'SELECT date_trunc(:unit, c.received_on)::date, count(*) FROM "case" c WHERE {days}{extra} GROUP BY 1'),
+        params,
+    )
+    resolved = await session.execute(
+        text(
+            f'SELECT date_trunc(:unit, c.resolved_at AT TIME ZONE {_LOCAL})::date, count(*) FROM "case" c '
+            "WHERE c.resolved_at IS NOT NULL AND c.resolved_at >= :start_at AND c.resolved_at < :until "
+            f"AND c.status IN ('resolved', 'closed'){extra} GROUP BY 1"
+        ),
+        params,
+    )
+    backlog = await session.execute(
+        text(
+            f"SELECT CASE WHEN m.at < :start_at THEN DATE '0001-01-01' "
+            f"ELSE date_trunc(:unit, m.at AT TIME ZONE {_LOCAL})::date END, sum(m.d)::bigint FROM ("
+            f'SELECT c.overdue_since AS at, 1 AS d FROM "case" c WHERE c.overdue_since IS NOT NULL '
+            f"AND c.overdue_since < :until{extra} "
+            f'UNION ALL SELECT c.finished_at, -1 FROM "case" c WHERE c.overdue_since IS NOT NULL '
+            f"AND c.finished_at < :until{extra}) m GROUP BY 1"
+        ),
+        params,
+    )
+    return (
+        {day: int(n) for day, n in received},
+        {day: int(n) for day, n in resolved},
+        {day: int(n) for day, n in backlog},
+    )
+
+
+CASE_ROW_SQL = """
+SELECT c.id, c.case_no, w.code AS item_code, c.status, c.district_code, c.department_code, c.steward_id,
+       c.received_on, c.accepted_at, c.due_at, c.resolved_at, c.resolved_on_time, c.working_days_used,
+       c.rating, c.follow_up_due_at
+FROM "case" c JOIN work_list_item w ON w.id = c.item_id
+"""
+
+
+def _case_query(period: Period, figure: str, scope: Scope, now: datetime) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"now": now}
+    raw_where, _ = scope.conditions("c", params)
+    where = f"{_days('c', [(period.start, period.end)], params)} AND {FIGURE_SQL[figure]}{_and(raw_where)}"
+    return where, params
+
+
+async def list_figure_cases(
+    session: AsyncSession, period: Period, figure: str, scope: Scope, now: datetime, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where, params = _case_query(period, figure, scope, now)
+    total = await session.scalar(text(f'SELECT count(*) FROM "case" c WHERE {where}'), params)
+    rows = await session.execute(
+        text(f"{CASE_ROW_SQL} WHERE {where} ORDER BY c.received_on, c.case_no LIMIT :limit OFFSET :offset"),
+        {**params, "limit": limit, "offset": offset},
+    )
+    return [dict(row) for row in rows.mappings()], int(total or 0)
+
+
+async def stream_figure_cases(
+    session: AsyncSession, period: Period, figure: str, scope: Scope, now: datetime
+) -> AsyncIterator[dict[str, Any]]:
+    """Every case behind a figure, fetched in chunks through a server-side cursor."""
+    where, params = _case_query(period, figure, scope, now)
+    result = await session.stream(
+        text(f"{CASE_ROW_SQL} WHERE {where} ORDER BY c.received_on, c.case_no").execution_options(yield_per=2000),
+        params,
+    )
+    async for row in result.mappings():
+        yield dict(row)

@@ -1,0 +1,331 @@
+"""Officials' metrics use cases: who sees which figures, and the tables built from the counts.
+
+An official whose account names a district sees that district only, and a liaison
+sees the cases of their own department; asking for another answers 403. Every query
+here reads; nothing is written except the audit record of a case-list export.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from schemas import metrics as api
+from service.domain.access import Role
+from service.domain.metrics import COUNTERS, Period, PeriodError, Tally, buckets, derive, parse_period, total
+from service.domain.time_limit import CST, local_day
+from service.domain.workflow import STATUS_LABELS_ZH, Status
+from service.errors import Forbidden, Invalid
+from service.models import WorkListItem
+from service.repositories import metrics as repo
+from service.repositories import reference as reference_repo
+from service.repositories.metrics import Scope
+from service.services import audit
+from service.services.context import Context
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What the caller asked for, before their account's limits are applied."""
+
+    period: str | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    item: str | None = None
+    district: str | None = None
+    department: str | None = None
+    steward: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    period: Period
+    scope: Scope
+    scope_out: api.ScopeOut
+    items: list[WorkListItem]
+    """The work-list items of the period's years."""
+
+    @property
+    def period_out(self) -> api.PeriodOut:
+        return api.PeriodOut(label=self.period.label, first_day=self.period.start, last_day=self.period.last_day)
+
+
+def _limited(asked: str | None, own: str | None, field: str, what: str) -> str | None:
+    if own is None:
+        return asked
+    if asked is not None and asked != own:
+        raise Forbidden(f"your account sees the figures of {what} {own} only", field=field)
+    return own
+
+
+async def frame(session: AsyncSession, ctx: Context, ask: Ask) -> Frame:
+    try:
+        period = parse_period(ask.period, ask.first_day, ask.last_day, local_day(ctx.now))
+    except PeriodError as error:
+        raise Invalid(f"query.{error.field}", error.reason) from error
+    caller = ctx.caller
+    district = _limited(
+        ask.district, caller.district_code if caller.role is Role.OFFICIAL else None, "query.district", "district"
+    )
+    department = _limited(
+        ask.department,
+        caller.department_code if caller.role is Role.LIAISON else None,
+        "query.department",
+        "department",
+    )
+    if district is not None and await reference_repo.get_district(session, district) is None:
+        raise Invalid("query.district", "no such district")
+    if department is not None and await reference_repo.get_department(session, department) is None:
+        raise Invalid("query.department", "no such department")
+    items = [
+        item
+        for year in range(period.start.year, period.last_day.year + 1)
+        for item in await reference_repo.list_items(session, year, None)
+    ]
+    item_ids: tuple[uuid.UUID, ...] | None = None
+    if ask.item is not None:
+        item_ids = tuple(i.id for i in items if i.code == ask.item)
+        if not item_ids:
+            raise Invalid("query.item", "no such work-list item in the period's years")
+    scope = Scope(item_ids=item_ids, district_code=district, department_code=department, steward_id=ask.steward)
+    scope_out = api.ScopeOut(
+        item_code=ask.item, district_code=district, department_code=department, steward_id=ask.steward
+    )
+    return Frame(period, scope, scope_out, items)
+
+
+def figures(tally: Tally, target: int | None = None) -> dict[str, Any]:
+    d = derive(tally, target)
+    return {
+        **{name: tally.counts[name] for name in COUNTERS},
+        **tally.now,
+        "open": d.open,
+        "on_time_rate": d.on_time_rate,
+        "median_working_days": d.median_working_days,
+        "p90_working_days": d.p90_working_days,
+        "satisfaction_rate": d.satisfaction_rate,
+    }
+
+
+async def _counted(session: AsyncSession, ctx: Context, f: Frame, group: str | None) -> dict[Any, Tally]:
+    counted = await repo.count(session, f.period, group, f.scope)
+    now = await repo.count_now(session, f.period, group, f.scope, ctx.now)
+    for key, tally in now.by_key.items():
+        counted.at(key).add_now(tally.now)
+    return counted.by_key
+
+
+def _item_rows(f: Frame, by_item: dict[Any, Tally]) -> list[api.ItemRow]:
+    by_code: dict[str, list[WorkListItem]] = {}
+    for item in f.items:
+        by_code.setdefault(item.code, []).append(item)
+    year = f.period.year()
+    rows = []
+    for code in sorted(by_code):
+        versions = by_code[code]
+        latest = max(versions, key=lambda i: i.year)
+        tally = total(by_item[i.id] for i in versions if i.id in by_item)
+        target = latest.annual_target if year is not None else None
+        rows.append(
+            api.ItemRow(
+                code=code,
+                title_zh=latest.title_zh,
+                category=latest.category,
+                lead_department_code=latest.lead_department_code,
+                annual_target=target,
+                target_unit=latest.target_unit if target is not None else None,
+                target_rate=derive(tally, target).target_rate,
+                **figures(tally),
+            )
+        )
+    return rows
+
+
+async def item_table(session: AsyncSession, ctx: Context, ask: Ask) -> api.ItemTable:
+    f = await frame(session, ctx, ask)
+    by_item = await _counted(session, ctx, f, "item")
+    return api.ItemTable(
+        period=f.period_out,
+        scope=f.scope_out,
+        generated_at=ctx.now,
+        rows=_item_rows(f, by_item),
+        total=api.Figures(**figures(total(by_item.values()))),
+    )
+
+
+async def breakdown(session: AsyncSession, ctx: Context, ask: Ask, by: str) -> api.Breakdown:
+    f = await frame(session, ctx, ask)
+    counted = await _counted(session, ctx, f, by)
+    names: dict[str, str | None]
+    if by == "district":
+        names = {d.code: d.name_zh for d in await reference_repo.list_districts(session)}
+        if f.scope.district_code is not None:
+            names = {f.scope.district_code: names[f.scope.district_code]}
+    elif by == "department":
+        names = {d.code: d.name_zh for d in await reference_repo.list_departments(session)}
+        if f.scope.department_code is not None:
+            names = {f.scope.department_code: names[f.scope.department_code]}
+    else:
+        names = {str(key): None for key in counted}
+    tallies = {str(key): tally for key, tally in counted.items()}
+    rows = [
+        api.BreakdownRow(key=key, name_zh=name, **figures(tallies.get(key, Tally())))
+        for key, name in sorted(names.items())
+    ]
+    return api.Breakdown(
+        by=by,  # type: ignore[arg-type]
+        period=f.period_out,
+        scope=f.scope_out,
+        generated_at=ctx.now,
+        rows=rows,
+        total=api.Figures(**figures(total(tallies.values()))),
+    )
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=CST)
+
+
+async def trend(session: AsyncSession, ctx: Context, ask: Ask, interval: str) -> api.Trend:
+    f = await frame(session, ctx, ask)
+    spans = buckets(f.period, interval)
+    until = min(_instant(f.period.end), ctx.now)
+    received, resolved, changes = await repo.trend(
+        session, f.period, interval, f.scope, until, _instant(f.period.start)
+    )
+
+    def into_spans(per_key: dict[date, int]) -> list[int]:
+        sums = [0] * len(spans)
+        for key, n in per_key.items():
+            if key == date.min:
+                continue
+            day = max(key, f.period.start)
+            for index, (lo, hi) in enumerate(spans):
+                if lo <= day < hi:
+                    sums[index] += n
+                    break
+        return sums
+
+    received_per, resolved_per, change_per = into_spans(received), into_spans(resolved), into_spans(changes)
+    backlog = changes.get(date.min, 0)
+    today = local_day(ctx.now)
+    points = []
+    for index, (lo, hi) in enumerate(spans):
+        backlog += change_per[index]
+        points.append(
+            api.TrendPoint(
+                first_day=lo,
+                last_day=date.fromordinal(hi.toordinal() - 1),
+                received=received_per[index],
+                resolved=resolved_per[index],
+                overdue_backlog=backlog if lo <= today else None,
+            )
+        )
+    return api.Trend(
+        interval=interval,  # type: ignore[arg-type]
+        period=f.period_out,
+        scope=f.scope_out,
+        generated_at=ctx.now,
+        points=points,
+    )
+
+
+async def city_summary(session: AsyncSession, ctx: Context, ask: Ask) -> api.CitySummary:
+    items = await item_table(session, ctx, ask)
+    districts = await breakdown(session, ctx, ask, "district")
+    most_overdue = sorted((r for r in items.rows if r.overdue > 0), key=lambda r: (-r.overdue, r.code))[:5]
+    lowest = sorted(
+        (r for r in districts.rows if r.on_time_rate is not None),
+        key=lambda r: (r.on_time_rate or 0.0, r.key),
+    )[:5]
+    return api.CitySummary(
+        period=items.period,
+        scope=items.scope,
+        generated_at=ctx.now,
+        total=items.total,
+        items_most_overdue=[
+            api.ItemOverdue(code=r.code, title_zh=r.title_zh, overdue=r.overdue, open=r.open) for r in most_overdue
+        ],
+        districts_lowest_on_time=[
+            api.DistrictOnTime(
+                code=r.key, name_zh=r.name_zh or "", on_time_rate=r.on_time_rate or 0.0, resolved=r.resolved
+            )
+            for r in lowest
+        ],
+    )
+
+
+def _case_row(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row.pop("id", None)
+    row["status_zh"] = STATUS_LABELS_ZH[Status(row["status"])]
+    return row
+
+
+async def figure_cases(
+    session: AsyncSession, ctx: Context, ask: Ask, figure: str, limit: int, offset: int
+) -> api.FigureCasePage:
+    f = await frame(session, ctx, ask)
+    rows, count = await repo.list_figure_cases(session, f.period, figure, f.scope, ctx.now, limit, offset)
+    return api.FigureCasePage(
+        figure=figure,  # type: ignore[arg-type]
+        period=f.period_out,
+        scope=f.scope_out,
+        items=[api.FigureCase(**_case_row(r)) for r in rows],
+        total=count,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def figure_case_rows(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    ctx: Context,
+    ask: Ask,
+    figure: str,
+    export_format: str,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every case behind a figure, for an export; the export is audited before it starts.
+
+    The rows are read through a session of their own, opened when the response starts
+    streaming, since the request's session ends with the handler."""
+    f = await frame(session, ctx, ask)
+    await session.rollback()
+    await audit.record_alone(
+        session,
+        ctx.kit,
+        ctx.caller,
+        "metrics.export_cases",
+        ctx.now,
+        target_type="figure",
+        target_id=figure,
+        details={
+            "format": export_format,
+            "period": f.period.label,
+            "item": f.scope_out.item_code,
+            "district": f.scope_out.district_code,
+            "department": f.scope_out.department_code,
+            "steward": None if f.scope_out.steward_id is None else str(f.scope_out.steward_id),
+        },
+    )
+    return _rows(sessions, f, figure, ctx.now)
+
+
+async def _rows(
+    sessions: async_sessionmaker[AsyncSession], f: Frame, figure: str, now: datetime
+) -> AsyncIterator[dict[str, Any]]:
+    async with sessions() as session, session.begin():
+        async for row in repo.stream_figure_cases(session, f.period, figure, f.scope, now):
+            yield _case_row(row)
+
+
+def rows_of(models: Sequence[Any]) -> list[dict[str, Any]]:
+    """Response rows as plain mappings with their native values, for an export."""
+    return [msgspec.structs.asdict(m) for m in models]

@@ -27,7 +27,7 @@ PeriodParam = Annotated[
     QueryParameter(
         name="period",
         description="2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year.",
-        max_length=7,
+        max_length=16,
     ),
 ]
 FromParam = Annotated[date | None, QueryParameter(name="from", description="First day, with `to` instead of `period`.")]

@@ -5,7 +5,7 @@ working days. Each write is one transaction, under the case's row lock."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,7 +72,7 @@ async def rate(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: ap
         follow_up_due = None
         if needs_follow_up(level):
             calendar = await load_calendar(session)
-            follow_up_due = add_working_seconds(now, FOLLOW_UP_WORKING_DAYS * DAY, calendar)
+            follow_up_due = add_working_seconds(now, FOLLOW_UP_WORKING_DAYS * DAY, calendar).astimezone(UTC)
         rating = SatisfactionRating(
             case_id=case.id,
             resolution=max(case.resolutions, 1),

@@ -63,6 +63,9 @@ STAFF_READERS = frozenset({ADMIN, STEWARD, LIAISON})
 RECORD_READERS = frozenset({ADMIN, STEWARD, LIAISON, WORKER})
 RECORD_WRITERS = frozenset({ADMIN, STEWARD})
 CASE_HANDLERS = frozenset({ADMIN, STEWARD, LIAISON})
+RATERS = frozenset({ADMIN, STEWARD, WORKER})
+FOLLOW_UP_ANSWERERS = frozenset({ADMIN, STEWARD})
+METRICS_READERS = frozenset({ADMIN, LIAISON, OFFICIAL})
 
 SEPARATELY = {("POST", "/auth/login"): "test_signing_in_is_the_one_public_endpoint"}
 """Routes outside the matrix, and the test that covers them."""
@@ -326,6 +329,17 @@ async def move(world: World, caller: str, variant: str) -> Call:
     return Call(f"/cases/{case['id']}/transitions", {"json": {"action": "accept"}, "headers": headers})
 
 
+async def rate(world: World, caller: str, variant: str) -> Call:
+    case = await world.case_in(variant, "resolved")
+    return Call(f"/cases/{case['id']}/ratings", {"json": {"level": "satisfied"}})
+
+
+async def answer_follow_up(world: World, caller: str, variant: str) -> Call:
+    case = await world.case_in(variant, "resolved")
+    rating = await world.admin.ok("POST", f"/cases/{case['id']}/ratings", 201, json={"level": "dissatisfied"})
+    return Call(f"/cases/{case['id']}/ratings/{rating['id']}/follow-up", {"json": {"answer": "已回访并协调解决"}})
+
+
 def keep_totp_secret(world: World, caller: str, response: httpx.Response) -> None:
     world.totp_secrets[caller] = response.json()["secret"]
 
@@ -427,6 +441,34 @@ def _endpoints() -> list[Endpoint]:
             reach=True,
         ),
         E("GET", "/cases/{case_id}/events", 200, RECORD_READERS, case_path("/events"), reach=True),
+        # Satisfaction ratings and follow-ups.
+        E("POST", "/cases/{case_id}/ratings", 201, RATERS, rate, reach=True),
+        E("GET", "/cases/{case_id}/ratings", 200, RECORD_READERS, case_path("/ratings"), reach=True),
+        E(
+            "POST",
+            "/cases/{case_id}/ratings/{rating_id}/follow-up",
+            200,
+            FOLLOW_UP_ANSWERERS,
+            answer_follow_up,
+            reach=True,
+        ),
+        E("GET", "/follow-ups", 200, FOLLOW_UP_ANSWERERS, fixed("/follow-ups")),
+        # Officials' metrics (an official or liaison sees its own district or department).
+        E("GET", "/metrics/items", 200, METRICS_READERS, fixed("/metrics/items")),
+        E("GET", "/metrics/items/export", 200, METRICS_READERS, fixed("/metrics/items/export?format=csv")),
+        E("GET", "/metrics/by/{by}", 200, METRICS_READERS, fixed("/metrics/by/district")),
+        E("GET", "/metrics/by/{by}/export", 200, METRICS_READERS, fixed("/metrics/by/steward/export?format=xlsx")),
+        E("GET", "/metrics/trend", 200, METRICS_READERS, fixed("/metrics/trend?interval=week")),
+        E("GET", "/metrics/trend/export", 200, METRICS_READERS, fixed("/metrics/trend/export?format=csv")),
+        E("GET", "/metrics/summary", 200, METRICS_READERS, fixed("/metrics/summary")),
+        E("GET", "/metrics/cases", 200, METRICS_READERS, fixed("/metrics/cases?figure=open")),
+        E(
+            "GET",
+            "/metrics/cases/export",
+            200,
+            METRICS_READERS,
+            fixed("/metrics/cases/export?figure=received&format=xlsx"),
+        ),
         # One's own session, last: it ends with signing out.
         E("GET", "/auth/me", 200, EVERYONE, fixed("/auth/me"), phase=1),
         E(
@@ -511,7 +553,7 @@ async def test_access_matrix(
                     if (line := await _cell(world, endpoint, caller, variant)) is not None:
                         mismatches.append(line)
     assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
-    assert cells == 440, cells
+    assert cells == 568, cells
 
 
 # Signing in, and callers without a valid token.

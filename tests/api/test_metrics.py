@@ -76,7 +76,9 @@ async def build(client: AsyncTestClient[Litestar], clock: Clock) -> World:
     world = World(api, clock)
     steward = await api.steward()
     yubei = await api.worker(steward["id"])
-    north = await api.ok("POST", "/staff", 201, json={"name": "江北管家", "role": "steward", "district_code": "jiangbei"})
+    north = await api.ok(
+        "POST", "/staff", 201, json={"name": "江北管家", "role": "steward", "district_code": "jiangbei"}
+    )
     jiangbei = await api.worker(north["id"], district_code="jiangbei")
     wl01, wl04 = await api.item("WL-01"), await api.item("WL-04")
 
@@ -380,3 +382,87 @@ async def test_the_trend_exports(world: World) -> None:
     assert [r[2] for r in rows[1:]] == [0, 0, 0, 4, 5, 1, 0, 0, 0, 0, 0, 0]
     assert rows[1][0] == datetime(2026, 1, 1)
     assert rows[7][4] is None
+
+
+async def test_an_official_limited_to_a_district_sees_only_its_figures(world: World) -> None:
+    official = await world.api.account("official", district_code="jiangbei")
+    table = await official.ok("GET", "/metrics/items?period=2026")
+    assert table["scope"]["district_code"] == "jiangbei"
+    assert figures_of(table["total"]) == WL04
+    by_district = await official.ok("GET", "/metrics/by/district?period=2026")
+    assert [row["key"] for row in by_district["rows"]] == ["jiangbei"]
+    page = await official.ok("GET", "/metrics/cases?period=2026&figure=received")
+    assert [c["case_no"] for c in page["items"]] == [world.cases["C10"]["case_no"]]
+    trend = await official.ok("GET", "/metrics/trend?period=2026")
+    assert [p["overdue_backlog"] for p in trend["points"][:6]] == [0, 0, 0, 0, 0, 0]
+    summary = await official.ok("GET", "/metrics/summary?period=2026")
+    assert summary["items_most_overdue"] == []
+    for path in (
+        "/metrics/items?district=yubei",
+        "/metrics/by/department?district=yubei",
+        "/metrics/cases?figure=overdue&district=yubei",
+        "/metrics/cases/export?figure=overdue&district=yubei&format=csv",
+        "/metrics/trend?district=yubei",
+    ):
+        problem = await official.problem("GET", path, 403)
+        assert problem["errors"][0]["field"] == "query.district", problem
+    # A city-wide official sees everything.
+    city = await world.api.account("official")
+    assert figures_of((await city.ok("GET", "/metrics/items?period=2026"))["total"]) == ALL_2026
+
+
+async def test_a_liaison_sees_the_figures_of_their_department(world: World) -> None:
+    liaison, _ = await world.api.liaison_account("education")
+    table = await liaison.ok("GET", "/metrics/items?period=2026")
+    assert table["scope"]["department_code"] == "education"
+    assert figures_of(table["total"]) == WL04
+    await liaison.problem("GET", "/metrics/items?department=housing", 403)
+
+
+async def test_no_metrics_response_carries_personal_data(world: World) -> None:
+    bodies = []
+    for path in (
+        "/metrics/items?period=2026",
+        "/metrics/by/district?period=2026",
+        "/metrics/by/steward?period=2026",
+        "/metrics/trend?period=2026&interval=week",
+        "/metrics/summary?period=2026",
+        "/metrics/cases?period=2026&figure=received&limit=200",
+        "/metrics/cases/export?period=2026&figure=received&format=csv",
+    ):
+        response = await world.api.send("GET", path)
+        assert response.status_code == 200, path
+        bodies.append(response.content.decode("utf-8-sig"))
+    everything = "\n".join(bodies)
+    assert "张明" not in everything  # the workers' name
+    assert "王管家" not in everything and "江北管家" not in everything  # the stewards' names
+    assert "13812345678" not in everything
+    assert not any(ch.isdigit() and len(tok) == 18 for tok in everything.split() for ch in tok[:1])
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("period=2026-13", "query.period"),
+        ("period=last-year", "query.period"),
+        ("period=2026&from=2026-01-01&to=2026-02-01", "query.period"),
+        ("from=2026-02-01", "query.to"),
+        ("from=2026-03-01&to=2026-02-01", "query.to"),
+        ("from=2020-01-01&to=2026-01-01", "query.period"),
+        ("district=atlantis", "query.district"),
+        ("department=nowhere", "query.department"),
+    ],
+)
+async def test_bad_periods_and_filters_are_refused_with_the_field(
+    client: AsyncTestClient[Litestar], query: str, field: str
+) -> None:
+    problem = await Api(client).problem("GET", f"/metrics/items?{query}", 422)
+    assert problem["errors"][0]["field"] == field, problem
+
+
+async def test_unknown_items_figures_and_formats_are_refused(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    assert (await api.problem("GET", "/metrics/by/district?item=WL-99", 422))["errors"][0]["field"] == "query.item"
+    await api.problem("GET", "/metrics/cases?figure=happiness", 400)
+    await api.problem("GET", "/metrics/items/export?format=pdf", 400)
+    await api.problem("GET", "/metrics/by/worker", 400)

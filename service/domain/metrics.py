@@ -155,7 +155,8 @@ class Tally:
             self.now[name] += int(values.get(name) or 0)
 
     def add_duration(self, working_days: int, cases: int) -> None:
-        self.durations[working_days] = self.durations.get(working_days, 0) + cases
+        if cases:  # a tally row emptied by later moves stays behind with 0
+            self.durations[working_days] = self.durations.get(working_days, 0) + cases
 
     def merge(self, other: Tally) -> None:
         self.add_counts(other.counts)

@@ -466,3 +466,55 @@ async def test_unknown_items_figures_and_formats_are_refused(client: AsyncTestCl
     await api.problem("GET", "/metrics/cases?figure=happiness", 400)
     await api.problem("GET", "/metrics/items/export?format=pdf", 400)
     await api.problem("GET", "/metrics/by/worker", 400)
+
+
+async def test_the_tallies_equal_the_counts_from_the_cases_after_every_kind_of_change(
+    world: World, database_url: str
+) -> None:
+    """The trigger-kept tallies and the same counters computed from the cases agree, for
+    every grouping and for periods of whole months, loose days and both."""
+    from service.domain.metrics import parse_period
+    from service.repositories.metrics import Scope, count
+
+    api, cases = world.api, world.cases
+    # Changes that move cases between tally rows: a transfer, a steward change, a reopen, a new rating.
+    c4 = await api.ok("GET", f"/cases/{cases['C4']['id']}")
+    await api.move(c4, "transfer", **MOVE_FIELDS["transfer"])
+    c1 = await api.ok("GET", f"/cases/{cases['C1']['id']}")
+    world.clock.set(at(5, 12))
+    await api.move(c1, "reopen", **MOVE_FIELDS["reopen"])
+    other = await api.steward("新管家")
+    await api.ok(
+        "POST", f"/workers/{cases['C5']['worker_id']}/steward", 201, json={"steward_id": other["id"], "reason": "调整"}
+    )
+    world.clock.set(NOW)
+    await api.ok("POST", f"/cases/{cases['C3']['id']}/ratings", 201, json={"level": "very_dissatisfied"})
+
+    from service.db import make_session_factory
+
+    engine = create_async_engine(async_url(database_url))
+    sessions = make_session_factory(engine)
+    periods = [
+        parse_period("2026", None, None, NOW.date()),
+        parse_period("2026-05", None, None, NOW.date()),
+        parse_period(None, datetime(2026, 4, 15).date(), datetime(2026, 5, 20).date(), NOW.date()),
+        parse_period(None, datetime(2025, 12, 1).date(), datetime(2026, 6, 30).date(), NOW.date()),
+    ]
+    scopes = [Scope(), Scope(district_code="yubei"), Scope(department_code="housing")]
+    compared = 0
+    async with sessions() as session:
+        for period in periods:
+            for group in (None, "item", "district", "department", "steward"):
+                for scope in scopes:
+                    fast = await count(session, period, group, scope)
+                    slow = await count(session, period, group, scope, tallies=False)
+                    assert {k: (v.counts, v.durations) for k, v in fast.by_key.items()} == {
+                        k: (v.counts, v.durations) for k, v in slow.by_key.items()
+                    }, (period, group, scope)
+                    compared += 1
+        raw_total = await session.scalar(text('SELECT count(*) FROM "case"'))
+        tally_total = await session.scalar(text("SELECT sum(received) FROM case_tally"))
+        steward_total = await session.scalar(text("SELECT sum(received) FROM steward_tally"))
+    await engine.dispose()
+    assert raw_total == tally_total == steward_total == 11
+    assert compared == 4 * 5 * 3

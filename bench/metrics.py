@@ -1,0 +1,335 @@
+"""Benchmark: the officials' metrics at 100,000 and 1,000,000 cases.
+
+How to run (from the repository root)::
+
+    uv run python bench/metrics.py                       # both sizes; about 10 min on 2 cores
+    uv run python bench/metrics.py --sizes 100000 --rounds 20
+    uv run python bench/metrics.py --reuse               # keep and reuse the filled databases
+
+For each size the script drops and recreates the database ``banshi_metrics_<size>`` on
+the PostgreSQL at 127.0.0.1:5432 (user postgres, trust authentication), migrates it,
+loads the reference data and fills it with ``banshi demo-data --workers <size/10>
+--cases <size>`` (timed). With ``--reuse`` a database that already holds that many cases
+is kept as it is. It then starts ``banshi serve`` (two worker processes, production
+settings, fresh keys) on a free loopback port, creates two officials with ``banshi users
+create --role official`` (one city-wide, one limited to Yubei district), signs them in
+and measures, through the HTTP stack, each metrics endpoint ``--rounds`` times in a row
+after two warm-up requests (one client: latency, not throughput), printing the median
+and the 95th percentile. The demo data's "now" is 2026-11-20, inside the service's
+real-time 2026, so "this year" is 2026 in both.
+
+It also prints the query plans (``EXPLAIN (ANALYZE, BUFFERS)``) of the statements behind
+the 20-item table, the district and steward breakdowns and the trend, captured from the
+service's own repository functions, and measures a full-year case-list XLSX export:
+the bytes streamed, the time, and the resident memory of the server's worker processes
+sampled every 50 ms (baseline before, peak during).
+
+Targets (2 cores): the 20-item table for a year under 100 ms p95 at 1,000,000 cases, each
+breakdown under 200 ms p95, and a 100,000-row XLSX export without the process passing
+300 MB. Exit status 0 when every request answered 200, 1 otherwise, 2 when the run
+could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import (
+    API,
+    REPO,
+    bearer,
+    clean_environ,
+    cli_create_user,
+    first_sign_in,
+    fresh_database,
+    generate_keys,
+    machine_line,
+    percentile,
+    start_server,
+    strong_password,
+    wait_healthy,
+)
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+YEAR = "2026"
+
+ENDPOINTS: list[tuple[str, str, str]] = [
+    ("20-item table, year", "city", f"/metrics/items?period={YEAR}"),
+    ("20-item table, quarter", "city", f"/metrics/items?period={YEAR}-Q2"),
+    ("20-item table, loose days", "city", f"/metrics/items?from={YEAR}-02-10&to={YEAR}-09-20"),
+    ("20-item table, district official", "yubei", f"/metrics/items?period={YEAR}"),
+    ("by district, year", "city", f"/metrics/by/district?period={YEAR}"),
+    ("by department, year", "city", f"/metrics/by/department?period={YEAR}"),
+    ("by steward, year", "city", f"/metrics/by/steward?period={YEAR}"),
+    ("by steward, district official", "yubei", f"/metrics/by/steward?period={YEAR}"),
+    ("by district, one item", "city", f"/metrics/by/district?period={YEAR}&item=WL-05"),
+    ("trend, monthly", "city", f"/metrics/trend?period={YEAR}&interval=month"),
+    ("trend, weekly", "city", f"/metrics/trend?period={YEAR}&interval=week"),
+    ("city summary", "city", f"/metrics/summary?period={YEAR}"),
+    ("cases behind 'overdue', page 1", "city", f"/metrics/cases?period={YEAR}&figure=overdue"),
+    ("items as XLSX", "city", f"/metrics/items/export?period={YEAR}&format=xlsx"),
+]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated case counts")
+    parser.add_argument("--rounds", type=int, default=30, help="timed requests per endpoint")
+    parser.add_argument("--reuse", action="store_true", help="reuse a filled database of the right size")
+    parser.add_argument("--no-plans", action="store_true", help="skip the query plans")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    return parser.parse_args(argv)
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 3600) -> str:
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        ["uv", "run", "--quiet", "banshi", *args],  # noqa: S607
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"banshi {' '.join(args)} failed: {done.stderr.strip()[-800:]}")
+    return done.stdout + done.stderr
+
+
+async def case_count(dsn: str) -> int | None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(dsn, timeout=10)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        return int(await conn.fetchval('SELECT count(*) FROM "case"'))
+    except asyncpg.PostgresError:
+        return None
+    finally:
+        await conn.close()
+
+
+async def prepare(size: int, reuse: bool) -> tuple[str, str]:
+    name = f"banshi_metrics_{size}"
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    if reuse and await case_count(url) == size:
+        print(f"reusing {name} ({size:,} cases)")
+        return url, "reused"
+    version = await fresh_database(ADMIN_DSN, name)
+    env = {**clean_environ(), **generate_keys(), "DATABASE_URL": url}
+    cli(env, "db", "upgrade")
+    cli(env, "load-reference")
+    started = time.monotonic()
+    out = cli(env, "demo-data", "--workers", str(max(size // 10, 100)), "--cases", str(size))
+    elapsed = time.monotonic() - started
+    print(f"demo-data: {size:,} cases in {elapsed:.1f} s (PostgreSQL {version})")
+    print("  " + "\n  ".join(out.strip().splitlines()[-4:]))
+    return url, f"{elapsed:.0f} s"
+
+
+async def timed(client: httpx.AsyncClient, token: str, path: str, rounds: int) -> tuple[list[float], int]:
+    failures = 0
+    for _ in range(2):
+        await client.get(API + path, headers=bearer(token))
+    samples: list[float] = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        r = await client.get(API + path, headers=bearer(token))
+        samples.append((time.perf_counter() - started) * 1000)
+        if r.status_code != 200:
+            failures += 1
+    return sorted(samples), failures
+
+
+def create_district_official(env: dict[str, str], username: str, password: str) -> None:
+    argv = ["uv", "run", "--quiet", "banshi", "users", "create", "--role", "official"]
+    subprocess.run(  # noqa: S603 - fixed argv
+        [*argv, "--username", username, "--district", "yubei"],
+        cwd=REPO,
+        env=env,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, ProcessLookupError):
+                if os.getpgid(int(entry)) == pgid:
+                    pids.append(int(entry))
+    return pids
+
+
+async def export_memory(client: httpx.AsyncClient, token: str, pgid: int) -> dict[str, Any]:
+    pids = group_pids(pgid)
+    baseline = {p: rss_kib(p) for p in pids}
+    peak = dict(baseline)
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        while not done.is_set():
+            for p in pids:
+                peak[p] = max(peak[p], rss_kib(p))
+            await asyncio.sleep(0.05)
+
+    sampler = asyncio.create_task(sample())
+    total = (
+        await client.get(API + f"/metrics/cases?period={YEAR}&figure=received&limit=1", headers=bearer(token))
+    ).json()["total"]
+    started = time.monotonic()
+    size = 0
+    async with client.stream(
+        "GET", API + f"/metrics/cases/export?period={YEAR}&figure=received&format=xlsx", headers=bearer(token)
+    ) as response:
+        status = response.status_code
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+    elapsed = time.monotonic() - started
+    done.set()
+    await sampler
+    grew = max(peak.values()) if peak else 0
+    busiest = max(pids, key=lambda p: peak[p] - baseline[p]) if pids else 0
+    return {
+        "status": status,
+        "rows": total,
+        "bytes": size,
+        "seconds": elapsed,
+        "baseline_mib": baseline.get(busiest, 0) / 1024,
+        "peak_mib": peak.get(busiest, 0) / 1024,
+        "largest_peak_mib": grew / 1024,
+    }
+
+
+async def plans(url: str) -> None:
+    """EXPLAIN ANALYZE every statement the repository functions run for the main tables."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import event, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from service.config import async_url
+    from service.domain.metrics import parse_period
+    from service.repositories import metrics as repo
+
+    engine = create_async_engine(async_url(url))
+    captured: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if not statement.startswith("EXPLAIN"):
+            captured.append((statement, parameters))
+
+    now = datetime(2026, 11, 20, 4, tzinfo=UTC)
+    period = parse_period(YEAR, None, None, date(2026, 11, 20))
+    scope = repo.Scope()
+    async with engine.connect() as conn:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        session = AsyncSession(bind=conn)
+        for title, call in (
+            ("20-item table: counters and durations", repo.count(session, period, "item", scope)),
+            ("20-item table: overdue and due soon now", repo.count_now(session, period, "item", scope, now)),
+            ("by steward: counters and durations", repo.count(session, period, "steward", scope)),
+            ("trend", repo.trend(session, period, "month", scope, now, datetime(2026, 1, 1, tzinfo=UTC))),
+        ):
+            captured.clear()
+            await call
+            print(f"\n--- plans: {title}")
+            for statement, parameters in list(captured):
+                raw = await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                lines = [row[0] for row in raw]
+                print("\n".join(lines))
+        await session.close()
+        await conn.execute(text("SELECT 1"))
+    await engine.dispose()
+
+
+async def run_size(size: int, args: argparse.Namespace) -> int:
+    url, built = await prepare(size, args.reuse)
+    log = Path(tempfile.gettempdir()) / f"banshi-metrics-{size}.log"
+    server = start_server(url, args.workers, log)
+    failures = 0
+    try:
+        await wait_healthy(server, time.monotonic() + 120)
+        passwords = {"city": strong_password(), "yubei": strong_password()}
+        stamp = int(time.time())
+        cli_create_user(server.env, "official", f"bench-city-{stamp}", passwords["city"])
+        create_district_official(server.env, f"bench-yubei-{stamp}", passwords["yubei"])
+        async with httpx.AsyncClient(base_url=server.url, timeout=120, trust_env=False) as client:
+            tokens = {
+                who: await first_sign_in(client, f"bench-{who}-{stamp}", passwords[who]) for who in ("city", "yubei")
+            }
+            print(f"\n{size:,} cases (built: {built}); {args.rounds} requests each, one client")
+            print(f"{'endpoint':<36} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
+            for title, who, path in ENDPOINTS:
+                samples, failed = await timed(client, tokens[who], path, args.rounds)
+                failures += failed
+                print(
+                    f"{title:<36} {statistics.median(samples):>10.1f} {percentile(samples, 95):>8.1f}"
+                    f" {samples[-1]:>8.1f}" + (f"  {failed} failed" if failed else "")
+                )
+            memory = await export_memory(client, tokens["city"], server.proc.pid)
+            if memory["status"] != 200:
+                failures += 1
+            print(
+                f"\ncase-list XLSX export, year {YEAR}: {memory['rows']:,} rows, {memory['bytes'] / 1e6:.1f} MB in"
+                f" {memory['seconds']:.1f} s; worker RSS {memory['baseline_mib']:.0f} MiB before,"
+                f" {memory['peak_mib']:.0f} MiB at peak (largest process peak {memory['largest_peak_mib']:.0f} MiB)"
+            )
+        if not args.no_plans:
+            await plans(url)
+    finally:
+        server.stop()
+    return failures
+
+
+async def amain(args: argparse.Namespace) -> int:
+    print(machine_line(None))
+    failures = 0
+    for size in (int(s) for s in args.sizes.split(",")):
+        failures += await run_size(size, args)
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        status = asyncio.run(amain(args))
+    except (RuntimeError, TimeoutError) as error:
+        print(f"could not run: {error}", file=sys.stderr)
+        return 2
+    print(f"exit status {status}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -237,6 +237,51 @@ def load_reference_command() -> None:
     click.echo(json.dumps(counts))
 
 
+@main.command("demo-data")
+@click.option("--workers", default=2_000, show_default=True, type=click.IntRange(min=1), help="Science workers.")
+@click.option("--cases", default=20_000, show_default=True, type=click.IntRange(min=0), help="Cases.")
+@click.option("--seed", default=2026, show_default=True, type=int, help="Same seed and options, same data.")
+@click.option(
+    "--now",
+    "now_text",
+    default="2026-11-20T12:00:00+08:00",
+    show_default=True,
+    help="The instant the data stops at (ISO 8601 with an offset); cases arrive from 2025-01-01 up to it.",
+)
+@click.option("--batch-size", default=50_000, show_default=True, type=click.IntRange(min=1), help="Rows per COPY.")
+def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: int) -> None:
+    """Fill a fresh database with generated staff, workers and cases.
+
+    The database must be migrated (`banshi db upgrade`) and hold no cases or workers
+    yet: the command refuses otherwise, and loads the reference data itself. Every
+    case follows the workflow with the working-day calendar of the database, so due
+    times, clocks and tallies are what the service would have stored. Ratings are
+    recorded under an account named `demo-data` (an administrator with an unknown
+    password). Loading turns off triggers for its own session, which takes a
+    superuser (or a role allowed to set session_replication_role).
+    """
+    from datetime import datetime
+
+    from service.demo_data import DemoDataRefused, DemoOptions, generate
+    from service.security.kit import build_kit
+
+    try:
+        now = datetime.fromisoformat(now_text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{now_text!r} is not an ISO 8601 instant", param_hint="--now") from exc
+    if now.tzinfo is None:
+        raise click.BadParameter("give the offset too, e.g. 2026-11-20T12:00:00+08:00", param_hint="--now")
+    settings = keyed_settings()
+    url = database_url()
+    asyncio.run(_load_reference(url))
+    options = DemoOptions(workers=workers, cases=cases, seed=seed, now=now, batch_size=batch_size)
+    try:
+        summary = asyncio.run(generate(url, build_kit(settings), options, echo=lambda line: click.echo(line, err=True)))
+    except DemoDataRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(summary))
+
+
 @main.command()
 @click.option("--output", default="openapi/openapi.json", show_default=True, type=click.Path(path_type=Path))
 def openapi(output: Path) -> None:

@@ -172,7 +172,8 @@ async def breakdown(session: AsyncSession, ctx: Context, ask: Ask, by: str) -> a
         if f.scope.department_code is not None:
             names = {f.scope.department_code: names[f.scope.department_code]}
     else:
-        names = {str(key): None for key in counted}
+        # Stewards with cases in the period (a tally row emptied by reassignment stays behind at zero).
+        names = {str(key): None for key, tally in counted.items() if tally.counts["received"]}
     tallies = {str(key): tally for key, tally in counted.items()}
     rows = [
         api.BreakdownRow(key=key, name_zh=name, **figures(tallies.get(key, Tally())))

@@ -43,7 +43,7 @@ COUNTERS = [
     ("follow_ups_open", "(c.follow_up_due_at IS NOT NULL)::int"),
 ]
 NAMES = [name for name, _ in COUNTERS]
-MONTH = "date_trunc('month', c.received_on)::date"
+FLOWS = ["received", "resolved", "overdue_started", "overdue_ended"]
 
 RECEIVED_ON = "((created_at AT TIME ZONE 'Asia/Shanghai'))::date"
 WORKING_DAYS_USED = (
@@ -66,43 +66,93 @@ WATCHED = [
     "steward_id",
     "created_at",
     "accepted_at",
+    "resolved_at",
     "resolved_on_time",
     "rating",
     "follow_up_due_at",
     "working_days_used",
+    "overdue_since",
+    "finished_at",
 ]
 
+# Each tally: its key columns and how a case (row ``c``, span ``s.span``) fills them.
+SPAN = "date_trunc(s.span, c.received_on)::date"
+COHORT = "(VALUES ('month'), ('year')) s(span)"
+CASE_KEYS = (["item_id", "district_code", "department_code"], ["c.item_id", "c.district_code", "c.department_code"])
+STEWARD_KEYS = (["steward_id", "district_code"], ["c.steward_id", "c.district_code"])
+LOCAL = "'Asia/Shanghai'"
+EVENTS = f"""(VALUES
+    (c.received_on, 1, 0, 0, 0),
+    (CASE WHEN c.status IN ('resolved', 'closed') THEN (c.resolved_at AT TIME ZONE {LOCAL})::date END, 0, 1, 0, 0),
+    ((c.overdue_since AT TIME ZONE {LOCAL})::date, 0, 0, 1, 0),
+    (CASE WHEN c.overdue_since IS NOT NULL THEN (c.finished_at AT TIME ZONE {LOCAL})::date END, 0, 0, 0, 1)
+) e(day, received, resolved, overdue_started, overdue_ended)"""
 
-def _upsert(table: str, keys: list[str], key_values: list[str], sign: str) -> str:
-    columns = ", ".join([*keys, *NAMES])
-    values = ", ".join([*key_values, *[f"{sign} * {expr}" for _, expr in COUNTERS]])
-    updates = ", ".join(f"{n} = t.{n} + EXCLUDED.{n}" for n in NAMES)
+
+def _counts(table: str, keys: tuple[list[str], list[str]], source: str, sign: str) -> str:
+    """Counter sums per span (month and year) and key, from ``source`` (one case or all)."""
+    names, values = keys
+    sums = ", ".join(f"{sign} * sum({expr})" for _, expr in COUNTERS)
     return (
-        f"INSERT INTO {table} AS t ({columns}) VALUES ({values}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates};"
+        f"INSERT INTO {table} AS t (span, start, {', '.join(names)}, {', '.join(NAMES)}) "
+        f"SELECT s.span, {SPAN}, {', '.join(values)}, {sums} FROM {source} CROSS JOIN {COHORT} "
+        f"GROUP BY 1, 2, {', '.join(str(i + 3) for i in range(len(names)))} "
+        f"ON CONFLICT (span, start, {', '.join(names)}) DO UPDATE SET "
+        + ", ".join(f"{n} = t.{n} + EXCLUDED.{n}" for n in NAMES)
     )
 
 
-def _apply_function() -> str:
-    case_keys = ["month", "item_id", "district_code", "department_code"]
-    case_values = [MONTH, "c.item_id", "c.district_code", "c.department_code"]
-    steward_keys = ["month", "steward_id", "district_code"]
-    steward_values = [MONTH, "c.steward_id", "c.district_code"]
-    return f"""
-CREATE FUNCTION tally_apply(c "case", sign integer) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    {_upsert("case_tally", case_keys, case_values, "sign")}
-    {_upsert("steward_tally", steward_keys, steward_values, "sign")}
-    IF c.working_days_used IS NOT NULL THEN
-        INSERT INTO duration_tally AS t (month, item_id, district_code, department_code, working_days, cases)
-        VALUES ({MONTH}, c.item_id, c.district_code, c.department_code, c.working_days_used, sign)
-        ON CONFLICT (month, item_id, district_code, department_code, working_days)
-        DO UPDATE SET cases = t.cases + EXCLUDED.cases;
-    END IF;
-END
-$$
-"""
+def _durations(table: str, keys: tuple[list[str], list[str]], source: str, sign: str) -> str:
+    names, values = keys
+    return (
+        f"INSERT INTO {table} AS t (span, start, {', '.join(names)}, working_days, cases) "
+        f"SELECT s.span, {SPAN}, {', '.join(values)}, c.working_days_used, {sign} * count(*) "
+        f"FROM {source} CROSS JOIN {COHORT} WHERE c.working_days_used IS NOT NULL "
+        f"GROUP BY 1, 2, {', '.join(str(i + 3) for i in range(len(names) + 1))} "
+        f"ON CONFLICT (span, start, {', '.join(names)}, working_days) DO UPDATE SET cases = t.cases + EXCLUDED.cases"
+    )
 
+
+def _flows(source: str, sign: str) -> str:
+    """Events per local day, summed per ISO week and per month: received, resolved, a clock
+    running out, and a late case finishing. A running case's clock runs out in the future;
+    readers never sum a week or month that has not ended."""
+    names, values = CASE_KEYS
+    return (
+        f"INSERT INTO flow_tally AS t (span, start, {', '.join(names)}, {', '.join(FLOWS)}) "
+        f"SELECT s.span, date_trunc(s.span, e.day)::date, {', '.join(values)}, "
+        + ", ".join(f"{sign} * sum(e.{f})" for f in FLOWS)
+        + f" FROM {source} CROSS JOIN (VALUES ('week'), ('month')) s(span) CROSS JOIN LATERAL {EVENTS} "
+        "WHERE e.day IS NOT NULL GROUP BY 1, 2, 3, 4, 5 "
+        f"ON CONFLICT (span, start, {', '.join(names)}) DO UPDATE SET "
+        + ", ".join(f"{f} = t.{f} + EXCLUDED.{f}" for f in FLOWS)
+    )
+
+
+def _all(source: str, sign: str) -> list[str]:
+    return [
+        _counts("case_tally", CASE_KEYS, source, sign),
+        _counts("steward_tally", STEWARD_KEYS, source, sign),
+        _durations("duration_tally", CASE_KEYS, source, sign),
+        _durations("steward_duration_tally", STEWARD_KEYS, source, sign),
+        _flows(source, sign),
+    ]
+
+
+TALLIES = ["case_tally", "steward_tally", "duration_tally", "steward_duration_tally", "flow_tally"]
+# A row-level function applied to OLD (sign -1) and NEW (sign +1) by the trigger.
+APPLY = (
+    'CREATE FUNCTION tally_apply(r "case", sign integer) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n    '
+    + ";\n    ".join(_all("(SELECT (r).*) c", "sign"))
+    + ";\nEND\n$$"
+)
+# Empties and refills every tally from the cases (after a bulk load with the trigger off).
+REBUILD = (
+    "CREATE FUNCTION tally_rebuild() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n    "
+    + f"TRUNCATE {', '.join(TALLIES)};\n    "
+    + ";\n    ".join(_all('"case" c', "1"))
+    + ";\nEND\n$$"
+)
 
 TRIGGER_FUNCTION = """
 CREATE FUNCTION tally_case_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -117,14 +167,6 @@ BEGIN
 END
 $$
 """
-
-
-def _rebuild(table: str, keys: list[str], key_values: list[str]) -> str:
-    sums = ", ".join(f"sum({expr})" for _, expr in COUNTERS)
-    return (
-        f"INSERT INTO {table} ({', '.join([*keys, *NAMES])}) "
-        f'SELECT {", ".join(key_values)}, {sums} FROM "case" c GROUP BY {", ".join(key_values)}'
-    )
 
 
 def _counter_columns() -> list[sa.Column]:  # type: ignore[type-arg]
@@ -218,51 +260,71 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "resolution", name="uq_satisfaction_rating_case_id"),
     )
 
-    op.create_table(
-        "case_tally",
-        sa.Column("month", sa.Date(), nullable=False),
+    span = [
+        sa.Column("span", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
+    ]
+    item_keys = [
         sa.Column("item_id", sa.Uuid(), nullable=False),
         sa.Column("district_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("department_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    ]
+    steward_keys = [
+        sa.Column("steward_id", sa.Uuid(), nullable=False),
+        sa.Column("district_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    ]
+    days = [sa.Column("working_days", sa.Integer(), nullable=False), sa.Column("cases", sa.Integer(), nullable=False)]
+    item_pk = ["span", "start", "item_id", "district_code", "department_code"]
+    steward_pk = ["span", "start", "steward_id", "district_code"]
+
+    def copy(columns: list[sa.Column]) -> list[sa.Column]:  # type: ignore[type-arg]
+        return [c.copy() for c in columns]
+
+    op.create_table(
+        "case_tally",
+        *copy(span),
+        *copy(item_keys),
         *_counter_columns(),
-        sa.PrimaryKeyConstraint("month", "item_id", "district_code", "department_code", name=op.f("pk_case_tally")),
+        sa.PrimaryKeyConstraint(*item_pk, name=op.f("pk_case_tally")),
     )
     op.create_table(
         "steward_tally",
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("steward_id", sa.Uuid(), nullable=False),
-        sa.Column("district_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        *copy(span),
+        *copy(steward_keys),
         *_counter_columns(),
-        sa.PrimaryKeyConstraint("month", "steward_id", "district_code", name=op.f("pk_steward_tally")),
+        sa.PrimaryKeyConstraint(*steward_pk, name=op.f("pk_steward_tally")),
     )
     op.create_table(
         "duration_tally",
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("item_id", sa.Uuid(), nullable=False),
-        sa.Column("district_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("department_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("working_days", sa.Integer(), nullable=False),
-        sa.Column("cases", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "month", "item_id", "district_code", "department_code", "working_days", name=op.f("pk_duration_tally")
-        ),
+        *copy(span),
+        *copy(item_keys),
+        *copy(days),
+        sa.PrimaryKeyConstraint(*item_pk, "working_days", name=op.f("pk_duration_tally")),
     )
-    op.execute(
-        _rebuild(
-            "case_tally",
-            ["month", "item_id", "district_code", "department_code"],
-            [MONTH, "c.item_id", "c.district_code", "c.department_code"],
-        )
+    op.create_table(
+        "steward_duration_tally",
+        *copy(span),
+        *copy(steward_keys),
+        *copy(days),
+        sa.PrimaryKeyConstraint(*steward_pk, "working_days", name=op.f("pk_steward_duration_tally")),
     )
-    op.execute(
-        _rebuild("steward_tally", ["month", "steward_id", "district_code"], [MONTH, "c.steward_id", "c.district_code"])
+    op.create_table(
+        "flow_tally",
+        *copy(span),
+        *copy(item_keys),
+        *[sa.Column(name, sa.Integer(), nullable=False) for name in FLOWS],
+        sa.PrimaryKeyConstraint(*item_pk, name=op.f("pk_flow_tally")),
     )
-    op.execute(
-        "INSERT INTO duration_tally (month, item_id, district_code, department_code, working_days, cases) "
-        f"SELECT {MONTH}, c.item_id, c.district_code, c.department_code, c.working_days_used, count(*) "
-        'FROM "case" c WHERE c.working_days_used IS NOT NULL GROUP BY 1, 2, 3, 4, 5'
+    op.create_index(
+        "ix_case_late_finished_at",
+        "case",
+        ["finished_at"],
+        unique=False,
+        postgresql_where=sa.text("overdue_since IS NOT NULL"),
     )
-    op.execute(_apply_function())
+    op.execute(APPLY)
+    op.execute(REBUILD)
+    op.execute("SELECT tally_rebuild()")
     op.execute(TRIGGER_FUNCTION)
     watched = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
     op.execute(
@@ -280,9 +342,10 @@ def downgrade() -> None:
     op.execute('DROP TRIGGER case_tally_insert_delete ON "case"')
     op.execute("DROP FUNCTION tally_case_change()")
     op.execute('DROP FUNCTION tally_apply("case", integer)')
-    op.drop_table("duration_tally")
-    op.drop_table("steward_tally")
-    op.drop_table("case_tally")
+    op.execute("DROP FUNCTION tally_rebuild()")
+    op.drop_index("ix_case_late_finished_at", table_name="case")
+    for table in reversed(TALLIES):
+        op.drop_table(table)
     op.drop_table("satisfaction_rating")
     op.execute("""DELETE FROM case_event WHERE action IN ('rate', 'follow_up')""")
     op.drop_constraint(op.f("ck_case_event_action"), "case_event", type_="check")

@@ -60,23 +60,41 @@ class Period:
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
 
-    def whole_months(self) -> tuple[date, date] | None:
-        """The first and the after-last month start of the calendar months wholly inside."""
-        first = self.start if self.start.day == 1 else _next_month(self.start)
-        after = self.end.replace(day=1)
-        return (first, after) if first < after else None
-
-    def loose_days(self) -> list[tuple[date, date]]:
-        """The day ranges not covered by ``whole_months`` (at most two)."""
-        months = self.whole_months()
-        if months is None:
-            return [(self.start, self.end)]
-        first, after = months
-        return [(lo, hi) for lo, hi in ((self.start, first), (after, self.end)) if lo < hi]
+    def units(self) -> tuple[list[date], list[date], list[tuple[date, date]]]:
+        """The period cut into whole calendar years, whole months outside those years, and
+        the loose day ranges left at its edges: ``(years, months, loose)``, by first day."""
+        years: list[date] = []
+        months: list[date] = []
+        loose: list[tuple[date, date]] = []
+        cursor = self.start
+        while cursor < self.end:
+            if cursor.month == 1 and cursor.day == 1 and date(cursor.year + 1, 1, 1) <= self.end:
+                years.append(cursor)
+                cursor = date(cursor.year + 1, 1, 1)
+            elif cursor.day == 1 and _next_month(cursor) <= self.end:
+                months.append(cursor)
+                cursor = _next_month(cursor)
+            else:
+                following = min(_next_month(cursor.replace(day=1)), self.end)
+                if loose and loose[-1][1] == cursor:
+                    loose[-1] = (loose[-1][0], following)
+                else:
+                    loose.append((cursor, following))
+                cursor = following
+        return years, months, loose
 
     def year(self) -> int | None:
         """The calendar year the period lies in, if it lies in one."""
         return self.start.year if self.start.year == self.last_day.year else None
+
+
+def unit_start(day: date, unit: str) -> date:
+    """The first day of the ISO week (Monday) or the month holding ``day``."""
+    return day - timedelta(days=day.weekday()) if unit == "week" else day.replace(day=1)
+
+
+def unit_after(first: date, unit: str) -> date:
+    return first + timedelta(days=7) if unit == "week" else _next_month(first)
 
 
 def _next_month(day: date) -> date:

@@ -8,7 +8,7 @@ from service.models.cases import Case, CaseEvent, CaseNumberCounter, Idempotency
 from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
 from service.models.satisfaction import SatisfactionRating
-from service.models.tally import CaseTally, DurationTally, StewardTally
+from service.models.tally import CaseTally, DurationTally, FlowTally, StewardDurationTally, StewardTally
 
 __all__ = [
     "Account",
@@ -23,12 +23,14 @@ __all__ = [
     "Department",
     "District",
     "DurationTally",
+    "FlowTally",
     "IdempotencyRecord",
     "LoginThrottle",
     "SatisfactionRating",
     "SecuritySetting",
     "Staff",
     "StewardAssignment",
+    "StewardDurationTally",
     "StewardTally",
     "WorkListItem",
     "Worker",

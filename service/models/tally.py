@@ -1,9 +1,12 @@
-"""Monthly tallies behind the officials' metrics, kept current by a trigger on ``case``.
+"""Tallies behind the officials' metrics, kept current by a trigger on ``case``.
 
-Each case counts once, in the month it was received (Asia/Shanghai), under its
-current status: a move takes it out of one counter and puts it into another in the
-same transaction as the move (see migration 0003 and ``repositories/tally.py``).
-Nothing here is a cache: a row is exactly the sum of its cases at every commit.
+Cohort tallies count each case once per span ("month" and "year", ``start`` the first
+day) in which it was *received* (Asia/Shanghai), under its current status: a move takes
+it out of one counter and puts it into another, in the same transaction as the move.
+The flow tally counts events per ISO week and per month of the day they happen
+(received, resolved, a clock running out, a late case finishing). Nothing here is a
+cache: every row is exactly the sum of its cases at every commit. See migration 0003
+and ``repositories/metrics.py``.
 """
 
 from __future__ import annotations
@@ -35,35 +38,61 @@ class Counters(SQLModel):
     follow_ups_open: int = 0
 
 
-class CaseTally(Counters, table=True):
-    """Per received month, work-list item, district and department."""
+class Span(SQLModel):
+    span: str = Field(primary_key=True, max_length=8)
+    """month or year (cohorts); week or month (flows)."""
+    start: date = Field(primary_key=True)
+
+
+class CaseTally(Counters, Span, table=True):
+    """Per span received in, work-list item, district and department."""
 
     __tablename__ = "case_tally"
 
-    month: date = Field(primary_key=True)
     item_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
     department_code: str = Field(primary_key=True, max_length=32)
 
 
-class StewardTally(Counters, table=True):
-    """Per received month, steward and district."""
+class StewardTally(Counters, Span, table=True):
+    """Per span received in, steward and district."""
 
     __tablename__ = "steward_tally"
 
-    month: date = Field(primary_key=True)
     steward_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
 
 
-class DurationTally(SQLModel, table=True):
+class DurationTally(Span, table=True):
     """How many resolved cases took each whole number of working days, acceptance to resolution."""
 
     __tablename__ = "duration_tally"
 
-    month: date = Field(primary_key=True)
     item_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
     department_code: str = Field(primary_key=True, max_length=32)
     working_days: int = Field(primary_key=True)
     cases: int = 0
+
+
+class StewardDurationTally(Span, table=True):
+    __tablename__ = "steward_duration_tally"
+
+    steward_id: uuid.UUID = Field(primary_key=True)
+    district_code: str = Field(primary_key=True, max_length=32)
+    working_days: int = Field(primary_key=True)
+    cases: int = 0
+
+
+class FlowTally(Span, table=True):
+    """Events per ISO week or month of the local day they happened on."""
+
+    __tablename__ = "flow_tally"
+
+    item_id: uuid.UUID = Field(primary_key=True)
+    district_code: str = Field(primary_key=True, max_length=32)
+    department_code: str = Field(primary_key=True, max_length=32)
+    received: int = 0
+    resolved: int = 0
+    overdue_started: int = 0
+    overdue_ended: int = 0

@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.metrics import COUNTERS, Period, Tally
+from service.domain.time_limit import CST
 
 COUNTER_SQL: dict[str, str] = {
     "received": "1",
@@ -95,9 +96,9 @@ class Counted:
 
 def _tally_for(columns: set[str]) -> str | None:
     if columns <= _CASE_TALLY:
-        return "case_tally"
+        return "case"
     if columns <= _STEWARD_TALLY:
-        return "steward_tally"
+        return "steward"
     return None
 
 
@@ -115,58 +116,58 @@ def _and(conditions: Sequence[str]) -> str:
     return "".join(f" AND {w}" for w in conditions)
 
 
+_UNITS = "((t.span = 'year' AND t.start = ANY(:u_years)) OR (t.span = 'month' AND t.start = ANY(:u_months)))"
+
+
 async def count(
     session: AsyncSession, period: Period, group: str | None, scope: Scope, *, tallies: bool = True
 ) -> Counted:
     """Counters and resolution durations per group key (None when ungrouped).
 
-    ``tallies=False`` computes everything from the cases (the reference the tallies must equal).
+    Whole years and months of the period are summed from the tallies, the loose days at its
+    edges are counted from the cases, with the same expressions. ``tallies=False`` counts
+    everything from the cases (the reference the tallies must equal).
     """
     counted = Counted()
-    params: dict[str, Any] = {}
-    raw_where, columns = scope.conditions("c", params)
+    _, columns = scope.conditions("c", {})
     group_column = DIMENSIONS[group] if group else None
     if group_column:
         columns.add(group_column)
-    table = _tally_for(columns) if tallies else None
-    months = period.whole_months() if table else None
-    loose = period.loose_days() if months else [(period.start, period.end)]
+    tally = _tally_for(columns) if tallies else None
+    years, months, loose = period.units() if tally else ([], [], [(period.start, period.end)])
     raw_key = f"c.{group_column}" if group_column else "NULL::text"
+    tally_key = f"t.{group_column}" if group_column else "NULL::text"
+
+    params: dict[str, Any] = {"u_years": years, "u_months": months}
+    raw_where, _ = scope.conditions("c", params)
     counters = ", ".join(f"{expr} AS {name}" for name, expr in COUNTER_SQL.items())
     sources = [f'SELECT {raw_key} AS k, {counters} FROM "case" c WHERE {_days("c", loose, params)}{_and(raw_where)}']
-    if months is not None and table is not None:
-        params["m_lo"], params["m_hi"] = months
+    if tally and (years or months):
         tally_where, _ = scope.conditions("t", params)
-        tally_key = f"t.{group_column}" if group_column else "NULL::text"
         sources.append(
-            f"SELECT {tally_key} AS k, {', '.join(f't.{n}' for n in COUNTERS)} FROM {table} t "
-            f"WHERE t.month >= :m_lo AND t.month < :m_hi{_and(tally_where)}"
+            f"SELECT {tally_key} AS k, {', '.join(f't.{n}' for n in COUNTERS)} FROM {tally}_tally t "
+            f"WHERE {_UNITS}{_and(tally_where)}"
         )
     sums = ", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS)
-    union = " UNION ALL ".join(sources)
-    rows = await session.execute(text(f"SELECT k, {sums} FROM ({union}) s GROUP BY k"), params)
+    rows = await session.execute(text(f"SELECT k, {sums} FROM ({' UNION ALL '.join(sources)}) s GROUP BY k"), params)
     for row in rows.mappings():
         counted.at(row["k"]).add_counts(row)
 
-    # How long resolutions took: duration_tally holds no steward, so a steward grouping counts cases.
-    duration_months = months if table == "case_tally" else None
-    loose = period.loose_days() if duration_months else [(period.start, period.end)]
-    params = {}
-    raw_where, _ = scope.conditions("c", params)
     sources = [
         f'SELECT {raw_key} AS k, c.working_days_used AS d, 1 AS n FROM "case" c '
         f"WHERE c.working_days_used IS NOT NULL AND {_days('c', loose, params)}{_and(raw_where)}"
     ]
-    if duration_months is not None:
-        params["m_lo"], params["m_hi"] = duration_months
+    if tally and (years or months):
         tally_where, _ = scope.conditions("t", params)
-        tally_key = f"t.{group_column}" if group_column else "NULL::text"
+        table = "duration_tally" if tally == "case" else "steward_duration_tally"
         sources.append(
-            f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM duration_tally t "
-            f"WHERE t.month >= :m_lo AND t.month < :m_hi{_and(tally_where)}"
+            f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM {table} t "
+            f"WHERE {_UNITS}{_and(tally_where)}"
         )
-    union = " UNION ALL ".join(sources)
-    for k, days, cases in await session.execute(text(f"SELECT k, d, sum(n) FROM ({union}) s GROUP BY k, d"), params):
+    durations = await session.execute(
+        text(f"SELECT k, d, sum(n) FROM ({' UNION ALL '.join(sources)}) s GROUP BY k, d"), params
+    )
+    for k, days, cases in durations:
         counted.at(k).add_duration(int(days), int(cases))
     return counted
 
@@ -201,49 +202,70 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
     return counted
 
 
-_LOCAL = "'Asia/Shanghai'"
+FLOWS = ("received", "resolved", "overdue_started", "overdue_ended")
 
 
-async def trend(
-    session: AsyncSession, period: Period, unit: str, scope: Scope, until: datetime, start_at: datetime
-) -> tuple[dict[date, int], dict[date, int], dict[date, int]]:
-    """Per bucket start (``date_trunc(unit)`` in local time): cases received, cases resolved,
-    and the change in the overdue backlog (clocks running out minus late cases finishing).
+@dataclass(frozen=True, slots=True)
+class Flow:
+    received: int = 0
+    resolved: int = 0
+    overdue_started: int = 0
+    overdue_ended: int = 0
 
-    Changes before ``start_at`` are summed under the key ``date.min`` (the opening backlog).
-    """
-    params: dict[str, Any] = {"unit": unit, "until": until, "start_at": start_at}
-    raw_where, _ = scope.conditions("c", params)
-    extra = _and(raw_where)
-    days = _days("c", [(period.start, period.end)], params)
-    received = await session.execute(
-        text(f'SELECT date_trunc(:unit, c.received_on)::date, count(*) FROM "case" c WHERE {days}{extra} GROUP BY 1'),
-        params,
-    )
-    resolved = await session.execute(
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=CST)
+
+
+async def flows_tallied(session: AsyncSession, unit: str, starts: Sequence[date], scope: Scope) -> dict[date, Flow]:
+    """The flow tally's whole weeks or months, by first day."""
+    params: dict[str, Any] = {"unit": unit, "starts": list(starts)}
+    where, _ = scope.conditions("t", params)
+    rows = await session.execute(
         text(
-            f'SELECT date_trunc(:unit, c.resolved_at AT TIME ZONE {_LOCAL})::date, count(*) FROM "case" c '
-            "WHERE c.resolved_at IS NOT NULL AND c.resolved_at >= :start_at AND c.resolved_at < :until "
-            f"AND c.status IN ('resolved', 'closed'){extra} GROUP BY 1"
+            f"SELECT t.start, {', '.join(f'sum(t.{f})::bigint' for f in FLOWS)} FROM flow_tally t "
+            f"WHERE t.span = :unit AND t.start = ANY(:starts){_and(where)} GROUP BY t.start"
         ),
         params,
     )
-    backlog = await session.execute(
+    return {start: Flow(*(int(v) for v in values)) for start, *values in rows}
+
+
+async def flows_counted(session: AsyncSession, lo: date, hi: date, scope: Scope, now: datetime) -> Flow:
+    """The same events counted from the cases for the days [lo, hi); clocks running out only up to ``now``."""
+    params: dict[str, Any] = {"lo": lo, "hi": hi, "lo_at": _instant(lo), "hi_at": _instant(hi), "now": now}
+    where, _ = scope.conditions("c", params)
+    extra = _and(where)
+    row = (
+        await session.execute(
+            text(
+                f'SELECT (SELECT count(*) FROM "case" c WHERE c.received_on >= :lo AND c.received_on < :hi{extra}), '
+                f'(SELECT count(*) FROM "case" c WHERE c.resolved_at >= :lo_at AND c.resolved_at < :hi_at '
+                f"AND c.status IN ('resolved', 'closed'){extra}), "
+                f'(SELECT count(*) FROM "case" c WHERE c.overdue_since >= :lo_at '
+                f"AND c.overdue_since < least(CAST(:hi_at AS timestamptz), CAST(:now AS timestamptz)){extra}), "
+                f'(SELECT count(*) FROM "case" c WHERE c.overdue_since IS NOT NULL AND c.finished_at >= :lo_at '
+                f"AND c.finished_at < :hi_at{extra})"
+            ),
+            params,
+        )
+    ).one()
+    return Flow(*(int(v) for v in row))
+
+
+async def backlog_before(session: AsyncSession, month: date, scope: Scope) -> int:
+    """Overdue cases not finished at the start of ``month``: every clock that ran out before
+    it, less every late case finished before it."""
+    params: dict[str, Any] = {"month": month}
+    where, _ = scope.conditions("t", params)
+    value = await session.scalar(
         text(
-            f"SELECT CASE WHEN m.at < :start_at THEN DATE '0001-01-01' "
-            f"ELSE date_trunc(:unit, m.at AT TIME ZONE {_LOCAL})::date END, sum(m.d)::bigint FROM ("
-            f'SELECT c.overdue_since AS at, 1 AS d FROM "case" c WHERE c.overdue_since IS NOT NULL '
-            f"AND c.overdue_since < :until{extra} "
-            f'UNION ALL SELECT c.finished_at, -1 FROM "case" c WHERE c.overdue_since IS NOT NULL '
-            f"AND c.finished_at < :until{extra}) m GROUP BY 1"
+            "SELECT coalesce(sum(t.overdue_started - t.overdue_ended), 0) FROM flow_tally t "
+            f"WHERE t.span = 'month' AND t.start < :month{_and(where)}"
         ),
         params,
     )
-    return (
-        {day: int(n) for day, n in received},
-        {day: int(n) for day, n in resolved},
-        {day: int(n) for day, n in backlog},
-    )
+    return int(value or 0)
 
 
 CASE_ROW_SQL = """

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -18,8 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas import metrics as api
 from service.domain.access import Role
-from service.domain.metrics import COUNTERS, Period, PeriodError, Tally, buckets, derive, parse_period, total
-from service.domain.time_limit import CST, local_day
+from service.domain.metrics import (
+    COUNTERS,
+    Period,
+    PeriodError,
+    Tally,
+    buckets,
+    derive,
+    parse_period,
+    total,
+    unit_after,
+    unit_start,
+)
+from service.domain.time_limit import local_day
 from service.domain.workflow import STATUS_LABELS_ZH, Status
 from service.errors import Forbidden, Invalid
 from service.models import WorkListItem
@@ -189,43 +200,42 @@ async def breakdown(session: AsyncSession, ctx: Context, ask: Ask, by: str) -> a
     )
 
 
-def _instant(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=CST)
-
-
 async def trend(session: AsyncSession, ctx: Context, ask: Ask, interval: str) -> api.Trend:
+    """Weeks or months: whole ones that have ended come from the flow tally; the one running
+    now, and any cut by the period's edges, are counted from the cases (a running case's
+    clock runs out in the future, so the tally of a week not over yet would run ahead)."""
     f = await frame(session, ctx, ask)
-    spans = buckets(f.period, interval)
-    until = min(_instant(f.period.end), ctx.now)
-    received, resolved, changes = await repo.trend(
-        session, f.period, interval, f.scope, until, _instant(f.period.start)
-    )
-
-    def into_spans(per_key: dict[date, int]) -> list[int]:
-        sums = [0] * len(spans)
-        for key, n in per_key.items():
-            if key == date.min:
-                continue
-            day = max(key, f.period.start)
-            for index, (lo, hi) in enumerate(spans):
-                if lo <= day < hi:
-                    sums[index] += n
-                    break
-        return sums
-
-    received_per, resolved_per, change_per = into_spans(received), into_spans(resolved), into_spans(changes)
-    backlog = changes.get(date.min, 0)
     today = local_day(ctx.now)
+    spans = [(lo, hi) for lo, hi in buckets(f.period, interval) if lo <= today]
+    whole = [lo for lo, hi in spans if lo == unit_start(lo, interval) and hi == unit_after(lo, interval)]
+    tallied = await repo.flows_tallied(session, interval, whole, f.scope) if whole else {}
+    first_month = f.period.start.replace(day=1)
+    backlog = await repo.backlog_before(session, first_month, f.scope)
+    if first_month < f.period.start:
+        before = await repo.flows_counted(session, first_month, f.period.start, f.scope, ctx.now)
+        backlog += before.overdue_started - before.overdue_ended
     points = []
-    for index, (lo, hi) in enumerate(spans):
-        backlog += change_per[index]
+    for lo, hi in buckets(f.period, interval):
+        if lo > today:
+            points.append(
+                api.TrendPoint(first_day=lo, last_day=_day_before(hi), received=0, resolved=0, overdue_backlog=None)
+            )
+            continue
+        if lo in whole and hi <= today:
+            flow = tallied.get(lo, repo.Flow())
+        elif lo in whole:
+            counted = await repo.flows_counted(session, lo, hi, f.scope, ctx.now)
+            flow = replace(tallied.get(lo, repo.Flow()), overdue_started=counted.overdue_started)
+        else:
+            flow = await repo.flows_counted(session, lo, hi, f.scope, ctx.now)
+        backlog += flow.overdue_started - flow.overdue_ended
         points.append(
             api.TrendPoint(
                 first_day=lo,
-                last_day=date.fromordinal(hi.toordinal() - 1),
-                received=received_per[index],
-                resolved=resolved_per[index],
-                overdue_backlog=backlog if lo <= today else None,
+                last_day=_day_before(hi),
+                received=flow.received,
+                resolved=flow.resolved,
+                overdue_backlog=backlog,
             )
         )
     return api.Trend(
@@ -235,6 +245,10 @@ async def trend(session: AsyncSession, ctx: Context, ask: Ask, interval: str) ->
         generated_at=ctx.now,
         points=points,
     )
+
+
+def _day_before(day: date) -> date:
+    return date.fromordinal(day.toordinal() - 1)
 
 
 async def city_summary(session: AsyncSession, ctx: Context, ask: Ask) -> api.CitySummary:

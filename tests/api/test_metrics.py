@@ -512,9 +512,22 @@ async def test_the_tallies_equal_the_counts_from_the_cases_after_every_kind_of_c
                         k: (v.counts, v.durations) for k, v in slow.by_key.items()
                     }, (period, group, scope)
                     compared += 1
+        # The flow tally's weeks and months equal the events counted from the cases.
+        from service.domain.metrics import unit_after
+        from service.repositories.metrics import flows_counted, flows_tallied
+
+        for unit, first in (("week", datetime(2025, 12, 22).date()), ("month", datetime(2025, 12, 1).date())):
+            starts = [first]  # every week or month that has ended by now
+            while unit_after(unit_after(starts[-1], unit), unit) <= NOW.date():
+                starts.append(unit_after(starts[-1], unit))
+            tallied = await flows_tallied(session, unit, starts, Scope())
+            for start in starts:
+                counted = await flows_counted(session, start, unit_after(start, unit), Scope(), NOW)
+                assert tallied.get(start, type(counted)()) == counted, (unit, start)
+            assert sum(f.received for f in tallied.values()) == 10  # C7 arrived this week
         raw_total = await session.scalar(text('SELECT count(*) FROM "case"'))
-        tally_total = await session.scalar(text("SELECT sum(received) FROM case_tally"))
-        steward_total = await session.scalar(text("SELECT sum(received) FROM steward_tally"))
+        tally_total = await session.scalar(text("SELECT sum(received) FROM case_tally WHERE span = 'year'"))
+        steward_total = await session.scalar(text("SELECT sum(received) FROM steward_tally WHERE span = 'month'"))
     await engine.dispose()
     assert raw_total == tally_total == steward_total == 11
     assert compared == 4 * 5 * 3

@@ -6,7 +6,6 @@ count describes those cases as they stand now (see the README, "Metrics").
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -142,18 +141,14 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def percentile(histogram: Mapping[int, int], q: float) -> int | None:
-    """Nearest-rank percentile: the smallest value that at least ``q`` of the cases do not exceed."""
-    total = sum(histogram.values())
-    if total == 0:
-        return None
-    rank = max(math.ceil(q * total - 1e-9), 1)
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return value
-    raise AssertionError("unreachable: the ranks add up to the total")
+RANKS = {"median": (1, 2), "p90": (9, 10)}
+"""Nearest-rank percentiles as fractions: the value at rank ceil(n x q) of n sorted cases
+(integer arithmetic, so 90% of 10 is rank 9). The SQL in ``repositories/metrics.py`` applies them."""
+
+
+def nearest_rank(cases: int, fraction: tuple[int, int]) -> int:
+    numerator, denominator = fraction
+    return max(-(-cases * numerator // denominator), 1)
 
 
 @dataclass(slots=True)
@@ -162,7 +157,9 @@ class Tally:
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     now: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NOW_COUNTERS, 0))
-    durations: dict[int, int] = field(default_factory=dict)
+    median: int | None = None
+    """Working days from acceptance to resolution at the middle rank (see ``RANKS``)."""
+    p90: int | None = None
 
     def add_counts(self, values: Mapping[Any, Any]) -> None:
         for name in COUNTERS:
@@ -172,21 +169,13 @@ class Tally:
         for name in NOW_COUNTERS:
             self.now[name] += int(values.get(name) or 0)
 
-    def add_duration(self, working_days: int, cases: int) -> None:
-        if cases:  # a tally row emptied by later moves stays behind with 0
-            self.durations[working_days] = self.durations.get(working_days, 0) + cases
 
-    def merge(self, other: Tally) -> None:
-        self.add_counts(other.counts)
-        self.add_now(other.now)
-        for days, cases in other.durations.items():
-            self.add_duration(days, cases)
-
-
-def total(tallies: Iterable[Tally]) -> Tally:
-    result = Tally()
+def total(tallies: Iterable[Tally], median: int | None, p90: int | None) -> Tally:
+    """The sum of the rows' counts; percentiles do not add up, so they are given."""
+    result = Tally(median=median, p90=p90)
     for tally in tallies:
-        result.merge(tally)
+        result.add_counts(tally.counts)
+        result.add_now(tally.now)
     return result
 
 
@@ -207,8 +196,8 @@ def derive(tally: Tally, target: int | None) -> Derived:
     return Derived(
         open=c["submitted"] + c["in_progress"] + c["awaiting_materials"],
         on_time_rate=rate(c["resolved_on_time"], c["resolved_on_time"] + c["resolved_late"]),
-        median_working_days=percentile(tally.durations, 0.5),
-        p90_working_days=percentile(tally.durations, 0.9),
+        median_working_days=tally.median,
+        p90_working_days=tally.p90,
         satisfied=satisfied,
         satisfaction_rate=rate(satisfied, c["rated"]),
         target_rate=rate(c["resolved"], target) if target else None,

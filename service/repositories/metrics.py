@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.domain.metrics import COUNTERS, Period, Tally
+from service.domain.metrics import COUNTERS, RANKS, Period, Tally
 from service.domain.time_limit import CST
 
 COUNTER_SQL: dict[str, str] = {
@@ -87,6 +87,8 @@ class Scope:
 @dataclass(slots=True)
 class Counted:
     by_key: dict[Any, Tally] = field(default_factory=dict)
+    whole: tuple[int | None, int | None] = (None, None)
+    """The median and 90th percentile of all keys together."""
 
     def at(self, key: Any) -> Tally:
         if key not in self.by_key:
@@ -119,10 +121,26 @@ def _and(conditions: Sequence[str]) -> str:
 _UNITS = "((t.span = 'year' AND t.start = ANY(:u_years)) OR (t.span = 'month' AND t.start = ANY(:u_months)))"
 
 
+def _key(alias: str, group: str | None) -> tuple[str, str]:
+    """The group key of a source row and the join it needs: an item is grouped by its code,
+    so that one item's rows of several years add up."""
+    if group is None:
+        return "NULL::text", ""
+    if group == "item":
+        return "w.code", f" JOIN work_list_item w ON w.id = {alias}.item_id"
+    return f"{alias}.{DIMENSIONS[group]}", ""
+
+
+def _rank(name: str) -> str:
+    numerator, denominator = RANKS[name]
+    return f"min(d) FILTER (WHERE cum >= GREATEST((total * {numerator} + {denominator - 1}) / {denominator}, 1))"
+
+
 async def count(
     session: AsyncSession, period: Period, group: str | None, scope: Scope, *, tallies: bool = True
 ) -> Counted:
-    """Counters and resolution durations per group key (None when ungrouped).
+    """Counters and resolution-time percentiles per group key (an item's code, a district or
+    department code, a steward id; None when ungrouped), and the percentiles of all together.
 
     Whole years and months of the period are summed from the tallies, the loose days at its
     edges are counted from the cases, with the same expressions. ``tallies=False`` counts
@@ -135,17 +153,19 @@ async def count(
         columns.add(group_column)
     tally = _tally_for(columns) if tallies else None
     years, months, loose = period.units() if tally else ([], [], [(period.start, period.end)])
-    raw_key = f"c.{group_column}" if group_column else "NULL::text"
-    tally_key = f"t.{group_column}" if group_column else "NULL::text"
+    raw_key, raw_join = _key("c", group)
+    tally_key, tally_join = _key("t", group)
 
     params: dict[str, Any] = {"u_years": years, "u_months": months}
     raw_where, _ = scope.conditions("c", params)
     counters = ", ".join(f"{expr} AS {name}" for name, expr in COUNTER_SQL.items())
-    sources = [f'SELECT {raw_key} AS k, {counters} FROM "case" c WHERE {_days("c", loose, params)}{_and(raw_where)}']
+    sources = [
+        f'SELECT {raw_key} AS k, {counters} FROM "case" c{raw_join} WHERE {_days("c", loose, params)}{_and(raw_where)}'
+    ]
     if tally and (years or months):
         tally_where, _ = scope.conditions("t", params)
         sources.append(
-            f"SELECT {tally_key} AS k, {', '.join(f't.{n}' for n in COUNTERS)} FROM {tally}_tally t "
+            f"SELECT {tally_key} AS k, {', '.join(f't.{n}' for n in COUNTERS)} FROM {tally}_tally t{tally_join} "
             f"WHERE {_UNITS}{_and(tally_where)}"
         )
     sums = ", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS)
@@ -153,22 +173,34 @@ async def count(
     for row in rows.mappings():
         counted.at(row["k"]).add_counts(row)
 
+    # Percentiles of the working days resolutions took, per key and for all keys together,
+    # from a histogram: nearest rank over the cumulative counts.
     sources = [
-        f'SELECT {raw_key} AS k, c.working_days_used AS d, 1 AS n FROM "case" c '
+        f'SELECT {raw_key} AS k, c.working_days_used AS d, 1 AS n FROM "case" c{raw_join} '
         f"WHERE c.working_days_used IS NOT NULL AND {_days('c', loose, params)}{_and(raw_where)}"
     ]
     if tally and (years or months):
         tally_where, _ = scope.conditions("t", params)
         table = "duration_tally" if tally == "case" else "steward_duration_tally"
         sources.append(
-            f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM {table} t "
+            f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM {table} t{tally_join} "
             f"WHERE {_UNITS}{_and(tally_where)}"
         )
-    durations = await session.execute(
-        text(f"SELECT k, d, sum(n) FROM ({' UNION ALL '.join(sources)}) s GROUP BY k, d"), params
+    percentiles = await session.execute(
+        text(
+            f"WITH h AS (SELECT k, d, sum(n)::bigint AS n, grouping(k) AS whole FROM ({' UNION ALL '.join(sources)}) s "
+            "GROUP BY GROUPING SETS ((k, d), (d)) HAVING sum(n) > 0), "
+            "ranked AS (SELECT k, whole, d, sum(n) OVER (PARTITION BY k, whole ORDER BY d) AS cum, "
+            "(sum(n) OVER (PARTITION BY k, whole))::bigint AS total FROM h) "
+            f"SELECT k, whole, {_rank('median')} AS median, {_rank('p90')} AS p90 FROM ranked GROUP BY k, whole"
+        ),
+        params,
     )
-    for k, days, cases in durations:
-        counted.at(k).add_duration(int(days), int(cases))
+    for k, whole, median, p90 in percentiles:
+        if whole:
+            counted.whole = (median, p90)
+        else:
+            counted.at(k).median, counted.at(k).p90 = median, p90
     return counted
 
 
@@ -176,7 +208,7 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
     """Overdue and due-soon cases and overdue follow-ups now, among the period's cases."""
     counted = Counted()
     params: dict[str, Any] = {"now": now}
-    key = f"c.{DIMENSIONS[group]}" if group else "NULL::text"
+    key, join = _key("c", group)
     raw_where, _ = scope.conditions("c", params)
     days = _days("c", [(period.start, period.end)], params)
     extra = _and(raw_where)
@@ -184,7 +216,7 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
         text(
             f"SELECT {key} AS k, count(*) FILTER (WHERE {FIGURE_SQL['overdue']}) AS overdue, "
             f"count(*) FILTER (WHERE {FIGURE_SQL['due_soon']}) AS due_soon "
-            f'FROM "case" c WHERE c.finished_at IS NULL AND {days}{extra} GROUP BY 1'
+            f'FROM "case" c{join} WHERE c.finished_at IS NULL AND {days}{extra} GROUP BY 1'
         ),
         params,
     )
@@ -193,7 +225,7 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
     follow_ups = await session.execute(
         text(
             f"SELECT {key} AS k, count(*) AS follow_ups_overdue "
-            f'FROM "case" c WHERE {FIGURE_SQL["follow_ups_overdue"]} AND {days}{extra} GROUP BY 1'
+            f'FROM "case" c{join} WHERE {FIGURE_SQL["follow_ups_overdue"]} AND {days}{extra} GROUP BY 1'
         ),
         params,
     )

@@ -124,24 +124,24 @@ def figures(tally: Tally, target: int | None = None) -> dict[str, Any]:
     }
 
 
-async def _counted(session: AsyncSession, ctx: Context, f: Frame, group: str | None) -> dict[Any, Tally]:
+async def _counted(session: AsyncSession, ctx: Context, f: Frame, group: str | None) -> tuple[dict[Any, Tally], Tally]:
+    """The rows of a table by key, and their total."""
     counted = await repo.count(session, f.period, group, f.scope)
     now = await repo.count_now(session, f.period, group, f.scope, ctx.now)
     for key, tally in now.by_key.items():
         counted.at(key).add_now(tally.now)
-    return counted.by_key
+    return counted.by_key, total(counted.by_key.values(), *counted.whole)
 
 
-def _item_rows(f: Frame, by_item: dict[Any, Tally]) -> list[api.ItemRow]:
-    by_code: dict[str, list[WorkListItem]] = {}
+def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
+    versions: dict[str, list[WorkListItem]] = {}
     for item in f.items:
-        by_code.setdefault(item.code, []).append(item)
+        versions.setdefault(item.code, []).append(item)
     year = f.period.year()
     rows = []
-    for code in sorted(by_code):
-        versions = by_code[code]
-        latest = max(versions, key=lambda i: i.year)
-        tally = total(by_item[i.id] for i in versions if i.id in by_item)
+    for code in sorted(versions):
+        latest = max(versions[code], key=lambda i: i.year)
+        tally = by_code.get(code, Tally())
         target = latest.annual_target if year is not None else None
         rows.append(
             api.ItemRow(
@@ -160,19 +160,19 @@ def _item_rows(f: Frame, by_item: dict[Any, Tally]) -> list[api.ItemRow]:
 
 async def item_table(session: AsyncSession, ctx: Context, ask: Ask) -> api.ItemTable:
     f = await frame(session, ctx, ask)
-    by_item = await _counted(session, ctx, f, "item")
+    by_code, whole = await _counted(session, ctx, f, "item")
     return api.ItemTable(
         period=f.period_out,
         scope=f.scope_out,
         generated_at=ctx.now,
-        rows=_item_rows(f, by_item),
-        total=api.Figures(**figures(total(by_item.values()))),
+        rows=_item_rows(f, by_code),
+        total=api.Figures(**figures(whole)),
     )
 
 
 async def breakdown(session: AsyncSession, ctx: Context, ask: Ask, by: str) -> api.Breakdown:
     f = await frame(session, ctx, ask)
-    counted = await _counted(session, ctx, f, by)
+    counted, whole = await _counted(session, ctx, f, by)
     names: dict[str, str | None]
     if by == "district":
         names = {d.code: d.name_zh for d in await reference_repo.list_districts(session)}
@@ -196,7 +196,7 @@ async def breakdown(session: AsyncSession, ctx: Context, ask: Ask, by: str) -> a
         scope=f.scope_out,
         generated_at=ctx.now,
         rows=rows,
-        total=api.Figures(**figures(total(tallies.values()))),
+        total=api.Figures(**figures(whole)),
     )
 
 

@@ -1,0 +1,65 @@
+"""Metrics periods, their cut into tallied years and months and loose days, and ranks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from service.domain.metrics import RANKS, PeriodError, buckets, nearest_rank, parse_period
+
+TODAY = date(2026, 11, 20)
+
+
+def test_named_periods() -> None:
+    assert (parse_period("2026", None, None, TODAY).start, parse_period("2026", None, None, TODAY).end) == (
+        date(2026, 1, 1),
+        date(2027, 1, 1),
+    )
+    q4 = parse_period("2026-Q4", None, None, TODAY)
+    assert (q4.start, q4.end, q4.last_day) == (date(2026, 10, 1), date(2027, 1, 1), date(2026, 12, 31))
+    feb = parse_period("2028-02", None, None, TODAY)
+    assert feb.last_day == date(2028, 2, 29)
+    assert parse_period(None, None, None, TODAY).label == "2026"
+
+
+@pytest.mark.parametrize(
+    ("period", "first", "last", "field"),
+    [
+        ("2026-Q5", None, None, "period"),
+        ("26", None, None, "period"),
+        ("2026", date(2026, 1, 1), None, "period"),
+        (None, date(2026, 1, 1), None, "to"),
+        (None, None, date(2026, 1, 1), "from"),
+        (None, date(2026, 2, 1), date(2026, 1, 31), "to"),
+        (None, date(2020, 1, 1), date(2026, 1, 1), "period"),
+        ("1999", None, None, "period"),
+    ],
+)
+def test_bad_periods_name_their_field(period: str | None, first: date | None, last: date | None, field: str) -> None:
+    with pytest.raises(PeriodError) as caught:
+        parse_period(period, first, last, TODAY)
+    assert caught.value.field == field
+
+
+def test_a_period_is_cut_into_whole_years_whole_months_and_loose_days() -> None:
+    period = parse_period(None, date(2025, 11, 15), date(2027, 2, 10), TODAY)
+    years, months, loose = period.units()
+    assert years == [date(2026, 1, 1)]
+    assert months == [date(2025, 12, 1), date(2027, 1, 1)]
+    assert loose == [(date(2025, 11, 15), date(2025, 12, 1)), (date(2027, 2, 1), date(2027, 2, 11))]
+    inside = parse_period(None, date(2026, 3, 3), date(2026, 3, 9), TODAY)
+    assert inside.units() == ([], [], [(date(2026, 3, 3), date(2026, 3, 10))])
+
+
+def test_weeks_are_iso_weeks_cut_to_the_period() -> None:
+    weeks = buckets(parse_period("2026-03", None, None, TODAY), "week")
+    assert weeks[0] == (date(2026, 3, 1), date(2026, 3, 2))  # Sunday 1 March alone
+    assert weeks[1] == (date(2026, 3, 2), date(2026, 3, 9))
+    assert weeks[-1] == (date(2026, 3, 30), date(2026, 4, 1))
+
+
+@pytest.mark.parametrize(("cases", "median", "p90"), [(1, 1, 1), (2, 1, 2), (4, 2, 4), (10, 5, 9), (11, 6, 10)])
+def test_nearest_rank(cases: int, median: int, p90: int) -> None:
+    assert nearest_rank(cases, RANKS["median"]) == median
+    assert nearest_rank(cases, RANKS["p90"]) == p90

@@ -80,6 +80,9 @@ SPAN = "date_trunc(s.span, c.received_on)::date"
 COHORT = "(VALUES ('month'), ('year')) s(span)"
 CASE_KEYS = (["item_id", "district_code", "department_code"], ["c.item_id", "c.district_code", "c.department_code"])
 STEWARD_KEYS = (["steward_id", "district_code"], ["c.steward_id", "c.district_code"])
+# Resolution times are kept without the department (a third of the rows) and per department apart.
+ITEM_DISTRICT_KEYS = (["item_id", "district_code"], ["c.item_id", "c.district_code"])
+DEPARTMENT_KEYS = (["department_code", "item_id"], ["c.department_code", "c.item_id"])
 LOCAL = "'Asia/Shanghai'"
 EVENTS = f"""(VALUES
     (c.received_on, 1, 0, 0, 0),
@@ -133,13 +136,21 @@ def _all(source: str, sign: str) -> list[str]:
     return [
         _counts("case_tally", CASE_KEYS, source, sign),
         _counts("steward_tally", STEWARD_KEYS, source, sign),
-        _durations("duration_tally", CASE_KEYS, source, sign),
+        _durations("duration_tally", ITEM_DISTRICT_KEYS, source, sign),
+        _durations("department_duration_tally", DEPARTMENT_KEYS, source, sign),
         _durations("steward_duration_tally", STEWARD_KEYS, source, sign),
         _flows(source, sign),
     ]
 
 
-TALLIES = ["case_tally", "steward_tally", "duration_tally", "steward_duration_tally", "flow_tally"]
+TALLIES = [
+    "case_tally",
+    "steward_tally",
+    "duration_tally",
+    "department_duration_tally",
+    "steward_duration_tally",
+    "flow_tally",
+]
 # A row-level function applied to OLD (sign -1) and NEW (sign +1) by the trigger.
 APPLY = (
     'CREATE FUNCTION tally_apply(r "case", sign integer) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n    '
@@ -297,9 +308,19 @@ def upgrade() -> None:
     op.create_table(
         "duration_tally",
         *copy(span),
-        *copy(item_keys),
+        *copy(item_keys[:2]),
         *copy(days),
-        sa.PrimaryKeyConstraint(*item_pk, "working_days", name=op.f("pk_duration_tally")),
+        sa.PrimaryKeyConstraint(*item_pk[:4], "working_days", name=op.f("pk_duration_tally")),
+    )
+    op.create_table(
+        "department_duration_tally",
+        *copy(span),
+        sa.Column("department_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("item_id", sa.Uuid(), nullable=False),
+        *copy(days),
+        sa.PrimaryKeyConstraint(
+            "span", "start", "department_code", "item_id", "working_days", name=op.f("pk_department_duration_tally")
+        ),
     )
     op.create_table(
         "steward_duration_tally",

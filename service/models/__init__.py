@@ -8,7 +8,14 @@ from service.models.cases import Case, CaseEvent, CaseNumberCounter, Idempotency
 from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
 from service.models.satisfaction import SatisfactionRating
-from service.models.tally import CaseTally, DurationTally, FlowTally, StewardDurationTally, StewardTally
+from service.models.tally import (
+    CaseTally,
+    DepartmentDurationTally,
+    DurationTally,
+    FlowTally,
+    StewardDurationTally,
+    StewardTally,
+)
 
 __all__ = [
     "Account",
@@ -21,6 +28,7 @@ __all__ = [
     "CaseNumberCounter",
     "CaseTally",
     "Department",
+    "DepartmentDurationTally",
     "District",
     "DurationTally",
     "FlowTally",

@@ -64,13 +64,22 @@ class StewardTally(Counters, Span, table=True):
 
 
 class DurationTally(Span, table=True):
-    """How many resolved cases took each whole number of working days, acceptance to resolution."""
+    """How many resolved cases took each whole number of working days, acceptance to resolution,
+    per item and district (the department apart, in ``DepartmentDurationTally``: fewer rows to sum)."""
 
     __tablename__ = "duration_tally"
 
     item_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
+    working_days: int = Field(primary_key=True)
+    cases: int = 0
+
+
+class DepartmentDurationTally(Span, table=True):
+    __tablename__ = "department_duration_tally"
+
     department_code: str = Field(primary_key=True, max_length=32)
+    item_id: uuid.UUID = Field(primary_key=True)
     working_days: int = Field(primary_key=True)
     cases: int = 0
 

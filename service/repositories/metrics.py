@@ -43,6 +43,12 @@ assert tuple(COUNTER_SQL) == COUNTERS
 DIMENSIONS = {"item": "item_id", "district": "district_code", "department": "department_code", "steward": "steward_id"}
 _CASE_TALLY = frozenset({"item_id", "district_code", "department_code"})
 _STEWARD_TALLY = frozenset({"steward_id", "district_code"})
+# Resolution-time tallies, the smallest first: the one whose keys cover a query serves it.
+_DURATION_TALLIES = (
+    ("department_duration_tally", frozenset({"department_code", "item_id"})),
+    ("duration_tally", frozenset({"item_id", "district_code"})),
+    ("steward_duration_tally", _STEWARD_TALLY),
+)
 
 # Which cases each figure of a table is about; the case list behind a number uses the same.
 FIGURE_SQL: dict[str, str] = {
@@ -104,13 +110,14 @@ def _tally_for(columns: set[str]) -> str | None:
     return None
 
 
-def _days(alias: str, ranges: Sequence[tuple[date, date]], params: dict[str, Any]) -> str:
+def _days(alias: str, ranges: Sequence[tuple[date, date]], params: dict[str, Any], prefix: str = "d") -> str:
     if not ranges:
         return "false"
     parts = []
     for index, (lo, hi) in enumerate(ranges):
-        params[f"d{index}_lo"], params[f"d{index}_hi"] = lo, hi
-        parts.append(f"({alias}.received_on >= :d{index}_lo AND {alias}.received_on < :d{index}_hi)")
+        lo_name, hi_name = f"{prefix}{index}_lo", f"{prefix}{index}_hi"
+        params[lo_name], params[hi_name] = lo, hi
+        parts.append(f"({alias}.received_on >= :{lo_name} AND {alias}.received_on < :{hi_name})")
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -175,13 +182,15 @@ async def count(
 
     # Percentiles of the working days resolutions took, per key and for all keys together,
     # from a histogram: nearest rank over the cumulative counts.
+    table = next((name for name, keys in _DURATION_TALLIES if columns <= keys), None) if tallies else None
+    # Without a resolution-time tally that covers the query, the whole period comes from the cases.
+    raw_days = loose if table else [(period.start, period.end)]
     sources = [
         f'SELECT {raw_key} AS k, c.working_days_used AS d, 1 AS n FROM "case" c{raw_join} '
-        f"WHERE c.working_days_used IS NOT NULL AND {_days('c', loose, params)}{_and(raw_where)}"
+        f"WHERE c.working_days_used IS NOT NULL AND {_days('c', raw_days, params, 'r')}{_and(raw_where)}"
     ]
-    if tally and (years or months):
+    if table is not None and (years or months):
         tally_where, _ = scope.conditions("t", params)
-        table = "duration_tally" if tally == "case" else "steward_duration_tally"
         sources.append(
             f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM {table} t{tally_join} "
             f"WHERE {_UNITS}{_and(tally_where)}"

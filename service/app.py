@@ -28,6 +28,7 @@ from service.api.deps import (
     provide_kit,
     provide_paging,
     provide_session,
+    provide_sessions,
     provide_settings,
 )
 from service.api.health import health
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         route_handlers=[health, api],
         dependencies={
             "db": Provide(provide_session),
+            "sessions": Provide(provide_sessions, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "ctx": Provide(provide_context, sync_to_thread=False),

@@ -11,7 +11,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.api.access import client_address
 from service.config import Settings
@@ -25,6 +25,12 @@ from service.services.context import Context
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
     async for session in session_scope(state.session_factory):
         yield session
+
+
+def provide_sessions(state: State) -> async_sessionmaker[AsyncSession]:
+    """For a use case that reads on several connections at once (each its own session)."""
+    factory: async_sessionmaker[AsyncSession] = state.session_factory
+    return factory
 
 
 def provide_settings(state: State) -> Settings:
@@ -70,6 +76,7 @@ def provide_paging(
 
 # Handlers name their dependencies explicitly (Litestar 3 drops inferred ones).
 Db = NamedDependency[AsyncSession]
+Sessions = NamedDependency[async_sessionmaker[AsyncSession]]
 Caller = NamedDependency[Principal]
 Ctx = NamedDependency[Context]
 Kit = NamedDependency[SecurityKit]

@@ -16,7 +16,7 @@ from litestar.response import Stream
 from schemas.metrics import Breakdown, CitySummary, ExportFormat, FigureCasePage, FigureName, ItemTable, Trend
 from service.api import metric_columns as columns
 from service.api.access import needs
-from service.api.deps import Ctx, Db, Page
+from service.api.deps import Ctx, Db, Page, Sessions
 from service.domain.access import Permission
 from service.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, csv_chunks, xlsx_chunks
 from service.services import metrics
@@ -88,6 +88,7 @@ class MetricsController(Controller):
     async def items(
         self,
         db: Db,
+        sessions: Sessions,
         ctx: Ctx,
         period: PeriodParam = None,
         first: FromParam = None,
@@ -95,12 +96,13 @@ class MetricsController(Controller):
         district: DistrictParam = None,
         department: DepartmentParam = None,
     ) -> ItemTable:
-        return await metrics.item_table(db, ctx, _ask(period, first, last, None, district, department))
+        return await metrics.item_table(db, sessions, ctx, _ask(period, first, last, None, district, department))
 
     @get("/items/export", summary="The work-list table as CSV or XLSX", opt=READ)
     async def items_export(
         self,
         db: Db,
+        sessions: Sessions,
         ctx: Ctx,
         fmt: FormatParam,
         period: PeriodParam = None,
@@ -109,7 +111,7 @@ class MetricsController(Controller):
         district: DistrictParam = None,
         department: DepartmentParam = None,
     ) -> Stream:
-        table = await metrics.item_table(db, ctx, _ask(period, first, last, None, district, department))
+        table = await metrics.item_table(db, sessions, ctx, _ask(period, first, last, None, district, department))
         rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "code")
         return _download(f"work-list-{table.period.label}", fmt, columns.ITEMS, rows)
 
@@ -117,6 +119,7 @@ class MetricsController(Controller):
     async def breakdown(
         self,
         db: Db,
+        sessions: Sessions,
         ctx: Ctx,
         by: FromPath[Grouping],
         period: PeriodParam = None,
@@ -126,12 +129,13 @@ class MetricsController(Controller):
         district: DistrictParam = None,
         department: DepartmentParam = None,
     ) -> Breakdown:
-        return await metrics.breakdown(db, ctx, _ask(period, first, last, item, district, department), by)
+        return await metrics.breakdown(db, sessions, ctx, _ask(period, first, last, item, district, department), by)
 
     @get("/by/{by:str}/export", summary="Figures per district, department or steward as CSV or XLSX", opt=READ)
     async def breakdown_export(
         self,
         db: Db,
+        sessions: Sessions,
         ctx: Ctx,
         by: FromPath[Grouping],
         fmt: FormatParam,
@@ -142,7 +146,7 @@ class MetricsController(Controller):
         district: DistrictParam = None,
         department: DepartmentParam = None,
     ) -> Stream:
-        table = await metrics.breakdown(db, ctx, _ask(period, first, last, item, district, department), by)
+        table = await metrics.breakdown(db, sessions, ctx, _ask(period, first, last, item, district, department), by)
         rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "key")
         return _download(f"by-{by}-{table.period.label}", fmt, columns.breakdown(by), rows)
 
@@ -182,6 +186,7 @@ class MetricsController(Controller):
     async def summary(
         self,
         db: Db,
+        sessions: Sessions,
         ctx: Ctx,
         period: PeriodParam = None,
         first: FromParam = None,
@@ -189,7 +194,7 @@ class MetricsController(Controller):
         district: DistrictParam = None,
         department: DepartmentParam = None,
     ) -> CitySummary:
-        return await metrics.city_summary(db, ctx, _ask(period, first, last, None, district, department))
+        return await metrics.city_summary(db, sessions, ctx, _ask(period, first, last, None, district, department))
 
     @get("/cases", summary="The cases behind a figure (no personal data)", opt=READ)
     async def cases(

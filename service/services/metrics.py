@@ -7,6 +7,7 @@ here reads; nothing is written except the audit record of a case-list export.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
@@ -33,7 +34,6 @@ from service.domain.metrics import (
 from service.domain.time_limit import local_day
 from service.domain.workflow import STATUS_LABELS_ZH, Status
 from service.errors import Forbidden, Invalid
-from service.models import WorkListItem
 from service.repositories import metrics as repo
 from service.repositories import reference as reference_repo
 from service.repositories.metrics import Scope
@@ -55,11 +55,25 @@ class Ask:
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """A work-list item as the tables show it (plain values, read before the counts run)."""
+
+    id: uuid.UUID
+    code: str
+    year: int
+    title_zh: str
+    category: str
+    lead_department_code: str
+    annual_target: int | None
+    target_unit: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     period: Period
     scope: Scope
     scope_out: api.ScopeOut
-    items: list[WorkListItem]
+    items: list[Item]
     """The work-list items of the period's years."""
 
     @property
@@ -95,7 +109,16 @@ async def frame(session: AsyncSession, ctx: Context, ask: Ask) -> Frame:
     if department is not None and await reference_repo.get_department(session, department) is None:
         raise Invalid("query.department", "no such department")
     items = [
-        item
+        Item(
+            item.id,
+            item.code,
+            item.year,
+            item.title_zh,
+            item.category,
+            item.lead_department_code,
+            item.annual_target,
+            item.target_unit,
+        )
         for year in range(period.start.year, period.last_day.year + 1)
         for item in await reference_repo.list_items(session, year, None)
     ]
@@ -124,17 +147,28 @@ def figures(tally: Tally, target: int | None = None) -> dict[str, Any]:
     }
 
 
-async def _counted(session: AsyncSession, ctx: Context, f: Frame, group: str | None) -> tuple[dict[Any, Tally], Tally]:
-    """The rows of a table by key, and their total."""
-    counted = await repo.count(session, f.period, group, f.scope)
-    now = await repo.count_now(session, f.period, group, f.scope, ctx.now)
+async def _counted(
+    sessions: async_sessionmaker[AsyncSession], ctx: Context, f: Frame, group: str | None
+) -> tuple[dict[Any, Tally], Tally]:
+    """The rows of a table by key, and their total. The counts from the tallies and those
+    that depend on the time now are read at once, on two connections."""
+
+    async def tallied() -> repo.Counted:
+        async with sessions() as session:
+            return await repo.count(session, f.period, group, f.scope)
+
+    async def current() -> repo.Counted:
+        async with sessions() as session:
+            return await repo.count_now(session, f.period, group, f.scope, ctx.now)
+
+    counted, now = await asyncio.gather(tallied(), current())
     for key, tally in now.by_key.items():
         counted.at(key).add_now(tally.now)
     return counted.by_key, total(counted.by_key.values(), *counted.whole)
 
 
 def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
-    versions: dict[str, list[WorkListItem]] = {}
+    versions: dict[str, list[Item]] = {}
     for item in f.items:
         versions.setdefault(item.code, []).append(item)
     year = f.period.year()
@@ -158,9 +192,16 @@ def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
     return rows
 
 
-async def item_table(session: AsyncSession, ctx: Context, ask: Ask) -> api.ItemTable:
+async def item_table(
+    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask
+) -> api.ItemTable:
     f = await frame(session, ctx, ask)
-    by_code, whole = await _counted(session, ctx, f, "item")
+    await session.rollback()  # the request's connection goes back to the pool while the counts run
+    return await _item_table(sessions, ctx, f)
+
+
+async def _item_table(sessions: async_sessionmaker[AsyncSession], ctx: Context, f: Frame) -> api.ItemTable:
+    by_code, whole = await _counted(sessions, ctx, f, "item")
     return api.ItemTable(
         period=f.period_out,
         scope=f.scope_out,
@@ -170,19 +211,33 @@ async def item_table(session: AsyncSession, ctx: Context, ask: Ask) -> api.ItemT
     )
 
 
-async def breakdown(session: AsyncSession, ctx: Context, ask: Ask, by: str) -> api.Breakdown:
+async def breakdown(
+    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask, by: str
+) -> api.Breakdown:
     f = await frame(session, ctx, ask)
-    counted, whole = await _counted(session, ctx, f, by)
-    names: dict[str, str | None]
+    names = await _names(session, f, by)
+    await session.rollback()
+    return await _breakdown(sessions, ctx, f, by, names)
+
+
+async def _names(session: AsyncSession, f: Frame, by: str) -> dict[str, str | None] | None:
+    """The rows a breakdown lists whether or not they have cases (None: those with cases)."""
     if by == "district":
         names = {d.code: d.name_zh for d in await reference_repo.list_districts(session)}
-        if f.scope.district_code is not None:
-            names = {f.scope.district_code: names[f.scope.district_code]}
+        own = f.scope.district_code
     elif by == "department":
         names = {d.code: d.name_zh for d in await reference_repo.list_departments(session)}
-        if f.scope.department_code is not None:
-            names = {f.scope.department_code: names[f.scope.department_code]}
+        own = f.scope.department_code
     else:
+        return None
+    return {own: names[own]} if own is not None else dict(names)
+
+
+async def _breakdown(
+    sessions: async_sessionmaker[AsyncSession], ctx: Context, f: Frame, by: str, names: dict[str, str | None] | None
+) -> api.Breakdown:
+    counted, whole = await _counted(sessions, ctx, f, by)
+    if names is None:
         # Stewards with cases in the period (a tally row emptied by reassignment stays behind at zero).
         names = {str(key): None for key, tally in counted.items() if tally.counts["received"]}
     tallies = {str(key): tally for key, tally in counted.items()}
@@ -251,9 +306,15 @@ def _day_before(day: date) -> date:
     return date.fromordinal(day.toordinal() - 1)
 
 
-async def city_summary(session: AsyncSession, ctx: Context, ask: Ask) -> api.CitySummary:
-    items = await item_table(session, ctx, ask)
-    districts = await breakdown(session, ctx, ask, "district")
+async def city_summary(
+    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask
+) -> api.CitySummary:
+    f = await frame(session, ctx, ask)
+    names = await _names(session, f, "district")
+    await session.rollback()
+    items, districts = await asyncio.gather(
+        _item_table(sessions, ctx, f), _breakdown(sessions, ctx, f, "district", names)
+    )
     most_overdue = sorted((r for r in items.rows if r.overdue > 0), key=lambda r: (-r.overdue, r.code))[:5]
     lowest = sorted(
         (r for r in districts.rows if r.on_time_rate is not None),

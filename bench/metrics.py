@@ -43,6 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from harness import (
@@ -56,6 +57,7 @@ from harness import (
     generate_keys,
     machine_line,
     percentile,
+    require_loopback,
     start_server,
     strong_password,
     wait_healthy,
@@ -88,6 +90,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=30, help="timed requests per endpoint")
     parser.add_argument("--reuse", action="store_true", help="reuse a filled database of the right size")
     parser.add_argument("--no-plans", action="store_true", help="skip the query plans")
+    parser.add_argument("--no-export", action="store_true", help="skip the case-list export")
+    parser.add_argument("--database", help="measure this already filled database (a loopback URL) instead of building")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     return parser.parse_args(argv)
 
@@ -274,7 +278,11 @@ async def plans(url: str) -> None:
 
 
 async def run_size(size: int, args: argparse.Namespace) -> int:
-    url, built = await prepare(size, args.reuse)
+    if args.database:
+        require_loopback(urlsplit(args.database).hostname, "--database")
+        url, built = args.database, f"given, {await case_count(args.database):,} cases"
+    else:
+        url, built = await prepare(size, args.reuse)
     log = Path(tempfile.gettempdir()) / f"banshi-metrics-{size}.log"
     server = start_server(url, args.workers, log)
     failures = 0
@@ -297,6 +305,8 @@ async def run_size(size: int, args: argparse.Namespace) -> int:
                     f"{title:<36} {statistics.median(samples):>10.1f} {percentile(samples, 95):>8.1f}"
                     f" {samples[-1]:>8.1f}" + (f"  {failed} failed" if failed else "")
                 )
+            if args.no_export:
+                return failures
             memory = await export_memory(client, tokens["city"], server.proc.pid)
             if memory["status"] != 200:
                 failures += 1
@@ -315,7 +325,8 @@ async def run_size(size: int, args: argparse.Namespace) -> int:
 async def amain(args: argparse.Namespace) -> int:
     print(machine_line(None))
     failures = 0
-    for size in (int(s) for s in args.sizes.split(",")):
+    sizes = [0] if args.database else [int(s) for s in args.sizes.split(",")]
+    for size in sizes:
         failures += await run_size(size, args)
     return 1 if failures else 0
 

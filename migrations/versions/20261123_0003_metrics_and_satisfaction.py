@@ -143,6 +143,14 @@ def _all(source: str, sign: str) -> list[str]:
     ]
 
 
+SPANS = {
+    "case_tally": ("month", "year"),
+    "steward_tally": ("month", "year"),
+    "duration_tally": ("month", "year"),
+    "department_duration_tally": ("month", "year"),
+    "steward_duration_tally": ("month", "year"),
+    "flow_tally": ("week", "month"),
+}
 TALLIES = [
     "case_tally",
     "steward_tally",
@@ -297,6 +305,7 @@ def upgrade() -> None:
         *copy(item_keys),
         *_counter_columns(),
         sa.PrimaryKeyConstraint(*item_pk, name=op.f("pk_case_tally")),
+        postgresql_partition_by="LIST (span)",
     )
     op.create_table(
         "steward_tally",
@@ -304,6 +313,7 @@ def upgrade() -> None:
         *copy(steward_keys),
         *_counter_columns(),
         sa.PrimaryKeyConstraint(*steward_pk, name=op.f("pk_steward_tally")),
+        postgresql_partition_by="LIST (span)",
     )
     op.create_table(
         "duration_tally",
@@ -311,6 +321,7 @@ def upgrade() -> None:
         *copy(item_keys[:2]),
         *copy(days),
         sa.PrimaryKeyConstraint(*item_pk[:4], "working_days", name=op.f("pk_duration_tally")),
+        postgresql_partition_by="LIST (span)",
     )
     op.create_table(
         "department_duration_tally",
@@ -321,6 +332,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "span", "start", "department_code", "item_id", "working_days", name=op.f("pk_department_duration_tally")
         ),
+        postgresql_partition_by="LIST (span)",
     )
     op.create_table(
         "steward_duration_tally",
@@ -328,6 +340,7 @@ def upgrade() -> None:
         *copy(steward_keys),
         *copy(days),
         sa.PrimaryKeyConstraint(*steward_pk, "working_days", name=op.f("pk_steward_duration_tally")),
+        postgresql_partition_by="LIST (span)",
     )
     op.create_table(
         "flow_tally",
@@ -335,6 +348,7 @@ def upgrade() -> None:
         *copy(item_keys),
         *[sa.Column(name, sa.Integer(), nullable=False) for name in FLOWS],
         sa.PrimaryKeyConstraint(*item_pk, name=op.f("pk_flow_tally")),
+        postgresql_partition_by="LIST (span)",
     )
     op.create_index(
         "ix_case_late_finished_at",
@@ -343,6 +357,10 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("overdue_since IS NOT NULL"),
     )
+    # Each tally is split by span, so that a year's few rows lie together, apart from the months'.
+    for table in TALLIES:
+        for span in SPANS[table]:
+            op.execute(f"CREATE TABLE {table}_{span} PARTITION OF {table} FOR VALUES IN ('{span}')")
     op.execute(APPLY)
     op.execute(REBUILD)
     op.execute("SELECT tally_rebuild()")

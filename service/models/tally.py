@@ -17,6 +17,11 @@ from datetime import date
 from sqlmodel import Field, SQLModel
 
 
+PARTITIONED = {"postgresql_partition_by": "LIST (span)"}
+"""Every tally is partitioned by span (``<table>_month``, ``<table>_year``, ``flow_tally_week``),
+so that the few rows of a year lie together; the partitions are made in the migration."""
+
+
 class Counters(SQLModel):
     received: int = 0
     accepted: int = 0
@@ -48,6 +53,7 @@ class CaseTally(Counters, Span, table=True):
     """Per span received in, work-list item, district and department."""
 
     __tablename__ = "case_tally"
+    __table_args__ = PARTITIONED
 
     item_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
@@ -58,6 +64,7 @@ class StewardTally(Counters, Span, table=True):
     """Per span received in, steward and district."""
 
     __tablename__ = "steward_tally"
+    __table_args__ = PARTITIONED
 
     steward_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
@@ -68,6 +75,7 @@ class DurationTally(Span, table=True):
     per item and district (the department apart, in ``DepartmentDurationTally``: fewer rows to sum)."""
 
     __tablename__ = "duration_tally"
+    __table_args__ = PARTITIONED
 
     item_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
@@ -77,6 +85,7 @@ class DurationTally(Span, table=True):
 
 class DepartmentDurationTally(Span, table=True):
     __tablename__ = "department_duration_tally"
+    __table_args__ = PARTITIONED
 
     department_code: str = Field(primary_key=True, max_length=32)
     item_id: uuid.UUID = Field(primary_key=True)
@@ -86,6 +95,7 @@ class DepartmentDurationTally(Span, table=True):
 
 class StewardDurationTally(Span, table=True):
     __tablename__ = "steward_duration_tally"
+    __table_args__ = PARTITIONED
 
     steward_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)
@@ -97,6 +107,7 @@ class FlowTally(Span, table=True):
     """Events per ISO week or month of the local day they happened on."""
 
     __tablename__ = "flow_tally"
+    __table_args__ = PARTITIONED
 
     item_id: uuid.UUID = Field(primary_key=True)
     district_code: str = Field(primary_key=True, max_length=32)

@@ -16,7 +16,6 @@ from datetime import date
 
 from sqlmodel import Field, SQLModel
 
-
 PARTITIONED = {"postgresql_partition_by": "LIST (span)"}
 """Every tally is partitioned by span (``<table>_month``, ``<table>_year``, ``flow_tally_week``),
 so that the few rows of a year lie together; the partitions are made in the migration."""

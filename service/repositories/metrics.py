@@ -180,37 +180,56 @@ async def count(
     for row in rows.mappings():
         counted.at(row["k"]).add_counts(row)
 
-    # Percentiles of the working days resolutions took, per key and for all keys together,
-    # from a histogram: nearest rank over the cumulative counts.
+    # Percentiles of the working days resolutions took, per key and for all keys together.
+    _, filter_columns = scope.conditions("c", {})
+    if group is not None:
+        for k, median, p90 in await _percentiles(session, period, group, scope, columns, (years, months), tallies):
+            counted.at(k).median, counted.at(k).p90 = median, p90
+    whole = await _percentiles(session, period, None, scope, filter_columns, (years, months), tallies)
+    counted.whole = (whole[0][1], whole[0][2]) if whole else (None, None)
+    return counted
+
+
+async def _percentiles(
+    session: AsyncSession,
+    period: Period,
+    group: str | None,
+    scope: Scope,
+    columns: set[str],
+    units: tuple[list[date], list[date]],
+    tallies: bool,
+) -> list[tuple[Any, int | None, int | None]]:
+    """Nearest-rank median and 90th percentile per key, over a histogram of working days
+    summed from the smallest resolution-time tally that covers the query (or the cases)."""
+    years, months = units
     table = next((name for name, keys in _DURATION_TALLIES if columns <= keys), None) if tallies else None
-    # Without a resolution-time tally that covers the query, the whole period comes from the cases.
-    raw_days = loose if table else [(period.start, period.end)]
+    whole_units = table is not None and bool(years or months)
+    loose = period.units()[2] if whole_units else [(period.start, period.end)]
+    params: dict[str, Any] = {"u_years": years, "u_months": months}
+    raw_key, raw_join = _key("c", group)
+    raw_where, _ = scope.conditions("c", params)
     sources = [
         f'SELECT {raw_key} AS k, c.working_days_used AS d, 1 AS n FROM "case" c{raw_join} '
-        f"WHERE c.working_days_used IS NOT NULL AND {_days('c', raw_days, params, 'r')}{_and(raw_where)}"
+        f"WHERE c.working_days_used IS NOT NULL AND {_days('c', loose, params)}{_and(raw_where)}"
     ]
-    if table is not None and (years or months):
+    if whole_units:
+        tally_key, tally_join = _key("t", group)
         tally_where, _ = scope.conditions("t", params)
         sources.append(
             f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM {table} t{tally_join} "
             f"WHERE {_UNITS}{_and(tally_where)}"
         )
-    percentiles = await session.execute(
+    rows = await session.execute(
         text(
-            f"WITH h AS (SELECT k, d, sum(n)::bigint AS n, grouping(k) AS whole FROM ({' UNION ALL '.join(sources)}) s "
-            "GROUP BY GROUPING SETS ((k, d), (d)) HAVING sum(n) > 0), "
-            "ranked AS (SELECT k, whole, d, sum(n) OVER (PARTITION BY k, whole ORDER BY d) AS cum, "
-            "(sum(n) OVER (PARTITION BY k, whole))::bigint AS total FROM h) "
-            f"SELECT k, whole, {_rank('median')} AS median, {_rank('p90')} AS p90 FROM ranked GROUP BY k, whole"
+            f"WITH h AS (SELECT k, d, sum(n)::bigint AS n FROM ({' UNION ALL '.join(sources)}) s "
+            "GROUP BY k, d HAVING sum(n) > 0), "
+            "ranked AS (SELECT k, d, sum(n) OVER (PARTITION BY k ORDER BY d) AS cum, "
+            "(sum(n) OVER (PARTITION BY k))::bigint AS total FROM h) "
+            f"SELECT k, {_rank('median')} AS median, {_rank('p90')} AS p90 FROM ranked GROUP BY k"
         ),
         params,
     )
-    for k, whole, median, p90 in percentiles:
-        if whole:
-            counted.whole = (median, p90)
-        else:
-            counted.at(k).median, counted.at(k).p90 = median, p90
-    return counted
+    return [(k, median, p90) for k, median, p90 in rows]
 
 
 async def count_now(session: AsyncSession, period: Period, group: str | None, scope: Scope, now: datetime) -> Counted:

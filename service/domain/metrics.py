@@ -143,12 +143,26 @@ def rate(part: int, whole: int) -> float | None:
 
 RANKS = {"median": (1, 2), "p90": (9, 10)}
 """Nearest-rank percentiles as fractions: the value at rank ceil(n x q) of n sorted cases
-(integer arithmetic, so 90% of 10 is rank 9). The SQL in ``repositories/metrics.py`` applies them."""
+(integer arithmetic, so 90% of 10 is rank 9)."""
 
 
 def nearest_rank(cases: int, fraction: tuple[int, int]) -> int:
     numerator, denominator = fraction
     return max(-(-cases * numerator // denominator), 1)
+
+
+def percentile(histogram: Mapping[int, int], fraction: tuple[int, int]) -> int | None:
+    """The value at the nearest rank in a histogram {value: how many cases}; None when empty."""
+    cases = sum(histogram.values())
+    if cases == 0:
+        return None
+    rank = nearest_rank(cases, fraction)
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("the ranks add up to the number of cases")
 
 
 @dataclass(slots=True)

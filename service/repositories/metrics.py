@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.domain.metrics import COUNTERS, RANKS, Period, Tally
+from service.domain.metrics import COUNTERS, RANKS, Period, Tally, percentile
 from service.domain.time_limit import CST
 
 COUNTER_SQL: dict[str, str] = {
@@ -138,11 +138,6 @@ def _key(alias: str, group: str | None) -> tuple[str, str]:
     return f"{alias}.{DIMENSIONS[group]}", ""
 
 
-def _rank(name: str) -> str:
-    numerator, denominator = RANKS[name]
-    return f"min(d) FILTER (WHERE cum >= GREATEST((total * {numerator} + {denominator - 1}) / {denominator}, 1))"
-
-
 async def count(
     session: AsyncSession, period: Period, group: str | None, scope: Scope, *, tallies: bool = True
 ) -> Counted:
@@ -219,17 +214,20 @@ async def _percentiles(
             f"SELECT {tally_key} AS k, t.working_days AS d, t.cases AS n FROM {table} t{tally_join} "
             f"WHERE {_UNITS}{_and(tally_where)}"
         )
+    # One row per key with its histogram as two arrays: far fewer rows to carry than (key, days).
     rows = await session.execute(
         text(
-            f"WITH h AS (SELECT k, d, sum(n)::bigint AS n FROM ({' UNION ALL '.join(sources)}) s "
-            "GROUP BY k, d HAVING sum(n) > 0), "
-            "ranked AS (SELECT k, d, sum(n) OVER (PARTITION BY k ORDER BY d) AS cum, "
-            "(sum(n) OVER (PARTITION BY k))::bigint AS total FROM h) "
-            f"SELECT k, {_rank('median')} AS median, {_rank('p90')} AS p90 FROM ranked GROUP BY k"
+            "SELECT k, array_agg(d), array_agg(n) FROM ("
+            f"SELECT k, d, sum(n)::integer AS n FROM ({' UNION ALL '.join(sources)}) s GROUP BY k, d HAVING sum(n) > 0"
+            ") h GROUP BY k"
         ),
         params,
     )
-    return [(k, median, p90) for k, median, p90 in rows]
+    result = []
+    for k, days, cases in rows:
+        histogram = dict(zip(days, cases, strict=True))
+        result.append((k, percentile(histogram, RANKS["median"]), percentile(histogram, RANKS["p90"])))
+    return result
 
 
 async def count_now(session: AsyncSession, period: Period, group: str | None, scope: Scope, now: datetime) -> Counted:

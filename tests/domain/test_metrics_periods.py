@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from service.domain.metrics import RANKS, PeriodError, buckets, nearest_rank, parse_period
+from service.domain.metrics import RANKS, PeriodError, buckets, nearest_rank, parse_period, percentile
 
 TODAY = date(2026, 11, 20)
 
@@ -63,3 +63,11 @@ def test_weeks_are_iso_weeks_cut_to_the_period() -> None:
 def test_nearest_rank(cases: int, median: int, p90: int) -> None:
     assert nearest_rank(cases, RANKS["median"]) == median
     assert nearest_rank(cases, RANKS["p90"]) == p90
+
+
+def test_percentiles_from_a_histogram() -> None:
+    durations = {1: 1, 4: 1, 6: 1, 15: 1}  # 1, 4, 6, 15 working days
+    assert percentile(durations, RANKS["median"]) == 4
+    assert percentile(durations, RANKS["p90"]) == 15
+    assert percentile({3: 10}, RANKS["p90"]) == 3
+    assert percentile({}, RANKS["median"]) is None

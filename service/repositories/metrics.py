@@ -172,8 +172,8 @@ async def count(
         )
     sums = ", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS)
     rows = await session.execute(text(f"SELECT k, {sums} FROM ({' UNION ALL '.join(sources)}) s GROUP BY k"), params)
-    for row in rows.mappings():
-        counted.at(row["k"]).add_counts(row)
+    for k, *values in rows:  # plain tuples: reading RowMapping by name costs more than the query
+        counted.at(k).add_counts(dict(zip(COUNTERS, values, strict=True)))
 
     # Percentiles of the working days resolutions took, per key and for all keys together.
     _, filter_columns = scope.conditions("c", {})
@@ -246,8 +246,8 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
         ),
         params,
     )
-    for row in unfinished.mappings():
-        counted.at(row["k"]).add_now(row)
+    for k, overdue, due_soon in unfinished:
+        counted.at(k).add_now({"overdue": overdue, "due_soon": due_soon})
     follow_ups = await session.execute(
         text(
             f"SELECT {key} AS k, count(*) AS follow_ups_overdue "
@@ -255,8 +255,8 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
         ),
         params,
     )
-    for row in follow_ups.mappings():
-        counted.at(row["k"]).add_now(row)
+    for k, follow_ups_overdue in follow_ups:
+        counted.at(k).add_now({"follow_ups_overdue": follow_ups_overdue})
     return counted
 
 

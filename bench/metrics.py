@@ -211,9 +211,9 @@ async def export_memory(client: httpx.AsyncClient, token: str, pgid: int) -> dic
     ).json()["total"]
     started = time.monotonic()
     size = 0
-    async with client.stream(
-        "GET", API + f"/metrics/cases/export?period={YEAR}&figure=received&format=xlsx", headers=bearer(token)
-    ) as response:
+    # The XLSX is written whole before its first byte goes out: allow for that.
+    path = API + f"/metrics/cases/export?period={YEAR}&figure=received&format=xlsx"
+    async with client.stream("GET", path, headers=bearer(token), timeout=900) as response:
         status = response.status_code
         async for chunk in response.aiter_bytes():
             size += len(chunk)

@@ -560,8 +560,8 @@ async def test_access_matrix(
 
 
 def _sample_path(route: str) -> str:
-    """A concrete path for a route template: any record id, the year 2026."""
-    path = route.replace("{year}", "2026")
+    """A concrete path for a route template: any record id, the year 2026, a rating number, a grouping."""
+    path = route.replace("{year}", "2026").replace("{rating_id}", "1").replace("{by}", "district")
     return re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), path)
 
 

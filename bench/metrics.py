@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -237,7 +238,7 @@ async def plans(url: str) -> None:
     """EXPLAIN ANALYZE every statement the repository functions run for the main tables."""
     from datetime import UTC, date, datetime
 
-    from sqlalchemy import event, text
+    from sqlalchemy import event
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from service.config import async_url
@@ -255,25 +256,30 @@ async def plans(url: str) -> None:
     now = datetime(2026, 11, 20, 4, tzinfo=UTC)
     period = parse_period(YEAR, None, None, date(2026, 11, 20))
     scope = repo.Scope()
+    months = [date(2026, m, 1) for m in range(1, 11)]
     async with engine.connect() as conn:
         from sqlalchemy.ext.asyncio import AsyncSession
 
         session = AsyncSession(bind=conn)
-        for title, call in (
-            ("20-item table: counters and durations", repo.count(session, period, "item", scope)),
-            ("20-item table: overdue and due soon now", repo.count_now(session, period, "item", scope, now)),
-            ("by steward: counters and durations", repo.count(session, period, "steward", scope)),
-            ("trend", repo.trend(session, period, "month", scope, now, datetime(2026, 1, 1, tzinfo=UTC))),
-        ):
+        calls: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("20-item table: counters and percentiles", lambda: repo.count(session, period, "item", scope)),
+            ("20-item table: overdue and due soon now", lambda: repo.count_now(session, period, "item", scope, now)),
+            ("by steward: counters and percentiles", lambda: repo.count(session, period, "steward", scope)),
+            ("trend: ended months", lambda: repo.flows_tallied(session, "month", months, scope)),
+            ("trend: opening backlog", lambda: repo.backlog_before(session, date(2026, 1, 1), scope)),
+            (
+                "trend: the running month",
+                lambda: repo.flows_counted(session, date(2026, 11, 1), date(2026, 12, 1), scope, now),
+            ),
+        ]
+        for title, call in calls:
             captured.clear()
-            await call
+            await call()
             print(f"\n--- plans: {title}")
             for statement, parameters in list(captured):
                 raw = await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-                lines = [row[0] for row in raw]
-                print("\n".join(lines))
+                print("\n".join(row[0] for row in raw))
         await session.close()
-        await conn.execute(text("SELECT 1"))
     await engine.dispose()
 
 

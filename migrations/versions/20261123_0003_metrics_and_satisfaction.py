@@ -236,9 +236,9 @@ def upgrade() -> None:
         postgresql_where=sa.text("resolved_at IS NOT NULL"),
     )
     op.create_index(
-        "ix_case_follow_up_due_at",
+        "ix_case_follow_up_received_on",
         "case",
-        ["follow_up_due_at"],
+        ["received_on"],
         unique=False,
         postgresql_where=sa.text("follow_up_due_at IS NOT NULL"),
     )
@@ -395,7 +395,7 @@ def downgrade() -> None:
         "'resolve', 'reopen', 'close', 'withdraw', 'create', 'note', 'update')",
     )
     for name in (
-        "ix_case_follow_up_due_at",
+        "ix_case_follow_up_received_on",
         "ix_case_resolved_at",
         "ix_case_overdue_since",
         "ix_case_unfinished_received_on",

@@ -49,7 +49,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_overdue_since", "overdue_since", postgresql_where=text("overdue_since IS NOT NULL")),
         Index("ix_case_resolved_at", "resolved_at", postgresql_where=text("resolved_at IS NOT NULL")),
         Index("ix_case_late_finished_at", "finished_at", postgresql_where=text("overdue_since IS NOT NULL")),
-        Index("ix_case_follow_up_due_at", "follow_up_due_at", postgresql_where=text("follow_up_due_at IS NOT NULL")),
+        Index("ix_case_follow_up_received_on", "received_on", postgresql_where=text("follow_up_due_at IS NOT NULL")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from litestar import Controller, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
@@ -46,16 +47,20 @@ Grouping = Literal["district", "department", "steward"]
 READ = needs(Permission.METRICS_READ)
 
 
-def _ask(
-    period: str | None,
-    first: date | None,
-    last: date | None,
-    item: str | None,
-    district: str | None,
-    department: str | None,
-    steward: uuid.UUID | None = None,
+def provide_filters(
+    period: PeriodParam = None,
+    first: FromParam = None,
+    last: ToParam = None,
+    item: ItemParam = None,
+    district: DistrictParam = None,
+    department: DepartmentParam = None,
+    steward: StewardParam = None,
 ) -> Ask:
+    """The period and filters every metrics endpoint takes, as query parameters."""
     return Ask(period, first, last, item, district, department, steward)
+
+
+Filters = NamedDependency[Ask]
 
 
 async def _each(rows: Iterable[Mapping[str, Any]]) -> AsyncIterator[Mapping[str, Any]]:
@@ -83,6 +88,7 @@ def _with_total(rows: list[dict[str, Any]], total: Mapping[str, Any], key: str) 
 class MetricsController(Controller):
     path = "/metrics"
     tags = ["metrics"]
+    dependencies = {"filters": Provide(provide_filters, sync_to_thread=False)}
 
     @get("/items", summary="The work-list table: every item's figures for a period", opt=READ)
     async def items(
@@ -90,13 +96,9 @@ class MetricsController(Controller):
         db: Db,
         sessions: Sessions,
         ctx: Ctx,
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
+        filters: Filters,
     ) -> ItemTable:
-        return await metrics.item_table(db, sessions, ctx, _ask(period, first, last, None, district, department))
+        return await metrics.item_table(db, sessions, ctx, filters)
 
     @get("/items/export", summary="The work-list table as CSV or XLSX", opt=READ)
     async def items_export(
@@ -105,13 +107,9 @@ class MetricsController(Controller):
         sessions: Sessions,
         ctx: Ctx,
         fmt: FormatParam,
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
+        filters: Filters,
     ) -> Stream:
-        table = await metrics.item_table(db, sessions, ctx, _ask(period, first, last, None, district, department))
+        table = await metrics.item_table(db, sessions, ctx, filters)
         rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "code")
         return _download(f"work-list-{table.period.label}", fmt, columns.ITEMS, rows)
 
@@ -122,14 +120,9 @@ class MetricsController(Controller):
         sessions: Sessions,
         ctx: Ctx,
         by: FromPath[Grouping],
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        item: ItemParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
+        filters: Filters,
     ) -> Breakdown:
-        return await metrics.breakdown(db, sessions, ctx, _ask(period, first, last, item, district, department), by)
+        return await metrics.breakdown(db, sessions, ctx, filters, by)
 
     @get("/by/{by:str}/export", summary="Figures per district, department or steward as CSV or XLSX", opt=READ)
     async def breakdown_export(
@@ -139,14 +132,9 @@ class MetricsController(Controller):
         ctx: Ctx,
         by: FromPath[Grouping],
         fmt: FormatParam,
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        item: ItemParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
+        filters: Filters,
     ) -> Stream:
-        table = await metrics.breakdown(db, sessions, ctx, _ask(period, first, last, item, district, department), by)
+        table = await metrics.breakdown(db, sessions, ctx, filters, by)
         rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "key")
         return _download(f"by-{by}-{table.period.label}", fmt, columns.breakdown(by), rows)
 
@@ -155,15 +143,10 @@ class MetricsController(Controller):
         self,
         db: Db,
         ctx: Ctx,
+        filters: Filters,
         interval: FromQuery[Literal["week", "month"]] = "month",
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        item: ItemParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
     ) -> Trend:
-        return await metrics.trend(db, ctx, _ask(period, first, last, item, district, department), interval)
+        return await metrics.trend(db, ctx, filters, interval)
 
     @get("/trend/export", summary="The trend as CSV or XLSX", opt=READ)
     async def trend_export(
@@ -171,15 +154,10 @@ class MetricsController(Controller):
         db: Db,
         ctx: Ctx,
         fmt: FormatParam,
+        filters: Filters,
         interval: FromQuery[Literal["week", "month"]] = "month",
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        item: ItemParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
     ) -> Stream:
-        table = await metrics.trend(db, ctx, _ask(period, first, last, item, district, department), interval)
+        table = await metrics.trend(db, ctx, filters, interval)
         return _download(f"trend-{interval}-{table.period.label}", fmt, columns.TREND, rows_of(table.points))
 
     @get("/summary", summary="City summary: totals, items most overdue, districts least on time", opt=READ)
@@ -188,13 +166,9 @@ class MetricsController(Controller):
         db: Db,
         sessions: Sessions,
         ctx: Ctx,
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
+        filters: Filters,
     ) -> CitySummary:
-        return await metrics.city_summary(db, sessions, ctx, _ask(period, first, last, None, district, department))
+        return await metrics.city_summary(db, sessions, ctx, filters)
 
     @get("/cases", summary="The cases behind a figure (no personal data)", opt=READ)
     async def cases(
@@ -203,16 +177,9 @@ class MetricsController(Controller):
         ctx: Ctx,
         paging: Page,
         figure: FromQuery[FigureName],
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        item: ItemParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
-        steward: StewardParam = None,
+        filters: Filters,
     ) -> FigureCasePage:
-        ask = _ask(period, first, last, item, district, department, steward)
-        return await metrics.figure_cases(db, ctx, ask, figure, paging.limit, paging.offset)
+        return await metrics.figure_cases(db, ctx, filters, figure, paging.limit, paging.offset)
 
     @get("/cases/export", summary="The cases behind a figure as CSV or XLSX (audited)", opt=READ)
     async def cases_export(
@@ -222,14 +189,7 @@ class MetricsController(Controller):
         state: State,
         fmt: FormatParam,
         figure: FromQuery[FigureName],
-        period: PeriodParam = None,
-        first: FromParam = None,
-        last: ToParam = None,
-        item: ItemParam = None,
-        district: DistrictParam = None,
-        department: DepartmentParam = None,
-        steward: StewardParam = None,
+        filters: Filters,
     ) -> Stream:
-        ask = _ask(period, first, last, item, district, department, steward)
-        rows = await metrics.figure_case_rows(db, state.session_factory, ctx, ask, figure, fmt)
+        rows = await metrics.figure_case_rows(db, state.session_factory, ctx, filters, figure, fmt)
         return _download(f"cases-{figure}", fmt, columns.CASES, rows)

@@ -153,7 +153,3 @@ async def xlsx_chunks(
                 yield chunk
     finally:
         os.unlink(path)
-
-
-def export_name(base: str, fmt: str) -> str:
-    return f"{base}.{fmt}"

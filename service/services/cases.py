@@ -26,7 +26,7 @@ from service.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from service.models import Case, CaseEvent, IdempotencyRecord
+from service.models import Case, IdempotencyRecord
 from service.presenters import case_out, event_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
@@ -36,6 +36,7 @@ from service.services import audit, deadlines
 from service.services.calendar import load_calendar
 from service.services.context import Context
 from service.services.staff import require_steward
+from service.services.timeline import remark, timeline_event
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +134,11 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
         session.add(case)
         await session.flush()
         session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor_id=caller.staff_id,
-                account_id=caller.account_id,
-                action="create",
+            timeline_event(
+                ctx,
+                case,
+                "create",
+                from_status=None,
                 to_status=Status.SUBMITTED.value,
                 visibility="public",
                 details={"channel": data.channel},
@@ -178,18 +178,7 @@ async def update_case(
         if changes:
             case.version += 1
             case.updated_at = now
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    actor_id=ctx.caller.staff_id,
-                    account_id=ctx.caller.account_id,
-                    action="update",
-                    from_status=case.status,
-                    to_status=case.status,
-                    details={"changes": changes},
-                )
-            )
+            session.add(remark(ctx, case, "update", details={"changes": changes}))
             await session.flush()
             await audit.record(
                 ctx, session, "case.update", target_type="case", target_id=case.id, details={"fields": sorted(changes)}
@@ -202,17 +191,7 @@ async def add_note(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data
     and does not make another steward's pending move stale."""
     async with session.begin():
         case = await _reached_case(session, ctx, case_id, for_update=True)
-        event = CaseEvent(
-            case_id=case.id,
-            at=ctx.now,
-            actor_id=ctx.caller.staff_id,
-            account_id=ctx.caller.account_id,
-            action="note",
-            from_status=case.status,
-            to_status=case.status,
-            note=data.note,
-            visibility=data.visibility,
-        )
+        event = remark(ctx, case, "note", note=data.note, visibility=data.visibility)
         session.add(event)
         await session.flush()
         await audit.record(
@@ -260,12 +239,10 @@ async def move_case(
         case.version += 1
         case.updated_at = now
         session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor_id=ctx.caller.staff_id,
-                account_id=ctx.caller.account_id,
-                action=action.value,
+            timeline_event(
+                ctx,
+                case,
+                action.value,
                 from_status=source.value,
                 to_status=target.value,
                 note=move.note,

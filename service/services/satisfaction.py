@@ -16,13 +16,14 @@ from service.domain.satisfaction import FOLLOW_UP_WORKING_DAYS, LEVEL_LABELS_ZH,
 from service.domain.time_limit import DAY, add_working_seconds
 from service.domain.workflow import Status
 from service.errors import Conflict, NotFound
-from service.models import Case, CaseEvent, SatisfactionRating
+from service.models import Case, SatisfactionRating
 from service.repositories import cases as case_repo
 from service.repositories import satisfaction as repo
 from service.repositories.reach import cases_reached
 from service.services import audit
 from service.services.calendar import load_calendar
 from service.services.context import Context
+from service.services.timeline import remark
 
 RATEABLE = (Status.RESOLVED.value, Status.CLOSED.value)
 
@@ -88,14 +89,10 @@ async def rate(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: ap
         if follow_up_due is not None and (case.follow_up_due_at is None or follow_up_due < case.follow_up_due_at):
             case.follow_up_due_at = follow_up_due
         session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor_id=ctx.caller.staff_id,
-                account_id=ctx.caller.account_id,
-                action="rate",
-                from_status=case.status,
-                to_status=case.status,
+            remark(
+                ctx,
+                case,
+                "rate",
                 note=data.comment,
                 visibility="public",
                 details={"level": level.value, "on_behalf": rating.on_behalf},
@@ -132,14 +129,10 @@ async def answer_follow_up(
         await session.flush()
         case.follow_up_due_at = await repo.earliest_open_follow_up(session, case.id)
         session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor_id=ctx.caller.staff_id,
-                account_id=ctx.caller.account_id,
-                action="follow_up",
-                from_status=case.status,
-                to_status=case.status,
+            remark(
+                ctx,
+                case,
+                "follow_up",
                 note=data.answer,
                 visibility="public",
                 details={"rating_id": rating_id, "on_time": now <= rating.follow_up_due_at},

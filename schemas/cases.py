@@ -163,11 +163,20 @@ class CaseOut(CaseSummary):
     rejected_at: datetime | None
     withdrawn_at: datetime | None
     awaited_materials: str | None
+    materials_answered_at: datetime | None
+    """When the worker answered the current request for materials (then confirm receipt)."""
     outcome: str | None
     reject_reason: str | None
     withdraw_reason: str | None
     allowed_actions: list[ActionName]
     timeline: list[EventOut]
+
+
+class CaseCreated(CaseOut, kw_only=True):
+    query_code: str | None
+    """The worker's query code (查询码), shown once: only its hash is kept. Null when an
+    Idempotency-Key replays the first response; issue a new one then."""
+    receipt_url: str | None
 
 
 class CasePage(Output, kw_only=True):

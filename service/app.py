@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from service import log_redaction
 from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal, check_permission
 from service.api.accounts import AccountController, SecurityController
+from service.api.attachments import AttachmentController, CaseAttachmentController
 from service.api.audit import AuditController
 from service.api.auth import AuthController
 from service.api.calendar import CalendarController
@@ -25,11 +26,13 @@ from service.api.deps import (
     provide_caller,
     provide_client_addr,
     provide_context,
+    provide_counters,
     provide_kit,
     provide_paging,
     provide_session,
     provide_sessions,
     provide_settings,
+    provide_store,
 )
 from service.api.health import health
 from service.api.metrics import MetricsController
@@ -37,10 +40,14 @@ from service.api.people import StaffController, WorkerController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
 from service.api.satisfaction import FollowUpController, RatingController
+from service.api.web import web_router
+from service.api.worker_side import LookupController, OwnCaseController
 from service.config import Settings, get_settings
 from service.db import make_engine, make_session_factory
+from service.limits import counters_for
 from service.models.base import utcnow
 from service.security.kit import build_kit
+from service.storage import store_from_environment
 
 API_PREFIX = "/api/v1"
 Clock = Callable[[], datetime]
@@ -52,6 +59,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     settings = settings or get_settings()
     kit = build_kit(settings)
     log_redaction.install()
+    counters = counters_for(settings.redis_url, settings.redis_prefix)
+    store = store_from_environment(dict(settings.attachments_env), settings.data_dir)
 
     def provide_now() -> datetime:
         return clock()
@@ -67,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             yield
         finally:
             await engine.dispose()
+            await counters.close()
 
     api = Router(
         path=API_PREFIX,
@@ -83,13 +93,17 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             MetricsController,
             RatingController,
             FollowUpController,
+            LookupController,
+            OwnCaseController,
+            CaseAttachmentController,
+            AttachmentController,
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
         guards=[check_permission],
         security=[{BEARER: []}],
     )
     return Litestar(
-        route_handlers=[health, api],
+        route_handlers=[health, api, *web_router(settings)],
         dependencies={
             "db": Provide(provide_session),
             "sessions": Provide(provide_sessions, sync_to_thread=False),
@@ -100,8 +114,10 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             "client_addr": Provide(provide_client_addr, sync_to_thread=False),
             "paging": Provide(provide_paging, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),
+            "counters": Provide(provide_counters, sync_to_thread=False),
+            "store": Provide(provide_store, sync_to_thread=False),
         },
-        state=State({"settings": settings, "kit": kit, "clock": clock}),
+        state=State({"settings": settings, "kit": kit, "clock": clock, "counters": counters, "store": store}),
         lifespan=[database],
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],

@@ -38,6 +38,21 @@ class Settings:
     """``BANSHI_ARGON2_TIME_COST``: argon2id passes (RFC 9106 second recommendation: 3)."""
     argon2_memory_kib: int = 65536
     """``BANSHI_ARGON2_MEMORY_KIB``: argon2id memory per hash (64 MiB)."""
+    redis_url: str | None = None
+    """``BANSHI_REDIS_URL``: where rate limits and lockouts are counted across processes;
+    unset means in this process only (fine for one process, wrong for several)."""
+    redis_prefix: str = "banshi:"
+    """``BANSHI_REDIS_PREFIX``: key prefix, so several deployments can share one Redis."""
+    lookup_limit_per_address: int = 30
+    """``BANSHI_LOOKUP_LIMIT_PER_ADDRESS``: public lookups per client address per 10 minutes."""
+    lookup_lock_threshold: int = 5
+    """``BANSHI_LOOKUP_LOCK_THRESHOLD``: wrong codes for one case number that lock it."""
+    lookup_lock_minutes: int = 30
+    """``BANSHI_LOOKUP_LOCK_MINUTES``: how long a case number stays locked for lookups."""
+    attachments_env: tuple[tuple[str, str], ...] = ()
+    """``BANSHI_ATTACHMENTS`` and friends: where attachment files are kept (``service/storage.py``)."""
+    web_dir: Path | None = None
+    """``BANSHI_WEB_DIR``: the built front end served at ``/`` (default: ``web/dist`` of the checkout)."""
 
 
 def _int(name: str, default: int) -> int:
@@ -60,6 +75,15 @@ def read_settings() -> Settings:
         login_limit_per_address=_int("BANSHI_LOGIN_LIMIT_PER_ADDRESS", 30),
         argon2_time_cost=_int("BANSHI_ARGON2_TIME_COST", 3),
         argon2_memory_kib=_int("BANSHI_ARGON2_MEMORY_KIB", 65536),
+        redis_url=os.environ.get("BANSHI_REDIS_URL") or None,
+        redis_prefix=os.environ.get("BANSHI_REDIS_PREFIX", "banshi:"),
+        lookup_limit_per_address=_int("BANSHI_LOOKUP_LIMIT_PER_ADDRESS", 30),
+        lookup_lock_threshold=_int("BANSHI_LOOKUP_LOCK_THRESHOLD", 5),
+        lookup_lock_minutes=_int("BANSHI_LOOKUP_LOCK_MINUTES", 30),
+        attachments_env=tuple(
+            sorted((k, v) for k, v in os.environ.items() if k.startswith(("BANSHI_ATTACHMENTS", "BANSHI_S3_")))
+        ),
+        web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
     )
 
 

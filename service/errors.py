@@ -101,3 +101,13 @@ class TooManyRequests(DomainError):
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+    title = "Too large"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", field=field)
+        self.reason = reason

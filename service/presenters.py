@@ -108,6 +108,7 @@ def case_out(
         rejected_at=case.rejected_at,
         withdrawn_at=case.withdrawn_at,
         awaited_materials=case.awaited_materials,
+        materials_answered_at=case.materials_answered_at,
         outcome=case.outcome,
         reject_reason=case.reject_reason,
         withdraw_reason=case.withdraw_reason,

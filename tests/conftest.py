@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ def base_settings(keys: Keys, database_url: str | None) -> Settings:
         argon2_memory_kib=1024,
         session_idle_minutes=60 * 24 * 365,
         session_max_hours=24 * 365,
+        redis_url=None,  # counters in the process; tests/api/test_lookup_limits.py uses Redis
     )
 
 
@@ -103,8 +105,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(database_url: str, test_keys: Keys) -> Settings:
-    return base_settings(test_keys, database_url)
+def settings(database_url: str, test_keys: Keys, tmp_path: Path) -> Settings:
+    """Each test keeps its attachment files in its own folder."""
+    return dataclasses.replace(
+        base_settings(test_keys, database_url),
+        attachments_env=(("BANSHI_ATTACHMENTS_DIR", str(tmp_path / "attachments")),),
+    )
 
 
 @pytest.fixture

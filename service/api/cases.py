@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from schemas.cases import (
+    CaseCreated,
     CaseIn,
     CaseOut,
     CasePage,
@@ -23,8 +24,10 @@ from schemas.cases import (
     TransitionIn,
     Visibility,
 )
+from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
-from service.api.deps import Config, Ctx, Db, Page
+from service.api.deps import Config, Ctx, Db, Limits, Page
+from service.api.worker_side import CodeParam, receipt_response
 from service.domain.access import Permission
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
@@ -33,7 +36,7 @@ from service.presenters import case_summary
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories.reach import cases_reached, workers_reached
-from service.services import cases
+from service.services import cases, query_codes
 from service.services.calendar import load_calendar
 
 IfMatch = Annotated[
@@ -66,7 +69,7 @@ class CaseController(Controller):
     )
     async def create(
         self, db: Db, ctx: Ctx, data: JSONBody[CaseIn], idempotency_key: IdempotencyKey = None
-    ) -> Response[CaseOut]:
+    ) -> Response[CaseCreated]:
         created = await cases.create_case(db, ctx, data, idempotency_key)
         headers = {
             "ETag": created.etag,
@@ -189,6 +192,26 @@ class CaseController(Controller):
     )
     async def note(self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], data: JSONBody[NoteIn]) -> EventOut:
         return await cases.add_note(db, ctx, case_id, data)
+
+    @get(
+        "/{case_id:uuid}/receipt",
+        summary="The printable receipt with the query code (bring the code from the creation response)",
+        media_type="text/html",
+        opt=needs(Permission.CASES_READ),
+    )
+    async def receipt(
+        self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], code: CodeParam
+    ) -> Response[str]:
+        return receipt_response(request, await query_codes.receipt(db, ctx, case_id, code))
+
+    @post(
+        "/{case_id:uuid}/query-code",
+        summary="Issue a new query code (the old one stops working, a lookup lockout is lifted)",
+        status_code=HTTP_201_CREATED,
+        opt=needs(Permission.CASES_UPDATE),
+    )
+    async def reissue_code(self, db: Db, ctx: Ctx, counters: Limits, case_id: FromPath[uuid.UUID]) -> QueryCodeOut:
+        return await query_codes.reissue(db, ctx, counters, case_id)
 
     @get("/{case_id:uuid}/events", summary="The case's timeline", opt=needs(Permission.CASES_READ))
     async def events(

@@ -18,8 +18,10 @@ from service.config import Settings
 from service.db import session_scope
 from service.domain.access import Principal
 from service.errors import Unauthenticated
+from service.limits import Counters
 from service.security.kit import SecurityKit
 from service.services.context import Context
+from service.storage import AttachmentStore
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -54,6 +56,16 @@ def provide_context(request: Request[Any, Any, Any], state: State) -> Context:
     return Context(caller=provide_caller(request), now=state.clock(), kit=state.kit)
 
 
+def provide_counters(state: State) -> Counters:
+    counters: Counters = state.counters
+    return counters
+
+
+def provide_store(state: State) -> AttachmentStore:
+    store: AttachmentStore = state.store
+    return store
+
+
 def provide_client_addr(request: Request[Any, Any, Any]) -> str:
     return client_address(request)
 
@@ -84,3 +96,5 @@ ClientAddr = NamedDependency[str]
 Now = NamedDependency[datetime]
 Page = NamedDependency[Paging]
 Config = NamedDependency[Settings]
+Limits = NamedDependency[Counters]
+Store = NamedDependency[AttachmentStore]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from schemas.problem import FieldError, Problem
 from service.errors import DomainError
+from service.limits import LimitsUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("banshi.errors")
@@ -113,6 +114,19 @@ def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
+def limits_unavailable(_: Request[Any, Any, Any], exc: LimitsUnavailable) -> Response[Problem]:
+    log.warning("rate-limit store unavailable: %s", exc)
+    return _response(
+        Problem(
+            type=_type("unavailable"),
+            title="Service unavailable",
+            status=503,
+            detail="the lookup is unavailable right now; try again shortly",
+        ),
+        {"Retry-After": "30"},
+    )
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _response(
@@ -137,6 +151,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_error,
     IntegrityError: integrity_error,
     PoolTimeout: database_unavailable,
+    LimitsUnavailable: limits_unavailable,
     OSError: database_unavailable,
     DBAPIError: db_error,
     Exception: unexpected_error,

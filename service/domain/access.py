@@ -57,6 +57,10 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     METRICS_READ = "metrics.read"
+    OWN_CASES = "own_cases"
+    """A worker's own cases: read them, submit a request, answer for materials, withdraw."""
+    ATTACHMENTS_READ = "attachments.read"
+    ATTACHMENTS_WRITE = "attachments.write"
 
 
 P = Permission
@@ -85,6 +89,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ACCOUNTS_WRITE,
             P.AUDIT_VERIFY,
             P.METRICS_READ,
+            P.ATTACHMENTS_READ,
+            P.ATTACHMENTS_WRITE,
         }
     ),
     Role.SECURITY: frozenset({P.ACCOUNTS_READ, P.ACCOUNTS_UNLOCK, P.SECURITY_SETTINGS}),
@@ -103,12 +109,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASES_NOTE,
             P.CASES_RATE,
             P.FOLLOW_UPS,
+            P.ATTACHMENTS_READ,
+            P.ATTACHMENTS_WRITE,
         }
     ),
     Role.LIAISON: frozenset(
-        {*_READ_REFERENCE, P.STAFF_READ, P.WORKERS_READ, P.CASES_READ, P.CASES_MOVE, P.CASES_NOTE, P.METRICS_READ}
+        {
+            *_READ_REFERENCE,
+            P.STAFF_READ,
+            P.WORKERS_READ,
+            P.CASES_READ,
+            P.CASES_MOVE,
+            P.CASES_NOTE,
+            P.METRICS_READ,
+            P.ATTACHMENTS_READ,
+            P.ATTACHMENTS_WRITE,
+        }
     ),
-    Role.WORKER: frozenset({*_READ_REFERENCE, P.WORKERS_READ, P.CASES_READ, P.CASES_RATE}),
+    # A worker reads their cases through the worker's own view (``/my/cases``), which
+    # carries the public timeline only, never the staff's case record.
+    Role.WORKER: frozenset(
+        {*_READ_REFERENCE, P.WORKERS_READ, P.OWN_CASES, P.CASES_RATE, P.ATTACHMENTS_READ, P.ATTACHMENTS_WRITE}
+    ),
     Role.OFFICIAL: frozenset({*_READ_REFERENCE, P.METRICS_READ}),
 }
 

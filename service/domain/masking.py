@@ -15,3 +15,14 @@ def mask_mobile(value: str) -> str:
     if len(value) < 8:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """``张三明`` -> ``张*明``, ``张三`` -> ``张*``, ``欧阳小明`` -> ``欧**明``: first and last
+    character only, so a worker recognises their case and a stranger learns nothing."""
+    name = value.strip()
+    if len(name) <= 1:
+        return "*" if name else ""
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

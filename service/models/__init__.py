@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on ``metadata``."""
 
 from service.models.accounts import Account, AuthSession, LoginThrottle, SecuritySetting
+from service.models.attachments import Attachment
 from service.models.audit import AuditEvent
 from service.models.base import metadata
 from service.models.calendar import CalendarDay, CalendarYear
@@ -19,6 +20,7 @@ from service.models.tally import (
 
 __all__ = [
     "Account",
+    "Attachment",
     "AuditEvent",
     "AuthSession",
     "CalendarDay",

@@ -6,7 +6,19 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Computed, Date, DateTime, Identity, Index, Integer, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Computed,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -15,7 +27,17 @@ from service.models.base import in_check, timestamp, utcnow
 
 CHANNELS = ("phone", "website", "wechat", "platform", "in_person")
 VISIBILITIES = ("internal", "public")
-EVENT_ACTIONS = (*[a.value for a in Action], "create", "note", "update", "rate", "follow_up")
+EVENT_ACTIONS = (
+    *[a.value for a in Action],
+    "create",
+    "note",
+    "update",
+    "rate",
+    "follow_up",
+    "answer_materials",
+    "attach",
+    "reissue_code",
+)
 
 RECEIVED_ON = "((created_at AT TIME ZONE 'Asia/Shanghai'))::date"
 """The day the case was received, in China Standard Time: the key of every metrics period."""
@@ -89,6 +111,11 @@ class Case(SQLModel, table=True):
     """The satisfaction level given for the current resolution, if any."""
     follow_up_due_at: datetime | None = timestamp(default=None, nullable=True)
     """Set while a poor rating waits for the steward's answer."""
+    materials_answered_at: datetime | None = timestamp(default=None, nullable=True)
+    """When the worker answered the current request for materials; cleared when the
+    steward confirms receipt or asks again."""
+    query_code_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    """Keyed hash of the query code (查询码); the code itself is never stored."""
 
     # Derived columns the database computes for the metrics (see docs in README, "Metrics").
     received_on: date | None = Field(

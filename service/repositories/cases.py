@@ -182,3 +182,24 @@ async def hand_open_cases_to(
         },
     )
     return int(getattr(moved, "rowcount", 0) or 0)
+
+
+async def case_by_number(session: AsyncSession, case_no: str) -> Case | None:
+    return (await session.scalars(select(Case).where(col(Case.case_no) == case_no))).first()
+
+
+async def cases_of_worker(
+    session: AsyncSession, worker_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[tuple[Case, WorkListItem]], int]:
+    """A worker's own cases with their work-list items, the newest first."""
+    query = (
+        select(Case, WorkListItem)
+        .join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
+        .where(col(Case.worker_id) == worker_id)
+        .order_by(col(Case.created_at).desc(), col(Case.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [(case, item) for case, item in (await session.execute(query)).all()]
+    total = await session.scalar(select(func.count()).select_from(Case).where(col(Case.worker_id) == worker_id))
+    return rows, int(total or 0)

@@ -26,22 +26,23 @@ from service.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from service.models import Case, IdempotencyRecord
+from service.models import Case, IdempotencyRecord, Worker
 from service.presenters import case_out, event_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.repositories.reach import cases_reached, workers_reached
-from service.services import audit, deadlines
+from service.services import audit, deadlines, query_codes
 from service.services.calendar import load_calendar
 from service.services.context import Context
+from service.services.query_codes import receipt_url
 from service.services.staff import require_steward
 from service.services.timeline import remark, timeline_event
 
 
 @dataclass(frozen=True, slots=True)
 class Created:
-    case: api.CaseOut
+    case: api.CaseCreated
     etag: str
     replayed: bool
 
@@ -88,7 +89,7 @@ def _request_hash(data: api.CaseIn) -> str:
 
 
 async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, idempotency_key: str | None) -> Created:
-    caller, now = ctx.caller, ctx.now
+    caller = ctx.caller
     if data.steward_id is not None and caller.role is not Role.ADMIN and data.steward_id != caller.staff_id:
         raise Invalid("steward_id", "only an administrator hands a new case to another steward")
     async with session.begin():
@@ -101,50 +102,24 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
                         "this Idempotency-Key was first used with a different body", field="Idempotency-Key"
                     )
                 first = msgspec.convert(record.response, api.CaseOut)
-                return Created(first, etag_of(first), replayed=True)
+                replay = api.CaseCreated(**msgspec.structs.asdict(first), query_code=None, receipt_url=None)
+                return Created(replay, etag_of(first), replayed=True)
         worker = await people_repo.reached_worker(session, data.worker_id, workers_reached(caller))
         if worker is None:
             raise Invalid("worker_id", "no such worker")
-        item = await reference_repo.get_item(session, data.item_id)
-        if item is None:
-            raise Invalid("item_id", "no such work-list item")
-        if not item.active:
-            raise Invalid("item_id", "the work-list item is not active")
-        department_code = data.department_code or item.lead_department_code
-        if await reference_repo.get_department(session, department_code) is None:
-            raise Invalid("department_code", "no such department")
-        steward_id = data.steward_id or worker.steward_id
-        await require_steward(session, steward_id)
-        day = local_day(now)
-        sequence = await case_repo.next_case_sequence(session, day)
-        case = Case(
-            case_no=format_case_number(day, sequence),
-            worker_id=worker.id,
-            item_id=item.id,
-            title=data.title,
-            description=data.description,
-            channel=data.channel,
-            steward_id=steward_id,
-            department_code=department_code,
-            district_code=worker.district_code,
-            created_by=caller.staff_id,
-            created_at=now,
-            updated_at=now,
+        case, code = await insert_case(
+            session,
+            ctx,
+            worker,
+            NewCase(
+                item_id=data.item_id,
+                title=data.title,
+                description=data.description,
+                channel=data.channel,
+                department_code=data.department_code,
+                steward_id=data.steward_id,
+            ),
         )
-        session.add(case)
-        await session.flush()
-        session.add(
-            timeline_event(
-                ctx,
-                case,
-                "create",
-                from_status=None,
-                to_status=Status.SUBMITTED.value,
-                visibility="public",
-                details={"channel": data.channel},
-            )
-        )
-        await session.flush()
         rendered = await _render(session, ctx, case, await load_calendar(session))
         if idempotency_key is not None:
             session.add(
@@ -156,10 +131,72 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
                     response=msgspec.to_builtins(rendered),
                 )
             )
-        await audit.record(
-            ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
+    created = api.CaseCreated(
+        **msgspec.structs.asdict(rendered), query_code=code, receipt_url=receipt_url(f"/cases/{case.id}", code)
+    )
+    return Created(created, etag_of(case), replayed=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    item_id: uuid.UUID
+    title: str
+    description: str
+    channel: str
+    department_code: str | None = None
+    steward_id: uuid.UUID | None = None
+
+
+async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: NewCase) -> tuple[Case, str]:
+    """Log a case for ``worker`` inside the caller's transaction: case number, query
+    code, the first line of its timeline and the audit record. Returns the case and
+    its query code, which exists nowhere else once this returns."""
+    now = ctx.now
+    item = await reference_repo.get_item(session, new.item_id)
+    if item is None:
+        raise Invalid("item_id", "no such work-list item")
+    if not item.active:
+        raise Invalid("item_id", "the work-list item is not active")
+    department_code = new.department_code or item.lead_department_code
+    if await reference_repo.get_department(session, department_code) is None:
+        raise Invalid("department_code", "no such department")
+    steward_id = new.steward_id or worker.steward_id
+    await require_steward(session, steward_id)
+    day = local_day(now)
+    sequence = await case_repo.next_case_sequence(session, day)
+    case = Case(
+        case_no=format_case_number(day, sequence),
+        worker_id=worker.id,
+        item_id=item.id,
+        title=new.title,
+        description=new.description,
+        channel=new.channel,
+        steward_id=steward_id,
+        department_code=department_code,
+        district_code=worker.district_code,
+        created_by=ctx.caller.staff_id,
+        created_at=now,
+        updated_at=now,
+    )
+    code = query_codes.issue(ctx.kit, case)
+    session.add(case)
+    await session.flush()
+    session.add(
+        timeline_event(
+            ctx,
+            case,
+            "create",
+            from_status=None,
+            to_status=Status.SUBMITTED.value,
+            visibility="public",
+            details={"channel": new.channel},
         )
-    return Created(rendered, etag_of(case), replayed=False)
+    )
+    await session.flush()
+    await audit.record(
+        ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
+    )
+    return case, code
 
 
 async def update_case(
@@ -221,48 +258,62 @@ async def move_case(
     if_match: str | None,
     rules: MoveRules,
 ) -> tuple[api.CaseOut, str]:
-    action = Action(type(move).__struct_config__.tag)  # type: ignore[arg-type]
-    now = ctx.now
+    action = action_of(move)
     async with session.begin():
         case = await _reached_case(session, ctx, case_id, for_update=True)
         if not may_move(ctx.caller.role, action):
             raise Forbidden(f"the {ctx.caller.role.value} role may not {action.value} a case", field="action")
         _check_if_match(case, if_match)
-        source = Status(case.status)
-        target = target_of(source, action)
-        if target is None:
-            allowed = [a.value for a in allowed_actions(source)]
-            raise IllegalTransition(f"a case that is {source.value} cannot {action.value}", allowed)
-        calendar = await load_calendar(session)
-        details = await _apply(session, case, move, now, calendar, rules)
-        case.status = target.value
-        case.version += 1
-        case.updated_at = now
-        session.add(
-            timeline_event(
-                ctx,
-                case,
-                action.value,
-                from_status=source.value,
-                to_status=target.value,
-                note=move.note,
-                visibility=move.visibility,
-                details=details,
-            )
-        )
-        await session.flush()
-        await deadlines.refresh(session, case, calendar)
-        await session.flush()
-        rendered = await _render(session, ctx, case, calendar)
-        await audit.record(
+        calendar = await apply_move(session, ctx, case, move, rules)
+        return await _render(session, ctx, case, calendar), etag_of(case)
+
+
+def action_of(move: api.TransitionIn) -> Action:
+    return Action(type(move).__struct_config__.tag)  # type: ignore[arg-type]
+
+
+async def apply_move(
+    session: AsyncSession, ctx: Context, case: Case, move: api.TransitionIn, rules: MoveRules
+) -> WorkingCalendar:
+    """Move a locked case through the workflow table inside the caller's transaction:
+    stage fields, the timeline line, the deadline and the audit record. Whether the
+    caller may make this move at all is decided before."""
+    action = action_of(move)
+    now = ctx.now
+    source = Status(case.status)
+    target = target_of(source, action)
+    if target is None:
+        allowed = [a.value for a in allowed_actions(source)]
+        raise IllegalTransition(f"a case that is {source.value} cannot {action.value}", allowed)
+    calendar = await load_calendar(session)
+    details = await _apply(session, case, move, now, calendar, rules)
+    case.status = target.value
+    case.version += 1
+    case.updated_at = now
+    session.add(
+        timeline_event(
             ctx,
-            session,
-            "case.move",
-            target_type="case",
-            target_id=case.id,
-            details={"action": action.value, "from": source.value, "to": target.value},
+            case,
+            action.value,
+            from_status=source.value,
+            to_status=target.value,
+            note=move.note,
+            visibility=move.visibility,
+            details=details,
         )
-        return rendered, etag_of(case)
+    )
+    await session.flush()
+    await deadlines.refresh(session, case, calendar)
+    await session.flush()
+    await audit.record(
+        ctx,
+        session,
+        "case.move",
+        target_type="case",
+        target_id=case.id,
+        details={"action": action.value, "from": source.value, "to": target.value},
+    )
+    return calendar
 
 
 async def _apply(
@@ -291,12 +342,14 @@ async def _apply(
         case api.RequestMaterials(materials=materials):
             case.materials_requested_at = now
             case.awaited_materials = materials
+            case.materials_answered_at = None
             return {"materials": materials}
         case api.ReceiveMaterials():
             if case.started_at is None:
                 case.started_at = now
             received = case.awaited_materials
             case.awaited_materials = None
+            case.materials_answered_at = None
             return {"materials": received}
         case api.Transfer(department_code=code, reason=reason):
             if await reference_repo.get_department(session, code) is None:

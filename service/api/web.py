@@ -1,0 +1,35 @@
+"""The web front end (``web/``), served at ``/`` from its built files. It talks to the
+service only through ``/api/v1``, like any other client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.datastructures import CacheControlHeader
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+
+from service.config import Settings
+
+BUILT = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+def web_dir(settings: Settings) -> Path:
+    return settings.web_dir or BUILT
+
+
+def web_router(settings: Settings) -> list[Router]:
+    """Nothing when the front end is not built (an API-only deployment)."""
+    folder = web_dir(settings)
+    if not (folder / "index.html").is_file():
+        return []
+    return [
+        create_static_files_router(
+            path="/",
+            directories=[folder],
+            html_mode=True,
+            include_in_schema=False,
+            name="web",
+            cache_control=CacheControlHeader(no_cache=True),
+        )
+    ]

@@ -1,0 +1,137 @@
+"""The science worker's side: the public lookup and the worker's own cases."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from schemas.worker_side import (
+    CaseNo,
+    CaseRequestIn,
+    LookupOut,
+    MaterialsAnswerIn,
+    OwnCaseCreated,
+    OwnCaseOut,
+    OwnCasePage,
+    QueryCode,
+    WithdrawIn,
+)
+from service.api.access import PUBLIC, client_address, needs
+from service.api.deps import Config, Ctx, Db, Kit, Limits, Now, Page
+from service.domain.access import Permission
+from service.receipts import receipt_html
+from service.services import lookup as lookup_service
+from service.services import own_cases, query_codes
+from service.services.cases import MoveRules
+
+CodeParam = Annotated[QueryCode, QueryParameter(name="code", description="The query code printed on the receipt")]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def lookup_url(request: Request[Any, Any, Any]) -> str:
+    return f"{str(request.base_url).rstrip('/')}/#/lookup"
+
+
+def receipt_response(request: Request[Any, Any, Any], receipt: query_codes.Receipt) -> Response[str]:
+    return Response(receipt_html(receipt, lookup_url(request)), media_type="text/html; charset=utf-8", headers=NO_STORE)
+
+
+class LookupController(Controller):
+    path = "/lookup"
+    tags = ["lookup"]
+
+    @get(
+        "/",
+        summary="Where a case stands, by case number and query code (no sign-in)",
+        description=(
+            "A wrong number and a wrong code answer alike (404). Limited per client address, and a case "
+            "number locks for a while after repeated wrong codes (429 with Retry-After)."
+        ),
+        opt={PUBLIC: True},
+        security=[{}],
+    )
+    async def lookup(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        kit: Kit,
+        now: Now,
+        settings: Config,
+        counters: Limits,
+        case_no: Annotated[CaseNo, QueryParameter(name="case_no", description="The case number (受理编号)")],
+        code: CodeParam,
+    ) -> Response[LookupOut]:
+        limits = lookup_service.LookupLimits(
+            per_address=settings.lookup_limit_per_address,
+            address_window_seconds=600,
+            lock_threshold=settings.lookup_lock_threshold,
+            lock_seconds=settings.lookup_lock_minutes * 60,
+        )
+        found = await lookup_service.lookup(
+            db, kit, counters, limits, case_no=case_no, code=code, client_addr=client_address(request), now=now
+        )
+        return Response(found, headers=NO_STORE)
+
+
+class OwnCaseController(Controller):
+    path = "/my/cases"
+    tags = ["my cases"]
+
+    @get("/", summary="My cases, the newest first", opt=needs(Permission.OWN_CASES))
+    async def list_own(self, db: Db, ctx: Ctx, paging: Page) -> OwnCasePage:
+        return await own_cases.list_own(db, ctx, paging.limit, paging.offset)
+
+    @post(
+        "/",
+        summary="Submit a request for a work-list item; it lands as submitted with my steward",
+        status_code=HTTP_201_CREATED,
+        opt=needs(Permission.OWN_CASES),
+    )
+    async def submit(self, db: Db, ctx: Ctx, data: JSONBody[CaseRequestIn]) -> OwnCaseCreated:
+        return await own_cases.submit(db, ctx, data)
+
+    @get(
+        "/{case_id:uuid}",
+        summary="My case: public timeline, due date, steward, what is awaited",
+        opt=needs(Permission.OWN_CASES),
+    )
+    async def read_own(self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID]) -> OwnCaseOut:
+        return await own_cases.read_own(db, ctx, case_id)
+
+    @post(
+        "/{case_id:uuid}/materials",
+        summary="Answer a request for materials with a note and uploaded files",
+        status_code=HTTP_200_OK,
+        opt=needs(Permission.OWN_CASES),
+    )
+    async def answer_materials(
+        self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], data: JSONBody[MaterialsAnswerIn]
+    ) -> OwnCaseOut:
+        return await own_cases.answer_materials(db, ctx, case_id, data)
+
+    @post(
+        "/{case_id:uuid}/withdraw",
+        summary="Withdraw my open request, with a reason",
+        status_code=HTTP_200_OK,
+        opt=needs(Permission.OWN_CASES),
+    )
+    async def withdraw(
+        self, db: Db, ctx: Ctx, settings: Config, case_id: FromPath[uuid.UUID], data: JSONBody[WithdrawIn]
+    ) -> OwnCaseOut:
+        rules = MoveRules(reopen_window_days=settings.reopen_window_days)
+        return await own_cases.withdraw(db, ctx, case_id, data, rules)
+
+    @get(
+        "/{case_id:uuid}/receipt",
+        summary="The printable receipt of my case (bring the query code from the submission)",
+        media_type="text/html",
+        opt=needs(Permission.OWN_CASES),
+    )
+    async def receipt(
+        self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], code: CodeParam
+    ) -> Response[str]:
+        return receipt_response(request, await query_codes.receipt(db, ctx, case_id, code))

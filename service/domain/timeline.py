@@ -1,0 +1,41 @@
+"""What a case's timeline shows to the worker and to the public lookup.
+
+A worker sees every change of status, with its date, because where a case stands is
+theirs to know; the note of a line is shown only when staff marked it public. Lines
+that do not change the status (notes, edits, uploads, ratings) are shown only when
+public. Nothing in a line's internal details (departments, reasons for a transfer,
+who acted) leaves through this view.
+"""
+
+from __future__ import annotations
+
+EVENT_LABELS_ZH: dict[str, str] = {
+    "create": "提交申请",
+    "accept": "受理",
+    "reject": "不予受理",
+    "start": "开始办理",
+    "request_materials": "需补正材料",
+    "receive_materials": "补正材料已收到",
+    "transfer": "转交承办部门",
+    "resolve": "办结",
+    "reopen": "重新办理",
+    "close": "归档",
+    "withdraw": "撤回申请",
+    "note": "办理说明",
+    "update": "信息更新",
+    "rate": "满意度评价",
+    "follow_up": "回访",
+    "answer_materials": "已提交补正材料",
+    "attach": "上传附件",
+    "reissue_code": "重新发放查询码",
+}
+
+
+def shown_to_worker(action: str, from_status: str | None, to_status: str, visibility: str) -> bool:
+    if visibility == "public":
+        return True
+    return action == "create" or (from_status is not None and from_status != to_status)
+
+
+def note_shown_to_worker(visibility: str) -> bool:
+    return visibility == "public"

@@ -1,0 +1,147 @@
+"""Attachments on a case: upload, list, download.
+
+The type is found from the content (``domain/file_types.py``), never taken from the
+client; the name is cleaned; a SHA-256 of the bytes is kept with the row. Bytes go to
+the attachment store first and the row is written after, in one transaction with the
+timeline line and the audit record; if that transaction fails, the stored bytes are
+deleted again, so no row points at nothing and no file is left without a row (short
+of a crash between the two steps, which leaves an orphan file and no row).
+A worker reaches only their own cases and only public files; their uploads are public.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.worker_side import AttachmentOut
+from service.domain.access import Role
+from service.domain.file_types import ALLOWED, MAX_ATTACHMENT_BYTES, detect, sanitise_filename
+from service.domain.workflow import Category, Status, category_of
+from service.errors import Conflict, Invalid, NotFound, TooLarge
+from service.models import Attachment, Case
+from service.public_presenters import attachment_out
+from service.repositories import attachments as attachment_repo
+from service.repositories import cases as case_repo
+from service.repositories.reach import cases_reached
+from service.services import audit
+from service.services.context import Context
+from service.services.timeline import remark
+from service.storage import AttachmentStore, StoredObjectMissing
+
+log = logging.getLogger("banshi.attachments")
+
+ACCEPTED = ", ".join(t.extension.lstrip(".") for t in ALLOWED)
+
+
+def _visible(ctx: Context) -> str | None:
+    return "public" if ctx.caller.role is Role.WORKER else None
+
+
+async def upload(
+    session: AsyncSession,
+    ctx: Context,
+    store: AttachmentStore,
+    case_id: uuid.UUID,
+    *,
+    filename: str,
+    data: bytes,
+    visibility: str,
+) -> AttachmentOut:
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise TooLarge("file", f"is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+    if not data:
+        raise Invalid("file", "is empty")
+    file_type = detect(data)
+    if file_type is None:
+        raise Invalid("file", f"is not an accepted type (its content must be one of: {ACCEPTED})")
+    by_worker = ctx.caller.role is Role.WORKER
+    if by_worker:
+        visibility = "public"
+    attachment = Attachment(
+        id=uuid.uuid4(),
+        case_id=case_id,
+        filename=sanitise_filename(filename, file_type),
+        media_type=file_type.media_type,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_key="",
+        visibility=visibility,
+        uploaded_by=ctx.caller.account_id,
+        uploaded_by_worker=by_worker,
+        uploaded_at=ctx.now,
+    )
+    attachment.storage_key = f"{case_id}/{attachment.id}"
+    stored = False
+    try:
+        async with session.begin():
+            case = await _reached_case(session, ctx, case_id)
+            if category_of(Status(case.status)) is Category.TERMINATED or case.status == Status.CLOSED.value:
+                raise Conflict(f"a case that is {case.status} takes no more files", field="case_id")
+            await store.put(attachment.storage_key, data, file_type.media_type)
+            stored = True
+            session.add(attachment)
+            session.add(
+                remark(
+                    ctx,
+                    case,
+                    "attach",
+                    visibility=visibility,
+                    details={"attachment_id": str(attachment.id), "filename": attachment.filename},
+                )
+            )
+            await session.flush()
+            await audit.record(
+                ctx,
+                session,
+                "attachment.upload",
+                target_type="attachment",
+                target_id=attachment.id,
+                details={"case_id": str(case_id), "media_type": file_type.media_type, "size": len(data)},
+            )
+    except BaseException:
+        if stored:
+            await store.delete(attachment.storage_key)
+        raise
+    return attachment_out(attachment)
+
+
+async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> Case:
+    case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller))
+    if case is None:
+        raise NotFound("case", case_id)
+    return case
+
+
+async def list_for_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> list[AttachmentOut]:
+    await _reached_case(session, ctx, case_id)
+    return [attachment_out(a) for a in await attachment_repo.attachments_of(session, case_id, _visible(ctx))]
+
+
+async def download(
+    session: AsyncSession, ctx: Context, store: AttachmentStore, attachment_id: uuid.UUID
+) -> tuple[AttachmentOut, bytes]:
+    """The file's bytes, once the download is on the audit trail."""
+    found = await attachment_repo.reached_attachment(session, attachment_id, cases_reached(ctx.caller), _visible(ctx))
+    if found is None:
+        raise NotFound("attachment", attachment_id)
+    attachment, case = found
+    try:
+        data = await store.get(attachment.storage_key)
+    except StoredObjectMissing:
+        log.error("attachment %s has a row but no stored file (%s)", attachment.id, store.describe())
+        raise NotFound("attachment", attachment_id) from None
+    await session.commit()  # end the read transaction; the audit record gets its own
+    async with session.begin():
+        await audit.record(
+            ctx,
+            session,
+            "attachment.download",
+            target_type="attachment",
+            target_id=attachment.id,
+            details={"case_id": str(case.id), "sha256": attachment.sha256},
+        )
+    return attachment_out(attachment), data

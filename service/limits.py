@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -28,6 +28,7 @@ class Count:
     """Until the window ends and the count starts again."""
 
 
+@runtime_checkable
 class Counters(Protocol):
     async def hit(self, key: str, window_seconds: int) -> Count:
         """Count one hit; the window starts with the key's first hit."""

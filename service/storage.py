@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio.to_thread
 import boto3
@@ -36,6 +36,7 @@ class StoredObjectMissing(LookupError):
         self.key = key
 
 
+@runtime_checkable
 class AttachmentStore(Protocol):
     async def put(self, key: str, data: bytes, media_type: str) -> None:
         """Keep ``data`` under ``key``, replacing what was there."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -65,9 +66,15 @@ def _field_of(item: dict[str, Any]) -> str:
     return key or "body"
 
 
+_MISSING = re.compile(r"Missing required (query|path|header|cookie) parameter '([^']+)'")
+
+
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     items = exc.extra if isinstance(exc.extra, list) else []
     errors = [FieldError(field=_field_of(i), reason=str(i.get("message", "invalid"))) for i in items]
+    if not errors and (missing := _MISSING.search(str(exc.detail))):
+        source, name = missing.groups()
+        errors = [FieldError(field=f"{source}.{name}", reason="is required")]
     return _response(
         Problem(
             type=_type("validation"),

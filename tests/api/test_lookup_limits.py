@@ -1,0 +1,146 @@
+"""Lookup limits hold across service processes: the counters live in Redis.
+
+Redis runs beside PostgreSQL on our machines and in compose; these tests use
+``BANSHI_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), each under a key
+prefix of its own, and fail rather than skip when Redis does not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from service.limits import Counters, LimitsUnavailable, LocalCounters, RedisCounters
+from service.security.keys import generate_env
+from tests.factory import ADMIN_PASSWORD, API, national_id
+from tests.live import running_service
+
+REDIS_URL = os.environ.get("BANSHI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    prefix = f"banshi-test-{uuid.uuid4().hex[:12]}:"
+    client: Redis = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.fail(f"Redis does not answer at {REDIS_URL} ({exc}); start it or set BANSHI_TEST_REDIS_URL")
+    try:
+        yield prefix
+    finally:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture(params=["redis", "local"])
+async def counters(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[Counters]:
+    store: Counters = RedisCounters(REDIS_URL, redis_prefix) if request.param == "redis" else LocalCounters()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def test_counters_count_in_a_window_and_lock_for_longer(counters: Counters) -> None:
+    assert (await counters.peek("a")).hits == 0
+    first = await counters.hit("a", 60)
+    second = await counters.hit("a", 60)
+    assert (first.hits, second.hits) == (1, 2)
+    assert 55 <= second.seconds_left <= 60
+    assert (await counters.peek("a")).hits == 2
+    assert (await counters.hit("b", 60)).hits == 1  # keys are apart
+    await counters.extend("a", 600)
+    assert 595 <= (await counters.peek("a")).seconds_left <= 600
+    await counters.clear("a")
+    assert (await counters.peek("a")).hits == 0
+
+
+async def test_a_window_ends_and_the_count_starts_again(counters: Counters) -> None:
+    await counters.hit("short", 1)
+    await counters.hit("short", 1)
+    await asyncio.sleep(2.1)
+    assert (await counters.peek("short")).hits == 0
+    assert (await counters.hit("short", 1)).hits == 1
+
+
+async def test_an_unreachable_redis_refuses_instead_of_counting_nothing() -> None:
+    gone = RedisCounters("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(LimitsUnavailable):
+            await gone.hit("x", 60)
+    finally:
+        await gone.close()
+
+
+def test_two_service_processes_share_the_lockout_and_the_address_limit(
+    database_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    env = {
+        **generate_env(),
+        "DATABASE_URL": database_url,
+        "BANSHI_REDIS_URL": REDIS_URL,
+        "BANSHI_REDIS_PREFIX": redis_prefix,
+        "BANSHI_LOOKUP_LOCK_THRESHOLD": "3",
+        "BANSHI_LOOKUP_LIMIT_PER_ADDRESS": "9",
+        "BANSHI_ARGON2_TIME_COST": "1",
+        "BANSHI_ARGON2_MEMORY_KIB": "1024",
+        "BANSHI_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+    }
+    with (
+        running_service(env, tmp_path / "one.log") as one,
+        running_service(env, tmp_path / "two.log") as two,
+    ):
+        admin = httpx.Client(base_url=one + API, timeout=10)
+        token = admin.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()
+        admin.headers["Authorization"] = f"Bearer {token['access_token']}"
+        steward = admin.post("/staff", json={"name": "王管家", "role": "steward", "district_code": "yubei"}).json()
+        worker = admin.post(
+            "/workers",
+            json={
+                "name": "张明",
+                "national_id": national_id(),
+                "mobile": "13812345678",
+                "employer": "重庆大学",
+                "district_code": "yubei",
+                "steward_id": steward["id"],
+            },
+        ).json()
+        item = next(i for i in admin.get("/work-list-items?year=2026").json() if i["code"] == "WL-01")
+        created = admin.post(
+            "/cases", json={"worker_id": worker["id"], "item_id": item["id"], "title": "人才住房", "channel": "phone"}
+        )
+        assert created.status_code == 201, created.text
+        case_no, code = created.json()["case_no"], created.json()["query_code"]
+
+        def lookup(base: str, with_code: str) -> httpx.Response:
+            return httpx.get(f"{base}{API}/lookup", params={"case_no": case_no, "code": with_code}, timeout=10)
+
+        assert lookup(two, code).status_code == 200
+        # Three wrong codes spread over both processes lock the number in both.
+        assert [lookup(base, "2222-2222").status_code for base in (one, two, one)] == [404, 404, 404]
+        locked = [lookup(base, code) for base in (two, one)]
+        assert [r.status_code for r in locked] == [429, 429]
+        assert all(int(r.headers["retry-after"]) > 0 for r in locked)
+        # Nine lookups per address in all: six so far, three more, then both refuse.
+        other = f"BS-20990101-{uuid.uuid4().int % 10_000:04d}"
+        spent = [
+            httpx.get(f"{base}{API}/lookup", params={"case_no": other, "code": "3333-3333"}, timeout=10).status_code
+            for base in (one, two, one)
+        ]
+        assert spent == [404, 404, 404]
+        refused = [
+            httpx.get(f"{base}{API}/lookup", params={"case_no": other, "code": "3333-3333"}, timeout=10)
+            for base in (two, one)
+        ]
+        assert [r.status_code for r in refused] == [429, 429]
+        assert all("this address" in r.json()["detail"] for r in refused)

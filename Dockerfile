@@ -8,11 +8,13 @@ RUN uv sync --frozen --no-install-project --no-default-groups
 COPY service service
 COPY schemas schemas
 COPY migrations migrations
+COPY web/dist web/dist
 COPY alembic.ini README.md ./
 RUN uv sync --frozen --no-default-groups
 
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 banshi
+RUN useradd --create-home --uid 10001 banshi && mkdir -p /var/lib/banshi/attachments \
+    && chown banshi:banshi /var/lib/banshi/attachments
 WORKDIR /app
 COPY --from=build --chown=banshi:banshi /app /app
 ENV PATH="/app/.venv/bin:$PATH"

@@ -152,6 +152,9 @@ class CaseSummary(Output, kw_only=True):
     accepted_at: datetime | None
     resolved_at: datetime | None
     due: DueInfo
+    materials_answered_at: datetime | None = None
+    """When the worker answered the current request for materials (then confirm receipt).
+    Optional so that responses stored for idempotent replay before it existed still load."""
     version: int
 
 
@@ -163,8 +166,6 @@ class CaseOut(CaseSummary):
     rejected_at: datetime | None
     withdrawn_at: datetime | None
     awaited_materials: str | None
-    materials_answered_at: datetime | None
-    """When the worker answered the current request for materials (then confirm receipt)."""
     outcome: str | None
     reject_reason: str | None
     withdraw_reason: str | None

@@ -17,6 +17,7 @@ from service.security.keys import ENV_NAMES, development_keys, generate_env
 
 if TYPE_CHECKING:
     from schemas.accounts import AccountOut
+    from service.demo_worker import DemoWorker
 
 
 def database_url() -> str:
@@ -291,3 +292,35 @@ def openapi(output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(), encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+@main.command("demo-worker")
+def demo_worker() -> None:
+    """Make a science worker with an account and a case awaiting their materials, and
+    print how to look it up and sign in (for trying the worker's side)."""
+    settings = keyed_settings()
+    url = database_url()
+    made = asyncio.run(_demo_worker(url, settings))
+    click.echo(f"Case number:  {made.case_no}")
+    click.echo(f"Query code:   {made.query_code}   (shown once)")
+    click.echo(
+        f"Receipt:      /api/v1/my/cases/{made.case_id}/receipt?code={made.query_code}  (signed in as the worker)"
+    )
+    click.echo(f"Worker login: {made.username} / {made.password}")
+    click.echo("Open http://127.0.0.1:8000/ (a phone-sized window will do): look the case up, then sign in.")
+
+
+async def _demo_worker(url: str, settings: Settings) -> DemoWorker:
+    from service.db import make_engine, make_session_factory
+    from service.demo_worker import make_demo_worker
+    from service.errors import DomainError
+    from service.security.kit import build_kit
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as session:
+            return await make_demo_worker(session, build_kit(settings), settings.reopen_window_days)
+    except (LookupError, DomainError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        await engine.dispose()

@@ -72,6 +72,7 @@ def _summary_fields(case: Case, item_code: str, calendar: WorkingCalendar, now: 
         "accepted_at": case.accepted_at,
         "resolved_at": case.resolved_at,
         "due": due_info(case, calendar, now),
+        "materials_answered_at": case.materials_answered_at,
         "version": case.version,
     }
 
@@ -108,7 +109,6 @@ def case_out(
         rejected_at=case.rejected_at,
         withdrawn_at=case.withdrawn_at,
         awaited_materials=case.awaited_materials,
-        materials_answered_at=case.materials_answered_at,
         outcome=case.outcome,
         reject_reason=case.reject_reason,
         withdraw_reason=case.withdraw_reason,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -10,9 +11,11 @@ from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.app import create_app
 from service.cli import main
-from service.config import get_settings
+from service.config import Settings, get_settings
 from service.security.keys import ENV_NAMES, generate_env, keys_from
+from tests.conftest import Clock
 from tests.factory import API
 
 
@@ -67,3 +70,26 @@ def test_a_configured_server_without_keys_refuses_to_start(monkeypatch: pytest.M
         get_settings.cache_clear()
     assert result.exit_code != 0
     assert "BANSHI_TOKEN_KEY" in result.output
+
+
+async def test_demo_worker_makes_a_case_to_look_up_and_a_worker_to_sign_in(
+    keyed_env: dict[str, str], settings: Settings, clock: Clock
+) -> None:
+    runner = CliRunner()
+    result = await asyncio.to_thread(runner.invoke, main, ["demo-worker"])
+    assert result.exit_code == 0, result.output
+    printed = dict(line.split(":", 1) for line in result.output.strip().splitlines() if ":" in line[:14])
+    case_no = printed["Case number"].strip()
+    code = printed["Query code"].split()[0]
+    username, password = (part.strip() for part in printed["Worker login"].split("/"))
+    same_keys = dataclasses.replace(settings, keys=keys_from(keyed_env))
+    async with AsyncTestClient(app=create_app(same_keys, clock=clock)) as client:
+        found = await client.get(f"{API}/lookup", params={"case_no": case_no, "code": code})
+        assert found.status_code == 200, found.text
+        assert found.json()["status"] == "awaiting_materials"
+        assert found.json()["awaited_materials"] == "请上传最高学历证明（PDF）"
+        login = await client.post(f"{API}/auth/login", json={"username": username, "password": password})
+        assert login.status_code == 200, login.text
+        token = login.json()["access_token"]
+        mine = await client.get(f"{API}/my/cases", headers={"Authorization": f"Bearer {token}"})
+        assert [c["case_no"] for c in mine.json()["items"]] == [case_no]

@@ -35,9 +35,12 @@ async def test_the_worker_rates_their_resolved_case_once(client: AsyncTestClient
     assert (rating["resolution"], rating["follow_up_state"], rating["follow_up_due_at"]) == (1, "none", None)
     problem = await steward.problem("POST", f"/cases/{case['id']}/ratings", 409, json={"level": "satisfied"})
     assert problem["errors"][0]["field"] == "level"
-    assert [r["id"] for r in await worker.ok("GET", f"/cases/{case['id']}/ratings")] == [rating["id"]]
-    events = (await worker.ok("GET", f"/cases/{case['id']}/events"))["items"]
+    assert [r["id"] for r in await steward.ok("GET", f"/cases/{case['id']}/ratings")] == [rating["id"]]
+    events = (await steward.ok("GET", f"/cases/{case['id']}/events"))["items"]
     assert events[-1]["action"] == "rate" and events[-1]["visibility"] == "public"
+    # The worker sees it in their own view of the case.
+    mine = await worker.ok("GET", f"/my/cases/{case['id']}")
+    assert (mine["rating"], mine["can_rate"], mine["timeline"][-1]["action"]) == ("very_satisfied", False, "rate")
 
 
 async def test_a_steward_rates_on_the_workers_behalf(client: AsyncTestClient[Litestar]) -> None:
@@ -112,8 +115,8 @@ async def test_a_poor_rating_opens_a_follow_up_due_in_15_working_days(
     assert (total["follow_ups_open"], total["follow_ups_overdue"], total["very_dissatisfied"]) == (0, 0, 1)
     assert (await steward.ok("GET", "/follow-ups?state=answered"))["total"] == 1
     # The worker sees the answer on the public timeline.
-    events = (await worker.ok("GET", f"/cases/{case['id']}/events"))["items"]
-    assert events[-1]["action"] == "follow_up" and events[-1]["note"] == "已上门回访，重新协调住房"
+    timeline = (await worker.ok("GET", f"/my/cases/{case['id']}"))["timeline"]
+    assert timeline[-1]["action"] == "follow_up" and timeline[-1]["note"] == "已上门回访，重新协调住房"
 
 
 async def test_a_satisfied_rating_has_no_follow_up_to_answer(client: AsyncTestClient[Litestar]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.worker_side import QueryCodeOut
 from service.domain.query_code import format_query_code, hash_purpose, new_query_code, normalise_query_code
 from service.errors import Conflict, Invalid, NotFound
-from service.limits import Counters
+from service.limits import Counters, LimitsUnavailable
 from service.models import Case
 from service.repositories import cases as case_repo
 from service.repositories import reference as reference_repo
@@ -24,6 +25,7 @@ from service.services.context import Context
 from service.services.timeline import remark
 
 API = "/api/v1"
+log = logging.getLogger("banshi.query_codes")
 
 
 def _hash(kit: SecurityKit, case_id: uuid.UUID, code: str) -> bytes:
@@ -62,7 +64,11 @@ async def reissue(session: AsyncSession, ctx: Context, counters: Counters, case_
         session.add(remark(ctx, case, "reissue_code"))
         await session.flush()
         await audit.record(ctx, session, "case.query_code", target_type="case", target_id=case.id)
-    await counters.clear(lockout_key(case.case_no))
+    try:
+        await counters.clear(lockout_key(case.case_no))
+    except LimitsUnavailable:
+        # The new code is committed and must reach the steward; a lock, if any, ends by itself.
+        log.warning("could not lift the lookup lock of %s: the counter store does not answer", case.case_no)
     return QueryCodeOut(
         case_id=case.id, case_no=case.case_no, query_code=code, receipt_url=receipt_url(f"/cases/{case.id}", code)
     )

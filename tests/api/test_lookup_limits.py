@@ -8,6 +8,7 @@ prefix of its own, and fail rather than skip when Redis does not answer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -15,11 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
+from service.app import create_app
+from service.config import Settings
 from service.limits import Counters, LimitsUnavailable, LocalCounters, RedisCounters
 from service.security.keys import generate_env
-from tests.factory import ADMIN_PASSWORD, API, national_id
+from tests.conftest import Clock
+from tests.factory import ADMIN_PASSWORD, API, Api, national_id
 from tests.live import running_service
 
 REDIS_URL = os.environ.get("BANSHI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -144,3 +149,22 @@ def test_two_service_processes_share_the_lockout_and_the_address_limit(
         ]
         assert [r.status_code for r in refused] == [429, 429]
         assert all("this address" in r.json()["detail"] for r in refused)
+
+
+async def test_without_the_counter_store_the_lookup_refuses_and_a_new_code_is_still_issued(
+    settings: Settings, clock: Clock
+) -> None:
+    """Redis down: the public lookup answers 503 rather than run without limits, and a
+    steward's new code (committed before the lock is lifted) still reaches the steward."""
+    dead = dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0")
+    async with AsyncTestClient(app=create_app(dead, clock=clock)) as client:
+        login = await client.post(f"{API}/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        admin = Api(client, login.json()["access_token"])
+        created = await admin.case()
+        params = {"case_no": created["case_no"], "code": created["query_code"]}
+        refused = await client.get(f"{API}/lookup", params=params)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "30"
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        issued = await admin.ok("POST", f"/cases/{created['id']}/query-code", 201)
+        assert issued["query_code"] != created["query_code"]

@@ -3,18 +3,23 @@ real processes: limits shared across them, a browser talking to it."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import os
 import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 
+from service.security.keys import Keys
+
 ROOT = Path(__file__).resolve().parents[1]
+NOT_INHERITED = ("BANSHI_REDIS", "BANSHI_ATTACHMENTS", "BANSHI_S3_", "BANSHI_WEB_DIR", "BANSHI_LOOKUP_", "DATABASE_URL")
+"""Settings of the developer's own shell that a test's service must not pick up."""
 
 
 def free_port() -> int:
@@ -24,44 +29,84 @@ def free_port() -> int:
         return port
 
 
-@contextmanager
-def running_service(env: Mapping[str, str], log_path: Path, timeout: float = 60) -> Iterator[str]:
-    """Start ``uvicorn service.app:create_app`` with ``env`` added to this process's
-    environment; yield its base URL once ``/health`` answers; stop it afterwards."""
+def key_env(keys: Keys) -> dict[str, str]:
+    """The run's keys as the service reads them from its environment (the same keys as
+    the template database's audit chain and the in-process apps)."""
+
+    def encode(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    ordered = [keys.pii_current, *(k for k in keys.pii_keys if k != keys.pii_current)]
+    return {
+        "BANSHI_TOKEN_KEY": encode(keys.token_key),
+        "BANSHI_AUDIT_KEY": encode(keys.audit_key),
+        "BANSHI_PII_KEYS": ",".join(f"{k}:{encode(keys.pii_keys[k])}" for k in ordered),
+        "BANSHI_PII_INDEX_KEY": encode(keys.pii_index_key),
+    }
+
+
+def service_env(keys: Keys, database_url: str, folder: Path, **settings: str) -> dict[str, str]:
+    """This process's environment without the service's own settings, plus the keys, a
+    database, an attachment folder, cheap password hashing and ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)}
+    env.update(
+        key_env(keys),
+        DATABASE_URL=database_url,
+        BANSHI_ARGON2_TIME_COST="1",
+        BANSHI_ARGON2_MEMORY_KIB="1024",
+        BANSHI_ATTACHMENTS_DIR=str(folder / "attachments"),
+    )
+    env.update(settings)
+    return env
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+@asynccontextmanager
+async def running_service(env: Mapping[str, str], log_path: Path, start_within: float = 60) -> AsyncIterator[str]:
+    """Start ``uvicorn service.app:create_app`` with exactly ``env``; yield its base URL
+    once ``/health`` answers; stop it afterwards."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "service.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            cwd=ROOT,
+            env=dict(env),
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + start_within
+        async with httpx.AsyncClient() as client:
             while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the service exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+                if process.returncode is not None:
+                    raise RuntimeError(f"the service exited with {process.returncode}:\n{_tail(log_path)}")
                 try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    if (await client.get(f"{base}/health", timeout=2)).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the service did not start in {timeout} s:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
+                    raise RuntimeError(f"the service did not start in {start_within} s:\n{_tail(log_path)}")
+                await asyncio.sleep(0.2)
+        yield base
+    finally:
+        if process.returncode is None:
             process.terminate()
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
                 process.kill()
-                process.wait()
+                await process.wait()

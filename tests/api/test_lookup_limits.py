@@ -22,10 +22,10 @@ from redis.asyncio import Redis
 from service.app import create_app
 from service.config import Settings
 from service.limits import Counters, LimitsUnavailable, LocalCounters, RedisCounters
-from service.security.keys import generate_env
+from service.security.keys import Keys
 from tests.conftest import Clock
 from tests.factory import ADMIN_PASSWORD, API, Api, national_id
-from tests.live import running_service
+from tests.live import running_service, service_env
 
 REDIS_URL = os.environ.get("BANSHI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -87,68 +87,62 @@ async def test_an_unreachable_redis_refuses_instead_of_counting_nothing() -> Non
         await gone.close()
 
 
-def test_two_service_processes_share_the_lockout_and_the_address_limit(
-    database_url: str, redis_prefix: str, tmp_path: Path
+async def test_two_service_processes_share_the_lockout_and_the_address_limit(
+    database_url: str, redis_prefix: str, tmp_path: Path, test_keys: Keys
 ) -> None:
-    env = {
-        **generate_env(),
-        "DATABASE_URL": database_url,
-        "BANSHI_REDIS_URL": REDIS_URL,
-        "BANSHI_REDIS_PREFIX": redis_prefix,
-        "BANSHI_LOOKUP_LOCK_THRESHOLD": "3",
-        "BANSHI_LOOKUP_LIMIT_PER_ADDRESS": "9",
-        "BANSHI_ARGON2_TIME_COST": "1",
-        "BANSHI_ARGON2_MEMORY_KIB": "1024",
-        "BANSHI_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
-    }
-    with (
+    env = service_env(
+        test_keys,
+        database_url,
+        tmp_path,
+        BANSHI_REDIS_URL=REDIS_URL,
+        BANSHI_REDIS_PREFIX=redis_prefix,
+        BANSHI_LOOKUP_LOCK_THRESHOLD="3",
+        BANSHI_LOOKUP_LIMIT_PER_ADDRESS="9",
+    )
+    async with (
         running_service(env, tmp_path / "one.log") as one,
         running_service(env, tmp_path / "two.log") as two,
     ):
-        admin = httpx.Client(base_url=one + API, timeout=10)
-        token = admin.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).json()
-        admin.headers["Authorization"] = f"Bearer {token['access_token']}"
-        steward = admin.post("/staff", json={"name": "王管家", "role": "steward", "district_code": "yubei"}).json()
-        worker = admin.post(
-            "/workers",
-            json={
+        async with httpx.AsyncClient(base_url=one + API, timeout=10) as admin:
+            token = (await admin.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})).json()
+            admin.headers["Authorization"] = f"Bearer {token['access_token']}"
+            staff = {"name": "王管家", "role": "steward", "district_code": "yubei"}
+            steward = (await admin.post("/staff", json=staff)).json()
+            person = {
                 "name": "张明",
                 "national_id": national_id(),
                 "mobile": "13812345678",
                 "employer": "重庆大学",
                 "district_code": "yubei",
                 "steward_id": steward["id"],
-            },
-        ).json()
-        item = next(i for i in admin.get("/work-list-items?year=2026").json() if i["code"] == "WL-01")
-        created = admin.post(
-            "/cases", json={"worker_id": worker["id"], "item_id": item["id"], "title": "人才住房", "channel": "phone"}
-        )
+            }
+            worker = (await admin.post("/workers", json=person)).json()
+            items = (await admin.get("/work-list-items?year=2026")).json()
+            item = next(i for i in items if i["code"] == "WL-01")
+            body = {"worker_id": worker["id"], "item_id": item["id"], "title": "人才住房", "channel": "phone"}
+            created = await admin.post("/cases", json=body)
         assert created.status_code == 201, created.text
         case_no, code = created.json()["case_no"], created.json()["query_code"]
 
-        def lookup(base: str, with_code: str) -> httpx.Response:
-            return httpx.get(f"{base}{API}/lookup", params={"case_no": case_no, "code": with_code}, timeout=10)
+        async with httpx.AsyncClient(timeout=10) as public:
 
-        assert lookup(two, code).status_code == 200
-        # Three wrong codes spread over both processes lock the number in both.
-        assert [lookup(base, "2222-2222").status_code for base in (one, two, one)] == [404, 404, 404]
-        locked = [lookup(base, code) for base in (two, one)]
-        assert [r.status_code for r in locked] == [429, 429]
-        assert all(int(r.headers["retry-after"]) > 0 for r in locked)
-        # Nine lookups per address in all: six so far, three more, then both refuse.
-        other = f"BS-20990101-{uuid.uuid4().int % 10_000:04d}"
-        spent = [
-            httpx.get(f"{base}{API}/lookup", params={"case_no": other, "code": "3333-3333"}, timeout=10).status_code
-            for base in (one, two, one)
-        ]
-        assert spent == [404, 404, 404]
-        refused = [
-            httpx.get(f"{base}{API}/lookup", params={"case_no": other, "code": "3333-3333"}, timeout=10)
-            for base in (two, one)
-        ]
-        assert [r.status_code for r in refused] == [429, 429]
-        assert all("this address" in r.json()["detail"] for r in refused)
+            async def lookup(base: str, number: str, with_code: str) -> httpx.Response:
+                return await public.get(f"{base}{API}/lookup", params={"case_no": number, "code": with_code})
+
+            assert (await lookup(two, case_no, code)).status_code == 200
+            # Three wrong codes spread over both processes lock the number in both.
+            wrong = [(await lookup(base, case_no, "2222-2222")).status_code for base in (one, two, one)]
+            assert wrong == [404, 404, 404]
+            locked = [await lookup(base, case_no, code) for base in (two, one)]
+            assert [r.status_code for r in locked] == [429, 429]
+            assert all(int(r.headers["retry-after"]) > 0 for r in locked)
+            # Nine lookups per address in all: six so far, three more, then both refuse.
+            other = f"BS-20990101-{uuid.uuid4().int % 10_000:04d}"
+            spent = [(await lookup(base, other, "3333-3333")).status_code for base in (one, two, one)]
+            assert spent == [404, 404, 404]
+            refused = [await lookup(base, other, "3333-3333") for base in (two, one)]
+            assert [r.status_code for r in refused] == [429, 429]
+            assert all("this address" in r.json()["detail"] for r in refused)
 
 
 async def test_without_the_counter_store_the_lookup_refuses_and_a_new_code_is_still_issued(

@@ -13,13 +13,8 @@ unless ``BANSHI_BROWSER_TESTS=0`` says to skip them.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import os
 import re
-import socket
-import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +26,7 @@ from playwright.async_api import Browser, FilePayload, Page, async_playwright, e
 
 from service.security.keys import Keys
 from tests.factory import ADMIN_PASSWORD, API, INITIAL_PASSWORD, national_id
+from tests.live import running_service, service_env
 from tests.postgres import Databases
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,47 +82,6 @@ def _browser_wanted() -> None:
         )
     if not (ROOT / "web" / "dist" / "index.html").is_file():
         pytest.fail("web/dist is not built: run `npm ci && npm run build` in web/", pytrace=False)
-
-
-def _key_env(keys: Keys) -> dict[str, str]:
-    """The run's keys as the service reads them from its environment."""
-
-    def encode(raw: bytes) -> str:
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    ordered = [keys.pii_current, *(k for k in keys.pii_keys if k != keys.pii_current)]
-    return {
-        "BANSHI_TOKEN_KEY": encode(keys.token_key),
-        "BANSHI_AUDIT_KEY": encode(keys.audit_key),
-        "BANSHI_PII_KEYS": ",".join(f"{k}:{encode(keys.pii_keys[k])}" for k in ordered),
-        "BANSHI_PII_INDEX_KEY": encode(keys.pii_index_key),
-    }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _log_text(log: Path) -> str:
-    return log.read_text(encoding="utf-8", errors="replace")
-
-
-async def _wait_until_up(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                pytest.fail(f"the service exited with {process.returncode}:\n{_log_text(log)}")
-            try:
-                if (await client.get(f"{url}/health", timeout=2)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    pytest.fail(f"the service did not answer /health within 30 s:\n{_log_text(log)}")
 
 
 async def _seed(url: str) -> Service:
@@ -242,51 +197,11 @@ async def service(
     _browser_wanted()
     folder = tmp_path_factory.mktemp("web-service")
     database_url = await databases.clone()
-    port = _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("BANSHI_ATTACHMENTS", "BANSHI_S3_")) and k not in ("BANSHI_REDIS_URL", "BANSHI_WEB_DIR")
-    }
-    env.update(
-        _key_env(test_keys),
-        DATABASE_URL=database_url,
-        BANSHI_ARGON2_TIME_COST="1",
-        BANSHI_ARGON2_MEMORY_KIB="1024",
-        BANSHI_ATTACHMENTS_DIR=str(folder / "attachments"),
-        BANSHI_DOCS="0",
-    )
-    log = folder / "service.log"
-    with log.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    env = service_env(test_keys, database_url, folder, BANSHI_DOCS="0")
     try:
-        await _wait_until_up(url, process, log)
-        yield await _seed(url)
+        async with running_service(env, folder / "service.log") as url:
+            yield await _seed(url)
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
         await databases.drop(database_url)
 
 

@@ -114,6 +114,9 @@ from harness import (
 )
 from lifecycle import mobile, national_id
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.samples import make_pdf
+
 ADMIN_USER = "bench-admin"
 WORKERS = 10  # registered workers; the cases are spread over them, the first has an account
 LOCK_THRESHOLD = 20
@@ -663,23 +666,6 @@ async def own_views(run: Run, url: str, world: World, label: str) -> None:
 
 
 # --------------------------------------------------------------------------- 3. attachments
-
-
-def make_pdf(body: bytes = b"") -> bytes:
-    """A one-page PDF with a correct cross-reference table (as ``tests/samples.py``)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-    ]
-    out = b"%PDF-1.4\n" + body
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
-    xref = len(out)
-    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % at for at in offsets)
-    return out + b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
 
 
 def pdf_of_size(size: int) -> bytes:

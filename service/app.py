@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
@@ -14,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from service import log_redaction
+from service import log_redaction, logs
 from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal, check_permission
 from service.api.accounts import AccountController, SecurityController
 from service.api.attachments import AttachmentController, CaseAttachmentController
@@ -34,17 +35,19 @@ from service.api.deps import (
     provide_settings,
     provide_store,
 )
-from service.api.health import health
+from service.api.health import health, ready
 from service.api.metrics import MetricsController
 from service.api.people import StaffController, WorkerController
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
+from service.api.request_context import request_context, response_headers
 from service.api.satisfaction import FollowUpController, RatingController
 from service.api.web import web_router
 from service.api.worker_side import LookupController, OwnCaseController
 from service.config import Settings, get_settings
 from service.db import make_engine, make_session_factory
 from service.limits import counters_for
+from service.migrate import head_revision
 from service.models.base import utcnow
 from service.security.kit import build_kit
 from service.storage import store_from_environment
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     settings = settings or get_settings()
     kit = build_kit(settings)
     log_redaction.install()
+    logs.configure(settings.log_format)
     counters = counters_for(settings.redis_url, settings.redis_prefix)
     store = store_from_environment(dict(settings.attachments_env), settings.data_dir)
 
@@ -103,7 +107,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         security=[{BEARER: []}],
     )
     return Litestar(
-        route_handlers=[health, api, *web_router(settings)],
+        route_handlers=[health, ready, api, *web_router(settings)],
         dependencies={
             "db": Provide(provide_session),
             "sessions": Provide(provide_sessions, sync_to_thread=False),
@@ -117,12 +121,39 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             "counters": Provide(provide_counters, sync_to_thread=False),
             "store": Provide(provide_store, sync_to_thread=False),
         },
-        state=State({"settings": settings, "kit": kit, "clock": clock, "counters": counters, "store": store}),
+        state=State(
+            {
+                "settings": settings,
+                "kit": kit,
+                "clock": clock,
+                "counters": counters,
+                "store": store,
+                "migration_head": head_revision(),
+            }
+        ),
+        middleware=[request_context],
+        before_send=[response_headers],
+        cors_config=cors(settings),
         lifespan=[database],
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],
         openapi_config=_openapi(settings),
         debug=False,
+    )
+
+
+def cors(settings: Settings) -> CORSConfig | None:
+    """Cross-origin calls only from the origins configured (none by default: the web
+    front end is served from the same origin)."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
+        allow_credentials=False,
+        max_age=600,
     )
 
 

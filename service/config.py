@@ -51,6 +51,11 @@ class Settings:
     """``BANSHI_LOOKUP_LOCK_MINUTES``: how long a case number stays locked for lookups."""
     attachments_env: tuple[tuple[str, str], ...] = ()
     """``BANSHI_ATTACHMENTS`` and friends: where attachment files are kept (``service/storage.py``)."""
+    log_format: str = "json"
+    """``BANSHI_LOG_FORMAT``: ``json`` (one object per line, with the request id) or ``text``."""
+    cors_origins: tuple[str, ...] = ()
+    """``BANSHI_CORS_ORIGINS``: comma-separated origins allowed to call the API from a browser
+    (none by default; the web front end is served from the same origin)."""
     web_dir: Path | None = None
     """``BANSHI_WEB_DIR``: the built front end served at ``/`` (default: ``web/dist`` of the checkout)."""
 
@@ -83,6 +88,8 @@ def read_settings() -> Settings:
         attachments_env=tuple(
             sorted((k, v) for k, v in os.environ.items() if k.startswith(("BANSHI_ATTACHMENTS", "BANSHI_S3_")))
         ),
+        log_format=os.environ.get("BANSHI_LOG_FORMAT", "json"),
+        cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
     )
 

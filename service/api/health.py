@@ -1,13 +1,64 @@
+"""Probes for the orchestrator: alive (``/health``) and ready to serve (``/ready``)."""
+
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Literal
+
 import msgspec
-from litestar import get
+from litestar import Response, get
+from litestar.datastructures import State
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger("banshi.health")
+READY_TIMEOUT_SECONDS = 2.0
 
 
 class Health(msgspec.Struct):
     status: str
 
 
+class Readiness(msgspec.Struct, kw_only=True):
+    status: Literal["ready", "not_ready"]
+    database: Literal["ok", "unreachable"]
+    migrations: Literal["at_head", "behind", "unknown"]
+    revision: str | None
+    """The database's Alembic revision."""
+    expected: str | None
+    """The revision this release's migrations end at."""
+
+
 @get("/health", tags=["operations"], summary="The process is up and taking requests")
 async def health() -> Health:
     return Health(status="ok")
+
+
+@get(
+    "/ready",
+    tags=["operations"],
+    summary="Ready to serve: the database answers and its schema is at this release's migration head",
+    description="200 when ready, 503 with the same body when not (for load balancers and orchestrators).",
+)
+async def ready(state: State) -> Response[Readiness]:
+    engine: AsyncEngine = state.engine
+    expected: str | None = state.migration_head
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS), engine.connect() as conn:
+            revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    except Exception as exc:  # any failure to reach or read the database means "not ready"
+        log.warning("not ready: %s", type(exc).__name__)
+        body = Readiness(
+            status="not_ready", database="unreachable", migrations="unknown", revision=None, expected=expected
+        )
+        return Response(body, status_code=503, headers={"Retry-After": "5"})
+    at_head = revision is not None and revision == expected
+    body = Readiness(
+        status="ready" if at_head else "not_ready",
+        database="ok",
+        migrations="at_head" if at_head else "behind",
+        revision=revision,
+        expected=expected,
+    )
+    return Response(body, status_code=200 if at_head else 503, headers=None if at_head else {"Retry-After": "5"})

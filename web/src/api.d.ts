@@ -959,6 +959,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ready to serve: the database answers and its schema is at this release's migration head
+         * @description 200 when ready, 503 with the same body when not (for load balancers and orchestrators).
+         */
+        get: operations["ReadyReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1719,6 +1739,17 @@ export interface components {
             limit: number;
             offset: number;
             total: number;
+        };
+        /** Readiness */
+        Readiness: {
+            /** @enum {string} */
+            database: "ok" | "unreachable";
+            expected: string | null;
+            /** @enum {string} */
+            migrations: "at_head" | "behind" | "unknown";
+            revision: string | null;
+            /** @enum {string} */
+            status: "ready" | "not_ready";
         };
         /** ReceiveMaterials */
         ReceiveMaterials: {
@@ -4764,6 +4795,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    ReadyReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };

@@ -1,0 +1,68 @@
+"""What every response carries: the request id, and headers that keep browsers careful.
+
+A middleware on every route sets the request id before the handler runs (so log lines
+carry it); the ``before_send`` hook puts it and the security headers on every response,
+also on those no route produced (404, 405). A handler's own ``Cache-Control`` stays.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.logs import REQUEST_ID
+
+HEADER = "X-Request-ID"
+_USABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+API_DEFAULTS = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+"""For API answers, unless the handler set its own (the pages set a policy of their own)."""
+
+
+def _request_id(scope: Scope) -> str:
+    state = scope.setdefault("state", {})
+    if existing := state.get("request_id"):
+        return str(existing)
+    sent = MutableScopeHeaders(scope).get(HEADER.lower())
+    request_id = sent if sent and _USABLE.fullmatch(sent) else uuid.uuid4().hex
+    state["request_id"] = request_id
+    return request_id
+
+
+def request_context(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        token = REQUEST_ID.set(_request_id(scope))
+        try:
+            await app(scope, receive, send)
+        finally:
+            REQUEST_ID.reset(token)
+
+    return middleware
+
+
+async def response_headers(message: Message, scope: Scope) -> None:
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers[HEADER] = _request_id(scope)
+    for name, value in SECURITY_HEADERS.items():
+        headers[name] = value
+    if scope.get("path", "").startswith("/api/"):
+        for name, value in API_DEFAULTS.items():
+            if name.lower() not in headers:
+                headers[name] = value

@@ -1,0 +1,55 @@
+"""Log lines as JSON, one object per line, each carrying the id of the request it belongs to.
+
+The request id comes from ``X-Request-ID`` when a proxy sent a usable one, else it is
+made here (``service/api/request_context.py``); it is returned in the same header and
+added to every line logged while that request is served, by our code, Litestar,
+SQLAlchemy or uvicorn's access log. ``BANSHI_LOG_FORMAT=text`` gives plain lines for
+people reading a terminal. Personal data is already redacted when a record is made
+(``service/log_redaction.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar
+from typing import TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+_TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+_UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Ours, so that configuring twice (one app per test) adds no second handler."""
+
+
+def configure(log_format: str = "json", level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(handler)
+    handler = _Handler(stream or sys.stderr)
+    handler.addFilter(RequestIdFilter())
+    if log_format == "text":
+        handler.setFormatter(logging.Formatter(_TEXT))
+    else:
+        handler.setFormatter(
+            JsonFormatter(_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+        )
+    root.addHandler(handler)
+    root.setLevel(level)
+    # uvicorn's own handlers would print its lines a second time, without the request id.
+    for name in _UVICORN:
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -15,7 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from service import log_redaction, logs
+from service import log_redaction, logs, telemetry
 from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal, check_permission
 from service.api.accounts import AccountController, SecurityController
 from service.api.attachments import AttachmentController, CaseAttachmentController
@@ -35,7 +36,7 @@ from service.api.deps import (
     provide_settings,
     provide_store,
 )
-from service.api.health import health, ready
+from service.api.health import health, metrics, ready
 from service.api.metrics import MetricsController
 from service.api.people import StaffController, WorkerController
 from service.api.problems import EXCEPTION_HANDLERS
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         finally:
             await engine.dispose()
             await counters.close()
+            telemetry.process_exited(os.getpid())
 
     api = Router(
         path=API_PREFIX,
@@ -107,7 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         security=[{BEARER: []}],
     )
     return Litestar(
-        route_handlers=[health, ready, api, *web_router(settings)],
+        route_handlers=[health, ready, metrics, api, *web_router(settings)],
         dependencies={
             "db": Provide(provide_session),
             "sessions": Provide(provide_sessions, sync_to_thread=False),

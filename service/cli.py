@@ -86,6 +86,15 @@ async def _load_reference(url: str) -> dict[str, int]:
         await engine.dispose()
 
 
+def fresh_metrics_dir(folder: Path) -> Path:
+    """An empty folder for the worker processes' Prometheus counts (old runs' files removed)."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 @click.group()
 def main() -> None:
     """Banshi: case tracking for the service programme for science and technology workers."""
@@ -111,6 +120,8 @@ def serve(host: str, port: int, workers: int) -> None:
         click.echo(f"Created the demo account admin / {password}  (shown once; change it at first sign-in)", err=True)
     # Worker processes read their settings from the environment.
     os.environ["DATABASE_URL"] = url
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.data_dir / "prometheus"))
     get_settings.cache_clear()
     click.echo(f"API docs: http://{host}:{port}/docs  (Scalar: /docs/scalar)", err=True)
     uvicorn.run(

@@ -51,6 +51,8 @@ class Settings:
     """``BANSHI_LOOKUP_LOCK_MINUTES``: how long a case number stays locked for lookups."""
     attachments_env: tuple[tuple[str, str], ...] = ()
     """``BANSHI_ATTACHMENTS`` and friends: where attachment files are kept (``service/storage.py``)."""
+    metrics_token: str | None = None
+    """``BANSHI_METRICS_TOKEN``: when set, ``/metrics`` needs it as a bearer token."""
     log_format: str = "json"
     """``BANSHI_LOG_FORMAT``: ``json`` (one object per line, with the request id) or ``text``."""
     cors_origins: tuple[str, ...] = ()
@@ -88,6 +90,7 @@ def read_settings() -> Settings:
         attachments_env=tuple(
             sorted((k, v) for k, v in os.environ.items() if k.startswith(("BANSHI_ATTACHMENTS", "BANSHI_S3_")))
         ),
+        metrics_token=os.environ.get("BANSHI_METRICS_TOKEN") or None,
         log_format=os.environ.get("BANSHI_LOG_FORMAT", "json"),
         cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,

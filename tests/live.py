@@ -65,9 +65,11 @@ def _tail(log: Path) -> str:
 
 
 @asynccontextmanager
-async def running_service(env: Mapping[str, str], log_path: Path, start_within: float = 60) -> AsyncIterator[str]:
-    """Start ``uvicorn service.app:create_app`` with exactly ``env``; yield its base URL
-    once ``/health`` answers; stop it afterwards."""
+async def running_service(
+    env: Mapping[str, str], log_path: Path, start_within: float = 60, workers: int = 1
+) -> AsyncIterator[str]:
+    """Start ``uvicorn service.app:create_app`` (``workers`` processes) with exactly
+    ``env``; yield its base URL once ``/health`` answers; stop it afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -82,6 +84,8 @@ async def running_service(env: Mapping[str, str], log_path: Path, start_within: 
             "--port",
             str(port),
             "--no-access-log",
+            "--workers",
+            str(workers),
             cwd=ROOT,
             env=dict(env),
             stdout=log,

@@ -7,9 +7,12 @@ import dataclasses
 import io
 import json
 import re
+from pathlib import Path
 
+import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -17,8 +20,10 @@ from service import logs
 from service.app import create_app
 from service.config import Settings, async_url
 from service.migrate import head_revision
+from service.security.keys import Keys
 from tests.conftest import Clock
 from tests.factory import API, Api
+from tests.live import running_service, service_env
 
 
 async def test_ready_means_the_database_answers_at_the_migration_head(
@@ -114,3 +119,85 @@ async def test_cross_origin_calls_only_from_configured_origins(
         assert (await Api(other).send("GET", "/lookup", headers={"Origin": "https://evil.example"})).headers.get(
             "access-control-allow-origin"
         ) is None
+
+
+def _samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }
+
+
+def _value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+async def test_metrics_count_requests_by_route_and_status_and_the_open_cases(
+    client: AsyncTestClient[Litestar], anonymous: AsyncTestClient[Litestar], clock: Clock
+) -> None:
+    api = Api(client)
+    before = _samples((await anonymous.get("/metrics")).text)
+    open_case = await api.case()
+    late = await api.move(await api.case(), "accept")
+    clock.advance(days=40)  # well past 14 working days
+    for _ in range(3):
+        await anonymous.get(f"{API}/lookup")  # 400: no parameters
+    await anonymous.get("/api/v1/no/such/route/12345")
+    response = await anonymous.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    after = _samples(response.text)
+    lookups = {"method": "GET", "route": "/api/v1/lookup", "status": "400"}
+    assert (
+        _value(after, "banshi_http_requests_total", **lookups) - _value(before, "banshi_http_requests_total", **lookups)
+        == 3
+    )
+    created = {"method": "POST", "route": "/api/v1/cases", "status": "201"}
+    assert (
+        _value(after, "banshi_http_requests_total", **created) - _value(before, "banshi_http_requests_total", **created)
+        == 2
+    )
+    odd = {"method": "GET", "route": "(unmatched)", "status": "404"}
+    assert _value(after, "banshi_http_requests_total", **odd) > _value(before, "banshi_http_requests_total", **odd)
+    assert not any("12345" in str(labels) for _, labels in after)
+    timed = {"method": "GET", "route": "/api/v1/lookup"}
+    assert _value(after, "banshi_http_request_duration_seconds_count", **timed) >= 3
+    # The case counts are read at the scrape, from the database (the clock of the
+    # database is real time, so "overdue" uses the due time against now()).
+    assert _value(after, "banshi_cases", state="open") == 2
+    assert open_case["status"] == "submitted"
+    assert late["due"]["due_at"] is not None
+    assert _value(after, "banshi_db_pool_connections", state="size") >= 1
+
+
+async def test_metrics_need_the_token_when_one_is_set(settings: Settings, clock: Clock) -> None:
+    guarded = dataclasses.replace(settings, metrics_token="scrape-secret-2026")
+    async with AsyncTestClient(app=create_app(guarded, clock=clock)) as client:
+        refused = await client.get("/metrics")
+        assert refused.status_code == 401
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
+        allowed = await client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-2026"})
+        assert allowed.status_code == 200
+        assert "banshi_cases" in allowed.text
+
+
+async def test_metrics_add_up_the_requests_of_every_worker_process(
+    database_url: str, test_keys: Keys, tmp_path: Path
+) -> None:
+    counts = tmp_path / "prometheus"
+    counts.mkdir()
+    env = service_env(test_keys, database_url, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(counts))
+    async with (
+        running_service(env, tmp_path / "service.log", workers=2) as base,
+        httpx.AsyncClient(base_url=base, timeout=10) as http,
+    ):
+        for _ in range(40):  # new connections, spread over both workers by the kernel
+            async with httpx.AsyncClient(base_url=base, timeout=10) as once:
+                assert (await once.get("/health")).status_code == 200
+        samples = _samples((await http.get("/metrics")).text)
+    health = {"method": "GET", "route": "/health", "status": "200"}
+    assert _value(samples, "banshi_http_requests_total", **health) >= 40
+    workers_seen = {p.name.split("_")[-1] for p in counts.glob("counter_*.db")}
+    assert len(workers_seen) == 2, workers_seen

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.params import Parameter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service import telemetry
+from service.config import Settings
+from service.errors import Unauthenticated
 
 log = logging.getLogger("banshi.health")
 READY_TIMEOUT_SECONDS = 2.0
@@ -33,6 +39,24 @@ class Readiness(msgspec.Struct, kw_only=True):
 @get("/health", tags=["operations"], summary="The process is up and taking requests")
 async def health() -> Health:
     return Health(status="ok")
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics: requests by route and status, latency, pool use, open and overdue cases",
+    description="Needs `Authorization: Bearer <BANSHI_METRICS_TOKEN>` when that setting is given.",
+    media_type=telemetry.CONTENT_TYPE,
+)
+async def metrics(
+    state: State, authorization: Annotated[str | None, Parameter(header="Authorization")] = None
+) -> bytes:
+    settings: Settings = state.settings
+    if settings.metrics_token and not hmac.compare_digest(
+        (authorization or "").encode(), f"Bearer {settings.metrics_token}".encode()
+    ):
+        raise Unauthenticated("send `Authorization: Bearer <BANSHI_METRICS_TOKEN>`")
+    return await telemetry.exposition(state.engine)
 
 
 @get(

@@ -1,19 +1,22 @@
 """What every response carries: the request id, and headers that keep browsers careful.
 
 A middleware on every route sets the request id before the handler runs (so log lines
-carry it); the ``before_send`` hook puts it and the security headers on every response,
-also on those no route produced (404, 405). A handler's own ``Cache-Control`` stays.
+carry it) and notes when the request began; the ``before_send`` hook puts the id and the
+security headers on every response, also on those no route produced (404, 405), and
+counts routed requests for ``/metrics``. A handler's own ``Cache-Control`` stays.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import telemetry
 from service.logs import REQUEST_ID
 
 HEADER = "X-Request-ID"
@@ -46,6 +49,7 @@ def request_context(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
+        scope.setdefault("state", {})["started"] = time.perf_counter()
         token = REQUEST_ID.set(_request_id(scope))
         try:
             await app(scope, receive, send)
@@ -58,6 +62,15 @@ def request_context(app: ASGIApp) -> ASGIApp:
 async def response_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
+    state = scope.setdefault("state", {})
+    # A request no route took (404, 405) never reached the middleware: counted under one
+    # label, without a duration.
+    route = scope.get("path_template") if "started" in state else None
+    telemetry.observe(str(scope.get("method", "GET")), route, message["status"], state.get("started"))
+    if "started" in state:
+        engine = getattr(scope["app"].state, "engine", None)
+        if engine is not None:
+            telemetry.observe_pool(engine)
     headers = MutableScopeHeaders.from_message(message)
     headers[HEADER] = _request_id(scope)
     for name, value in SECURITY_HEADERS.items():

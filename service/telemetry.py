@@ -1,0 +1,84 @@
+"""Prometheus metrics for operations (not the officials' programme figures, which are
+``/api/v1/metrics``): requests by route and status, their latency, the connection pool,
+and how many cases are open and overdue.
+
+With several uvicorn workers the counts live in files under ``PROMETHEUS_MULTIPROC_DIR``
+(``banshi serve`` sets it), so that a scrape answered by any worker adds up all of them;
+with one process they live in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+UNMATCHED = "(unmatched)"
+"""The route label of requests no route answered, so that odd paths cannot grow the label set."""
+
+REQUESTS = Counter("banshi_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram(
+    "banshi_http_request_duration_seconds",
+    "Time to the start of the response",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+POOL = Gauge(
+    "banshi_db_pool_connections",
+    "Database connections of the worker processes: in use, idle in the pool, and the pool's size",
+    ["state"],
+    multiprocess_mode="livesum",
+)
+CASES = Gauge(
+    "banshi_cases",
+    "Cases by state: open (accepted, in progress, awaiting materials or submitted) and overdue",
+    ["state"],
+    multiprocess_mode="mostrecent",
+)
+
+OPEN_AND_OVERDUE = text(
+    "SELECT count(*) FILTER (WHERE finished_at IS NULL), "
+    "count(*) FILTER (WHERE status IN ('accepted', 'in_progress') AND due_at < now()) "
+    'FROM "case" WHERE finished_at IS NULL'
+)
+
+
+def observe(method: str, route: str | None, status: int, started: float | None) -> None:
+    label = route or UNMATCHED
+    REQUESTS.labels(method, label, str(status)).inc()
+    if started is not None:
+        LATENCY.labels(method, label).observe(time.perf_counter() - started)
+
+
+def observe_pool(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+    in_use = getattr(pool, "checkedout", lambda: 0)()
+    size = getattr(pool, "size", lambda: 0)()
+    idle = getattr(pool, "checkedin", lambda: 0)()
+    POOL.labels("in_use").set(in_use)
+    POOL.labels("idle").set(idle)
+    POOL.labels("size").set(size)
+
+
+async def exposition(engine: AsyncEngine) -> bytes:
+    """The metrics text, with the case counts read now."""
+    async with engine.connect() as conn:
+        open_cases, overdue = (await conn.execute(OPEN_AND_OVERDUE)).one()
+    CASES.labels("open").set(open_cases)
+    CASES.labels("overdue").set(overdue)
+    observe_pool(engine)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(DEFAULT_REGISTRY)
+
+
+def process_exited(pid: int) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

@@ -139,7 +139,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         lifespan=[database],
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],
-        openapi_config=_openapi(settings),
+        # With the docs off, no schema or docs page is served at all (an empty list of
+        # render plugins would make Litestar fall back to its default pages).
+        openapi_config=_openapi(settings) if settings.docs_enabled else None,
         debug=False,
     )
 
@@ -178,5 +180,5 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
                 )
             }
         ),
-        render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")] if settings.docs_enabled else [],
+        render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
     )

@@ -201,3 +201,13 @@ async def test_metrics_add_up_the_requests_of_every_worker_process(
     assert _value(samples, "banshi_http_requests_total", **health) >= 40
     workers_seen = {p.name.split("_")[-1] for p in counts.glob("counter_*.db")}
     assert len(workers_seen) == 2, workers_seen
+
+
+async def test_the_docs_can_be_switched_off(settings: Settings, clock: Clock) -> None:
+    async with AsyncTestClient(app=create_app(settings, clock=clock)) as on:
+        assert (await on.get("/docs/openapi.json")).status_code == 200
+    production = dataclasses.replace(settings, docs_enabled=False)
+    async with AsyncTestClient(app=create_app(production, clock=clock)) as off:
+        for path in ("/docs", "/docs/openapi.json", "/docs/swagger", "/docs/scalar", "/docs/redoc"):
+            assert (await off.get(path)).status_code == 404, path
+        assert (await off.get("/health")).status_code == 200

@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         # render plugins would make Litestar fall back to its default pages).
         openapi_config=_openapi(settings) if settings.docs_enabled else None,
         debug=False,
+        logging_config=None,  # ours: service/logs.py (JSON lines with the request id)
     )
 
 

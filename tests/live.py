@@ -66,7 +66,7 @@ def _tail(log: Path) -> str:
 
 @asynccontextmanager
 async def running_service(
-    env: Mapping[str, str], log_path: Path, start_within: float = 60, workers: int = 1
+    env: Mapping[str, str], log_path: Path, start_within: float = 60, workers: int = 1, access_log: bool = False
 ) -> AsyncIterator[str]:
     """Start ``uvicorn service.app:create_app`` (``workers`` processes) with exactly
     ``env``; yield its base URL once ``/health`` answers; stop it afterwards."""
@@ -83,7 +83,7 @@ async def running_service(
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-access-log",
+            "--access-log" if access_log else "--no-access-log",
             "--workers",
             str(workers),
             cwd=ROOT,

@@ -211,3 +211,21 @@ async def test_the_docs_can_be_switched_off(settings: Settings, clock: Clock) ->
         for path in ("/docs", "/docs/openapi.json", "/docs/swagger", "/docs/scalar", "/docs/redoc"):
             assert (await off.get(path)).status_code == 404, path
         assert (await off.get("/health")).status_code == 200
+
+
+async def test_the_served_process_logs_json_lines_with_the_request_id(
+    database_url: str, test_keys: Keys, tmp_path: Path
+) -> None:
+    """Under uvicorn, as deployed: uvicorn's own access line carries the id too."""
+    log = tmp_path / "service.log"
+    env = service_env(test_keys, database_url, tmp_path, BANSHI_LOG_FORMAT="json")
+    async with running_service(env, log, access_log=True) as base, httpx.AsyncClient(base_url=base) as http:
+        sent = await http.get("/health", headers={"X-Request-ID": "probe-20261123-0001"})
+        made = await http.get(f"{API}/lookup", params={"case_no": "BS-20990101-000001-1", "code": "2222-2222"})
+    assert sent.headers["x-request-id"] == "probe-20261123-0001"
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert records, log.read_text()[-2000:]
+    access = {r["request_id"]: r["message"] for r in records if r["logger"] == "uvicorn.access"}
+    assert '"GET /health HTTP/1.1" 200' in access["probe-20261123-0001"]
+    assert '" 404' in access[made.headers["x-request-id"]]
+    assert "2222-2222" not in log.read_text()  # the query code is redacted in the access line

@@ -31,14 +31,28 @@ class RequestIdFilter(logging.Filter):
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Ours, so that configuring twice (one app per test) adds no second handler."""
+    """Ours, so that configuring twice (one app per test) adds no second handler. Without
+    a stream of its own it writes to whatever ``sys.stderr`` is when a line is written, so
+    lines logged at exit, after a test runner has put stderr back, still have somewhere to go."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream)
+        self._own = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._own or sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO | None) -> None:
+        self._own = value
 
 
 def configure(log_format: str = "json", level: int = logging.INFO, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(handler)
-    handler = _Handler(stream or sys.stderr)
+    handler = _Handler(stream)
     handler.addFilter(RequestIdFilter())
     if log_format == "text":
         handler.setFormatter(logging.Formatter(_TEXT))

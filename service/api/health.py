@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -49,7 +49,7 @@ async def health() -> Health:
     media_type=telemetry.CONTENT_TYPE,
 )
 async def metrics(
-    state: State, authorization: Annotated[str | None, Parameter(header="Authorization")] = None
+    state: State, authorization: Annotated[str | None, HeaderParameter(name="Authorization")] = None
 ) -> bytes:
     settings: Settings = state.settings
     if settings.metrics_token and not hmac.compare_digest(

@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.config import async_url
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10) -> AsyncEngine:
+    """``pool_timeout``: how long a request waits for a free connection before it is
+    answered 503 (``api/problems.py``), so that an exhausted pool never hangs a caller."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_timeout=10,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
     )
 

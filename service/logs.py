@@ -63,7 +63,10 @@ def configure(log_format: str = "json", level: int = logging.INFO, stream: TextI
     root.addHandler(handler)
     root.setLevel(level)
     # uvicorn's own handlers would print its lines a second time, without the request id.
+    # A logger uvicorn left without handlers and not propagating (``--no-access-log``)
+    # stays silent.
     for name in _UVICORN:
         logger = logging.getLogger(name)
-        logger.handlers = []
-        logger.propagate = True
+        if logger.handlers:
+            logger.handlers = []
+            logger.propagate = True

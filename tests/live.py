@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -60,6 +61,12 @@ def service_env(keys: Keys, database_url: str, folder: Path, **settings: str) ->
     return env
 
 
+@dataclass(frozen=True)
+class Running:
+    url: str
+    process: asyncio.subprocess.Process
+
+
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
 
@@ -67,9 +74,9 @@ def _tail(log: Path) -> str:
 @asynccontextmanager
 async def running_service(
     env: Mapping[str, str], log_path: Path, start_within: float = 60, workers: int = 1, access_log: bool = False
-) -> AsyncIterator[str]:
+) -> AsyncIterator[Running]:
     """Start ``uvicorn service.app:create_app`` (``workers`` processes) with exactly
-    ``env``; yield its base URL once ``/health`` answers; stop it afterwards."""
+    ``env``; yield its base URL and process once ``/health`` answers; stop it afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -105,7 +112,7 @@ async def running_service(
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the service did not start in {start_within} s:\n{_tail(log_path)}")
                 await asyncio.sleep(0.2)
-        yield base
+        yield Running(base, process)
     finally:
         if process.returncode is None:
             process.terminate()

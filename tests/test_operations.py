@@ -190,9 +190,10 @@ async def test_metrics_add_up_the_requests_of_every_worker_process(
     counts.mkdir()
     env = service_env(test_keys, database_url, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(counts))
     async with (
-        running_service(env, tmp_path / "service.log", workers=2) as base,
-        httpx.AsyncClient(base_url=base, timeout=10) as http,
+        running_service(env, tmp_path / "service.log", workers=2) as service,
+        httpx.AsyncClient(base_url=service.url, timeout=10) as http,
     ):
+        base = service.url
         for _ in range(40):  # new connections, spread over both workers by the kernel
             async with httpx.AsyncClient(base_url=base, timeout=10) as once:
                 assert (await once.get("/health")).status_code == 200
@@ -219,7 +220,7 @@ async def test_the_served_process_logs_json_lines_with_the_request_id(
     """Under uvicorn, as deployed: uvicorn's own access line carries the id too."""
     log = tmp_path / "service.log"
     env = service_env(test_keys, database_url, tmp_path, BANSHI_LOG_FORMAT="json")
-    async with running_service(env, log, access_log=True) as base, httpx.AsyncClient(base_url=base) as http:
+    async with running_service(env, log, access_log=True) as service, httpx.AsyncClient(base_url=service.url) as http:
         sent = await http.get("/health", headers={"X-Request-ID": "probe-20261123-0001"})
         made = await http.get(f"{API}/lookup", params={"case_no": "BS-20990101-000001-1", "code": "2222-2222"})
     assert sent.headers["x-request-id"] == "probe-20261123-0001"

@@ -100,9 +100,10 @@ async def test_two_service_processes_share_the_lockout_and_the_address_limit(
         BANSHI_LOOKUP_LIMIT_PER_ADDRESS="9",
     )
     async with (
-        running_service(env, tmp_path / "one.log") as one,
-        running_service(env, tmp_path / "two.log") as two,
+        running_service(env, tmp_path / "one.log") as first,
+        running_service(env, tmp_path / "two.log") as second,
     ):
+        one, two = first.url, second.url
         async with httpx.AsyncClient(base_url=one + API, timeout=10) as admin:
             token = (await admin.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})).json()
             admin.headers["Authorization"] = f"Bearer {token['access_token']}"

@@ -199,8 +199,8 @@ async def service(
     database_url = await databases.clone()
     env = service_env(test_keys, database_url, folder, BANSHI_DOCS="0")
     try:
-        async with running_service(env, folder / "service.log") as url:
-            yield await _seed(url)
+        async with running_service(env, folder / "service.log") as running:
+            yield await _seed(running.url)
     finally:
         await databases.drop(database_url)
 

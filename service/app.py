@@ -54,6 +54,9 @@ from service.security.kit import build_kit
 from service.storage import store_from_environment
 
 API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1_000_000
+"""Every JSON body is far smaller; larger ones are cut off with 413 before they are read
+whole. The attachment upload route sets its own limit (20 MB and the multipart envelope)."""
 Clock = Callable[[], datetime]
 
 
@@ -143,7 +146,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         # render plugins would make Litestar fall back to its default pages).
         openapi_config=_openapi(settings) if settings.docs_enabled else None,
         debug=False,
-        logging_config=None,  # ours: service/logs.py (JSON lines with the request id)
+        logging_config=None,
+        request_max_body_size=MAX_BODY_BYTES,  # ours: service/logs.py (JSON lines with the request id)
     )
 
 

@@ -230,3 +230,19 @@ async def test_the_served_process_logs_json_lines_with_the_request_id(
     assert '"GET /health HTTP/1.1" 200' in access["probe-20261123-0001"]
     assert '" 404' in access[made.headers["x-request-id"]]
     assert "2222-2222" not in log.read_text()  # the query code is redacted in the access line
+
+
+async def test_a_body_over_the_limit_is_cut_off_with_413(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    before = (await api.ok("GET", "/cases"))["total"]
+    template = await api.case()
+    huge = {
+        "worker_id": template["worker_id"],
+        "item_id": template["item_id"],
+        "title": "x",
+        "channel": "phone",
+        "description": "材" * 400_000,  # 1.2 MB of UTF-8
+    }
+    refused = await api.problem("POST", "/cases", 413, json=huge)
+    assert refused["status"] == 413
+    assert (await api.ok("GET", "/cases"))["total"] == before + 1  # only the template

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from schemas.auth import Password, RoleName
-from schemas.base import Input, Output
+from schemas.base import Code, Input, Output
 
 NewUsername = Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
@@ -21,7 +21,7 @@ class AccountIn(Input, kw_only=True):
     """Required for steward and liaison accounts: their staff record, of the same role."""
     worker_id: uuid.UUID | None = None
     """Required for worker accounts."""
-    district_code: str | None = None
+    district_code: Code | None = None
     """Officials only: limits their figures to one district."""
 
 
@@ -30,7 +30,7 @@ class AccountPatch(Input, kw_only=True):
     active: bool | msgspec.UnsetType = msgspec.UNSET
     staff_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     worker_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
-    district_code: str | msgspec.UnsetType | None = msgspec.UNSET
+    district_code: Code | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class AccountOut(Output, kw_only=True):

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Input, Output
+from schemas.base import ONE_LINE, Input, Output
 
-Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ONE_LINE)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
 OneTimeCode = Annotated[str, msgspec.Meta(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
 RoleName = Literal["admin", "security", "auditor", "steward", "liaison", "worker", "official"]
 ScopeName = Literal["full", "password_change", "mfa_enrolment"]

@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Input, Output, ShortText
+from schemas.base import ONE_LINE, Input, Output, ShortText
 
-DayName = Annotated[str, msgspec.Meta(max_length=64)]
+DayName = Annotated[str, msgspec.Meta(max_length=64, pattern=ONE_LINE)]
 
 DayKind = Literal["holiday", "workday"]
 

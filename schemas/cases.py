@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from schemas.base import Input, Output, Reason, Text, Title
+from schemas.base import LINES, Code, Input, Output, Reason, Text, Title
 
 Channel = Literal["phone", "website", "wechat", "platform", "in_person"]
 StatusName = Literal[
@@ -35,7 +35,7 @@ class CaseIn(Input, kw_only=True):
     title: Title
     channel: Channel
     description: Text = ""
-    department_code: str | None = None
+    department_code: Code | None = None
     """Defaults to the work-list item's lead department."""
     steward_id: uuid.UUID | None = None
     """Defaults to the worker's current steward."""
@@ -76,7 +76,7 @@ class ReceiveMaterials(_Move, tag="receive_materials", kw_only=True):
 
 
 class Transfer(_Move, tag="transfer", kw_only=True):
-    department_code: str
+    department_code: Code
     reason: Reason
 
 
@@ -102,7 +102,7 @@ TransitionIn = (
 
 
 class NoteIn(Input, kw_only=True):
-    note: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=LINES)]
     visibility: Visibility = "internal"
 
 

@@ -6,30 +6,31 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Input, Name, Output, ShortText
+from schemas.base import LINES, ONE_LINE, Code, Input, Name, Output, ShortText
 
 StaffRole = Literal["steward", "liaison"]
 TalentCard = Literal["A", "B", "none"]
-Employer = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Field = Annotated[str, msgspec.Meta(max_length=64)]
-Phone = Annotated[str, msgspec.Meta(max_length=32)]
-NationalIdIn = Annotated[str, msgspec.Meta(min_length=18, max_length=18)]
-Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Employer = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=ONE_LINE)]
+Field = Annotated[str, msgspec.Meta(max_length=64, pattern=ONE_LINE)]
+Phone = Annotated[str, msgspec.Meta(max_length=32, pattern=ONE_LINE)]
+NationalIdIn = Annotated[str, msgspec.Meta(min_length=18, max_length=18, pattern=ONE_LINE)]
+Mobile = Annotated[str, msgspec.Meta(min_length=11, max_length=20, pattern=ONE_LINE)]
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")]
 
 
 class StaffIn(Input, kw_only=True):
     name: Name
     role: StaffRole
-    department_code: str | None = None
-    district_code: str | None = None
+    department_code: Code | None = None
+    district_code: Code | None = None
     work_phone: Phone | None = None
     email: Email | None = None
 
 
 class StaffPatch(Input, kw_only=True):
     name: Name | msgspec.UnsetType = msgspec.UNSET
-    department_code: str | msgspec.UnsetType | None = msgspec.UNSET
-    district_code: str | msgspec.UnsetType | None = msgspec.UNSET
+    department_code: Code | msgspec.UnsetType | None = msgspec.UNSET
+    district_code: Code | msgspec.UnsetType | None = msgspec.UNSET
     work_phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
     email: Email | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
@@ -58,9 +59,9 @@ class StaffPage(Output, kw_only=True):
 class WorkerIn(Input, kw_only=True):
     name: Name
     national_id: NationalIdIn
-    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=20)]
+    mobile: Mobile
     employer: Employer
-    district_code: str
+    district_code: Code
     steward_id: uuid.UUID
     talent_card: TalentCard = "none"
     field: Field = ""
@@ -71,9 +72,9 @@ class WorkerPatch(Input, kw_only=True):
     endpoint so that every reassignment is recorded with a reason."""
 
     name: Name | msgspec.UnsetType = msgspec.UNSET
-    mobile: Annotated[str, msgspec.Meta(min_length=11, max_length=20)] | msgspec.UnsetType = msgspec.UNSET
+    mobile: Mobile | msgspec.UnsetType = msgspec.UNSET
     employer: Employer | msgspec.UnsetType = msgspec.UNSET
-    district_code: str | msgspec.UnsetType = msgspec.UNSET
+    district_code: Code | msgspec.UnsetType = msgspec.UNSET
     talent_card: TalentCard | msgspec.UnsetType = msgspec.UNSET
     field: Field | msgspec.UnsetType = msgspec.UNSET
 
@@ -103,7 +104,7 @@ class WorkerPage(Output, kw_only=True):
 
 class StewardAssignmentIn(Input, kw_only=True):
     steward_id: uuid.UUID
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=LINES)]
 
 
 class StewardAssignmentOut(Output, kw_only=True):
@@ -128,7 +129,7 @@ class WorkerLookupIn(Input, kw_only=True):
 
 class RevealIn(Input, kw_only=True):
     fields: Annotated[list[PersonalField], msgspec.Meta(min_length=1, max_length=2)]
-    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=500)]
+    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=500, pattern=LINES)]
     """Why the full value is needed; recorded in the audit trail."""
 
 

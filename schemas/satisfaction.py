@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from schemas.base import Input, Output, ShortText
+from schemas.base import LINES, Input, Output, ShortText
 
 LevelName = Literal["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"]
 
@@ -20,7 +20,7 @@ class RatingIn(Input, kw_only=True):
 
 
 class FollowUpIn(Input, kw_only=True):
-    answer: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    answer: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=LINES)]
     """What the steward did about the rating, as told to the worker."""
 
 

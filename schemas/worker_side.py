@@ -16,8 +16,12 @@ from litestar.datastructures import UploadFile
 from schemas.base import Input, Output, Reason, Text, Title
 from schemas.cases import DueStateName, StatusName, Visibility
 
-QueryCode = Annotated[str, msgspec.Meta(min_length=4, max_length=16, description="The query code, e.g. K7MX-4QPA")]
-CaseNo = Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
+SYMBOLS = r"^[A-Za-z0-9-]+$"
+"""Letters, digits and hyphens: what case numbers and query codes are made of."""
+QueryCode = Annotated[
+    str, msgspec.Meta(min_length=4, max_length=16, pattern=SYMBOLS, description="The query code, e.g. K7MX-4QPA")
+]
+CaseNo = Annotated[str, msgspec.Meta(min_length=1, max_length=24, pattern=SYMBOLS)]
 
 
 class PublicEvent(Output, kw_only=True):

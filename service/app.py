@@ -36,6 +36,7 @@ from service.api.deps import (
     provide_settings,
     provide_store,
 )
+from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, metrics, ready
 from service.api.metrics import MetricsController
 from service.api.people import StaffController, WorkerController
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         guards=[check_permission],
         security=[{BEARER: []}],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, ready, metrics, api, *web_router(settings)],
         dependencies={
             "db": Provide(provide_session),
@@ -140,15 +141,19 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         before_send=[response_headers],
         cors_config=cors(settings),
         lifespan=[database],
+        plugins=[ClosedStructs()],
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],
         # With the docs off, no schema or docs page is served at all (an empty list of
         # render plugins would make Litestar fall back to its default pages).
         openapi_config=_openapi(settings) if settings.docs_enabled else None,
         debug=False,
-        logging_config=None,
-        request_max_body_size=MAX_BODY_BYTES,  # ours: service/logs.py (JSON lines with the request id)
+        logging_config=None,  # ours: service/logs.py (JSON lines with the request id)
+        request_max_body_size=MAX_BODY_BYTES,
     )
+    if settings.docs_enabled:
+        document_errors(app)
+    return app
 
 
 def cors(settings: Settings) -> CORSConfig | None:

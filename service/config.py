@@ -25,6 +25,8 @@ class Settings:
     keys: Keys | None = None
     """``BANSHI_TOKEN_KEY``, ``BANSHI_AUDIT_KEY``, ``BANSHI_PII_KEYS``, ``BANSHI_PII_INDEX_KEY``."""
     pool_timeout_seconds: float = 10
+    body_timeout_seconds: float = 30
+    """The longest wait for the next part of a request body before answering 408."""
     """``BANSHI_DB_POOL_TIMEOUT``: seconds a request waits for a free connection, then 503."""
     session_idle_minutes: int = 30
     """``BANSHI_SESSION_IDLE_MINUTES``: a session unused this long is over."""
@@ -76,6 +78,7 @@ def read_settings() -> Settings:
         pool_size=_int("BANSHI_DB_POOL_SIZE", 10),
         reopen_window_days=_int("BANSHI_REOPEN_WINDOW_DAYS", 10),
         pool_timeout_seconds=float(os.environ.get("BANSHI_DB_POOL_TIMEOUT") or 10),
+        body_timeout_seconds=float(os.environ.get("BANSHI_BODY_TIMEOUT") or 30),
         docs_enabled=os.environ.get("BANSHI_DOCS", "1") not in ("0", "false", "no"),
         keys=keys_from(os.environ),
         session_idle_minutes=_int("BANSHI_SESSION_IDLE_MINUTES", 30),

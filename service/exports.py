@@ -24,7 +24,8 @@ Kind = Literal["text", "int", "rate", "date", "datetime", "bool"]
 CST = ZoneInfo("Asia/Shanghai")
 CHUNK_ROWS = 1000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+CSV_MEDIA_TYPE = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to every text type; naming it here would send it twice."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = "text/plain; version=0.0.4"
+"""Litestar adds ``; charset=utf-8`` to every text type."""
 UNMATCHED = "(unmatched)"
 """The route label of requests no route answered, so that odd paths cannot grow the label set."""
 

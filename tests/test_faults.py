@@ -86,3 +86,41 @@ async def test_sigterm_lets_the_request_in_flight_finish_and_exits_cleanly(
             except httpx.TransportError:
                 answered = False
         assert not answered, "a stopped service still answered"
+
+
+async def test_a_body_that_trickles_in_is_cut_off_with_408(database_url: str, test_keys: Keys, tmp_path: Path) -> None:
+    """A client that sends its headers and then only part of its body holds a connection
+    and a worker: after BANSHI_BODY_TIMEOUT (one second here) without the next part it is
+    answered 408 and the connection is closed. A body that keeps arriving in time is fine."""
+    env = service_env(test_keys, database_url, tmp_path, BANSHI_BODY_TIMEOUT="1")
+    async with running_service(env, tmp_path / "service.log") as service:
+        host, port = service.url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        body = json.dumps({"username": "admin", "password": ADMIN_PASSWORD}).encode()
+        writer.write(
+            f"POST {API}/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:10]
+        )
+        await writer.drain()
+        started = time.monotonic()
+        answer = await asyncio.wait_for(reader.read(65536), timeout=10)
+        waited = time.monotonic() - started
+        writer.close()
+        head, _, payload = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), answer[:300]
+        assert b"application/problem+json" in head
+        assert json.loads(payload)["detail"] == "the request body did not arrive within 1 seconds"
+        assert 0.9 <= waited < 5, waited
+
+        async with httpx.AsyncClient(base_url=service.url, timeout=10) as http:
+
+            async def steady() -> AsyncIterator[bytes]:
+                for i in range(0, len(body), 8):
+                    await asyncio.sleep(0.3)
+                    yield body[i : i + 8]
+
+            in_time = await http.post(
+                f"{API}/auth/login", content=steady(), headers={"Content-Type": "application/json"}
+            )
+            assert in_time.status_code == 200, in_time.text

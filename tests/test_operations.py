@@ -146,7 +146,7 @@ async def test_metrics_count_requests_by_route_and_status_and_the_open_cases(
     await anonymous.get("/api/v1/no/such/route/12345")
     response = await anonymous.get("/metrics")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     after = _samples(response.text)
     lookups = {"method": "GET", "route": "/api/v1/lookup", "status": "400"}
     assert (

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, get, post
-from litestar.params import FromQuery
+from litestar.params import FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from schemas.audit import AuditPage, ChainReport
+from schemas.base import ONE_LINE
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page
 from service.domain.access import Permission
@@ -32,9 +33,9 @@ class AuditController(Controller):
         ctx: Ctx,
         paging: Page,
         actor_account_id: FromQuery[uuid.UUID | None] = None,
-        action: FromQuery[str | None] = None,
-        target_type: FromQuery[str | None] = None,
-        target_id: FromQuery[str | None] = None,
+        action: Annotated[str | None, QueryParameter(max_length=64, pattern=ONE_LINE)] = None,
+        target_type: Annotated[str | None, QueryParameter(max_length=64, pattern=ONE_LINE)] = None,
+        target_id: Annotated[str | None, QueryParameter(max_length=128, pattern=ONE_LINE)] = None,
         outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
         at_from: FromQuery[datetime | None] = None,
         at_to: FromQuery[datetime | None] = None,

@@ -8,6 +8,7 @@ from schemas.auth import LoginIn, MeOut, PasswordChangeIn, TokenOut, TotpConfirm
 from service.api.access import PUBLIC
 from service.api.access import signed_in as any_account
 from service.api.deps import ClientAddr, Ctx, Db, Kit, Now
+from service.api.documented_errors import PROBLEMS
 from service.domain.access import SessionScope
 from service.services import auth
 
@@ -22,8 +23,7 @@ class AuthController(Controller):
         "/login",
         summary="Sign in for an access token",
         status_code=HTTP_200_OK,
-        opt={PUBLIC: True},
-        security=[],
+        opt={PUBLIC: True, PROBLEMS: (401, 429)},
         description=(
             "Wrong user names, wrong passwords and locked accounts all answer the same 401. "
             "Five wrong passwords in a row lock the account for 15 minutes; attempts are also "

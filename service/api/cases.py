@@ -26,7 +26,8 @@ from schemas.cases import (
 )
 from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
-from service.api.deps import Config, Ctx, Db, Limits, Page
+from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page
+from service.api.documented_errors import PROBLEMS
 from service.api.worker_side import CodeParam, receipt_response
 from service.domain.access import Permission
 from service.domain.time_limit import DueState
@@ -79,17 +80,25 @@ class CaseController(Controller):
             headers["Idempotent-Replayed"] = "true"
         return Response(created.case, status_code=HTTP_201_CREATED, headers=headers)
 
-    @get("/", summary="List the cases within reach, with filters", opt=needs(Permission.CASES_READ))
+    @get(
+        "/",
+        summary="List the cases within reach, with filters",
+        description="A filter naming a work-list item, worker or staff member out of reach answers 404.",
+        opt={**needs(Permission.CASES_READ), PROBLEMS: (404,)},
+    )
     async def list_all(
         self,
         db: Db,
         ctx: Ctx,
         paging: Page,
-        status: Annotated[list[StatusName] | None, QueryParameter(description="One or more statuses")] = None,
+        status: Annotated[
+            list[StatusName] | None,
+            QueryParameter(description="One or more statuses (at most one of each)", max_items=len(Status)),
+        ] = None,
         category: FromQuery[CategoryName | None] = None,
         item_id: FromQuery[uuid.UUID | None] = None,
-        department_code: FromQuery[str | None] = None,
-        district_code: FromQuery[str | None] = None,
+        department_code: CodeFilter = None,
+        district_code: CodeFilter = None,
         steward_id: FromQuery[uuid.UUID | None] = None,
         worker_id: FromQuery[uuid.UUID | None] = None,
         due_state: FromQuery[DueStateName | None] = None,

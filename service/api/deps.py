@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from schemas.base import CODE
 from service.api.access import client_address
 from service.config import Settings
 from service.db import session_scope
@@ -98,3 +99,5 @@ Page = NamedDependency[Paging]
 Config = NamedDependency[Settings]
 Limits = NamedDependency[Counters]
 Store = NamedDependency[AttachmentStore]
+CodeFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=32, pattern=CODE)]
+"""A query filter by district or department code."""

@@ -10,11 +10,13 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import telemetry
+from service.api.documented_errors import PROBLEMS
 from service.config import Settings
 from service.errors import Unauthenticated
 
@@ -47,6 +49,7 @@ async def health() -> Health:
     summary="Prometheus metrics: requests by route and status, latency, pool use, open and overdue cases",
     description="Needs `Authorization: Bearer <BANSHI_METRICS_TOKEN>` when that setting is given.",
     media_type=telemetry.CONTENT_TYPE,
+    opt={PROBLEMS: (401,)},
 )
 async def metrics(
     state: State, authorization: Annotated[str | None, HeaderParameter(name="Authorization")] = None
@@ -64,6 +67,7 @@ async def metrics(
     tags=["operations"],
     summary="Ready to serve: the database answers and its schema is at this release's migration head",
     description="200 when ready, 503 with the same body when not (for load balancers and orchestrators).",
+    responses={503: ResponseSpec(data_container=Readiness, description="Not ready: the same body, with Retry-After.")},
 )
 async def ready(state: State) -> Response[Readiness]:
     engine: AsyncEngine = state.engine

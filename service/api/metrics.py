@@ -14,10 +14,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
+from schemas.base import CODE
 from schemas.metrics import Breakdown, CitySummary, ExportFormat, FigureCasePage, FigureName, ItemTable, Trend
 from service.api import metric_columns as columns
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page, Sessions
+from service.api.documented_errors import DOWNLOADS
 from service.domain.access import Permission
 from service.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, csv_chunks, xlsx_chunks
 from service.services import metrics
@@ -29,22 +31,29 @@ PeriodParam = Annotated[
         name="period",
         description="2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year.",
         max_length=16,
+        pattern=r"^[0-9]{4}(-Q[1-4]|-[0-9]{2})?$",
     ),
 ]
 FromParam = Annotated[date | None, QueryParameter(name="from", description="First day, with `to` instead of `period`.")]
 ToParam = Annotated[date | None, QueryParameter(name="to", description="Last day (inclusive).")]
 ItemParam = Annotated[
-    str | None, QueryParameter(name="item", description="Work-list item code, e.g. WL-03.", max_length=16)
+    str | None,
+    QueryParameter(
+        name="item", description="Work-list item code, e.g. WL-03.", max_length=16, pattern=r"^[A-Za-z0-9-]+$"
+    ),
 ]
-DistrictParam = Annotated[str | None, QueryParameter(name="district", description="District code.", max_length=32)]
+DistrictParam = Annotated[
+    str | None, QueryParameter(name="district", description="District code.", max_length=32, pattern=CODE)
+]
 DepartmentParam = Annotated[
-    str | None, QueryParameter(name="department", description="Department code.", max_length=32)
+    str | None, QueryParameter(name="department", description="Department code.", max_length=32, pattern=CODE)
 ]
 StewardParam = Annotated[uuid.UUID | None, QueryParameter(name="steward", description="Steward (staff) id.")]
 FormatParam = Annotated[ExportFormat, QueryParameter(name="format", description="csv (UTF-8 with BOM) or xlsx.")]
 Grouping = Literal["district", "department", "steward"]
 
 READ = needs(Permission.METRICS_READ)
+DOWNLOAD = {**READ, DOWNLOADS: (CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)}
 
 
 def provide_filters(
@@ -100,7 +109,7 @@ class MetricsController(Controller):
     ) -> ItemTable:
         return await metrics.item_table(db, sessions, ctx, filters)
 
-    @get("/items/export", summary="The work-list table as CSV or XLSX", opt=READ)
+    @get("/items/export", summary="The work-list table as CSV or XLSX", opt=DOWNLOAD)
     async def items_export(
         self,
         db: Db,
@@ -124,7 +133,7 @@ class MetricsController(Controller):
     ) -> Breakdown:
         return await metrics.breakdown(db, sessions, ctx, filters, by)
 
-    @get("/by/{by:str}/export", summary="Figures per district, department or steward as CSV or XLSX", opt=READ)
+    @get("/by/{by:str}/export", summary="Figures per district, department or steward as CSV or XLSX", opt=DOWNLOAD)
     async def breakdown_export(
         self,
         db: Db,
@@ -148,7 +157,7 @@ class MetricsController(Controller):
     ) -> Trend:
         return await metrics.trend(db, ctx, filters, interval)
 
-    @get("/trend/export", summary="The trend as CSV or XLSX", opt=READ)
+    @get("/trend/export", summary="The trend as CSV or XLSX", opt=DOWNLOAD)
     async def trend_export(
         self,
         db: Db,
@@ -181,7 +190,7 @@ class MetricsController(Controller):
     ) -> FigureCasePage:
         return await metrics.figure_cases(db, ctx, filters, figure, paging.limit, paging.offset)
 
-    @get("/cases/export", summary="The cases behind a figure as CSV or XLSX (audited)", opt=READ)
+    @get("/cases/export", summary="The cases behind a figure as CSV or XLSX (audited)", opt=DOWNLOAD)
     async def cases_export(
         self,
         db: Db,

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
+from schemas.base import ONE_LINE
 from schemas.people import (
     RevealIn,
     RevealOut,
@@ -24,7 +25,8 @@ from schemas.people import (
     WorkerPatch,
 )
 from service.api.access import needs
-from service.api.deps import Ctx, Db, Page
+from service.api.deps import CodeFilter, Ctx, Db, Page
+from service.api.documented_errors import PROBLEMS
 from service.domain.access import Permission
 from service.repositories.people import WorkerFilter
 from service.services import staff, workers
@@ -44,7 +46,7 @@ class StaffController(Controller):
         db: Db,
         paging: Page,
         role: FromQuery[Literal["steward", "liaison"] | None] = None,
-        department_code: FromQuery[str | None] = None,
+        department_code: CodeFilter = None,
     ) -> StaffPage:
         return await staff.list_staff(db, role, department_code, paging.limit, paging.offset)
 
@@ -71,10 +73,10 @@ class WorkerController(Controller):
         db: Db,
         ctx: Ctx,
         paging: Page,
-        district_code: FromQuery[str | None] = None,
+        district_code: CodeFilter = None,
         steward_id: FromQuery[uuid.UUID | None] = None,
         talent_card: FromQuery[TalentCard | None] = None,
-        name: FromQuery[str | None] = None,
+        name: Annotated[str | None, QueryParameter(max_length=64, pattern=ONE_LINE)] = None,
     ) -> WorkerPage:
         where = WorkerFilter(district_code, steward_id, talent_card, name)
         return await workers.list_workers(db, ctx, where, paging.limit, paging.offset)
@@ -83,7 +85,7 @@ class WorkerController(Controller):
         "/lookup",
         summary="Find a worker by national ID number (sent in the body)",
         status_code=HTTP_200_OK,
-        opt=needs(Permission.WORKERS_READ),
+        opt={**needs(Permission.WORKERS_READ), PROBLEMS: (404,)},
     )
     async def lookup(self, db: Db, ctx: Ctx, data: JSONBody[WorkerLookupIn]) -> WorkerOut:
         return await workers.lookup_worker(db, ctx, data)

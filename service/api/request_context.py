@@ -1,20 +1,24 @@
 """What every response carries: the request id, and headers that keep browsers careful.
 
 A middleware on every route sets the request id before the handler runs (so log lines
-carry it) and notes when the request began; the ``before_send`` hook puts the id and the
+carry it), notes when the request began, and cuts off a body that trickles in (each part
+must arrive within ``BANSHI_BODY_TIMEOUT`` seconds, else 408: a slow client cannot hold a
+worker's connection and memory for ever); the ``before_send`` hook puts the id and the
 security headers on every response, also on those no route produced (404, 405), and
 counts routed requests for ``/metrics``. A handler's own ``Cache-Control`` stays.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.exceptions import ClientException
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from service import telemetry
 from service.logs import REQUEST_ID
@@ -51,8 +55,27 @@ def request_context(app: ASGIApp) -> ASGIApp:
             return
         scope.setdefault("state", {})["started"] = time.perf_counter()
         token = REQUEST_ID.set(_request_id(scope))
+        timeout = scope["app"].state.settings.body_timeout_seconds
+        body_done = False
+
+        async def receive_in_time() -> ReceiveMessage:
+            # Only the body is timed: once it is in, receive() waits for a disconnect
+            # (while a long export streams, say) as long as it takes.
+            nonlocal body_done
+            if body_done:
+                return await receive()
+            try:
+                async with asyncio.timeout(timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise ClientException(
+                    f"the request body did not arrive within {timeout:g} seconds", status_code=408
+                ) from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
         try:
-            await app(scope, receive, send)
+            await app(scope, receive_in_time, send)
         finally:
             REQUEST_ID.reset(token)
 

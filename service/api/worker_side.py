@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from schemas.worker_side import (
+    SYMBOLS,
     CaseNo,
     CaseRequestIn,
     LookupOut,
@@ -22,13 +23,19 @@ from schemas.worker_side import (
 )
 from service.api.access import PUBLIC, client_address, needs
 from service.api.deps import Config, Ctx, Db, Kit, Limits, Now, Page
+from service.api.documented_errors import PROBLEMS
 from service.domain.access import Permission
 from service.receipts import receipt_html
 from service.services import lookup as lookup_service
 from service.services import own_cases, query_codes
 from service.services.cases import MoveRules
 
-CodeParam = Annotated[QueryCode, QueryParameter(name="code", description="The query code printed on the receipt")]
+CodeParam = Annotated[
+    QueryCode,
+    QueryParameter(
+        name="code", description="The query code printed on the receipt", min_length=4, max_length=16, pattern=SYMBOLS
+    ),
+]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -37,7 +44,7 @@ def lookup_url(request: Request[Any, Any, Any]) -> str:
 
 
 def receipt_response(request: Request[Any, Any, Any], receipt: query_codes.Receipt) -> Response[str]:
-    return Response(receipt_html(receipt, lookup_url(request)), media_type="text/html; charset=utf-8", headers=NO_STORE)
+    return Response(receipt_html(receipt, lookup_url(request)), media_type="text/html", headers=NO_STORE)
 
 
 class LookupController(Controller):
@@ -51,8 +58,7 @@ class LookupController(Controller):
             "A wrong number and a wrong code answer alike (404). Limited per client address, and a case "
             "number locks for a while after repeated wrong codes (429 with Retry-After)."
         ),
-        opt={PUBLIC: True},
-        security=[{}],
+        opt={PUBLIC: True, PROBLEMS: (404, 429)},
     )
     async def lookup(
         self,
@@ -62,7 +68,12 @@ class LookupController(Controller):
         now: Now,
         settings: Config,
         counters: Limits,
-        case_no: Annotated[CaseNo, QueryParameter(name="case_no", description="The case number (受理编号)")],
+        case_no: Annotated[
+            CaseNo,
+            QueryParameter(
+                name="case_no", description="The case number (受理编号)", min_length=1, max_length=24, pattern=SYMBOLS
+            ),
+        ],
         code: CodeParam,
     ) -> Response[LookupOut]:
         limits = lookup_service.LookupLimits(

@@ -327,6 +327,20 @@ async def backlog_before(session: AsyncSession, month: date, scope: Scope) -> in
     return int(value or 0)
 
 
+async def backlog_counted(session: AsyncSession, month: date, scope: Scope) -> int:
+    """The same backlog counted from the cases (for a scope the tally does not keep: one steward)."""
+    params: dict[str, Any] = {"month_at": _instant(month)}
+    where, _ = scope.conditions("c", params)
+    value = await session.scalar(
+        text(
+            'SELECT count(*) FROM "case" c WHERE c.overdue_since < :month_at '
+            f"AND (c.finished_at IS NULL OR c.finished_at >= :month_at){_and(where)}"
+        ),
+        params,
+    )
+    return int(value or 0)
+
+
 CASE_ROW_SQL = """
 SELECT c.id, c.case_no, w.code AS item_code, c.status, c.district_code, c.department_code, c.steward_id,
        c.received_on, c.accepted_at, c.due_at, c.resolved_at, c.resolved_on_time, c.working_days_used,

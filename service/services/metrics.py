@@ -257,15 +257,19 @@ async def _breakdown(
 
 async def trend(session: AsyncSession, ctx: Context, ask: Ask, interval: str) -> api.Trend:
     """Weeks or months: whole ones that have ended come from the flow tally; the one running
-    now, and any cut by the period's edges, are counted from the cases (a running case's
+    now, any cut by the period's edges and every one of a single steward's are counted
+    from the cases (a running case's
     clock runs out in the future, so the tally of a week not over yet would run ahead)."""
     f = await frame(session, ctx, ask)
     today = local_day(ctx.now)
     spans = [(lo, hi) for lo, hi in buckets(f.period, interval) if lo <= today]
     whole = [lo for lo, hi in spans if lo == unit_start(lo, interval) and hi == unit_after(lo, interval)]
+    by_steward = f.scope.steward_id is not None
+    if by_steward:
+        whole = []  # the flow tally is kept by item, district and department, not by steward
     tallied = await repo.flows_tallied(session, interval, whole, f.scope) if whole else {}
     first_month = f.period.start.replace(day=1)
-    backlog = await repo.backlog_before(session, first_month, f.scope)
+    backlog = await (repo.backlog_counted if by_steward else repo.backlog_before)(session, first_month, f.scope)
     if first_month < f.period.start:
         before = await repo.flows_counted(session, first_month, f.period.start, f.scope, ctx.now)
         backlog += before.overdue_started - before.overdue_ended

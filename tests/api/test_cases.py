@@ -224,6 +224,11 @@ async def test_list_filters_sorting_and_paging(client: AsyncTestClient[Litestar]
     naive = await client.get(f"{API}/cases?created_from=2026-01-01T00:00:00")
     assert naive.status_code == 422
     assert (await client.get(f"{API}/cases?status=lost")).status_code == 400
+    every = "&".join(f"status={s}" for s in ("submitted", "accepted", "in_progress", "awaiting_materials"))
+    assert await ids(every) == {accepted["id"], paused["id"], medical["id"]} | await ids("status=submitted")
+    flood = await client.get(f"{API}/cases?" + "&".join(["status=closed"] * 9))
+    assert flood.status_code == 400, flood.text
+    assert flood.json()["errors"][0]["field"] == "query.status"
 
 
 async def test_statements_per_endpoint_do_not_grow_with_the_data(

@@ -96,7 +96,7 @@ async def test_the_receipt_prints_the_case_and_its_code_for_the_right_code_only(
     created = await api.case()
     response = await client.get(created["receipt_url"])
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["cache-control"] == "no-store"
     page = response.text
     for expected in (created["case_no"], created["query_code"], "WL-01", "14 个工作日", "受理回执"):

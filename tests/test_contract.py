@@ -62,14 +62,14 @@ ROLES = ("admin", "security", "auditor", "steward", "liaison", "worker", "offici
 DEPTH = ("steward", "liaison", "worker", "official", "auditor", "security", "admin", ANONYMOUS)
 """Which role explores an operation in depth: the first here that the handler lets in
 (the people who use it every day before the administrator, who may do nearly all)."""
-DEEP_EXAMPLES = 8
+DEEP_EXAMPLES = 6
 """Generated requests per operation and mode (valid, invalid) for the role that explores it."""
 EXAMPLES = 2
 """The same for every other role the handler lets in."""
 REFUSED_EXAMPLES = 1
 """Valid requests per operation for a role the handler's guard turns away: the role alone
 decides the answer (401 or 403), whatever the request holds."""
-STATEFUL_SCENARIOS = 25
+STATEFUL_SCENARIOS = 15
 """Sequences of linked calls per role."""
 SESSION_ENDING = ("POST /api/v1/auth/logout", "POST /api/v1/auth/login")
 """Run last, in this order: signing out ends the caller's session, and generated

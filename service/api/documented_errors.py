@@ -57,7 +57,10 @@ DESCRIPTIONS: Mapping[int, str] = {
     422: "The request is well formed but breaks a rule of the programme; nothing was written.",
     428: "This change needs If-Match with the version it was based on.",
     429: "Too many requests; wait for Retry-After seconds.",
-    503: "The database or the rate-limit store is unavailable; retry after Retry-After seconds.",
+    503: (
+        "The database or the rate-limit store is unavailable, or the change collided with a concurrent one "
+        "and was rolled back; retry after Retry-After seconds."
+    ),
 }
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

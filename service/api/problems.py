@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from schemas.problem import FieldError, Problem
@@ -109,7 +109,7 @@ def integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[
 
 
 def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    log.warning("database unavailable: %s", type(exc).__name__)
+    log.warning("database unavailable: %s", _described(exc))
     return _response(
         Problem(
             type=_type("unavailable"),
@@ -118,6 +118,22 @@ def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[
             detail="the database is not reachable right now; try again shortly",
         ),
         {"Retry-After": "2"},
+    )
+
+
+def transaction_contention(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    log.warning("transaction rolled back by the database: %s", _described(exc))
+    return _response(
+        Problem(
+            type=_type("contention"),
+            title="Try again",
+            status=503,
+            detail=(
+                "the change collided with another one made at the same moment and was rolled back; "
+                "nothing was written; send it again"
+            ),
+        ),
+        {"Retry-After": "1"},
     )
 
 
@@ -146,8 +162,74 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     )
 
 
-def db_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+CONTENTION_STATES = frozenset({"40001", "40P01", "55P03"})
+"""serialization_failure, deadlock_detected, lock_not_available: PostgreSQL rolled the
+transaction back and the same request, sent again, normally succeeds."""
+UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+"""admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down) and
+too_many_connections; with every connection_exception (class ``08``) they mean the
+database is restarting, gone or full, not that the request is wrong."""
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE PostgreSQL answered with, from the driver's error that SQLAlchemy wraps
+    (``DBAPIError.orig``) or from anywhere in its chain of causes."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain is short; the bound keeps a cyclic one harmless
+        if seen is None:
+            return None
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state:
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
+
+
+def _described(exc: BaseException) -> str:
+    """The error's class, the driver's class beneath it and the SQLSTATE, for the log:
+    never its message, which for a failed statement carries the SQL and its parameters."""
+    names = [type(exc).__name__]
+    cause = getattr(exc, "orig", None) or exc.__cause__
+    driver = getattr(cause, "__cause__", None) or cause
+    if driver is not None and type(driver).__name__ not in names:
+        names.append(type(driver).__name__)
+    state = sqlstate_of(exc)
+    return " from ".join(names) + (f", SQLSTATE {state}" if state else "")
+
+
+def _connection_lost(exc: DBAPIError) -> bool:
+    """The driver lost its connection: SQLAlchemy noticed (and dropped the connection from
+    the pool), or asyncpg refused to use a closed one. asyncpg's other interface errors
+    (a wrong parameter type, say) are bugs and stay 500."""
     if exc.connection_invalidated:
+        return True
+    return isinstance(exc, InterfaceError) and "closed" in str(exc.orig)
+
+
+def db_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    """Errors the database or the driver raise, sorted by what the client should do.
+
+    A lost or refused connection (the database restarting, crashing or out of
+    connections) and a transaction PostgreSQL rolled back to break a deadlock, a
+    serialization conflict or a lock timeout all answer 503 with ``Retry-After``: the
+    request was not wrong and sending it again works. A contention failure wrote
+    nothing (the use case's transaction is rolled back as the error leaves it); a
+    connection lost during COMMIT may have written, which is why case creation takes an
+    ``Idempotency-Key`` whose replay finds the case instead of making a second one.
+
+    The service does not retry by itself. The unit to repeat is a whole use case (each
+    one in ``services/`` opens and commits its own transaction on the request's session,
+    and the bearer check reads on a session of its own first), so a retry here would
+    have to re-run the handler, which has already consumed the body, and a retry inside
+    the use cases would be the same wrapper around each of their several dozen
+    transactions. A deadlock's victim retried at once also tends to meet the same lock
+    again, while a client waits ``Retry-After`` first.
+
+    Anything else is a bug: 500, logged with its stack trace, never shown."""
+    state = sqlstate_of(exc)
+    if state in CONTENTION_STATES:
+        return transaction_contention(request, exc)
+    if _connection_lost(exc) or (state is not None and (state.startswith("08") or state in UNREACHABLE_STATES)):
         return database_unavailable(request, exc)
     return unexpected_error(request, exc)
 

@@ -113,6 +113,27 @@ def generate_keys() -> dict[str, str]:
     return keys
 
 
+class CommandFailed(RuntimeError):
+    """A ``banshi`` command (or another tool a benchmark runs) ended with an error."""
+
+
+def banshi_command(env: dict[str, str], *args: str, timeout: float = 3600) -> str:
+    """``uv run banshi <args>`` in the repository; its output, or CommandFailed."""
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        ["uv", "run", "--quiet", "banshi", *args],  # noqa: S607
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CommandFailed(f"banshi {' '.join(args)} failed: {done.stderr.strip()[-800:]}")
+    return done.stdout + done.stderr
+
+
 def cli_create_user(env: dict[str, str], role: str, username: str, password: str) -> str:
     """``banshi users create`` with the password on standard input; the new account's id."""
     done = subprocess.run(  # noqa: S603 - fixed argv, our own arguments

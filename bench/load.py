@@ -111,7 +111,9 @@ from harness import (
     API,
     KEY_NAMES,
     REPO,
+    CommandFailed,
     Server,
+    banshi_command,
     bearer,
     clean_environ,
     cli_create_user,
@@ -149,7 +151,7 @@ TARGET_SHARE = 0.50
 TARGET_ERROR_RATE = 0.001
 
 
-class RunFailed(RuntimeError):
+class RunFailed(CommandFailed):
     """The run cannot go on (a server that does not start, a setup step refused)."""
 
 
@@ -174,22 +176,6 @@ def write_keys(path: Path, keys: dict[str, str]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("".join(f"{k}={keys[k]}\n" for k in KEY_NAMES))
-
-
-def banshi(env: dict[str, str], *args: str, timeout: float = 7200) -> str:
-    done = subprocess.run(  # noqa: S603 - fixed argv
-        ["uv", "run", "--quiet", "banshi", *args],  # noqa: S607
-        cwd=REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RunFailed(f"banshi {' '.join(args)} failed: {done.stderr.strip()[-800:]}")
-    return done.stdout + done.stderr
 
 
 async def scalar(dsn: str, sql: str) -> Any:
@@ -222,11 +208,11 @@ async def prepare_database(pg: str, name: str, cases: int, rebuild: bool) -> tup
     keys = generate_keys()
     write_keys(keys_file(name), keys)
     env = {**clean_environ(), **keys, "DATABASE_URL": url}
-    banshi(env, "db", "upgrade")
+    banshi_command(env, "db", "upgrade", timeout=7200)
     workers = max(cases // 10, 100)
     print(f"database {name}: building with banshi demo-data --workers {workers} --cases {cases} ...", flush=True)
     started = time.monotonic()
-    out = banshi(env, "demo-data", "--workers", str(workers), "--cases", str(cases))
+    out = banshi_command(env, "demo-data", "--workers", str(workers), "--cases", str(cases), timeout=7200)
     print(f"demo-data: {time.monotonic() - started:.0f} s; " + out.strip().splitlines()[-1][:300])
     started = time.monotonic()
     await execute(url, "VACUUM (ANALYZE)")
@@ -936,7 +922,7 @@ async def amain(args: argparse.Namespace) -> int:
             rnd = Round(workers)
             rounds.append(rnd)
             await runner.round(rnd, keys)
-    except (RunFailed, OSError, subprocess.SubprocessError) as exc:
+    except (CommandFailed, OSError, subprocess.SubprocessError) as exc:
         print(f"the run could not be completed: {exc}", file=sys.stderr)
         if rounds:
             report(args, rounds, tps, pgbench_cmd, 0, notes)

@@ -50,6 +50,7 @@ import httpx
 from harness import (
     API,
     REPO,
+    banshi_command,
     bearer,
     clean_environ,
     cli_create_user,
@@ -97,22 +98,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def cli(env: dict[str, str], *args: str, timeout: float = 3600) -> str:
-    done = subprocess.run(  # noqa: S603 - fixed argv
-        ["uv", "run", "--quiet", "banshi", *args],  # noqa: S607
-        cwd=REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"banshi {' '.join(args)} failed: {done.stderr.strip()[-800:]}")
-    return done.stdout + done.stderr
-
-
 async def vacuum(dsn: str) -> None:
     import asyncpg
 
@@ -146,10 +131,10 @@ async def prepare(size: int, reuse: bool) -> tuple[str, str]:
         return url, "reused"
     version = await fresh_database(ADMIN_DSN, name)
     env = {**clean_environ(), **generate_keys(), "DATABASE_URL": url}
-    cli(env, "db", "upgrade")
-    cli(env, "load-reference")
+    banshi_command(env, "db", "upgrade")
+    banshi_command(env, "load-reference")
     started = time.monotonic()
-    out = cli(env, "demo-data", "--workers", str(max(size // 10, 100)), "--cases", str(size))
+    out = banshi_command(env, "demo-data", "--workers", str(max(size // 10, 100)), "--cases", str(size))
     elapsed = time.monotonic() - started
     print(f"demo-data: {size:,} cases in {elapsed:.1f} s (PostgreSQL {version})")
     print("  " + "\n  ".join(out.strip().splitlines()[-4:]))

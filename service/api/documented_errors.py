@@ -92,7 +92,7 @@ def problem_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> set[int]:
 
 QUERY_DEPENDENCIES = frozenset({"paging", "filters"})
 """Dependencies that read query parameters of their own (page size, metric filters)."""
-NOT_QUERY = frozenset({"request", "state", "scope", "data", "headers", "cookies", "if_match", "idempotency_key"})
+NOT_QUERY = frozenset({"request", "state", "scope", "data", "headers", "cookies"})
 
 
 def _takes_query(route: HTTPRoute, handler: HTTPRouteHandler) -> bool:

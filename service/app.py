@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -52,6 +52,7 @@ from service.limits import counters_for
 from service.migrate import head_revision
 from service.models.base import utcnow
 from service.security.kit import build_kit
+from service.security.signed_in import SignedInCache
 from service.storage import store_from_environment
 
 API_PREFIX = "/api/v1"
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
                 "counters": counters,
                 "store": store,
                 "migration_head": head_revision(),
+                "signed_in": SignedInCache(timedelta(seconds=settings.sign_in_cache_seconds)),
             }
         ),
         middleware=[request_context],

@@ -25,9 +25,13 @@ class Settings:
     keys: Keys | None = None
     """``BANSHI_TOKEN_KEY``, ``BANSHI_AUDIT_KEY``, ``BANSHI_PII_KEYS``, ``BANSHI_PII_INDEX_KEY``."""
     pool_timeout_seconds: float = 10
-    body_timeout_seconds: float = 30
-    """The longest wait for the next part of a request body before answering 408."""
     """``BANSHI_DB_POOL_TIMEOUT``: seconds a request waits for a free connection, then 503."""
+    body_timeout_seconds: float = 30
+    """``BANSHI_BODY_TIMEOUT``: the longest wait for the next part of a request body before answering 408."""
+    sign_in_cache_seconds: float = 5
+    """``BANSHI_SIGN_IN_CACHE_SECONDS``: how long a process trusts a session it checked
+    (``security/signed_in.py``); a revocation made by another process takes this long to
+    reach this one. 0 checks the database on every request."""
     session_idle_minutes: int = 30
     """``BANSHI_SESSION_IDLE_MINUTES``: a session unused this long is over."""
     session_max_hours: int = 12
@@ -79,6 +83,7 @@ def read_settings() -> Settings:
         reopen_window_days=_int("BANSHI_REOPEN_WINDOW_DAYS", 10),
         pool_timeout_seconds=float(os.environ.get("BANSHI_DB_POOL_TIMEOUT") or 10),
         body_timeout_seconds=float(os.environ.get("BANSHI_BODY_TIMEOUT") or 30),
+        sign_in_cache_seconds=float(os.environ.get("BANSHI_SIGN_IN_CACHE_SECONDS") or 5),
         docs_enabled=os.environ.get("BANSHI_DOCS", "1") not in ("0", "false", "no"),
         keys=keys_from(os.environ),
         session_idle_minutes=_int("BANSHI_SESSION_IDLE_MINUTES", 30),

@@ -11,13 +11,26 @@ from service.config import async_url
 
 def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10) -> AsyncEngine:
     """``pool_timeout``: how long a request waits for a free connection before it is
-    answered 503 (``api/problems.py``), so that an exhausted pool never hangs a caller."""
+    answered 503 (``api/problems.py``), so that an exhausted pool never hangs a caller.
+
+    No ping before each use of a pooled connection: with asyncpg it costs three round
+    trips (BEGIN, a query, ROLLBACK), as much as a case read itself. A connection that
+    died while idle (the database restarted) fails its first statement instead: that
+    request is answered 503 with ``Retry-After`` and nothing written, and SQLAlchemy
+    then discards every connection the pool held before the failure, so the next
+    requests connect afresh. Connections are also replaced after half an hour, before
+    a firewall or ``idle_session_timeout`` drops them quietly."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        # Times that PostgreSQL writes as text (the case read's timeline is built as
+        # JSON) come out in UTC, like every other time the API returns, whatever time
+        # zone the server or database is configured with.
+        connect_args={"server_settings": {"timezone": "UTC"}},
     )
 
 
@@ -30,3 +43,10 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncGener
     uncommitted when the request ends (a read, or a failed write) is rolled back."""
     async with factory() as session:
         yield session
+
+
+async def single_statement(session: AsyncSession) -> None:
+    """Run the session's statements without a transaction (autocommit). For a read that
+    is one statement, which sees one snapshot anyway: it saves the BEGIN and ROLLBACK
+    round trips. Call before the session's first statement."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -21,7 +21,14 @@ _SECRET_FIELD = re.compile(
 )
 
 
+_MAYBE = re.compile(r"(?i)eyJ|bearer|password|otp|code|secret|access_token|[0-9]{11}")
+"""Every pattern above needs one of these to match: text without any is left as it is,
+after one scan instead of five (an access log line per request)."""
+
+
 def redact(text: str) -> str:
+    if not _MAYBE.search(text):
+        return text
     text = _JWT.sub("[token]", text)
     text = _BEARER.sub(r"\1[token]", text)
     text = _SECRET_FIELD.sub(r"\1[redacted]", text)
@@ -34,22 +41,28 @@ def scrub(record: logging.LogRecord) -> logging.LogRecord:
     the record's shape for formatters that read ``args`` (uvicorn's access log does);
     only when the formatted message would still carry a secret (a number inside a
     non-string argument) is it replaced by its redacted text and the arguments dropped."""
-    if isinstance(record.msg, str):
-        record.msg = redact(record.msg)
-    if isinstance(record.args, tuple):
-        record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-    elif isinstance(record.args, Mapping):
-        record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
-    try:
-        message = record.getMessage()
-    except Exception:  # a broken format string is the logger's problem, not ours
-        message = None
-    if message is not None and (clean := redact(message)) != message:
-        record.msg = clean
-        record.args = None
+    message = _formatted(record)
+    if message is None or redact(message) != message:  # most records carry nothing to hide
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        message = _formatted(record)
+        if message is not None and (clean := redact(message)) != message:
+            record.msg = clean
+            record.args = None
     if record.exc_info and record.exc_info[0] is not None:
         record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
     return record
+
+
+def _formatted(record: logging.LogRecord) -> str | None:
+    try:
+        return record.getMessage()
+    except Exception:  # a broken format string is the logger's problem, not ours
+        return None
 
 
 _installed = False

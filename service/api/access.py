@@ -46,12 +46,13 @@ class BearerAuth(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send `Authorization: Bearer <access token>`; get one from POST /api/v1/auth/login")
         state = connection.app.state
-        async with state.session_factory() as session:
-            principal = await authenticate(session, state.kit, token.strip(), client_address(connection), state.clock())
+        principal = await authenticate(
+            state.session_factory, state.kit, state.signed_in, token.strip(), client_address(connection), state.clock()
+        )
         return AuthenticationResult(user=principal, auth=principal.session_id)
 
 
-def check_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def check_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if handler.opt.get(PUBLIC):
         return
     caller = connection.user

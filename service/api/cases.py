@@ -38,7 +38,7 @@ from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories.reach import cases_reached, workers_reached
 from service.services import cases, query_codes
-from service.services.calendar import load_calendar
+from service.services.calendar import calendar_for_reading
 
 IfMatch = Annotated[
     str | None,
@@ -138,7 +138,7 @@ class CaseController(Controller):
             limit=paging.limit,
             offset=paging.offset,
         )
-        calendar = await load_calendar(db)
+        calendar = await calendar_for_reading(db)
         return CasePage(
             items=[case_summary(case, code, calendar, ctx.now) for case, code in rows],
             total=total,

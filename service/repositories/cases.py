@@ -6,18 +6,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import JSON, Row, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.domain.access import Principal
+from service.domain.access import Principal, Role
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status, statuses_in
 from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
 from service.repositories.filters import between, equal_to
+from service.repositories.reach import case_reach, reach_values
 
 SortKey = Literal["created_at", "updated_at", "due_at", "case_no"]
 
@@ -42,6 +44,45 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for
     if for_update:
         query = query.with_for_update(of=Case).execution_options(populate_existing=True)
     return (await session.scalars(query)).first()
+
+
+async def read_case(
+    session: AsyncSession, case_id: uuid.UUID, caller: Principal, visibility: str | None
+) -> Row[Any] | None:
+    """The case with its item's code and its timeline, in one statement, if the caller
+    reaches it. The row has the case's columns, ``item_code``, and ``timeline``: the
+    events in order (only those of ``visibility``, when given) as a JSON array of
+    objects with the event's columns but ``case_id``."""
+    result = await session.execute(
+        _case_read_statement(caller.role), {"case_id": case_id, "visibility": visibility, **reach_values(caller)}
+    )
+    row: Row[Any] | None = result.first()
+    return row
+
+
+@cache
+def _case_read_statement(role: Role) -> Select[Any]:
+    event = CaseEvent.__table__.c  # type: ignore[attr-defined]
+    visibility = bindparam("visibility", type_=String())
+    fields: list[Any] = []
+    for column in event:
+        if column.name != "case_id":
+            fields += [literal_column(f"'{column.name}'"), column]
+    timeline = (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(func.json_build_object(*fields), event.id)),
+                literal_column("'[]'").cast(JSON),
+            ).cast(Text)
+        )
+        .where(event.case_id == col(Case.id), or_(visibility.is_(None), event.visibility == visibility))
+        .scalar_subquery()
+    )
+    return (
+        select(*Case.__table__.c, col(WorkListItem.code).label("item_code"), timeline.label("timeline"))  # type: ignore[attr-defined]
+        .join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
+        .where(col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role))
+    )
 
 
 async def item_code_of(session: AsyncSession, item_id: uuid.UUID) -> str:

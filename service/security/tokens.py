@@ -1,8 +1,9 @@
 """Access tokens: JWTs signed with HMAC-SHA256 (PyJWT), naming a server-side session.
 
 The signature stops forged and edited tokens before any database work; the session
-row decides revocation and idle expiry, so logout takes effect at once in every
-process. Only HS256 is accepted: ``alg=none`` and algorithm swaps fail to decode.
+row decides revocation and idle expiry. A process trusts a session it has checked
+for a few seconds (``signed_in.py``), so a logout reaches the other processes within
+those seconds. Only HS256 is accepted: ``alg=none`` and algorithm swaps fail to decode.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.auth import LoginIn, MeOut, PasswordChangeIn, TokenOut, TotpConfirmIn, TotpEnrolmentOut
 from service.domain.access import PRIVILEGED_ROLES, Anonymous, Principal, Role, SessionScope
@@ -16,6 +16,7 @@ from service.models import Account, AuthSession
 from service.repositories import accounts as account_repo
 from service.security import tokens, totp
 from service.security.kit import SecurityKit
+from service.security.signed_in import SignedInCache
 from service.services import audit
 from service.services.context import Context
 
@@ -182,35 +183,48 @@ async def _count_failure(
 
 
 async def authenticate(
-    session: AsyncSession, kit: SecurityKit, token: str, client_addr: str, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    kit: SecurityKit,
+    signed_in: SignedInCache,
+    token: str,
+    client_addr: str,
+    now: datetime,
 ) -> Principal:
-    """The caller named by a bearer token, or Unauthenticated."""
+    """The caller named by a bearer token, or Unauthenticated. The database is asked
+    only when this process has not checked the session in the last few seconds
+    (``security/signed_in.py``)."""
+    known = signed_in.get(token, now, client_addr)
+    if known is not None:
+        return known
     try:
         claims = tokens.decode(kit.keys.token_key, token, now)
     except tokens.BadToken as exc:
         raise Unauthenticated("the access token is not valid or has expired; sign in again") from exc
-    live = await account_repo.live_session(session, claims.session_id, claims.account_id, now, kit.session_idle)
-    if live is None:
-        await session.rollback()
-        raise Unauthenticated("the access token is not valid or has expired; sign in again")
-    account = live.account
-    principal = Principal(
-        account_id=account.id,
-        username=account.username,
-        role=Role(account.role),
-        session_id=live.session.id,
-        scope=SessionScope(live.session.scope),
-        client_addr=client_addr,
-        staff_id=account.staff_id,
-        worker_id=account.worker_id,
-        department_code=live.department_code,
-        district_code=account.district_code,
-    )
-    if now - live.session.last_seen_at >= TOUCH_EVERY:
-        await account_repo.touch_session(session, live.session.id, now)
-        await session.commit()
-    else:
-        await session.rollback()
+    generation = signed_in.generation()
+    async with sessions() as session:
+        live = await account_repo.live_session(session, claims.session_id, claims.account_id, now, kit.session_idle)
+        if live is None:
+            raise Unauthenticated("the access token is not valid or has expired; sign in again")
+        account = live.account
+        principal = Principal(
+            account_id=account.id,
+            username=account.username,
+            role=Role(account.role),
+            session_id=live.session.id,
+            scope=SessionScope(live.session.scope),
+            client_addr=client_addr,
+            staff_id=account.staff_id,
+            worker_id=account.worker_id,
+            department_code=live.department_code,
+            district_code=account.district_code,
+        )
+        last_seen = live.session.last_seen_at
+        if now - last_seen >= TOUCH_EVERY:
+            await account_repo.touch_session(session, live.session.id, now)
+            await session.commit()
+            last_seen = now
+        ends = min(last_seen + TOUCH_EVERY, live.session.expires_at, claims.expires_at)
+    signed_in.keep(token, principal, generation, now, ends)
     return principal
 
 

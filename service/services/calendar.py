@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from typing import Literal
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from schemas.calendar import CalendarDayOut, CalendarYearIn, CalendarYearOut
 from service.domain.calendar import DayKind, WorkingCalendar, build_calendar, library_schedule
 from service.errors import Invalid
+from service.freshness import watch
 from service.models import CalendarDay, CalendarYear
 from service.repositories import calendar as calendar_repo
 from service.services import audit, deadlines
@@ -18,9 +21,33 @@ from service.services.context import Context
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
+CALENDAR_TABLES = watch("calendar_year", "calendar_day")
+KEEP_FOR_READING = 30.0
+"""Seconds a process shows due times with the calendar it last read. An administrator's
+change made in this process is seen at once; one made in another process, within this."""
+_kept: WeakKeyDictionary[AsyncEngine, tuple[float, int, WorkingCalendar]] = WeakKeyDictionary()
+
+
 async def load_calendar(session: AsyncSession) -> WorkingCalendar:
+    """The calendar as the database holds it now: what every write computes deadlines with."""
     overrides, published = await calendar_repo.load_overrides(session)
     return build_calendar(overrides, published)
+
+
+async def calendar_for_reading(session: AsyncSession) -> WorkingCalendar:
+    """The calendar for showing due times: read at most ``KEEP_FOR_READING`` seconds ago
+    (``freshness.py``). Never for computing what is written."""
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        return await load_calendar(session)
+    kept = _kept.get(engine)
+    generation = CALENDAR_TABLES.generation
+    if kept is not None and kept[1] == generation and time.monotonic() - kept[0] < KEEP_FOR_READING:
+        return kept[2]
+    calendar = await load_calendar(session)
+    if CALENDAR_TABLES.generation == generation:
+        _kept[engine] = (time.monotonic(), generation, calendar)
+    return calendar
 
 
 def _check_year(year: int) -> None:

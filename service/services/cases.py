@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import cases as api
+from service.db import single_statement
 from service.domain.access import Principal, Role, may_move
 from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
@@ -33,7 +34,7 @@ from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.repositories.reach import cases_reached, workers_reached
 from service.services import audit, deadlines, query_codes
-from service.services.calendar import load_calendar
+from service.services.calendar import calendar_for_reading, load_calendar
 from service.services.context import Context
 from service.services.query_codes import receipt_url
 from service.services.staff import require_steward
@@ -74,14 +75,20 @@ async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID,
 
 
 async def read_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
-    case = await _reached_case(session, ctx, case_id)
-    return await _render(session, ctx, case, await load_calendar(session)), etag_of(case)
+    """One statement, outside a transaction: it sees one snapshot either way."""
+    await single_statement(session)
+    row = await case_repo.read_case(session, case_id, ctx.caller, visible_events(ctx.caller))
+    if row is None:
+        raise NotFound("case", case_id)
+    timeline = msgspec.json.decode(row.timeline, type=list[api.EventOut])
+    rendered = case_out(row, row.item_code, timeline, await calendar_for_reading(session), ctx.now)
+    return rendered, etag_of(rendered)
 
 
 async def _render(session: AsyncSession, ctx: Context, case: Case, calendar: WorkingCalendar) -> api.CaseOut:
     code = await case_repo.item_code_of(session, case.item_id)
     events = await case_repo.events_of(session, case.id, visible_events(ctx.caller))
-    return case_out(case, code, events, calendar, ctx.now)
+    return case_out(case, code, [event_out(e) for e in events], calendar, ctx.now)
 
 
 def _request_hash(data: api.CaseIn) -> str:
@@ -120,7 +127,7 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
                 steward_id=data.steward_id,
             ),
         )
-        rendered = await _render(session, ctx, case, await load_calendar(session))
+        rendered = await _render(session, ctx, case, await calendar_for_reading(session))
         if idempotency_key is not None:
             session.add(
                 IdempotencyRecord(
@@ -220,7 +227,7 @@ async def update_case(
             await audit.record(
                 ctx, session, "case.update", target_type="case", target_id=case.id, details={"fields": sorted(changes)}
             )
-        return await _render(session, ctx, case, await load_calendar(session)), etag_of(case)
+        return await _render(session, ctx, case, await calendar_for_reading(session)), etag_of(case)
 
 
 async def add_note(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: api.NoteIn) -> api.EventOut:

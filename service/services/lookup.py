@@ -25,7 +25,7 @@ from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.security.kit import SecurityKit
 from service.services import query_codes
-from service.services.calendar import load_calendar
+from service.services.calendar import calendar_for_reading
 
 log = logging.getLogger("banshi.lookup")
 
@@ -79,7 +79,7 @@ async def lookup(
     worker = await people_repo.get_worker(session, case.worker_id)
     assert item is not None  # foreign key
     assert worker is not None  # foreign key
-    calendar = await load_calendar(session)
+    calendar = await calendar_for_reading(session)
     status = Status(case.status)
     return LookupOut(
         case_no=case.case_no,

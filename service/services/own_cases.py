@@ -31,7 +31,7 @@ from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.repositories.reach import cases_reached
 from service.services import audit
-from service.services.calendar import load_calendar
+from service.services.calendar import calendar_for_reading
 from service.services.cases import MoveRules, NewCase, apply_move, insert_case
 from service.services.context import Context
 from service.services.query_codes import receipt_url
@@ -60,7 +60,7 @@ def _summary_fields(case: Case, item: WorkListItem, calendar: WorkingCalendar, n
 async def list_own(session: AsyncSession, ctx: Context, limit: int, offset: int) -> OwnCasePage:
     assert ctx.caller.worker_id is not None  # the worker role is tied to a worker
     rows, total = await case_repo.cases_of_worker(session, ctx.caller.worker_id, limit=limit, offset=offset)
-    calendar = await load_calendar(session)
+    calendar = await calendar_for_reading(session)
     return OwnCasePage(
         items=[OwnCaseSummary(**_summary_fields(case, item, calendar, ctx.now)) for case, item in rows],  # type: ignore[arg-type]
         total=total,
@@ -81,7 +81,7 @@ async def _render(session: AsyncSession, ctx: Context, case: Case) -> OwnCaseOut
     steward = await people_repo.get_staff(session, case.steward_id)
     assert item is not None  # foreign key
     assert steward is not None  # foreign key
-    calendar = await load_calendar(session)
+    calendar = await calendar_for_reading(session)
     status = Status(case.status)
     files = await attachment_repo.attachments_of(session, case.id, "public")
     return OwnCaseOut(

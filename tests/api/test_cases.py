@@ -7,13 +7,17 @@ import re
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.app import create_app
+from service.config import Settings
 from service.domain.case_number import normalise_case_number
-from tests.conftest import StatementCounter
-from tests.factory import API, Api, case_in
+from tests.conftest import Clock, StatementCounter
+from tests.factory import ADMIN_PASSWORD, API, Api, case_in
+from tests.postgres import asyncpg_dsn
 
 
 async def count_cases(api: Api) -> int:
@@ -257,3 +261,35 @@ async def test_statements_per_endpoint_do_not_grow_with_the_data(
     assert read_small <= 6, f"reading a case took {read_small} statements"
     assert list_small <= 5, f"listing cases took {list_small} statements"
     assert move_count <= 12, f"a move took {move_count} statements"
+
+
+async def test_the_timeline_of_a_case_read_is_the_events_list(client: AsyncTestClient[Litestar]) -> None:
+    """The case read builds its timeline in SQL; the events list goes through the ORM."""
+    api = Api(client)
+    case = await case_in(api, "in_progress")
+    await api.ok("POST", f"/cases/{case['id']}/notes", 201, json={"note": "内部跟进", "visibility": "internal"})
+    await api.ok("POST", f"/cases/{case['id']}/notes", 201, json={"note": "已联系", "visibility": "public"})
+    read = await api.ok("GET", f"/cases/{case['id']}")
+    events = await api.ok("GET", f"/cases/{case['id']}/events")
+    assert read["timeline"] == events["items"]
+    assert {e["visibility"] for e in read["timeline"]} == {"internal", "public"}
+    assert [e["id"] for e in read["timeline"]] == sorted(e["id"] for e in read["timeline"])
+    public = await api.ok("GET", f"/cases/{case['id']}/events", params={"visibility": "public"})
+    assert [e for e in read["timeline"] if e["visibility"] == "public"] == public["items"]
+
+
+async def test_a_case_read_gives_utc_times_whatever_the_database_time_zone(
+    settings: Settings, clock: Clock, database_url: str
+) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        name = await connection.fetchval("SELECT current_database()")
+        await connection.execute(f"ALTER DATABASE \"{name}\" SET timezone TO 'Asia/Shanghai'")
+    finally:
+        await connection.close()
+    async with AsyncTestClient(app=create_app(settings, clock=clock), base_url="http://t.local") as c:
+        api = await Api(c).login("admin", ADMIN_PASSWORD)
+        case = await api.case()
+        read = await api.ok("GET", f"/cases/{case['id']}")
+        assert read["timeline"] == (await api.ok("GET", f"/cases/{case['id']}/events"))["items"]
+        assert read["timeline"][0]["at"].endswith("Z"), read["timeline"][0]["at"]

@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
         if settings.database_url is None:
             raise RuntimeError("DATABASE_URL is not set; start the service with `banshi serve`")
-        engine = make_engine(settings.database_url, settings.pool_size, settings.pool_timeout_seconds)
+        engine = make_engine(settings.database_url, settings.pool_size, settings.pool_timeout_seconds, overflow=0)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         try:

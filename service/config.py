@@ -17,7 +17,8 @@ class Settings:
     data_dir: Path
     """``BANSHI_DATA_DIR``: where the embedded PostgreSQL keeps its files."""
     pool_size: int
-    """``BANSHI_DB_POOL_SIZE``: connections per process."""
+    """``BANSHI_DB_POOL_SIZE``: database connections per process, kept open; a request
+    that finds all of them busy waits up to ``BANSHI_DB_POOL_TIMEOUT``."""
     reopen_window_days: int
     """``BANSHI_REOPEN_WINDOW_DAYS``: working days after resolution in which a case can be reopened."""
     docs_enabled: bool

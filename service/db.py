@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.config import async_url
 
 
-def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10, *, overflow: int | None = None) -> AsyncEngine:
     """``pool_timeout``: how long a request waits for a free connection before it is
     answered 503 (``api/problems.py``), so that an exhausted pool never hangs a caller.
 
@@ -19,11 +19,16 @@ def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10) -> Asyn
     request is answered 503 with ``Retry-After`` and nothing written, and SQLAlchemy
     then discards every connection the pool held before the failure, so the next
     requests connect afresh. Connections are also replaced after half an hour, before
-    a firewall or ``idle_session_timeout`` drops them quietly."""
+    a firewall or ``idle_session_timeout`` drops them quietly.
+
+    ``overflow``: connections opened beyond ``pool_size`` when all are busy, and closed
+    again as soon as they are returned (default: as many as ``pool_size``). The API
+    passes 0: under sustained load, overflow connections were opened and closed for
+    every other request, and a connection costs far more than a query."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if overflow is None else overflow,
         pool_timeout=pool_timeout,
         pool_pre_ping=False,
         pool_recycle=1800,

@@ -53,9 +53,13 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
             _touched(session).add(table)
 
 
+KEEPS_CACHES = {"keeps_caches": True}
+"""Execution options of a write that no cache depends on (marking a session as used)."""
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    if (state.is_insert or state.is_update or state.is_delete) and not state.execution_options.get("keeps_caches"):
         table: Any = getattr(state.statement, "table", None)
         name = getattr(table, "name", None)
         if name is not None:

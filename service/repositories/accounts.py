@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.freshness import KEEPS_CACHES
 from service.models import Account, AuthSession, LoginThrottle, SecuritySetting, Staff
 from service.repositories.filters import equal_to, page
 
@@ -73,7 +74,10 @@ async def live_session(
 
 
 async def touch_session(session: AsyncSession, session_id: uuid.UUID, now: datetime) -> None:
-    await session.execute(update(AuthSession).where(col(AuthSession.id) == session_id).values(last_seen_at=now))
+    """Mark the session used. Who the session belongs to is unchanged, so callers kept
+    by ``security/signed_in.py`` stay valid."""
+    statement = update(AuthSession).where(col(AuthSession.id) == session_id).values(last_seen_at=now)
+    await session.execute(statement.execution_options(**KEEPS_CACHES))
 
 
 async def revoke_sessions(

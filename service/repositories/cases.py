@@ -53,7 +53,8 @@ async def read_case(
     reaches it. The row has the case's columns, ``item_code``, and ``timeline``: the
     events in order (only those of ``visibility``, when given) as a JSON array of
     objects with the event's columns but ``case_id``."""
-    result = await session.execute(
+    connection = await session.connection()  # a Core statement: no ORM entities to load
+    result = await connection.execute(
         _case_read_statement(caller.role), {"case_id": case_id, "visibility": visibility, **reach_values(caller)}
     )
     row: Row[Any] | None = result.first()

@@ -8,6 +8,7 @@ straight into the database) is honoured until the cache's seconds are up.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -17,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.config import Settings
+from service.security.signed_in import PRINCIPAL_TABLES
 from tests.conftest import Clock, StatementCounter
 from tests.factory import ADMIN_PASSWORD, Api
 from tests.postgres import asyncpg_dsn
@@ -87,3 +89,25 @@ async def test_a_signed_in_case_read_is_one_statement(
     statements.count = 0
     await api.ok("GET", f"/cases/{case['id']}")
     assert statements.count == 1
+
+
+async def test_marking_a_session_used_keeps_every_kept_caller(
+    client: AsyncTestClient[Litestar], settings: Settings, clock: Clock
+) -> None:
+    api = Api(client)
+    steward, _ = await api.steward_account()
+    me = await steward.ok("GET", "/auth/me")
+    clock.advance(seconds=61)
+    before = PRINCIPAL_TABLES.generation
+    await steward.ok("GET", "/auth/me")  # more than a minute on: last_seen_at is written
+    connection = await asyncpg.connect(asyncpg_dsn(settings.database_url or ""))
+    try:
+        seen = await connection.fetchval(
+            "SELECT max(last_seen_at) FROM auth_session WHERE account_id = $1", uuid.UUID(me["account_id"])
+        )
+    finally:
+        await connection.close()
+    assert seen == clock()
+    assert PRINCIPAL_TABLES.generation == before
+    await steward.ok("POST", "/auth/logout", 204)
+    assert PRINCIPAL_TABLES.generation > before

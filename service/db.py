@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
 
+import asyncpg
+from sqlalchemy import ClauseElement
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from service.config import async_url
+
+_ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10, *, overflow: int | None = None) -> AsyncEngine:
@@ -55,3 +62,42 @@ async def single_statement(session: AsyncSession) -> None:
     is one statement, which sees one snapshot anyway: it saves the BEGIN and ROLLBACK
     round trips. Call before the session's first statement."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A statement compiled once to PostgreSQL's text, with its parameters' names in order."""
+
+    sql: str
+    names: tuple[str, ...]
+
+
+def prepared(statement: ClauseElement) -> Prepared:
+    done = statement.compile(dialect=_ASYNCPG)
+    return Prepared(str(done), tuple(getattr(done, "positiontup", None) or ()))
+
+
+class Record:
+    """A result row read by attribute, like a SQLAlchemy row."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: asyncpg.Record) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._row[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+async def fetch_one(session: AsyncSession, statement: Prepared, values: dict[str, Any]) -> Record | None:
+    """Run ``statement`` on the session's connection straight through asyncpg: for the
+    hottest reads, where SQLAlchemy's per-execution work cost as much as the query.
+    Values go to asyncpg as they are (``uuid.UUID``, ``datetime``, ``str``)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    row = await driver.fetchrow(statement.sql, *(values[name] for name in statement.names))
+    return None if row is None else Record(row)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import TextIO
 
-from pythonjsonlogger.json import JsonFormatter
+import msgspec
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 _UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
@@ -28,6 +28,27 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
         return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record: ``time`` (UTC, ISO 8601), ``level``, ``logger``,
+    ``message``, ``request_id``, and ``exc_info`` with the (already redacted) traceback.
+    Written with msgspec: every request logs an access line, and the general-purpose
+    JSON formatter this replaced was a tenth of a case read's CPU with the rest of logging."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        if record.exc_info:
+            entry["exc_info"] = record.exc_text or self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack_info"] = self.formatStack(record.stack_info)
+        return msgspec.json.encode(entry).decode()
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -57,9 +78,7 @@ def configure(log_format: str = "json", level: int = logging.INFO, stream: TextI
     if log_format == "text":
         handler.setFormatter(logging.Formatter(_TEXT))
     else:
-        handler.setFormatter(
-            JsonFormatter(_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
-        )
+        handler.setFormatter(JsonLines())
     root.addHandler(handler)
     root.setLevel(level)
     # uvicorn's own handlers would print its lines a second time, without the request id.

@@ -148,18 +148,39 @@ async def anonymous(settings: Settings, clock: Clock) -> AsyncIterator[AsyncTest
 
 
 class StatementCounter:
+    """Counts what the app sends to PostgreSQL: statements run through SQLAlchemy (its
+    cursor events), and at the driver what does not go through SQLAlchemy's prepared
+    statements: queries run straight through asyncpg, BEGIN, COMMIT and ROLLBACK."""
+
     def __init__(self) -> None:
         self.count = 0
+        self.queries: list[str] = []
 
-    def __call__(self, *args: Any) -> None:
+    def __call__(self, query: Any) -> None:
         self.count += 1
+        self.queries.append(query.query)
+
+    def on_statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.count += 1
+        self.queries.append(statement)
+
+    def on_checkout(self, dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(self)
+
+    def on_checkin(self, dbapi_connection: Any, *_: Any) -> None:
+        if dbapi_connection is not None:
+            dbapi_connection.driver_connection.remove_query_logger(self)
 
 
 @pytest.fixture
 def statements(app: Litestar, client: AsyncTestClient[Litestar]) -> Iterator[StatementCounter]:
-    """Counts the SQL statements the app sends (the client fixture has started it)."""
+    """Counts the statements the app sends (the client fixture has started it)."""
     engine: AsyncEngine = app.state.engine
     counter = StatementCounter()
-    event.listen(engine.sync_engine, "before_cursor_execute", counter)
+    event.listen(engine.sync_engine, "checkout", counter.on_checkout)
+    event.listen(engine.sync_engine, "checkin", counter.on_checkin)
+    event.listen(engine.sync_engine, "before_cursor_execute", counter.on_statement)
     yield counter
-    event.remove(engine.sync_engine, "before_cursor_execute", counter)
+    event.remove(engine.sync_engine, "before_cursor_execute", counter.on_statement)
+    event.remove(engine.sync_engine, "checkout", counter.on_checkout)
+    event.remove(engine.sync_engine, "checkin", counter.on_checkin)

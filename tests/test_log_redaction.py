@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timedelta
 
 from uvicorn.logging import AccessFormatter
 
 from service import log_redaction
+from service.logs import JsonLines
 
 ID = "500103199001011234"
 
@@ -41,3 +44,15 @@ def test_tokens_passwords_and_exception_texts_are_removed() -> None:
     line = record("auth %s body %s", (f"Bearer {token}", '{"password": "Hunter-2-Hunter"}'), exc=True)
     assert token not in line.getMessage() and "Hunter-2-Hunter" not in line.getMessage()
     assert line.exc_text is not None and ID not in line.exc_text and "500***********1234" in line.exc_text
+
+
+def test_json_lines_carry_the_redacted_traceback_and_a_utc_time() -> None:
+    failed = record("request failed for %s", ("13812345678",), exc=True)
+    failed.request_id = "req-12345678"
+    line = JsonLines().format(failed)
+    entry = json.loads(line)
+    assert ID not in line and "13812345678" not in line
+    assert "500***********1234" in entry["exc_info"] and "ValueError" in entry["exc_info"]
+    assert entry["message"] == "request failed for 138****5678"
+    assert entry["request_id"] == "req-12345678" and entry["level"] == "INFO" and entry["logger"] == "banshi.test"
+    assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)

@@ -25,8 +25,10 @@ from service.services.context import Context
 from service.storage import AttachmentStore
 
 
-async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    async for session in session_scope(state.session_factory):
+async def provide_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    # ``request.app.state``, not a ``state`` parameter: Litestar copies the state for
+    # each dependency that names it, a cost on every request.
+    async for session in session_scope(request.app.state.session_factory):
         yield session
 
 
@@ -53,11 +55,12 @@ def provide_kit(state: State) -> SecurityKit:
     return kit
 
 
-def provide_context(request: Request[Any, Any, Any], state: State, db: AsyncSession) -> Context:
+def provide_context(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Context:
     """``db`` is not used: naming it makes Litestar resolve the session first and the
     context after, instead of both at once in a task group, which cost about a tenth
     of a case read's CPU. A session that no query uses never takes a connection."""
     del db
+    state = request.app.state
     return Context(caller=provide_caller(request), now=state.clock(), kit=state.kit)
 
 

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Row, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import JSON, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.db import Prepared, Record, fetch_one, prepared
 from service.domain.access import Principal, Role
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status, statuses_in
@@ -48,21 +49,17 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for
 
 async def read_case(
     session: AsyncSession, case_id: uuid.UUID, caller: Principal, visibility: str | None
-) -> Row[Any] | None:
+) -> Record | None:
     """The case with its item's code and its timeline, in one statement, if the caller
     reaches it. The row has the case's columns, ``item_code``, and ``timeline``: the
     events in order (only those of ``visibility``, when given) as a JSON array of
     objects with the event's columns but ``case_id``."""
-    connection = await session.connection()  # a Core statement: no ORM entities to load
-    result = await connection.execute(
-        _case_read_statement(caller.role), {"case_id": case_id, "visibility": visibility, **reach_values(caller)}
-    )
-    row: Row[Any] | None = result.first()
-    return row
+    values = {"case_id": case_id, "visibility": visibility, **reach_values(caller)}
+    return await fetch_one(session, _case_read_statement(caller.role), values)
 
 
 @cache
-def _case_read_statement(role: Role) -> Select[Any]:
+def _case_read_statement(role: Role) -> Prepared:
     event = CaseEvent.__table__.c  # type: ignore[attr-defined]
     visibility = bindparam("visibility", type_=String())
     fields: list[Any] = []
@@ -79,7 +76,7 @@ def _case_read_statement(role: Role) -> Select[Any]:
         .where(event.case_id == col(Case.id), or_(visibility.is_(None), event.visibility == visibility))
         .scalar_subquery()
     )
-    return (
+    return prepared(
         select(*Case.__table__.c, col(WorkListItem.code).label("item_code"), timeline.label("timeline"))  # type: ignore[attr-defined]
         .join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
         .where(col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role))

@@ -258,9 +258,10 @@ async def test_statements_per_endpoint_do_not_grow_with_the_data(
     assert await measure("GET", f"/cases/{case['id']}") == read_small
     assert await measure("GET", "/cases?limit=50") == list_small
     move_count = await measure("POST", f"/cases/{case['id']}/transitions", json=move_body, headers=headers)
-    assert read_small <= 6, f"reading a case took {read_small} statements"
+    # Counted with BEGIN and COMMIT or ROLLBACK; a case read runs outside a transaction.
+    assert read_small == 1, f"reading a case took {read_small} statements"
     assert list_small <= 5, f"listing cases took {list_small} statements"
-    assert move_count <= 12, f"a move took {move_count} statements"
+    assert move_count <= 14, f"a move took {move_count} statements"
 
 
 async def test_the_timeline_of_a_case_read_is_the_events_list(client: AsyncTestClient[Litestar]) -> None:

@@ -88,7 +88,7 @@ async def test_a_signed_in_case_read_is_one_statement(
     await api.ok("GET", f"/cases/{case['id']}")  # signs in and reads the calendar
     statements.count = 0
     await api.ok("GET", f"/cases/{case['id']}")
-    assert statements.count == 1
+    assert statements.count == 1, statements.queries
 
 
 async def test_marking_a_session_used_keeps_every_kept_caller(

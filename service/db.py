@@ -9,7 +9,13 @@ from typing import Any
 import asyncpg
 from sqlalchemy import ClauseElement
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from service.config import async_url
 
@@ -57,13 +63,6 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncGener
         yield session
 
 
-async def single_statement(session: AsyncSession) -> None:
-    """Run the session's statements without a transaction (autocommit). For a read that
-    is one statement, which sees one snapshot anyway: it saves the BEGIN and ROLLBACK
-    round trips. Call before the session's first statement."""
-    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A statement compiled once to PostgreSQL's text, with its parameters' names in order."""
@@ -92,11 +91,11 @@ class Record:
             raise AttributeError(name) from None
 
 
-async def fetch_one(session: AsyncSession, statement: Prepared, values: dict[str, Any]) -> Record | None:
-    """Run ``statement`` on the session's connection straight through asyncpg: for the
-    hottest reads, where SQLAlchemy's per-execution work cost as much as the query.
-    Values go to asyncpg as they are (``uuid.UUID``, ``datetime``, ``str``)."""
-    connection = await session.connection()
+async def fetch_one(connection: AsyncConnection, statement: Prepared, values: dict[str, Any]) -> Record | None:
+    """Run ``statement`` straight through asyncpg: for the hottest reads, where
+    SQLAlchemy's per-execution work cost as much as the query. Values go to asyncpg as
+    they are (``uuid.UUID``, ``datetime``, ``str``). Outside a transaction unless the
+    connection is in one."""
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     row = await driver.fetchrow(statement.sql, *(values[name] for name in statement.names))

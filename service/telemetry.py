@@ -56,7 +56,17 @@ def observe(method: str, route: str | None, status: int, started: float | None) 
         LATENCY.labels(method, label).observe(time.perf_counter() - started)
 
 
-def observe_pool(engine: AsyncEngine) -> None:
+_pool_seen = 0.0
+
+
+def observe_pool(engine: AsyncEngine, *, at_most_every: float = 0.0) -> None:
+    """Write the pool gauges; a response writes them at most once a second (a scrape
+    always does)."""
+    global _pool_seen
+    now = time.monotonic()
+    if at_most_every and now - _pool_seen < at_most_every:
+        return
+    _pool_seen = now
     pool = engine.sync_engine.pool
     in_use = getattr(pool, "checkedout", lambda: 0)()
     size = getattr(pool, "size", lambda: 0)()

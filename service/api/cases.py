@@ -26,7 +26,7 @@ from schemas.cases import (
 )
 from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
-from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page
+from service.api.deps import CodeFilter, Config, Ctx, Db, Engine, Limits, Page, context_of
 from service.api.documented_errors import PROBLEMS
 from service.api.worker_side import CodeParam, receipt_response
 from service.domain.access import Permission
@@ -152,8 +152,12 @@ class CaseController(Controller):
         response_headers=[ETAG],
         opt=needs(Permission.CASES_READ),
     )
-    async def read(self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
-        case, etag = await cases.read_case(db, ctx, case_id)
+    async def read(
+        self, request: Request[Any, Any, Any], engine: Engine, case_id: FromPath[uuid.UUID]
+    ) -> Response[CaseOut]:
+        # The most frequent request: no ORM session and no context dependency (each
+        # costs more than the query); the context comes straight from the request.
+        case, etag = await cases.read_case(engine, context_of(request), case_id)
         return Response(case, headers={"ETag": etag})
 
     @patch(

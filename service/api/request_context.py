@@ -82,6 +82,12 @@ def request_context(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+_SECURITY = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+_SECURITY_NAMES = frozenset(name for name, _ in _SECURITY)
+_API_DEFAULTS = [(name.lower().encode(), value.encode()) for name, value in API_DEFAULTS.items()]
+_ID = HEADER.lower().encode()
+
+
 async def response_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
@@ -93,12 +99,14 @@ async def response_headers(message: Message, scope: Scope) -> None:
     if "started" in state:
         engine = getattr(scope["app"].state, "engine", None)
         if engine is not None:
-            telemetry.observe_pool(engine)
-    headers = MutableScopeHeaders.from_message(message)
-    headers[HEADER] = _request_id(scope)
-    for name, value in SECURITY_HEADERS.items():
-        headers[name] = value
+            telemetry.observe_pool(engine, at_most_every=1.0)
+    # The raw header list, not MutableScopeHeaders: this runs on every response.
+    headers = list(message.get("headers") or ())
+    present = {name.lower() for name, _ in headers}
+    if present & (_SECURITY_NAMES | {_ID}):
+        headers = [(name, value) for name, value in headers if name.lower() not in _SECURITY_NAMES | {_ID}]
+    headers.append((_ID, _request_id(scope).encode()))
+    headers.extend(_SECURITY)
     if scope.get("path", "").startswith("/api/"):
-        for name, value in API_DEFAULTS.items():
-            if name.lower() not in headers:
-                headers[name] = value
+        headers.extend((name, value) for name, value in _API_DEFAULTS if name not in present)
+    message["headers"] = headers

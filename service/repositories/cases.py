@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy import JSON, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from service.db import Prepared, Record, fetch_one, prepared
@@ -48,14 +48,14 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for
 
 
 async def read_case(
-    session: AsyncSession, case_id: uuid.UUID, caller: Principal, visibility: str | None
+    connection: AsyncConnection, case_id: uuid.UUID, caller: Principal, visibility: str | None
 ) -> Record | None:
     """The case with its item's code and its timeline, in one statement, if the caller
     reaches it. The row has the case's columns, ``item_code``, and ``timeline``: the
     events in order (only those of ``visibility``, when given) as a JSON array of
     objects with the event's columns but ``case_id``."""
     values = {"case_id": case_id, "visibility": visibility, **reach_values(caller)}
-    return await fetch_one(session, _case_read_statement(caller.role), values)
+    return await fetch_one(connection, _case_read_statement(caller.role), values)
 
 
 @cache

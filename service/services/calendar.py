@@ -34,17 +34,22 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
     return build_calendar(overrides, published)
 
 
-async def calendar_for_reading(session: AsyncSession) -> WorkingCalendar:
+async def calendar_for_reading(source: AsyncSession | AsyncEngine) -> WorkingCalendar:
     """The calendar for showing due times: read at most ``KEEP_FOR_READING`` seconds ago
     (``freshness.py``). Never for computing what is written."""
-    engine = session.bind
+    engine = source if isinstance(source, AsyncEngine) else source.bind
     if not isinstance(engine, AsyncEngine):
-        return await load_calendar(session)
+        assert isinstance(source, AsyncSession)
+        return await load_calendar(source)
     kept = _kept.get(engine)
     generation = CALENDAR_TABLES.generation
     if kept is not None and kept[1] == generation and time.monotonic() - kept[0] < KEEP_FOR_READING:
         return kept[2]
-    calendar = await load_calendar(session)
+    if isinstance(source, AsyncSession):
+        calendar = await load_calendar(source)
+    else:
+        async with AsyncSession(engine) as session:
+            calendar = await load_calendar(session)
     if CALENDAR_TABLES.generation == generation:
         _kept[engine] = (time.monotonic(), generation, calendar)
     return calendar

@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from schemas import cases as api
-from service.db import single_statement
 from service.domain.access import Principal, Role, may_move
 from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
@@ -74,14 +73,15 @@ async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID,
     return case
 
 
-async def read_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
-    """One statement, outside a transaction: it sees one snapshot either way."""
-    await single_statement(session)
-    row = await case_repo.read_case(session, case_id, ctx.caller, visible_events(ctx.caller))
+async def read_case(engine: AsyncEngine, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
+    """One statement on a pooled connection, outside a transaction (one statement sees
+    one snapshot either way), and no ORM session: this is the most frequent request."""
+    async with engine.connect() as connection:
+        row = await case_repo.read_case(connection, case_id, ctx.caller, visible_events(ctx.caller))
     if row is None:
         raise NotFound("case", case_id)
     timeline = msgspec.json.decode(row.timeline, type=list[api.EventOut])
-    rendered = case_out(row, row.item_code, timeline, await calendar_for_reading(session), ctx.now)
+    rendered = case_out(row, row.item_code, timeline, await calendar_for_reading(engine), ctx.now)
     return rendered, etag_of(rendered)
 
 

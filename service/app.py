@@ -17,7 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from service import log_redaction, logs, telemetry
-from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal, check_permission
+from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal
 from service.api.accounts import AccountController, SecurityController
 from service.api.attachments import AttachmentController, CaseAttachmentController
 from service.api.audit import AuditController
@@ -111,7 +111,6 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             AttachmentController,
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
-        guards=[check_permission],
         security=[{BEARER: []}],
     )
     app = Litestar(

@@ -1,15 +1,17 @@
 """Sign-in on every API request, and the permission check on every handler.
 
 Deny by default: the bearer middleware lets through only handlers marked public, and
-the guard refuses any handler that does not name the permission it needs.
+refuses any other handler that does not name the permission it needs. The check runs
+in the middleware rather than as a Litestar guard, which would copy the route handler
+on every request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Scope
 
@@ -49,23 +51,22 @@ class BearerAuth(AbstractAuthenticationMiddleware):
         principal = await authenticate(
             state.session_factory, state.kit, state.signed_in, token.strip(), client_address(connection), state.clock()
         )
+        # Who the caller is must be known to the audit of a refusal.
+        connection.scope["user"] = principal
+        check_permission(principal, connection.scope["route_handler"].opt)
         return AuthenticationResult(user=principal, auth=principal.session_id)
 
 
-async def check_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    if handler.opt.get(PUBLIC):
-        return
-    caller = connection.user
-    if not isinstance(caller, Principal):
-        raise Unauthenticated("sign in first")
-    scopes = handler.opt.get(SCOPES, frozenset({SessionScope.FULL}))
+def check_permission(caller: Principal, opt: Mapping[str, Any]) -> None:
+    """Whether ``caller`` may use the handler whose ``opt`` this is; raises if not."""
+    scopes = opt.get(SCOPES, frozenset({SessionScope.FULL}))
     if caller.scope not in scopes:
         if caller.scope is SessionScope.PASSWORD_CHANGE:
             raise Forbidden("change your password first (POST /api/v1/auth/password)", reason="password_change")
         raise Forbidden("enrol a second factor first (POST /api/v1/auth/totp)", reason="mfa_enrolment")
-    if SCOPES in handler.opt:
+    if SCOPES in opt:
         return
-    permission = handler.opt.get(PERMISSION)
+    permission = opt.get(PERMISSION)
     if permission is None or not caller.can(permission):
         raise Forbidden(f"the {caller.role.value} role may not do this", permission=str(permission))
 

@@ -21,13 +21,20 @@ _SECRET_FIELD = re.compile(
 )
 
 
-_MAYBE = re.compile(r"(?i)eyJ|bearer|password|otp|code|secret|access_token|[0-9]{11}")
-"""Every pattern above needs one of these to match: text without any is left as it is,
-after one scan instead of five (an access log line per request)."""
+_KEYWORDS = ("eyj", "bearer", "password", "otp", "code", "secret", "access_token")
+_ELEVEN_DIGITS = re.compile(r"[0-9]{11}")
+
+
+def _may_hold_secret(text: str) -> bool:
+    """Every pattern above needs one of the keywords or eleven digits in a row: text
+    with none is left as it is after two quick scans instead of five (a log line per
+    request goes through here)."""
+    lowered = text.lower()
+    return any(word in lowered for word in _KEYWORDS) or _ELEVEN_DIGITS.search(text) is not None
 
 
 def redact(text: str) -> str:
-    if not _MAYBE.search(text):
+    if not _may_hold_secret(text):
         return text
     text = _JWT.sub("[token]", text)
     text = _BEARER.sub(r"\1[token]", text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
@@ -49,11 +50,27 @@ OPEN_AND_OVERDUE = text(
 )
 
 
+_KEEP = 2000
+_counters: dict[tuple[str, str, int], Any] = {}
+_timers: dict[tuple[str, str], Any] = {}
+
+
 def observe(method: str, route: str | None, status: int, started: float | None) -> None:
     label = route or UNMATCHED
-    REQUESTS.labels(method, label, str(status)).inc()
+    # The labelled children are kept: looking them up validates and locks each time.
+    counter = _counters.get((method, label, status))
+    if counter is None:
+        counter = REQUESTS.labels(method, label, str(status))
+        if len(_counters) < _KEEP:
+            _counters[(method, label, status)] = counter
+    counter.inc()
     if started is not None:
-        LATENCY.labels(method, label).observe(time.perf_counter() - started)
+        timer = _timers.get((method, label))
+        if timer is None:
+            timer = LATENCY.labels(method, label)
+            if len(_timers) < _KEEP:
+                _timers[(method, label)] = timer
+        timer.observe(time.perf_counter() - started)
 
 
 _pool_seen = 0.0

@@ -41,9 +41,18 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
+def _authorization(scope: Scope) -> str:
+    """The Authorization header, read from the raw list (building Litestar's Headers
+    for one value costs more on every request)."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            return str(value.decode("latin-1"))
+    return ""
+
+
 class BearerAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
+        header = _authorization(connection.scope)
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send `Authorization: Bearer <access token>`; get one from POST /api/v1/auth/login")

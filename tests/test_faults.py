@@ -23,10 +23,10 @@ from tests.live import running_service, service_env
 
 
 async def test_an_exhausted_pool_answers_503_after_a_bounded_wait(settings: Settings, clock: Clock) -> None:
-    """One connection and one overflow, both held: a request waits the pool timeout
-    (one second here) and is answered 503 with Retry-After, and the service recovers
-    as soon as connections come back."""
-    small = dataclasses.replace(settings, pool_size=1, pool_timeout_seconds=1)
+    """Both connections of the pool held (it opens no overflow connections): a request
+    waits the pool timeout (one second here) and is answered 503 with Retry-After, and
+    the service recovers as soon as connections come back."""
+    small = dataclasses.replace(settings, pool_size=2, pool_timeout_seconds=1)
     app = create_app(small, clock=clock)
     async with AsyncTestClient(app=app) as client:
         engine: AsyncEngine = app.state.engine

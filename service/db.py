@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-from sqlalchemy import ClauseElement
+from sqlalchemy import ClauseElement, Row
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -76,27 +76,20 @@ def prepared(statement: ClauseElement) -> Prepared:
     return Prepared(str(done), tuple(getattr(done, "positiontup", None) or ()))
 
 
-class Record:
-    """A result row read by attribute, like a SQLAlchemy row."""
-
-    __slots__ = ("_row",)
-
-    def __init__(self, row: asyncpg.Record) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._row[name]
-        except KeyError:
-            raise AttributeError(name) from None
+@asynccontextmanager
+async def single_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection outside any transaction (autocommit), for a read that is one
+    statement: it sees one snapshot either way, and BEGIN and ROLLBACK are two round
+    trips saved. No ORM session: for the most frequent reads, creating one cost more
+    than the query."""
+    async with engine.connect() as connection:
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-async def fetch_one(connection: AsyncConnection, statement: Prepared, values: dict[str, Any]) -> Record | None:
-    """Run ``statement`` straight through asyncpg: for the hottest reads, where
-    SQLAlchemy's per-execution work cost as much as the query. Values go to asyncpg as
-    they are (``uuid.UUID``, ``datetime``, ``str``). Outside a transaction unless the
-    connection is in one."""
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    row = await driver.fetchrow(statement.sql, *(values[name] for name in statement.names))
-    return None if row is None else Record(row)
+async def fetch_one(connection: AsyncConnection, statement: Prepared, values: dict[str, Any]) -> Row[Any] | None:
+    """Run a statement compiled once (``prepared``) as the driver's SQL: nothing is
+    compiled or looked up per execution, and SQLAlchemy still sees every error (a dead
+    connection answers 503 and makes the pool drop every connection it held)."""
+    result = await connection.exec_driver_sql(statement.sql, tuple(values[name] for name in statement.names))
+    row: Row[Any] | None = result.first()
+    return row

@@ -1,6 +1,6 @@
-"""The database restarting, and crashing, while cases are being logged.
+"""The database restarting, and crashing, while cases are being logged and read.
 
-Every request answers 201 or 503 with ``Retry-After`` (never 500, never a dropped
+Every request answers 201 (a read 200) or 503 with ``Retry-After`` (never 500, never a dropped
 connection), the service processes keep running, creations succeed again within
 seconds of the database coming back without touching the service, and every creation
 that was answered 201 is a row afterwards. The database is a PostgreSQL cluster of the
@@ -50,11 +50,13 @@ at most ``BANSHI_DB_POOL_TIMEOUT``, 3 s here, and a refused connection fails at 
 RECOVERY_BOUND = 10.0
 """Seconds after the database is back within which creations must succeed again."""
 SETTLED_AFTER = 3.0
-"""Seconds after the database is back from which every creation must succeed (in this
-test it takes well under one: the pool tests each connection before lending it)."""
+"""Seconds after the database is back from which every request must succeed (in this
+test it takes well under one: the first statement on a dead connection makes the pool
+drop every connection it held)."""
 AFTERWARDS = 5.0
 """Seconds of load after each outage."""
 CLIENTS = 6
+READERS = 2
 
 
 def server_programs() -> Path | None:
@@ -180,6 +182,12 @@ async def cluster() -> AsyncIterator[Cluster]:
 class Seeded:
     token: str
     body: dict[str, Any]
+    case_id: str
+    """A case the steward reaches, read over and over during the outages."""
+
+    @property
+    def case_path(self) -> str:
+        return f"{API}/cases/{self.case_id}"
 
 
 async def seed(url: str, keys: Keys, folder: Path) -> Seeded:
@@ -196,9 +204,10 @@ async def seed(url: str, keys: Keys, folder: Path) -> Seeded:
         steward, staff = await admin.steward_account()
         worker = await admin.worker(staff["id"])
         item = await admin.item()
+        body = {"worker_id": worker["id"], "item_id": item["id"], "title": "申请人才住房", "channel": "phone"}
+        case = await steward.ok("POST", "/cases", 201, json=body)
     assert steward.token is not None
-    body = {"worker_id": worker["id"], "item_id": item["id"], "title": "申请人才住房", "channel": "phone"}
-    return Seeded(steward.token, body)
+    return Seeded(steward.token, body, case["id"])
 
 
 @dataclasses.dataclass
@@ -217,6 +226,23 @@ class Outcome:
     @property
     def ended(self) -> float:
         return self.started + self.elapsed
+
+
+async def read(http: httpx.AsyncClient, seeded: Seeded) -> Outcome:
+    started = time.monotonic()
+    try:
+        response = await http.get(seeded.case_path, headers={"Authorization": f"Bearer {seeded.token}"})
+    except httpx.TransportError as exc:
+        return Outcome("read", started, time.monotonic() - started, None, error=repr(exc))
+    return Outcome(
+        "read",
+        started,
+        time.monotonic() - started,
+        response.status_code,
+        retry_after=response.headers.get("retry-after"),
+        content_type=response.headers.get("content-type", ""),
+        body=response.text,
+    )
 
 
 async def create(http: httpx.AsyncClient, seeded: Seeded, key: str) -> Outcome:
@@ -241,11 +267,20 @@ async def create(http: httpx.AsyncClient, seeded: Seeded, key: str) -> Outcome:
 
 
 @asynccontextmanager
-async def load(base_url: str, seeded: Seeded) -> AsyncIterator[list[Outcome]]:
-    """``CLIENTS`` callers logging cases back to back, each with a key of its own, until
-    the block ends."""
+async def load(base_url: str, seeded: Seeded) -> AsyncIterator[tuple[list[Outcome], list[Outcome]]]:
+    """``CLIENTS`` callers logging cases back to back, each with a key of its own, and
+    ``READERS`` reading one case back to back, until the block ends: the creations and
+    the reads."""
     outcomes: list[Outcome] = []
+    reads: list[Outcome] = []
     stop = asyncio.Event()
+
+    async def reader() -> None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_BOUND + 5) as http:
+            while not stop.is_set():
+                outcome = await read(http, seeded)
+                reads.append(outcome)
+                await asyncio.sleep(0.2 if outcome.status == 503 else 0.02)
 
     async def caller(n: int) -> None:
         async with httpx.AsyncClient(base_url=base_url) as http:
@@ -258,8 +293,9 @@ async def load(base_url: str, seeded: Seeded) -> AsyncIterator[list[Outcome]]:
                     await asyncio.sleep(0.2)  # a polite client waits Retry-After; this one presses on
 
     callers = [asyncio.create_task(caller(n)) for n in range(CLIENTS)]
+    callers += [asyncio.create_task(reader()) for _ in range(READERS)]
     try:
-        yield outcomes
+        yield outcomes, reads
     finally:
         stop.set()
         await asyncio.gather(*callers)
@@ -269,9 +305,9 @@ def between(outcomes: list[Outcome], start: float, end: float) -> list[Outcome]:
     return [o for o in outcomes if start <= o.started < end]
 
 
-def recovered_at(outcomes: list[Outcome], back: float) -> float:
-    """Seconds from ``back`` until the first request started after it that was answered 201."""
-    firsts = [o.ended - back for o in outcomes if o.started >= back and o.status == 201]
+def recovered_at(outcomes: list[Outcome], back: float, ok: int = 201) -> float:
+    """Seconds from ``back`` until the first request started after it that was answered ``ok``."""
+    firsts = [o.ended - back for o in outcomes if o.started >= back and o.status == ok]
     return min(firsts, default=float("inf"))
 
 
@@ -294,7 +330,7 @@ async def test_creations_ride_out_a_restart_and_a_crash_of_the_database(
     log = tmp_path / "service.log"
     async with running_service(env, log, workers=2) as service:
         seeded = await seeding
-        async with load(service.url, seeded) as outcomes:
+        async with load(service.url, seeded) as (outcomes, reads):
             await asyncio.sleep(1.5)
             # An operator's restart: sessions are ended, in-flight transactions rolled back.
             restarting = time.monotonic()
@@ -328,6 +364,17 @@ async def test_creations_ride_out_a_restart_and_a_crash_of_the_database(
             assert settled, "no load after the database came back"
             late = [(round(o.started - back, 2), o.body[:120]) for o in settled if o.status != 201]
             assert not late, late
+        # Case reads (one statement each, outside a transaction) fare the same: 200 or a
+        # proper 503, and only 200 once the database has been back a moment.
+        assert not [o for o in reads if o.error], [o.error for o in reads if o.error][:5]
+        assert {o.status for o in reads} <= {200, 503}, sorted({(o.status, o.body[:200]) for o in reads})
+        assert all(o.retry_after for o in reads if o.status == 503)
+        for back, next_outage in ((back_from_restart, crashing), (back_from_crash, finished)):
+            assert recovered_at(reads, back, ok=200) < RECOVERY_BOUND, recovered_at(reads, back, ok=200)
+            settled = [o for o in between(reads, back + SETTLED_AFTER, next_outage) if o.ended < next_outage]
+            assert settled, "no reads after the database came back"
+            late = [(round(o.started - back, 2), o.body[:120]) for o in settled if o.status != 200]
+            assert not late, late
         # Both worker processes lived through it: none died and was replaced.
         messages = log.read_text(errors="replace")
         started = [line for line in messages.splitlines() if '"message":"Started server process' in line]
@@ -338,7 +385,7 @@ async def test_creations_ride_out_a_restart_and_a_crash_of_the_database(
         # before its connection went (the answer was lost, not the row); the client's
         # retry with the same key finds it instead of making a second case.
         acknowledged = {o.case_id for o in outcomes if o.case_id is not None}
-        rows = await stored_cases(cluster.url)
+        rows = await stored_cases(cluster.url) - {seeded.case_id}
         assert acknowledged <= rows, acknowledged - rows
         answer_lost = rows - acknowledged
         assert len(answer_lost) <= len(refused)
@@ -348,11 +395,12 @@ async def test_creations_ride_out_a_restart_and_a_crash_of_the_database(
         replayed = {o.case_id for o in retried if o.replayed}
         made_now = {o.case_id for o in retried if not o.replayed}
         assert replayed == answer_lost
-        final = await stored_cases(cluster.url)
+        final = await stored_cases(cluster.url) - {seeded.case_id}
         assert final == rows | made_now
         assert len(final) == len({o.key for o in outcomes}), "a key made no case, or two"
     print(
-        f"\n{len(outcomes)} creations: {len(acknowledged)} answered 201, {len(refused)} answered 503 "
+        f"\n{len(reads)} reads, {sum(o.status == 503 for o in reads)} answered 503; "
+        f"{len(outcomes)} creations: {len(acknowledged)} answered 201, {len(refused)} answered 503 "
         f"({len(answer_lost)} of them had been written); restart took {back_from_restart - restarting:.2f} s, "
         f"recovered {recovered_at(outcomes, back_from_restart):.2f} s and "
         f"{recovered_at(outcomes, back_from_crash):.2f} s after the database was back"

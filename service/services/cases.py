@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from schemas import cases as api
+from service.db import single_statement
 from service.domain.access import Principal, Role, may_move
 from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
@@ -76,7 +77,7 @@ async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID,
 async def read_case(engine: AsyncEngine, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
     """One statement on a pooled connection, outside a transaction (one statement sees
     one snapshot either way), and no ORM session: this is the most frequent request."""
-    async with engine.connect() as connection:
+    async with single_statement(engine) as connection:
         row = await case_repo.read_case(connection, case_id, ctx.caller, visible_events(ctx.caller))
     if row is None:
         raise NotFound("case", case_id)

@@ -9,12 +9,12 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Row, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import JSON, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, fetch_one, prepared
+from service.db import Prepared, Record, fetch_one, prepared
 from service.domain.access import Principal, Role
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status, statuses_in
@@ -49,7 +49,7 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for
 
 async def read_case(
     connection: AsyncConnection, case_id: uuid.UUID, caller: Principal, visibility: str | None
-) -> Row[Any] | None:
+) -> Record | None:
     """The case with its item's code and its timeline, in one statement, if the caller
     reaches it. The row has the case's columns, ``item_code``, and ``timeline``: the
     events in order (only those of ``visibility``, when given) as a JSON array of

@@ -20,7 +20,7 @@ reads this database. Without that file the database is rebuilt.
 
 The service runs the production way: ``banshi serve --workers N`` (uvicorn, N processes)
 with the kept keys, ``BANSHI_REDIS_URL`` set (the counters shared by the processes, a
-prefix of its own) and the production defaults otherwise (pool 10 + 10 per process,
+prefix of its own) and the production defaults otherwise (a pool of 10 per process,
 JSON logs, access log), except for three limits raised so that a load generator on one
 address is not throttled: ``BANSHI_LOOKUP_LIMIT_PER_ADDRESS``, ``BANSHI_LOOKUP_LOCK_THRESHOLD``
 and ``BANSHI_LOGIN_LIMIT_PER_ADDRESS``. The first administrator is made with ``banshi users

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -139,14 +139,21 @@ def _key(alias: str, group: str | None) -> tuple[str, str]:
 
 
 async def count(
-    session: AsyncSession, period: Period, group: str | None, scope: Scope, *, tallies: bool = True
+    session: AsyncSession,
+    period: Period,
+    group: str | None,
+    scope: Scope,
+    *,
+    tallies: bool = True,
+    percentiles: Literal["all", "whole", "none"] = "all",
 ) -> Counted:
     """Counters and resolution-time percentiles per group key (an item's code, a district or
     department code, a steward id; None when ungrouped), and the percentiles of all together.
 
     Whole years and months of the period are summed from the tallies, the loose days at its
     edges are counted from the cases, with the same expressions. ``tallies=False`` counts
-    everything from the cases (the reference the tallies must equal).
+    everything from the cases (the reference the tallies must equal). ``percentiles`` leaves
+    out those a caller does not show: the per-key ones ("whole") or all of them ("none").
     """
     counted = Counted()
     _, columns = scope.conditions("c", {})
@@ -177,11 +184,12 @@ async def count(
 
     # Percentiles of the working days resolutions took, per key and for all keys together.
     _, filter_columns = scope.conditions("c", {})
-    if group is not None:
+    if group is not None and percentiles == "all":
         for k, median, p90 in await _percentiles(session, period, group, scope, columns, (years, months), tallies):
             counted.at(k).median, counted.at(k).p90 = median, p90
-    whole = await _percentiles(session, period, None, scope, filter_columns, (years, months), tallies)
-    counted.whole = (whole[0][1], whole[0][2]) if whole else (None, None)
+    if percentiles != "none":
+        whole = await _percentiles(session, period, None, scope, filter_columns, (years, months), tallies)
+        counted.whole = (whole[0][1], whole[0][2]) if whole else (None, None)
     return counted
 
 

@@ -313,30 +313,52 @@ def _day_before(day: date) -> date:
 async def city_summary(
     session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask
 ) -> api.CitySummary:
+    """The totals, the five items with most overdue cases and the five districts least on
+    time. Only what it shows is counted: the counts by item and by district from the tallies
+    and the percentiles of the whole on one connection, the cases overdue now by item on
+    another (the district table's own percentiles and current counts are not needed), so it
+    costs about what the 20-item table does."""
     f = await frame(session, ctx, ask)
     names = await _names(session, f, "district")
     await session.rollback()
-    items, districts = await asyncio.gather(
-        _item_table(sessions, ctx, f), _breakdown(sessions, ctx, f, "district", names)
-    )
-    most_overdue = sorted((r for r in items.rows if r.overdue > 0), key=lambda r: (-r.overdue, r.code))[:5]
+
+    async def tallied() -> tuple[repo.Counted, repo.Counted]:
+        async with sessions() as counting:
+            by_item = await repo.count(counting, f.period, "item", f.scope, percentiles="whole")
+            by_district = await repo.count(counting, f.period, "district", f.scope, percentiles="none")
+            return by_item, by_district
+
+    async def current() -> repo.Counted:
+        async with sessions() as counting:
+            return await repo.count_now(counting, f.period, "item", f.scope, ctx.now)
+
+    (by_item, by_district), now = await asyncio.gather(tallied(), current())
+    for key, tally in now.by_key.items():
+        by_item.at(key).add_now(tally.now)
+    whole = total(by_item.by_key.values(), *by_item.whole)
+    items = _item_rows(f, by_item.by_key)
+    most_overdue = sorted((r for r in items if r.overdue > 0), key=lambda r: (-r.overdue, r.code))[:5]
+    districts = [
+        (code, name or "", derive(by_district.by_key.get(code, Tally()), None), by_district.by_key.get(code, Tally()))
+        for code, name in (names or {}).items()
+    ]
     lowest = sorted(
-        (r for r in districts.rows if r.on_time_rate is not None),
-        key=lambda r: (r.on_time_rate or 0.0, r.key),
+        ((code, name, d, t) for code, name, d, t in districts if d.on_time_rate is not None),
+        key=lambda row: (row[2].on_time_rate or 0.0, row[0]),
     )[:5]
     return api.CitySummary(
-        period=items.period,
-        scope=items.scope,
+        period=f.period_out,
+        scope=f.scope_out,
         generated_at=ctx.now,
-        total=items.total,
+        total=api.Figures(**figures(whole)),
         items_most_overdue=[
             api.ItemOverdue(code=r.code, title_zh=r.title_zh, overdue=r.overdue, open=r.open) for r in most_overdue
         ],
         districts_lowest_on_time=[
             api.DistrictOnTime(
-                code=r.key, name_zh=r.name_zh or "", on_time_rate=r.on_time_rate or 0.0, resolved=r.resolved
+                code=code, name_zh=name, on_time_rate=d.on_time_rate or 0.0, resolved=t.counts["resolved"]
             )
-            for r in lowest
+            for code, name, d, t in lowest
         ],
     )
 

@@ -310,6 +310,27 @@ async def test_the_city_summary(world: World) -> None:
     ]
 
 
+async def test_the_city_summary_agrees_with_the_tables(world: World) -> None:
+    """The summary counts less than the two tables it sums up; its figures must be theirs."""
+    for query in ("period=2026", "from=2026-02-10&to=2026-09-20", "period=2026&district=yubei", "period=2026-03"):
+        summary = await world.api.ok("GET", f"/metrics/summary?{query}")
+        items = await world.api.ok("GET", f"/metrics/items?{query}")
+        districts = await world.api.ok("GET", f"/metrics/by/district?{query}")
+        assert summary["total"] == items["total"], query
+        overdue = sorted((r for r in items["rows"] if r["overdue"] > 0), key=lambda r: (-r["overdue"], r["code"]))
+        assert summary["items_most_overdue"] == [
+            {"code": r["code"], "title_zh": r["title_zh"], "overdue": r["overdue"], "open": r["open"]}
+            for r in overdue[:5]
+        ], query
+        rated = sorted(
+            (r for r in districts["rows"] if r["on_time_rate"] is not None), key=lambda r: (r["on_time_rate"], r["key"])
+        )
+        assert summary["districts_lowest_on_time"] == [
+            {"code": r["key"], "name_zh": r["name_zh"], "on_time_rate": r["on_time_rate"], "resolved": r["resolved"]}
+            for r in rated[:5]
+        ], query
+
+
 async def test_the_cases_behind_a_figure(world: World) -> None:
     cases = world.cases
     for figure, expected in (

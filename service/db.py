@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import ClauseElement
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn  # runs the pool's own code, which may await the driver
 
 from service.config import async_url
 
@@ -78,17 +79,46 @@ def prepared(statement: ClauseElement) -> Prepared:
     return Prepared(str(done), tuple(getattr(done, "positiontup", None) or ()))
 
 
+class Lent:
+    """A pooled connection lent for one statement (``single_statement``)."""
+
+    __slots__ = ("_fairy",)
+
+    def __init__(self, fairy: PoolProxiedConnection) -> None:
+        self._fairy = fairy
+
+    @property
+    def driver(self) -> asyncpg.Connection:
+        return cast(asyncpg.Connection, self._fairy.driver_connection)
+
+    async def invalidate(self, error: Exception | None) -> None:
+        """Close it and keep it out of the pool."""
+        await greenlet_spawn(self._fairy.invalidate, error)
+
+
 @asynccontextmanager
-async def single_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+async def single_statement(engine: AsyncEngine) -> AsyncIterator[Lent]:
     """A pooled connection for a read that is one statement, run with ``fetch_one``
     outside any transaction (it sees one snapshot either way, and BEGIN and ROLLBACK
-    are two round trips saved). No ORM session: for the most frequent reads, creating
-    one cost more than the query."""
-    async with engine.connect() as connection:
-        yield connection
+    are two round trips saved). No ORM session, and no SQLAlchemy ``Connection`` either:
+    the connection comes straight from the engine's pool (same size, same wait and 503
+    when it is exhausted, same recycling), and goes back to it. For the most frequent
+    read, the objects around a pooled connection cost more than the query."""
+    sync = engine.sync_engine
+    dbapi_error = sync.dialect.loaded_dbapi.Error
+    try:
+        fairy = await engine.raw_connection()
+    except dbapi_error as error:  # refused, or the database starting up: as SQLAlchemy hands them on
+        lost = sync.dialect.is_disconnect(error, None, None)
+        raise DBAPIError.instance(None, None, error, dbapi_error, connection_invalidated=lost) from error
+    try:
+        yield Lent(fairy)
+    finally:
+        # Checking in runs no statement (nothing was begun), so it cannot be cut short.
+        await greenlet_spawn(fairy.close)
 
 
-async def fetch_one(connection: AsyncConnection, statement: Prepared, values: dict[str, Any]) -> Record | None:
+async def fetch_one(lent: Lent, statement: Prepared, values: dict[str, Any]) -> Record | None:
     """Run a statement compiled once (``prepared``) straight through asyncpg: going
     through SQLAlchemy's execution cost a tenth of a case read. Values go to asyncpg as
     they are (``uuid.UUID``, ``datetime``, ``str``).
@@ -98,15 +128,14 @@ async def fetch_one(connection: AsyncConnection, statement: Prepared, values: di
     500), and the connection is dropped from the pool instead of being lent again.
     Unlike SQLAlchemy, this drops only that connection, not every connection the pool
     held: after a database restart each dead pooled connection fails one read."""
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
+    driver = lent.driver
     arguments = [values[name] for name in statement.names]
     try:
         row = await driver.fetchrow(statement.sql, *arguments)
     except BaseException as error:
         # Whatever went wrong (the database gone, the task cancelled mid-query), the
         # connection may be half-way through a conversation: it is never lent again.
-        await connection.invalidate(error if isinstance(error, Exception) else None)
+        await lent.invalidate(error if isinstance(error, Exception) else None)
         if not isinstance(error, Exception):
             raise
         lost = driver.is_closed() or isinstance(error, _LOST)

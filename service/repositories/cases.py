@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 from sqlalchemy import JSON, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, Record, fetch_one, prepared
+from service.db import Lent, Prepared, Record, fetch_one, prepared
 from service.domain.access import Principal, Role
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status, statuses_in
@@ -47,9 +47,7 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for
     return (await session.scalars(query)).first()
 
 
-async def read_case(
-    connection: AsyncConnection, case_id: uuid.UUID, caller: Principal, visibility: str | None
-) -> Record | None:
+async def read_case(connection: Lent, case_id: uuid.UUID, caller: Principal, visibility: str | None) -> Record | None:
     """The case with its item's code and its timeline, in one statement, if the caller
     reaches it. The row has the case's columns, ``item_code``, and ``timeline``: the
     events in order (only those of ``visibility``, when given) as a JSON array of
@@ -76,10 +74,13 @@ def _case_read_statement(role: Role) -> Prepared:
         .where(event.case_id == col(Case.id), or_(visibility.is_(None), event.visibility == visibility))
         .scalar_subquery()
     )
+    # The item's code by its key, not a join: a join hashed the whole (small) item table
+    # on every read.
+    item_code = select(col(WorkListItem.code)).where(col(WorkListItem.id) == col(Case.item_id)).scalar_subquery()
     return prepared(
-        select(*Case.__table__.c, col(WorkListItem.code).label("item_code"), timeline.label("timeline"))  # type: ignore[attr-defined]
-        .join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
-        .where(col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role))
+        select(*Case.__table__.c, item_code.label("item_code"), timeline.label("timeline")).where(  # type: ignore[attr-defined]
+            col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role)
+        )
     )
 
 

@@ -1,5 +1,6 @@
 """Transactions PostgreSQL rolls back to settle contention: a deadlock (40P01), a
-serialization failure (40001) and a lock timeout (55P03).
+serialization failure (40001) and a lock timeout (55P03); and a statement it cancels
+when ``statement_timeout`` runs out (57014).
 
 Each is provoked for real: the test takes locks with the service's own repository
 functions while a request of the app runs. Each answers 503 with ``Retry-After`` and a
@@ -140,6 +141,29 @@ async def test_a_lock_timeout_answers_503_and_writes_nothing(
             await case_repo.get_case(session, uuid.UUID(case["id"]), true(), for_update=True)
             response = await asyncio.wait_for(http.patch(f"{API}/cases/{case['id']}", **change_of(case)), timeout=10)
         assert_contention(response)
+        await unchanged_then_retried(http, case)
+
+
+async def test_a_statement_timeout_answers_503_and_writes_nothing(
+    client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
+) -> None:
+    """With ``statement_timeout`` set (as operators may, on the database or a role), a
+    request whose statement runs out of time (here: waiting for a case someone else is
+    changing) is cancelled by PostgreSQL: 503 with ``Retry-After``, nothing written."""
+    case = await Api(client).case()
+    await set_for_database(database_url, "statement_timeout", "300ms")
+    async with served(settings, clock) as http, own_session(database_url) as session:
+        async with session.begin():
+            await session.execute(text("SET LOCAL statement_timeout = 0"))
+            await case_repo.get_case(session, uuid.UUID(case["id"]), true(), for_update=True)
+            response = await asyncio.wait_for(http.patch(f"{API}/cases/{case['id']}", **change_of(case)), timeout=10)
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "2"
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert problem["type"] == "https://banshi.example/problems/timeout"
+        assert "nothing was written" in problem["detail"]
+        assert not [word for word in (*LEAKS, "statement timeout", "canceling") if word in response.text]
         await unchanged_then_retried(http, case)
 
 

@@ -137,6 +137,21 @@ def transaction_contention(_: Request[Any, Any, Any], exc: DBAPIError) -> Respon
     )
 
 
+def statement_cancelled(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    log.warning("statement cancelled by the database: %s", _described(exc))
+    return _response(
+        Problem(
+            type=_type("timeout"),
+            title="Service unavailable",
+            status=503,
+            detail=(
+                "the database did not finish in time and cancelled the request; nothing was written; try again shortly"
+            ),
+        ),
+        {"Retry-After": "2"},
+    )
+
+
 def limits_unavailable(_: Request[Any, Any, Any], exc: LimitsUnavailable) -> Response[Problem]:
     log.warning("rate-limit store unavailable: %s", exc)
     return _response(
@@ -165,6 +180,10 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 CONTENTION_STATES = frozenset({"40001", "40P01", "55P03"})
 """serialization_failure, deadlock_detected, lock_not_available: PostgreSQL rolled the
 transaction back and the same request, sent again, normally succeeds."""
+CANCELLED_STATES = frozenset({"57014"})
+"""query_canceled: ``statement_timeout`` ran out (a limit the operators may set on the
+database or role) or an operator cancelled the statement. The transaction is rolled back;
+the request was not wrong."""
 UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 """admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down) and
 too_many_connections; with every connection_exception (class ``08``) they mean the
@@ -211,7 +230,8 @@ def db_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Probl
 
     A lost or refused connection (the database restarting, crashing or out of
     connections) and a transaction PostgreSQL rolled back to break a deadlock, a
-    serialization conflict or a lock timeout all answer 503 with ``Retry-After``: the
+    serialization conflict or a lock timeout, and a statement the database cancelled
+    (``statement_timeout``, or an operator), all answer 503 with ``Retry-After``: the
     request was not wrong and sending it again works. A contention failure wrote
     nothing (the use case's transaction is rolled back as the error leaves it); a
     connection lost during COMMIT may have written, which is why case creation takes an
@@ -229,6 +249,8 @@ def db_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Probl
     state = sqlstate_of(exc)
     if state in CONTENTION_STATES:
         return transaction_contention(request, exc)
+    if state in CANCELLED_STATES:
+        return statement_cancelled(request, exc)
     if _connection_lost(exc) or (state is not None and (state.startswith("08") or state in UNREACHABLE_STATES)):
         return database_unavailable(request, exc)
     return unexpected_error(request, exc)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio.to_thread
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -34,6 +34,15 @@ class StoredObjectMissing(LookupError):
     def __init__(self, key: str) -> None:
         super().__init__(f"no stored object under {key!r}")
         self.key = key
+
+
+class StoreUnavailable(RuntimeError):
+    """The store could not be read or written (a full or read-only disk, a refused or
+    unreachable S3 endpoint). The API answers 503: the request was not wrong."""
+
+    def __init__(self, operation: str, error: BaseException) -> None:
+        super().__init__(f"{operation} failed: {type(error).__name__}")
+        self.operation = operation
 
 
 @runtime_checkable
@@ -66,16 +75,24 @@ class LocalFolderStore:
 
     async def put(self, key: str, data: bytes, media_type: str) -> None:
         # The media type lives in the case record; a file needs none.
-        await anyio.to_thread.run_sync(_write_atomically, self._path(key), data)
+        try:
+            await anyio.to_thread.run_sync(_write_atomically, self._path(key), data)
+        except OSError as error:
+            raise StoreUnavailable("put", error) from error
 
     async def get(self, key: str) -> bytes:
         try:
             return await anyio.to_thread.run_sync(self._path(key).read_bytes)
         except FileNotFoundError:
             raise StoredObjectMissing(key) from None
+        except OSError as error:
+            raise StoreUnavailable("get", error) from error
 
     async def delete(self, key: str) -> None:
-        await anyio.to_thread.run_sync(partial(self._path(key).unlink, missing_ok=True))
+        try:
+            await anyio.to_thread.run_sync(partial(self._path(key).unlink, missing_ok=True))
+        except OSError as error:
+            raise StoreUnavailable("delete", error) from error
 
     def describe(self) -> str:
         return f"local folder {self.root}"
@@ -139,14 +156,25 @@ class S3Store:
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=checksum,
         )
-        await anyio.to_thread.run_sync(call)
+        try:
+            await anyio.to_thread.run_sync(call)
+        except (BotoCoreError, ClientError) as error:
+            raise StoreUnavailable("put", error) from error
 
     async def get(self, key: str) -> bytes:
-        return await anyio.to_thread.run_sync(self._read, key)
+        try:
+            return await anyio.to_thread.run_sync(self._read, key)
+        except FlexibleChecksumError:
+            raise  # stored bytes that do not match their checksum: damage, not an outage (500, logged)
+        except (BotoCoreError, ClientError) as error:
+            raise StoreUnavailable("get", error) from error
 
     async def delete(self, key: str) -> None:
         call = partial(self._client.delete_object, Bucket=self.bucket, Key=self._object_key(key))
-        await anyio.to_thread.run_sync(call)
+        try:
+            await anyio.to_thread.run_sync(call)
+        except (BotoCoreError, ClientError) as error:
+            raise StoreUnavailable("delete", error) from error
 
     def describe(self) -> str:
         where = f" under {self.prefix}" if self.prefix else ""

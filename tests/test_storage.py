@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, FlexibleChecksumError
 from moto.server import ThreadedMotoServer
 
-from service.storage import LocalFolderStore, S3Store, StoredObjectMissing, store_from_environment
+from service.storage import LocalFolderStore, S3Store, StoredObjectMissing, StoreUnavailable, store_from_environment
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -73,8 +73,10 @@ async def test_local_put_that_fails_keeps_the_old_file(tmp_path: Path, monkeypat
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreUnavailable) as failed:
         await store.put(key, b"new", "application/pdf")
+    assert isinstance(failed.value.__cause__, OSError)
+    assert "disk full" in str(failed.value.__cause__)
     assert await store.get(key) == b"old"
     assert len(list((tmp_path / key).parent.iterdir())) == 1
 
@@ -179,9 +181,11 @@ async def test_s3_missing_key(s3_endpoint: str, bucket: str) -> None:
 
 async def test_s3_other_errors_are_not_taken_for_a_missing_object(s3_endpoint: str) -> None:
     store = S3Store("no-such-bucket", endpoint_url=s3_endpoint, region="us-east-1", **CREDENTIALS)
-    with pytest.raises(ClientError) as error:
+    with pytest.raises(StoreUnavailable) as error:
         await store.get(new_key())
-    assert error.value.response.get("Error", {}).get("Code") == "NoSuchBucket"
+    cause = error.value.__cause__
+    assert isinstance(cause, ClientError)
+    assert cause.response.get("Error", {}).get("Code") == "NoSuchBucket"
 
 
 async def test_s3_delete_is_idempotent(s3_endpoint: str, bucket: str, s3_admin: S3Client) -> None:

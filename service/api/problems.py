@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from schemas.problem import FieldError, Problem
 from service.errors import DomainError
 from service.limits import LimitsUnavailable
+from service.storage import StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("banshi.errors")
@@ -152,6 +153,19 @@ def statement_cancelled(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[
     )
 
 
+def store_unavailable(_: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Problem]:
+    log.warning("attachment store unavailable: %s", exc)
+    return _response(
+        Problem(
+            type=_type("unavailable"),
+            title="Service unavailable",
+            status=503,
+            detail="the attachment store is not available right now; nothing was written; try again shortly",
+        ),
+        {"Retry-After": "5"},
+    )
+
+
 def limits_unavailable(_: Request[Any, Any, Any], exc: LimitsUnavailable) -> Response[Problem]:
     log.warning("rate-limit store unavailable: %s", exc)
     return _response(
@@ -263,6 +277,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     IntegrityError: integrity_error,
     PoolTimeout: database_unavailable,
     LimitsUnavailable: limits_unavailable,
+    StoreUnavailable: store_unavailable,
+    # An OSError that gets this far is the database connection: asyncpg hands a refused or
+    # broken connect on as it is. The attachment store wraps its own (StoreUnavailable).
     OSError: database_unavailable,
     DBAPIError: db_error,
     Exception: unexpected_error,

@@ -30,7 +30,7 @@ from service.repositories.reach import cases_reached
 from service.services import audit
 from service.services.context import Context
 from service.services.timeline import remark
-from service.storage import AttachmentStore, StoredObjectMissing
+from service.storage import AttachmentStore, StoredObjectMissing, StoreUnavailable
 
 log = logging.getLogger("banshi.attachments")
 
@@ -104,7 +104,10 @@ async def upload(
             )
     except BaseException:
         if stored:
-            await store.delete(attachment.storage_key)
+            try:
+                await store.delete(attachment.storage_key)
+            except StoreUnavailable as error:  # the first failure is the one to answer
+                log.warning("stored file %s left behind: %s", attachment.storage_key, error)
         raise
     return attachment_out(attachment)
 

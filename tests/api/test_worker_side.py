@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.app import create_app
 from service.config import Settings, async_url
+from service.storage import LocalFolderStore
 from tests.conftest import Clock
 from tests.factory import API, Api
 from tests.samples import make_pdf
@@ -408,6 +410,33 @@ async def test_uploads_are_checked_by_content_and_size(client: AsyncTestClient[L
     assert fits.status_code == 201, fits.text[:300]
     files = await worker.api.ok("GET", f"/cases/{case['id']}/attachments")
     assert [f["size_bytes"] for f in files] == [len(just_fits)]
+
+
+async def test_a_store_that_fails_answers_503_and_nothing_is_written(
+    client: AsyncTestClient[Litestar], tmp_path: Path
+) -> None:
+    """A full or unwritable disk (here: the store's folder is a file) is the store's
+    fault, not the database's and not the caller's: 503 with ``Retry-After``, no row,
+    no timeline line; downloads of files kept before answer the same while it lasts."""
+    admin = Api(client)
+    worker = await worker_with_account(admin)
+    case = await awaiting_materials(worker.steward, worker.record["id"])
+    kept = (await upload(worker.steward, case["id"], make_pdf(b"% kept\n"), visibility="public")).json()
+    before = await worker.steward.ok("GET", f"/cases/{case['id']}")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    client.app.state.store = LocalFolderStore(blocked)
+    refused = await upload(worker.steward, case["id"], make_pdf(b"% new\n"))
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "5"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "attachment store" in refused.json()["detail"]
+    assert "not-a-folder" not in refused.text
+    after = await worker.steward.ok("GET", f"/cases/{case['id']}")
+    assert after["timeline"] == before["timeline"]
+    assert [f["id"] for f in await worker.steward.ok("GET", f"/cases/{case['id']}/attachments")] == [kept["id"]]
+    download = await worker.steward.send("GET", f"/attachments/{kept['id']}/content")
+    assert download.status_code == 503, download.text
 
 
 async def test_downloads_follow_reach_and_visibility_and_are_audited(client: AsyncTestClient[Litestar]) -> None:

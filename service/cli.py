@@ -86,13 +86,34 @@ async def _load_reference(url: str) -> dict[str, int]:
         await engine.dispose()
 
 
-def fresh_metrics_dir(folder: Path) -> Path:
-    """An empty folder for the worker processes' Prometheus counts (old runs' files removed)."""
+def fresh_metrics_dir(parent: Path, pid: int) -> Path:
+    """An empty folder of this server's own, ``parent/<pid>``, for its worker processes'
+    Prometheus counts. Folders of servers that have ended are removed; those of servers
+    still running (a second ``banshi serve`` from the same checkout) are left alone, so
+    two servers never reset each other's counts."""
     import shutil
 
+    parent.mkdir(parents=True, exist_ok=True)
+    for entry in parent.iterdir():
+        if entry.is_dir() and entry.name.isdigit():
+            if not _running(int(entry.name)):
+                shutil.rmtree(entry, ignore_errors=True)
+        elif entry.is_file() and entry.suffix == ".db":  # counts written straight into the folder before
+            entry.unlink(missing_ok=True)
+    folder = parent / str(pid)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir()
     return folder
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 @click.group()
@@ -121,7 +142,7 @@ def serve(host: str, port: int, workers: int) -> None:
     # Worker processes read their settings from the environment.
     os.environ["DATABASE_URL"] = url
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.data_dir / "prometheus"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.data_dir / "prometheus", os.getpid()))
     get_settings.cache_clear()
     click.echo(f"API docs: http://{host}:{port}/docs  (Scalar: /docs/scalar)", err=True)
     uvicorn.run(

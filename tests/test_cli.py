@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.cli import main
+from service.cli import fresh_metrics_dir, main
 from service.config import Settings, get_settings
 from service.security.keys import ENV_NAMES, generate_env, keys_from
 from tests.conftest import Clock
@@ -93,3 +97,27 @@ async def test_demo_worker_makes_a_case_to_look_up_and_a_worker_to_sign_in(
         token = login.json()["access_token"]
         mine = await client.get(f"{API}/my/cases", headers={"Authorization": f"Bearer {token}"})
         assert [c["case_no"] for c in mine.json()["items"]] == [case_no]
+
+
+def test_each_server_counts_in_a_folder_of_its_own(tmp_path: Path) -> None:
+    """``banshi serve --workers N`` keeps its Prometheus counts in ``prometheus/<pid>``:
+    starting a second server leaves a running one's counts alone and clears what
+    ended servers (and the old layout) left behind."""
+    parent = tmp_path / "prometheus"
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        ended_pid = int(ended.stdout)
+        first = fresh_metrics_dir(parent, running.pid)
+        (first / "counter_1.db").write_bytes(b"counts of the running server")
+        (parent / str(ended_pid)).mkdir()
+        (parent / str(ended_pid) / "counter_2.db").write_bytes(b"counts of an ended server")
+        (parent / "counter_3.db").write_bytes(b"the old layout")
+        second = fresh_metrics_dir(parent, os.getpid())
+        assert second == parent / str(os.getpid())
+        assert list(second.iterdir()) == []
+        assert (first / "counter_1.db").read_bytes() == b"counts of the running server"
+        assert sorted(p.name for p in parent.iterdir()) == sorted([str(running.pid), str(os.getpid())])
+    finally:
+        running.kill()
+        running.wait()

@@ -65,3 +65,26 @@ async def lock_waiter(session: AsyncSession, within: float = 5) -> int:
             return int(pid)
         await asyncio.sleep(0.02)
     raise AssertionError(f"no request waited for a lock within {within} s")
+
+
+async def lock_waiters(session: AsyncSession, at_least: int, within: float = 5) -> int:
+    """Wait until at least ``at_least`` other sessions in this database wait for a lock
+    (a row lock, an advisory lock): proof that requests are really in flight at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    waiting = 0
+    while loop.time() < deadline:
+        await session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        waiting = int(
+            await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            )
+            or 0
+        )
+        if waiting >= at_least:
+            return waiting
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"only {waiting} requests waited for a lock within {within} s (wanted {at_least})")

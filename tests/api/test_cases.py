@@ -11,12 +11,15 @@ import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 
 from service.app import create_app
 from service.config import Settings
 from service.domain.case_number import normalise_case_number
+from service.repositories import cases as case_repo
 from tests.conftest import Clock, StatementCounter
 from tests.factory import ADMIN_PASSWORD, API, Api, case_in
+from tests.in_loop import lock_waiters, own_session, served
 from tests.postgres import asyncpg_dsn
 
 
@@ -89,16 +92,28 @@ async def test_idempotent_creation_returns_the_first_response(client: AsyncTestC
     assert await count_cases(api) == 2
 
 
-async def test_concurrent_retries_with_one_key_make_one_case(client: AsyncTestClient[Litestar]) -> None:
+async def test_concurrent_retries_with_one_key_make_one_case(
+    client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
+) -> None:
+    """Ten creations with one key really in flight at once: the test holds the key's lock
+    until several of them wait for it, then lets them all go."""
     api = Api(client)
     template = await api.case()
     body = {"worker_id": template["worker_id"], "item_id": template["item_id"], "title": "并发", "channel": "phone"}
+    async with served(settings, clock) as http, own_session(database_url) as session:
+        admin_id = uuid.UUID(str(await session.scalar(text("SELECT id FROM account WHERE username = 'admin'"))))
+        await session.commit()
 
-    async def create() -> tuple[int, Any]:
-        response = await client.post(f"{API}/cases", json=body, headers={"Idempotency-Key": "same-key"})
-        return response.status_code, response.json()["id"]
+        async def create() -> tuple[int, Any]:
+            response = await http.post(f"{API}/cases", json=body, headers={"Idempotency-Key": "same-key"})
+            return response.status_code, response.json()["id"]
 
-    results = await asyncio.gather(*(create() for _ in range(10)))
+        async with session.begin():
+            await case_repo.lock_idempotency_key(session, admin_id, "same-key")
+            creations = [asyncio.create_task(create()) for _ in range(10)]
+            async with own_session(database_url) as watcher:
+                await lock_waiters(watcher, at_least=3)
+        results = await asyncio.wait_for(asyncio.gather(*creations), timeout=30)
     assert {code for code, _ in results} == {201}
     assert len({case_id for _, case_id in results}) == 1
     assert await count_cases(api) == 2

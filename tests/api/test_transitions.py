@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import true
 
+from service.config import Settings
 from service.domain.workflow import TRANSITIONS, Action, Status, allowed_actions
+from service.repositories import cases as case_repo
 from tests.conftest import Clock
 from tests.factory import API, MOVE_FIELDS, PATH_TO, Api, case_in
+from tests.in_loop import lock_waiters, own_session, served
 
 CST = ZoneInfo("Asia/Shanghai")
 ALL_PAIRS = [(s, a) for s in Status for a in Action]
@@ -164,18 +169,28 @@ async def test_a_due_date_in_an_unpublished_year_is_provisional(
     assert accepted["due"]["provisional"] is True
 
 
-async def test_twenty_concurrent_moves_leave_one_winner(client: AsyncTestClient[Litestar]) -> None:
+async def test_twenty_concurrent_moves_leave_one_winner(
+    client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
+) -> None:
+    """Twenty moves with the same ETag really in flight at once: the test holds the case's
+    row lock until several of them wait for it, then lets them all go."""
     api = Api(client)
     case = await api.case()
     etag = f'"{case["id"]}.{case["version"]}"'
+    async with served(settings, clock) as http, own_session(database_url) as session:
 
-    async def accept() -> int:
-        response = await client.post(
-            f"{API}/cases/{case['id']}/transitions", json={"action": "accept"}, headers={"If-Match": etag}
-        )
-        return response.status_code
+        async def accept() -> int:
+            response = await http.post(
+                f"{API}/cases/{case['id']}/transitions", json={"action": "accept"}, headers={"If-Match": etag}
+            )
+            return response.status_code
 
-    codes = await asyncio.gather(*(accept() for _ in range(20)))
+        async with session.begin():
+            await case_repo.get_case(session, uuid.UUID(case["id"]), true(), for_update=True)
+            moves = [asyncio.create_task(accept()) for _ in range(20)]
+            async with own_session(database_url) as watcher:
+                await lock_waiters(watcher, at_least=3)
+        codes = await asyncio.wait_for(asyncio.gather(*moves), timeout=30)
     assert sorted(codes) == [200] + [412] * 19
     final = await api.ok("GET", f"/cases/{case['id']}")
     assert final["status"] == "accepted"

@@ -50,6 +50,11 @@ OPEN_AND_OVERDUE = text(
 )
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
+"""The method label of any other method: a client may send any word as its method, and
+each would otherwise be a new label set (and, with several workers, files that grow)."""
+
 _KEEP = 2000
 _counters: dict[tuple[str, str, int], Any] = {}
 _timers: dict[tuple[str, str], Any] = {}
@@ -57,6 +62,8 @@ _timers: dict[tuple[str, str], Any] = {}
 
 def observe(method: str, route: str | None, status: int, started: float | None) -> None:
     label = route or UNMATCHED
+    if method not in METHODS:
+        method = OTHER_METHOD
     # The labelled children are kept: looking them up validates and locks each time.
     counter = _counters.get((method, label, status))
     if counter is None:

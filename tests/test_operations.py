@@ -144,6 +144,8 @@ async def test_metrics_count_requests_by_route_and_status_and_the_open_cases(
     for _ in range(3):
         await anonymous.get(f"{API}/lookup")  # 400: no parameters
     await anonymous.get("/api/v1/no/such/route/12345")
+    for method in ("BREW", "WHEN", "PROPFIND"):  # any word is a method to a client
+        await anonymous.request(method, f"{API}/cases")
     response = await anonymous.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
@@ -161,6 +163,9 @@ async def test_metrics_count_requests_by_route_and_status_and_the_open_cases(
     odd = {"method": "GET", "route": "(unmatched)", "status": "404"}
     assert _value(after, "banshi_http_requests_total", **odd) > _value(before, "banshi_http_requests_total", **odd)
     assert not any("12345" in str(labels) for _, labels in after)
+    methods = {dict(labels).get("method") for name, labels in after if name == "banshi_http_requests_total"}
+    assert "OTHER" in methods
+    assert not methods & {"BREW", "WHEN", "PROPFIND"}
     timed = {"method": "GET", "route": "/api/v1/lookup"}
     assert _value(after, "banshi_http_request_duration_seconds_count", **timed) >= 3
     # The case counts are read at the scrape, from the database (the clock of the

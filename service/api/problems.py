@@ -109,74 +109,48 @@ def integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[
     )
 
 
+def _try_again_later(kind: str, detail: str, retry_after: int, title: str = "Service unavailable") -> Response[Problem]:
+    """503 with ``Retry-After``: the request was not wrong, something it needs is not there now."""
+    return _response(
+        Problem(type=_type(kind), title=title, status=503, detail=detail), {"Retry-After": str(retry_after)}
+    )
+
+
 def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.warning("database unavailable: %s", _described(exc))
-    return _response(
-        Problem(
-            type=_type("unavailable"),
-            title="Service unavailable",
-            status=503,
-            detail="the database is not reachable right now; try again shortly",
-        ),
-        {"Retry-After": "2"},
-    )
+    return _try_again_later("unavailable", "the database is not reachable right now; try again shortly", 2)
 
 
 def transaction_contention(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
     log.warning("transaction rolled back by the database: %s", _described(exc))
-    return _response(
-        Problem(
-            type=_type("contention"),
-            title="Try again",
-            status=503,
-            detail=(
-                "the change collided with another one made at the same moment and was rolled back; "
-                "nothing was written; send it again"
-            ),
-        ),
-        {"Retry-After": "1"},
+    return _try_again_later(
+        "contention",
+        "the change collided with another one made at the same moment and was rolled back; "
+        "nothing was written; send it again",
+        1,
+        title="Try again",
     )
 
 
 def statement_cancelled(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
     log.warning("statement cancelled by the database: %s", _described(exc))
-    return _response(
-        Problem(
-            type=_type("timeout"),
-            title="Service unavailable",
-            status=503,
-            detail=(
-                "the database did not finish in time and cancelled the request; nothing was written; try again shortly"
-            ),
-        ),
-        {"Retry-After": "2"},
+    return _try_again_later(
+        "timeout",
+        "the database did not finish in time and cancelled the request; nothing was written; try again shortly",
+        2,
     )
 
 
 def store_unavailable(_: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Problem]:
     log.warning("attachment store unavailable: %s", exc)
-    return _response(
-        Problem(
-            type=_type("unavailable"),
-            title="Service unavailable",
-            status=503,
-            detail="the attachment store is not available right now; nothing was written; try again shortly",
-        ),
-        {"Retry-After": "5"},
+    return _try_again_later(
+        "unavailable", "the attachment store is not available right now; nothing was written; try again shortly", 5
     )
 
 
 def limits_unavailable(_: Request[Any, Any, Any], exc: LimitsUnavailable) -> Response[Problem]:
     log.warning("rate-limit store unavailable: %s", exc)
-    return _response(
-        Problem(
-            type=_type("unavailable"),
-            title="Service unavailable",
-            status=503,
-            detail="the lookup is unavailable right now; try again shortly",
-        ),
-        {"Retry-After": "30"},
-    )
+    return _try_again_later("unavailable", "the lookup is unavailable right now; try again shortly", 30)
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

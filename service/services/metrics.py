@@ -338,14 +338,14 @@ async def city_summary(
     whole = total(by_item.by_key.values(), *by_item.whole)
     items = _item_rows(f, by_item.by_key)
     most_overdue = sorted((r for r in items if r.overdue > 0), key=lambda r: (-r.overdue, r.code))[:5]
-    districts = [
-        (code, name or "", derive(by_district.by_key.get(code, Tally()), None), by_district.by_key.get(code, Tally()))
-        for code, name in (names or {}).items()
-    ]
-    lowest = sorted(
-        ((code, name, d, t) for code, name, d, t in districts if d.on_time_rate is not None),
-        key=lambda row: (row[2].on_time_rate or 0.0, row[0]),
-    )[:5]
+    on_time = []
+    for code, name in (names or {}).items():
+        tally = by_district.by_key.get(code, Tally())
+        rate = derive(tally, None).on_time_rate
+        if rate is not None:
+            on_time.append(
+                api.DistrictOnTime(code=code, name_zh=name or "", on_time_rate=rate, resolved=tally.counts["resolved"])
+            )
     return api.CitySummary(
         period=f.period_out,
         scope=f.scope_out,
@@ -354,12 +354,7 @@ async def city_summary(
         items_most_overdue=[
             api.ItemOverdue(code=r.code, title_zh=r.title_zh, overdue=r.overdue, open=r.open) for r in most_overdue
         ],
-        districts_lowest_on_time=[
-            api.DistrictOnTime(
-                code=code, name_zh=name, on_time_rate=d.on_time_rate or 0.0, resolved=t.counts["resolved"]
-            )
-            for code, name, d, t in lowest
-        ],
+        districts_lowest_on_time=sorted(on_time, key=lambda d: (d.on_time_rate, d.code))[:5],
     )
 
 

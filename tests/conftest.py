@@ -152,9 +152,29 @@ class StatementCounter:
     cursor events), and at the driver what does not go through SQLAlchemy's prepared
     statements: queries run straight through asyncpg, BEGIN, COMMIT and ROLLBACK."""
 
-    def __init__(self) -> None:
+    def __init__(self, client: AsyncTestClient[Litestar] | None = None) -> None:
         self.count = 0
         self.queries: list[str] = []
+        self._client = client
+
+    def reset(self) -> None:
+        self._drain()
+        self.count = 0
+        self.queries.clear()
+
+    def counted(self) -> int:
+        """What was counted since ``reset``, once everything logged has been counted."""
+        self._drain()
+        return self.count
+
+    def _drain(self) -> None:
+        """asyncpg hands each query to its loggers through the event loop (``call_soon``),
+        and the test client runs the app on a loop of its own: a no-op sent to that loop
+        runs after every log entry already queued, so none arrives late (or in the next
+        request's count)."""
+        portal = getattr(self._client, "blocking_portal", None)
+        if portal is not None:
+            portal.call(asyncio.sleep, 0)
 
     def __call__(self, query: Any) -> None:
         self.count += 1
@@ -176,7 +196,7 @@ class StatementCounter:
 def statements(app: Litestar, client: AsyncTestClient[Litestar]) -> Iterator[StatementCounter]:
     """Counts the statements the app sends (the client fixture has started it)."""
     engine: AsyncEngine = app.state.engine
-    counter = StatementCounter()
+    counter = StatementCounter(client)
     event.listen(engine.sync_engine, "checkout", counter.on_checkout)
     event.listen(engine.sync_engine, "checkin", counter.on_checkin)
     event.listen(engine.sync_engine, "before_cursor_execute", counter.on_statement)

@@ -86,9 +86,9 @@ async def test_a_signed_in_case_read_is_one_statement(
     api = Api(client)
     case = await api.case()
     await api.ok("GET", f"/cases/{case['id']}")  # signs in and reads the calendar
-    statements.count = 0
+    statements.reset()
     await api.ok("GET", f"/cases/{case['id']}")
-    assert statements.count == 1, statements.queries
+    assert statements.counted() == 1, statements.queries
 
 
 async def test_marking_a_session_used_keeps_every_kept_caller(

@@ -49,42 +49,33 @@ async def own_session(database_url: str) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
-async def lock_waiter(session: AsyncSession, within: float = 5) -> int:
-    """The server process id of the other session in this database that waits for a lock."""
+async def _waiting_for_locks(session: AsyncSession, at_least: int, within: float) -> list[int]:
+    """The server process ids of the other sessions in this database that wait for a lock
+    (a row lock, an advisory lock), once there are at least ``at_least`` of them."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    pids: list[int] = []
     while loop.time() < deadline:
         await session.execute(text("SELECT pg_stat_clear_snapshot()"))  # else read once per transaction
-        pid = await session.scalar(
+        found = await session.scalars(
             text(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
             )
         )
-        if pid is not None:
-            return int(pid)
+        pids = [int(pid) for pid in found]
+        if len(pids) >= at_least:
+            return pids
         await asyncio.sleep(0.02)
-    raise AssertionError(f"no request waited for a lock within {within} s")
+    raise AssertionError(f"{len(pids)} requests waited for a lock within {within} s (wanted {at_least})")
+
+
+async def lock_waiter(session: AsyncSession, within: float = 5) -> int:
+    """The server process id of the other session in this database that waits for a lock."""
+    return (await _waiting_for_locks(session, 1, within))[0]
 
 
 async def lock_waiters(session: AsyncSession, at_least: int, within: float = 5) -> int:
-    """Wait until at least ``at_least`` other sessions in this database wait for a lock
-    (a row lock, an advisory lock): proof that requests are really in flight at once."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    waiting = 0
-    while loop.time() < deadline:
-        await session.execute(text("SELECT pg_stat_clear_snapshot()"))
-        waiting = int(
-            await session.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                )
-            )
-            or 0
-        )
-        if waiting >= at_least:
-            return waiting
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"only {waiting} requests waited for a lock within {within} s (wanted {at_least})")
+    """How many requests wait for a lock, once at least ``at_least`` do: proof that they
+    are really in flight at once."""
+    return len(await _waiting_for_locks(session, at_least, within))

@@ -77,9 +77,9 @@ is the figure to compare). Client, service and database share the machine's core
 The verdict per worker count: case read as a share of the bare handler's requests per
 second (target: at least 50%), the median over ``--pairs`` (3) pairs, each the bare handler
 measured right before the case read (the machine's speed drifts by tens of percent from one
-minute to the next on shared cores; the table shows the first pair), the same share estimated from CPU time per request
-(service plus PostgreSQL; steadier than req/s on a busy machine), the 5xx count (target
-0) and the worst operation's error rate (target under 0.1%).
+minute to the next on shared cores; the table shows the first pair); the same share
+estimated from CPU time per request (service plus PostgreSQL; steadier than req/s on a busy
+machine); the 5xx count (target 0) and the worst operation's error rate (target under 0.1%).
 
 Exit status: 0 when every target is met; 1 when any request got a 5xx; 3 when another
 target was missed; 2 when the run could not be made.
@@ -686,30 +686,26 @@ class Runner:
                 print(f"reissued {len(fx.lookups)} query codes for the lookup", flush=True)
             for op in args.ops:
                 if op == "read" and bare is not None:
-                    rows = (["1", f"/cases/{case_id}"] for _, case_id in self.case_ids)
-                    bare_data = [write_data(work / "bare.tsv", ["-"], rows)]
-                    await self.measure(rnd, "bare", bare, "get.lua", bare_data)
-                    await self.operation(rnd, op, server)
-                    rnd.pairs.append((rnd.results["bare"], rnd.results["read"]))
-                    # The machine's speed drifts (shared cores): more pairs, each measured
-                    # back to back, so that one slow moment does not decide the verdict.
-                    read_data = [write_data(work / "read.tsv", fx.tokens, self.read_rows())]
-                    for _ in range(args.pairs - 1):
-                        again_bare = await self.measure(rnd, "bare", bare, "get.lua", bare_data, keep=False)
-                        again_read = await self.measure(rnd, "read", server, "get.lua", read_data, keep=False)
-                        rnd.pairs.append((again_bare, again_read))
+                    # The machine's speed drifts (shared cores): several pairs, each measured
+                    # back to back, so that one slow moment does not decide the verdict; the
+                    # first pair is the one in the table.
+                    bare_data, read_data = self.bare_data(), self.read_data()
+                    for index in range(max(args.pairs, 1)):
+                        keep = index == 0
+                        pair_bare = await self.measure(rnd, "bare", bare, "get.lua", bare_data, keep=keep)
+                        pair_read = await self.measure(rnd, "read", server, "get.lua", read_data, keep=keep)
+                        rnd.pairs.append((pair_bare, pair_read))
                     continue
                 await self.operation(rnd, op, server)
             if bare is not None and "bare" not in rnd.results:
-                rows = (["1", f"/cases/{case_id}"] for _, case_id in self.case_ids)
-                await self.measure(rnd, "bare", bare, "get.lua", [write_data(work / "bare.tsv", ["-"], rows)])
+                await self.measure(rnd, "bare", bare, "get.lua", self.bare_data())
         rnd.notes.append(f"service log ({rnd.workers} workers): {log}")
 
     async def operation(self, rnd: Round, op: str, server: Server) -> None:
         args, fx, work = self.args, self.fx, self.work
         script, data = "get.lua", []
         if op == "read":
-            data = [write_data(work / "read.tsv", fx.tokens, self.read_rows())]
+            data = self.read_data()
         elif op == "list":
             data = [write_data(work / "list.tsv", fx.tokens, list_rows(fx, datetime.now(CST).date()))]
         elif op == "lookup":
@@ -730,8 +726,15 @@ class Runner:
             result = rnd.results[op]
             result.note = f"{pool} cases, {result.extra.get('lost', 0)} dropped, {result.extra.get('starved', 0)} idle"
 
-    def read_rows(self) -> list[list[str]]:
-        return [[str(i), f"{API}/cases/{case_id}"] for i, case_id in self.case_ids]
+    def read_data(self) -> list[str]:
+        """The case reads' data file: each of the stewards' cases, read with its steward's token."""
+        rows = ([str(i), f"{API}/cases/{case_id}"] for i, case_id in self.case_ids)
+        return [write_data(self.work / "read.tsv", self.fx.tokens, rows)]
+
+    def bare_data(self) -> list[str]:
+        """The bare handler's data file: the same cases, without a token."""
+        rows = (["1", f"/cases/{case_id}"] for _, case_id in self.case_ids)
+        return [write_data(self.work / "bare.tsv", ["-"], rows)]
 
     async def measure(
         self, rnd: Round, op: str, server: Server, script: str, data: list[str], *, keep: bool = True

@@ -10,14 +10,14 @@ from schemas.cases import CaseOut, CaseSummary, DueInfo, EventOut
 from schemas.people import StaffOut, StewardAssignmentOut
 from schemas.reference import DepartmentOut, DistrictOut, WorkListItemOut
 from service.domain.calendar import WorkingCalendar
+from service.domain.due import UNFINISHED, due_state_of
 from service.domain.time_limit import (
     DueState,
-    due_state,
     local_day,
     remaining_seconds,
     whole_working_days,
 )
-from service.domain.workflow import STATUS_LABELS_ZH, Category, Status, allowed_actions, category_of
+from service.domain.workflow import STATUS_LABELS_ZH, Status, allowed_actions, category_of
 from service.models import CaseEvent, Department, District, Staff, StewardAssignment, WorkListItem
 
 
@@ -90,24 +90,23 @@ class CaseFields(Protocol):
 
 
 def due_info(case: CaseFields, calendar: WorkingCalendar, now: datetime) -> DueInfo:
-    status = Status(case.status)
-    category = category_of(status)
-    state: DueState | None = None
-    days_left: int | None = None
-    due_at = case.due_at
     if case.accepted_at is None:
-        due_at = None
-    elif category is Category.OPEN and case.due_at is not None and case.due_soon_at is not None:
-        state = due_state(now, case.due_at, case.due_soon_at)
-        days_left = whole_working_days(remaining_seconds(case.due_at, now, calendar))
-    elif category is Category.PAUSED:
-        state = DueState.PAUSED
+        return DueInfo(
+            due_at=None, state=None, working_days_left=None, provisional=False, resolved_on_time=case.resolved_on_time
+        )
+    status = Status(case.status)
+    state = due_state_of(status, case.due_at, case.due_soon_at, now)
+    due_at = case.due_at
+    days_left: int | None = None
+    if state is DueState.PAUSED:
         due_at = None
         if case.clock_remaining_seconds is not None:
             days_left = whole_working_days(case.clock_remaining_seconds)
+    elif state is not None and case.due_at is not None:
+        days_left = whole_working_days(remaining_seconds(case.due_at, now, calendar))
     provisional = False
-    if case.accepted_at is not None and category in (Category.OPEN, Category.PAUSED):
-        end = case.due_at if case.due_at is not None and due_at is not None else now
+    if status in UNFINISHED:
+        end = due_at if due_at is not None else now
         provisional = calendar.provisional_between(local_day(case.accepted_at), local_day(max(end, now)))
     return DueInfo(
         due_at=due_at,

@@ -8,14 +8,24 @@ Workers' national ID and mobile numbers move from plain columns to sealed ones
 (AES-256-GCM) with keyed look-up hashes. Existing rows are sealed here with the keys
 from the environment (``BANSHI_PII_KEYS``, ``BANSHI_PII_INDEX_KEY``); with rows and
 no keys the upgrade stops before changing anything. The downgrade opens them again.
+The key parsing, sealing, opening and look-up hashing below are a frozen copy of the
+service's format at the time (``service/security/keys.py`` and ``pii.py``), so that
+later changes to the service cannot change what this revision does.
 """
 
+import base64
+import binascii
+import hashlib
+import hmac
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0002"
@@ -33,17 +43,103 @@ $$
 """
 
 
-def _cipher():  # type: ignore[no-untyped-def]
-    from service.security.keys import keys_from
-    from service.security.pii import PiiCipher
+# Frozen copy of the personal-data crypto as the service had it when this revision was
+# written. A sealed value is ``0x01 | len(key id) | key id | 12-byte nonce | AES-256-GCM
+# ciphertext+tag`` with the context string as associated data; the look-up hash is
+# HMAC-SHA256 of ``purpose \x00 value`` under the index key. Do not import the service here.
+_PII_ENV_NAMES = ("BANSHI_PII_KEYS", "BANSHI_PII_INDEX_KEY")
+_MIN_KEY_BYTES = 32
+_SEALED_VERSION = 1
+_NONCE_BYTES = 12
 
-    keys = keys_from(os.environ)
+
+class _PiiKeys(NamedTuple):
+    keys: dict[str, bytes]
+    """AES-256-GCM keys by key id; ``current`` seals, all open."""
+    current: str
+    index_key: bytes
+
+
+def _decode_key(name: str, raw: str) -> bytes:
+    try:
+        value = base64.urlsafe_b64decode(raw.strip() + "=" * (-len(raw.strip()) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{name} is not base64") from exc
+    if len(value) < _MIN_KEY_BYTES:
+        raise ValueError(f"{name} must hold at least {_MIN_KEY_BYTES} bytes")
+    return value
+
+
+def _parse_pii_keys(raw: str) -> tuple[dict[str, bytes], str]:
+    """``current-id:base64,older-id:base64``; the first key seals, all open."""
+    keys: dict[str, bytes] = {}
+    current = ""
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        key_id, sep, encoded = part.partition(":")
+        if not sep or not key_id or len(key_id) > 16 or not key_id.isalnum():
+            raise ValueError("BANSHI_PII_KEYS entries are id:base64 with a short alphanumeric id")
+        value = _decode_key(f"BANSHI_PII_KEYS[{key_id}]", encoded)
+        if len(value) != 32:
+            raise ValueError("BANSHI_PII_KEYS keys are 32 bytes (AES-256)")
+        keys[key_id] = value
+        current = current or key_id
+    if not keys:
+        raise ValueError("BANSHI_PII_KEYS is empty")
+    return keys, current
+
+
+def _pii_keys_from(env: Mapping[str, str]) -> _PiiKeys | None:
+    """The personal-data keys named in ``env``; None when neither is set, an error when
+    only one is. The token and audit keys are not needed here and not read."""
+    present = [n for n in _PII_ENV_NAMES if env.get(n)]
+    if not present:
+        return None
+    missing = [n for n in _PII_ENV_NAMES if not env.get(n)]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)} (run `banshi keys generate`)")
+    keys, current = _parse_pii_keys(env["BANSHI_PII_KEYS"])
+    return _PiiKeys(keys, current, _decode_key("BANSHI_PII_INDEX_KEY", env["BANSHI_PII_INDEX_KEY"]))
+
+
+def _required_pii_keys() -> _PiiKeys:
+    keys = _pii_keys_from(os.environ)
     if keys is None:
         raise RuntimeError(
             "workers exist whose personal data must be encrypted: set BANSHI_PII_KEYS and the other "
             "keys (see `banshi keys generate`) and run the upgrade again"
         )
-    return PiiCipher(keys)
+    return keys
+
+
+def _seal(keys: _PiiKeys, plaintext: str, context: str) -> bytes:
+    nonce = os.urandom(_NONCE_BYTES)
+    key_id = keys.current.encode()
+    body = AESGCM(keys.keys[keys.current]).encrypt(nonce, plaintext.encode(), context.encode())
+    return bytes([_SEALED_VERSION, len(key_id)]) + key_id + nonce + body
+
+
+def _open(keys: _PiiKeys, sealed: bytes, context: str) -> str:
+    if len(sealed) < 2 or sealed[0] != _SEALED_VERSION:
+        raise ValueError("not a sealed value")
+    key_id = sealed[2 : 2 + sealed[1]].decode()
+    key = keys.keys.get(key_id)
+    if key is None:
+        raise ValueError(f"no key {key_id!r} is configured")
+    start = 2 + len(key_id)
+    try:
+        plain = AESGCM(key).decrypt(
+            sealed[start : start + _NONCE_BYTES], sealed[start + _NONCE_BYTES :], context.encode()
+        )
+    except InvalidTag as exc:
+        raise ValueError("the value does not authenticate") from exc
+    return plain.decode()
+
+
+def _index(keys: _PiiKeys, value: str, purpose: str) -> bytes:
+    """The look-up hash of ``value``; ``purpose`` keeps hashes of different fields apart."""
+    return hmac.new(keys.index_key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()
 
 
 def _seal_existing_workers() -> None:
@@ -51,7 +147,7 @@ def _seal_existing_workers() -> None:
     rows = connection.execute(sa.text("SELECT id, national_id, mobile FROM worker")).all()
     if not rows:
         return
-    cipher = _cipher()
+    keys = _required_pii_keys()
     for worker_id, national_id, mobile in rows:
         connection.execute(
             sa.text(
@@ -60,10 +156,10 @@ def _seal_existing_workers() -> None:
             ),
             {
                 "id": worker_id,
-                "nid_s": cipher.seal(national_id, f"worker:{worker_id}:national_id"),
-                "nid_i": cipher.index(national_id, "national_id"),
-                "mob_s": cipher.seal(mobile, f"worker:{worker_id}:mobile"),
-                "mob_i": cipher.index(mobile, "mobile"),
+                "nid_s": _seal(keys, national_id, f"worker:{worker_id}:national_id"),
+                "nid_i": _index(keys, national_id, "national_id"),
+                "mob_s": _seal(keys, mobile, f"worker:{worker_id}:mobile"),
+                "mob_i": _index(keys, mobile, "mobile"),
             },
         )
 
@@ -73,14 +169,14 @@ def _open_existing_workers() -> None:
     rows = connection.execute(sa.text("SELECT id, national_id_sealed, mobile_sealed FROM worker")).all()
     if not rows:
         return
-    cipher = _cipher()
+    keys = _required_pii_keys()
     for worker_id, national_id, mobile in rows:
         connection.execute(
             sa.text("UPDATE worker SET national_id = :nid, mobile = :mob WHERE id = :id"),
             {
                 "id": worker_id,
-                "nid": cipher.open(national_id, f"worker:{worker_id}:national_id"),
-                "mob": cipher.open(mobile, f"worker:{worker_id}:mobile"),
+                "nid": _open(keys, national_id, f"worker:{worker_id}:national_id"),
+                "mob": _open(keys, mobile, f"worker:{worker_id}:mobile"),
             },
         )
 

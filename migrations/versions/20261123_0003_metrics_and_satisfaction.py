@@ -8,7 +8,8 @@ Three tallies hold, per month in which cases were received, how many are in each
 status, resolved on time or late, rated at each level, and how long resolutions
 took. A row trigger on ``case`` keeps them exact in the same transaction as every
 case change; existing cases are counted once here. The counter definitions below are
-a frozen copy of ``service/repositories/tally.py`` (a test compares the two paths).
+a frozen copy of ``COUNTER_SQL`` in ``service/repositories/metrics.py`` (a test
+compares the two paths).
 """
 
 from collections.abc import Sequence

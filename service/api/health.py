@@ -12,13 +12,13 @@ from litestar import Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import telemetry
+from service.api.deps import Db
 from service.api.documented_errors import PROBLEMS
 from service.config import Settings
 from service.errors import Unauthenticated
+from service.services import operations
 
 log = logging.getLogger("banshi.health")
 READY_TIMEOUT_SECONDS = 2.0
@@ -52,14 +52,14 @@ async def health() -> Health:
     opt={PROBLEMS: (401,)},
 )
 async def metrics(
-    state: State, authorization: Annotated[str | None, HeaderParameter(name="Authorization")] = None
+    state: State, db: Db, authorization: Annotated[str | None, HeaderParameter(name="Authorization")] = None
 ) -> bytes:
     settings: Settings = state.settings
     if settings.metrics_token and not hmac.compare_digest(
         (authorization or "").encode(), f"Bearer {settings.metrics_token}".encode()
     ):
         raise Unauthenticated("send `Authorization: Bearer <BANSHI_METRICS_TOKEN>`")
-    return await telemetry.exposition(state.engine)
+    return telemetry.exposition(state.engine, await operations.case_gauges(db, state.clock()))
 
 
 @get(
@@ -70,11 +70,10 @@ async def metrics(
     responses={503: ResponseSpec(data_container=Readiness, description="Not ready: the same body, with Retry-After.")},
 )
 async def ready(state: State) -> Response[Readiness]:
-    engine: AsyncEngine = state.engine
     expected: str | None = state.migration_head
     try:
-        async with asyncio.timeout(READY_TIMEOUT_SECONDS), engine.connect() as conn:
-            revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            revision = await operations.schema_revision(state.engine)
     except Exception as exc:  # any failure to reach or read the database means "not ready"
         log.warning("not ready: %s", type(exc).__name__)
         body = Readiness(

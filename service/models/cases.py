@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from service.domain.due import CLOCK_RUNS, RESOLVED, UNFINISHED, in_order
 from service.domain.workflow import Action, Status
 from service.models.base import in_check, timestamp, utcnow
 
@@ -41,18 +42,28 @@ EVENT_ACTIONS = (
 
 RECEIVED_ON = "((created_at AT TIME ZONE 'Asia/Shanghai'))::date"
 """The day the case was received, in China Standard Time: the key of every metrics period."""
+
+
+def _status_in(values: frozenset[Status]) -> str:
+    return in_check("status", [s.value for s in in_order(values)])
+
+
 WORKING_DAYS_USED = (
-    "CASE WHEN status IN ('resolved', 'closed') AND promised_working_days IS NOT NULL "
+    f"CASE WHEN {_status_in(RESOLVED)} AND promised_working_days IS NOT NULL "
     "AND clock_remaining_seconds IS NOT NULL "
     "THEN GREATEST(ceil((promised_working_days * 86400.0 - clock_remaining_seconds) / 86400.0 - 1e-6), 0)::integer END"
 )
 """Working days from acceptance to resolution, pauses excluded; part of a day counts as a day."""
-OVERDUE_SINCE = "CASE WHEN status IN ('accepted', 'in_progress') OR clock_remaining_seconds < 0 THEN due_at END"
-"""When the clock runs (or ran) out: the due time of a running case, or of one that stopped after running out."""
-FINISHED_AT = (
-    "CASE WHEN status IN ('resolved', 'closed') THEN resolved_at WHEN status = 'rejected' THEN rejected_at "
-    "WHEN status = 'withdrawn' THEN withdrawn_at END"
-)
+OVERDUE_SINCE = f"CASE WHEN {_status_in(CLOCK_RUNS)} OR clock_remaining_seconds < 0 THEN due_at END"
+"""``domain.due.overdue_since``: when the clock runs (or ran) out."""
+_FINISHED_BY = {
+    "resolved_at": RESOLVED,
+    "rejected_at": frozenset({Status.REJECTED}),
+    "withdrawn_at": frozenset({Status.WITHDRAWN}),
+}
+assert frozenset().union(*_FINISHED_BY.values()) == frozenset(Status) - UNFINISHED
+FINISHED_AT = "CASE " + " ".join(f"WHEN {_status_in(v)} THEN {stamp}" for stamp, v in _FINISHED_BY.items()) + " END"
+"""When a case left ``domain.due.UNFINISHED``; NULL while it is unfinished."""
 
 
 class Case(SQLModel, table=True):

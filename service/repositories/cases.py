@@ -16,9 +16,11 @@ from sqlmodel import col
 
 from service.db import Lent, Prepared, Record, fetch_one, prepared
 from service.domain.access import Principal, Role
+from service.domain.due import UNFINISHED, in_order
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status, statuses_in
 from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
+from service.repositories import due
 from service.repositories.filters import between, equal_to
 from service.repositories.reach import case_reach, reach_values
 
@@ -104,18 +106,8 @@ def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
         ],
     )
     query = between(query, Case.created_at, where.created_from, where.created_to)
-    running = col(Case.status).in_([Status.ACCEPTED.value, Status.IN_PROGRESS.value])
-    match where.due_state:
-        case None:
-            pass
-        case DueState.OVERDUE:
-            query = query.where(running, col(Case.due_at) <= now)
-        case DueState.DUE_SOON:
-            query = query.where(running, col(Case.due_soon_at) <= now, col(Case.due_at) > now)
-        case DueState.ON_TRACK:
-            query = query.where(running, col(Case.due_soon_at) > now)
-        case DueState.PAUSED:
-            query = query.where(col(Case.status) == Status.AWAITING_MATERIALS.value)
+    if where.due_state is not None:
+        query = query.where(due.clause(due.due_state_is(where.due_state, '"case"'), now))
     return query
 
 
@@ -161,7 +153,7 @@ async def status_history(session: AsyncSession, case_id: uuid.UUID) -> list[tupl
 
 async def running_case_ids(session: AsyncSession) -> Sequence[uuid.UUID]:
     """Cases whose due time is computed from the calendar and may move with it."""
-    query = select(col(Case.id)).where(col(Case.status).in_([Status.ACCEPTED.value, Status.IN_PROGRESS.value]))
+    query = select(col(Case.id)).where(text(due.clock_runs('"case"')))
     return (await session.scalars(query)).all()
 
 
@@ -195,7 +187,7 @@ async def hand_open_cases_to(
     session: AsyncSession, worker_id: uuid.UUID, steward_id: uuid.UUID, actor: Principal, at: datetime
 ) -> int:
     """Move a worker's unfinished cases to their new steward, with a timeline line each."""
-    unfinished = [s.value for s in (*statuses_in(Category.OPEN), *statuses_in(Category.PAUSED))]
+    unfinished = [s.value for s in in_order(UNFINISHED)]
     moved = await session.execute(
         text(
             """

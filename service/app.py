@@ -29,7 +29,6 @@ from service.api.deps import (
     provide_client_addr,
     provide_context,
     provide_counters,
-    provide_engine,
     provide_kit,
     provide_paging,
     provide_session,
@@ -118,7 +117,6 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         dependencies={
             "db": Provide(provide_session),
             "sessions": Provide(provide_sessions, sync_to_thread=False),
-            "engine": Provide(provide_engine, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "ctx": Provide(provide_context, sync_to_thread=False),

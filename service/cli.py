@@ -62,9 +62,9 @@ async def _demo_admin(url: str, settings: Settings) -> str | None:
     engine = make_engine(url, pool_size=1)
     try:
         async with make_session_factory(engine)() as session:
-            if await account_exists(session):
-                return None
-            await session.rollback()
+            async with session.begin():
+                if await account_exists(session):
+                    return None
             password = "Bs-" + secrets.token_urlsafe(12)
             await bootstrap_account(
                 session, build_kit(settings), Role.ADMIN, "admin", password, utcnow(), must_change_password=True

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn  # runs the pool's own code, which may await the driver
 
@@ -56,12 +57,17 @@ def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10, *, over
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions that never begin a transaction by themselves (``autobegin=False``): every
+    use case opens its transaction where it starts, ``async with session.begin():``, and
+    the block ends it, so no order of calls can leave one open; a query outside such a
+    block is an error at once, not a connection held until the request ends."""
+    configure_mappers()  # before the first request, which may build a row without a query
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, autobegin=False)
 
 
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncGenerator[AsyncSession, None]:
-    """One session per request. Services commit their own transaction; anything left
-    uncommitted when the request ends (a read, or a failed write) is rolled back."""
+    """One session per request. A use case begins and ends its own transactions; closing
+    the session at the end of the request returns anything a cancelled one left behind."""
     async with factory() as session:
         yield session
 
@@ -118,7 +124,7 @@ async def single_statement(engine: AsyncEngine) -> AsyncIterator[Lent]:
         await greenlet_spawn(fairy.close)
 
 
-async def fetch_one(lent: Lent, statement: Prepared, values: dict[str, Any]) -> Record | None:
+async def fetch_one(lent: Lent, statement: Prepared, values: dict[str, Any]) -> asyncpg.Record | None:
     """Run a statement compiled once (``prepared``) straight through asyncpg: going
     through SQLAlchemy's execution cost a tenth of a case read. Values go to asyncpg as
     they are (``uuid.UUID``, ``datetime``, ``str``).
@@ -140,7 +146,7 @@ async def fetch_one(lent: Lent, statement: Prepared, values: dict[str, Any]) -> 
             raise
         lost = driver.is_closed() or isinstance(error, _LOST)
         raise DBAPIError(statement.sql, None, error, connection_invalidated=lost) from error
-    return None if row is None else Record(row)
+    return row
 
 
 _LOST = (
@@ -150,18 +156,3 @@ _LOST = (
     asyncpg.InternalClientError,
 )
 """Driver errors that mean the connection, not the statement, failed."""
-
-
-class Record:
-    """A result row read by attribute, like a SQLAlchemy row."""
-
-    __slots__ = ("_row",)
-
-    def __init__(self, row: asyncpg.Record) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._row[name]
-        except KeyError:
-            raise AttributeError(name) from None

@@ -829,9 +829,9 @@ async def _prepare(url: str, kit: SecurityKit) -> tuple[WorkingCalendar, uuid.UU
     engine = make_engine(url, pool_size=1)
     try:
         async with make_session_factory(engine)() as session:
-            calendar = await load_calendar(session)
-            account_id = await session.scalar(select(col(Account.id)).where(col(Account.username) == ACCOUNT))
-            await session.rollback()
+            async with session.begin():
+                calendar = await load_calendar(session)
+                account_id = await session.scalar(select(col(Account.id)).where(col(Account.username) == ACCOUNT))
             if account_id is None:
                 password = "Demo-" + secrets.token_urlsafe(24)
                 created = await bootstrap_account(

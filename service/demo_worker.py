@@ -45,11 +45,11 @@ def _national_id() -> str:
 
 
 async def make_demo_worker(session: AsyncSession, kit: SecurityKit, reopen_window_days: int) -> DemoWorker:
-    admin = await account_by_username(session, "admin")
+    async with session.begin():
+        admin = await account_by_username(session, "admin")
     if admin is None:
         raise LookupError("there is no account named admin; start the service once (`banshi serve`) first")
     admin_id = admin.id
-    await session.rollback()
     caller = Principal(
         account_id=admin_id,
         username="admin",
@@ -79,8 +79,9 @@ async def make_demo_worker(session: AsyncSession, kit: SecurityKit, reopen_windo
     username = f"worker-{secrets.token_hex(3)}"
     password = "Demo-" + secrets.token_urlsafe(9)
     await bootstrap_account(session, kit, Role.WORKER, username, password, ctx.now, worker_id=worker.id)
-    items = [i.id for i in await list_items(session, None, True) if i.code == "WL-01" and i.year <= ctx.now.year]
-    await session.rollback()
+    async with session.begin():
+        listed = await list_items(session, None, True)
+    items = [i.id for i in listed if i.code == "WL-01" and i.year <= ctx.now.year]
     if not items:
         raise LookupError("the work list has no active item WL-01; run `banshi load-reference`")
     created = await cases.create_case(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from schemas.cases import CaseOut, CaseSummary, DueInfo, EventOut
 from schemas.people import StaffOut, StewardAssignmentOut
@@ -18,78 +17,10 @@ from service.domain.time_limit import (
     whole_working_days,
 )
 from service.domain.workflow import STATUS_LABELS_ZH, Status, allowed_actions, category_of
-from service.models import CaseEvent, Department, District, Staff, StewardAssignment, WorkListItem
+from service.models import Case, CaseEvent, Department, District, Staff, StewardAssignment, WorkListItem
 
 
-class CaseFields(Protocol):
-    """What the presenters read of a case: a ``Case`` or a result row with its columns
-    (the case read builds its answer from one row, without the ORM)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def case_no(self) -> str: ...
-    @property
-    def worker_id(self) -> uuid.UUID: ...
-    @property
-    def item_id(self) -> uuid.UUID: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def steward_id(self) -> uuid.UUID: ...
-    @property
-    def department_code(self) -> str: ...
-    @property
-    def district_code(self) -> str: ...
-    @property
-    def promised_working_days(self) -> int | None: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def updated_at(self) -> datetime: ...
-    @property
-    def accepted_at(self) -> datetime | None: ...
-    @property
-    def started_at(self) -> datetime | None: ...
-    @property
-    def materials_requested_at(self) -> datetime | None: ...
-    @property
-    def materials_answered_at(self) -> datetime | None: ...
-    @property
-    def resolved_at(self) -> datetime | None: ...
-    @property
-    def closed_at(self) -> datetime | None: ...
-    @property
-    def rejected_at(self) -> datetime | None: ...
-    @property
-    def withdrawn_at(self) -> datetime | None: ...
-    @property
-    def due_at(self) -> datetime | None: ...
-    @property
-    def due_soon_at(self) -> datetime | None: ...
-    @property
-    def clock_remaining_seconds(self) -> float | None: ...
-    @property
-    def resolved_on_time(self) -> bool | None: ...
-    @property
-    def awaited_materials(self) -> str | None: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def reject_reason(self) -> str | None: ...
-    @property
-    def withdraw_reason(self) -> str | None: ...
-
-
-def due_info(case: CaseFields, calendar: WorkingCalendar, now: datetime) -> DueInfo:
+def due_info(case: Case, calendar: WorkingCalendar, now: datetime) -> DueInfo:
     if case.accepted_at is None:
         return DueInfo(
             due_at=None, state=None, working_days_left=None, provisional=False, resolved_on_time=case.resolved_on_time
@@ -117,7 +48,7 @@ def due_info(case: CaseFields, calendar: WorkingCalendar, now: datetime) -> DueI
     )
 
 
-def _summary_fields(case: CaseFields, item_code: str, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+def _summary_fields(case: Case, item_code: str, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
     status = Status(case.status)
     return {
         "id": case.id,
@@ -144,7 +75,7 @@ def _summary_fields(case: CaseFields, item_code: str, calendar: WorkingCalendar,
     }
 
 
-def case_summary(case: CaseFields, item_code: str, calendar: WorkingCalendar, now: datetime) -> CaseSummary:
+def case_summary(case: Case, item_code: str, calendar: WorkingCalendar, now: datetime) -> CaseSummary:
     return CaseSummary(**_summary_fields(case, item_code, calendar, now))
 
 
@@ -164,9 +95,7 @@ def event_out(event: CaseEvent) -> EventOut:
     )
 
 
-def case_out(
-    case: CaseFields, item_code: str, timeline: list[EventOut], calendar: WorkingCalendar, now: datetime
-) -> CaseOut:
+def case_out(case: Case, item_code: str, timeline: list[EventOut], calendar: WorkingCalendar, now: datetime) -> CaseOut:
     return CaseOut(
         **_summary_fields(case, item_code, calendar, now),
         description=case.description,

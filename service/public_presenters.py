@@ -1,7 +1,7 @@
 """Rows into the worker's shapes: the public timeline, the due date in words, attachments.
 
 Everything a worker or the public lookup receives passes through here, so what may
-leave (see ``service/domain/timeline.py``) is decided in one place.
+leave (see ``service/domain/visibility.py``) is decided in one place.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from schemas.worker_side import AttachmentOut, PublicDue, PublicEvent
 from service.domain.calendar import WorkingCalendar
-from service.domain.timeline import EVENT_LABELS_ZH, note_shown_to_worker, shown_to_worker
+from service.domain.visibility import EVENT_LABELS_ZH, note_shown_to_worker, shown_to_worker
 from service.domain.workflow import STATUS_LABELS_ZH, Status
 from service.models import Attachment, Case, CaseEvent
 from service.presenters import due_info

@@ -49,6 +49,17 @@ async def own_session(database_url: str) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def _within_transaction(session: AsyncSession) -> AsyncIterator[None]:
+    """The transaction the test holds its locks in, or a short one of its own (the
+    service's sessions do not begin one by themselves)."""
+    if session.in_transaction():
+        yield
+    else:
+        async with session.begin():
+            yield
+
+
 async def _waiting_for_locks(session: AsyncSession, at_least: int, within: float) -> list[int]:
     """The server process ids of the other sessions in this database that wait for a lock
     (a row lock, an advisory lock), once there are at least ``at_least`` of them."""
@@ -56,14 +67,15 @@ async def _waiting_for_locks(session: AsyncSession, at_least: int, within: float
     deadline = loop.time() + within
     pids: list[int] = []
     while loop.time() < deadline:
-        await session.execute(text("SELECT pg_stat_clear_snapshot()"))  # else read once per transaction
-        found = await session.scalars(
-            text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        async with _within_transaction(session):
+            await session.execute(text("SELECT pg_stat_clear_snapshot()"))  # else read once per transaction
+            found = await session.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
             )
-        )
-        pids = [int(pid) for pid in found]
+            pids = [int(pid) for pid in found]
         if len(pids) >= at_least:
             return pids
         await asyncio.sleep(0.02)

@@ -177,7 +177,8 @@ async def test_a_statement_timeout_answers_503_and_writes_nothing(
 async def test_a_database_error_that_is_a_bug_stays_500(database_url: str, statement: str) -> None:
     async with own_session(database_url) as session:
         with pytest.raises(DBAPIError) as raised:
-            await session.execute(text(statement), {"value": "七"} if ":value" in statement else {})
+            async with session.begin():
+                await session.execute(text(statement), {"value": "七"} if ":value" in statement else {})
     request = RequestFactory().patch(f"{API}/cases/{uuid.uuid4()}")
     response = EXCEPTION_HANDLERS[DBAPIError](request, raised.value)
     assert response.status_code == 500

@@ -90,7 +90,7 @@ async def value(url: str, query: str, *args: Any) -> Any:
 async def session_for(url: str) -> AsyncIterator[AsyncSession]:
     engine = make_engine(url, pool_size=1)
     try:
-        async with make_session_factory(engine)() as session:
+        async with make_session_factory(engine)() as session, session.begin():
             yield session
     finally:
         await engine.dispose()

@@ -128,7 +128,9 @@ async def _check(
     assert await _picked(engine, due.unfinished(), now) == python(lambda r: r.status in UNFINISHED)
     assert await _picked(engine, due.clock_runs(), now) == python(lambda r: r.status in CLOCK_RUNS)
     async with engine.connect() as connection:
-        stored = dict((await connection.execute(text('SELECT id, overdue_since FROM "case"'))).all())
+        stored: dict[uuid.UUID, datetime | None] = dict(
+            (await connection.execute(text('SELECT id, overdue_since FROM "case"'))).all()
+        )
     assert stored == {r.id: overdue_since(r.status, r.due_at, r.remaining) for r in everything}
 
     # A case paused after its time ran out is past due but shows "paused", and one

@@ -13,8 +13,8 @@ from schemas.base import ONE_LINE
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page
 from service.domain.access import Permission
+from service.domain.filters import AuditFilter
 from service.errors import Invalid
-from service.repositories.audit import AuditFilter
 from service.services import audit
 
 

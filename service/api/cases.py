@@ -26,19 +26,15 @@ from schemas.cases import (
 )
 from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
-from service.api.deps import CodeFilter, Config, Ctx, Db, Engine, Limits, Page, context_of
+from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page
 from service.api.documented_errors import PROBLEMS
 from service.api.worker_side import CodeParam, receipt_response
 from service.domain.access import Permission
+from service.domain.filters import CaseFilter, CaseOrder, CaseSortKey
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
-from service.errors import Invalid, NotFound
-from service.presenters import case_summary
-from service.repositories import cases as case_repo
-from service.repositories import people as people_repo
-from service.repositories.reach import cases_reached, workers_reached
+from service.errors import Invalid
 from service.services import cases, query_codes
-from service.services.calendar import calendar_for_reading
 
 IfMatch = Annotated[
     str | None,
@@ -104,13 +100,13 @@ class CaseController(Controller):
         due_state: FromQuery[DueStateName | None] = None,
         created_from: FromQuery[datetime | None] = None,
         created_to: FromQuery[datetime | None] = None,
-        sort: FromQuery[Literal["created_at", "updated_at", "due_at", "case_no"]] = "created_at",
+        sort: FromQuery[CaseSortKey] = "created_at",
         order: FromQuery[Literal["asc", "desc"]] = "desc",
     ) -> CasePage:
         for name, value in (("created_from", created_from), ("created_to", created_to)):
             if value is not None and value.tzinfo is None:
                 raise Invalid(f"query.{name}", "must carry a time zone offset")
-        where = case_repo.CaseFilter(
+        where = CaseFilter(
             statuses=tuple(Status(s) for s in status or ()),
             category=Category(category) if category else None,
             item_id=item_id,
@@ -122,28 +118,8 @@ class CaseController(Controller):
             created_from=created_from,
             created_to=created_to,
         )
-        # Naming a worker out of reach answers 404, as reading that worker would.
-        if (
-            worker_id is not None
-            and await people_repo.reached_worker(db, worker_id, workers_reached(ctx.caller)) is None
-        ):
-            raise NotFound("worker", worker_id)
-        rows, total = await case_repo.list_cases(
-            db,
-            where,
-            cases_reached(ctx.caller),
-            now=ctx.now,
-            sort=sort,
-            descending=order == "desc",
-            limit=paging.limit,
-            offset=paging.offset,
-        )
-        calendar = await calendar_for_reading(db)
-        return CasePage(
-            items=[case_summary(case, code, calendar, ctx.now) for case, code in rows],
-            total=total,
-            limit=paging.limit,
-            offset=paging.offset,
+        return await cases.list_cases(
+            db, ctx, where, CaseOrder(by=sort, descending=order == "desc"), paging.limit, paging.offset
         )
 
     @get(
@@ -152,12 +128,8 @@ class CaseController(Controller):
         response_headers=[ETAG],
         opt=needs(Permission.CASES_READ),
     )
-    async def read(
-        self, request: Request[Any, Any, Any], engine: Engine, case_id: FromPath[uuid.UUID]
-    ) -> Response[CaseOut]:
-        # The most frequent request: no ORM session and no context dependency (each
-        # costs more than the query); the context comes straight from the request.
-        case, etag = await cases.read_case(engine, context_of(request), case_id)
+    async def read(self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
+        case, etag = await cases.read_case(db, ctx, case_id)
         return Response(case, headers={"ETag": etag})
 
     @patch(

@@ -28,7 +28,7 @@ from service.api.access import needs
 from service.api.deps import CodeFilter, Ctx, Db, Page
 from service.api.documented_errors import PROBLEMS
 from service.domain.access import Permission
-from service.repositories.people import WorkerFilter
+from service.domain.filters import WorkerFilter
 from service.services import staff, workers
 
 

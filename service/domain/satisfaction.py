@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from service.domain.due import RESOLVED
+from service.domain.workflow import Status
+
 
 class Level(StrEnum):
     VERY_SATISFIED = "very_satisfied"
@@ -20,6 +23,16 @@ LEVEL_LABELS_ZH: dict[Level, str] = {
     Level.DISSATISFIED: "不满意",
     Level.VERY_DISSATISFIED: "非常不满意",
 }
+
+RATEABLE: frozenset[Status] = RESOLVED
+"""A case is rated once it is resolved (archived or not); each resolution once."""
+
+
+def may_rate(status: Status, rating: str | None) -> bool:
+    """Whether the current resolution can be rated now: resolved, and not rated yet (a
+    reopen clears the rating, so the next resolution is rated afresh)."""
+    return status in RATEABLE and rating is None
+
 
 FOLLOW_UP_WORKING_DAYS = 15
 """A rating of 不满意 or worse must be answered by the steward within this many working days."""

@@ -10,26 +10,32 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.domain.visibility import FILES_SHOWN_TO_WORKER
 from service.models import Attachment, Case
 
 
-async def attachments_of(session: AsyncSession, case_id: uuid.UUID, visibility: str | None) -> Sequence[Attachment]:
+def _shown_to_worker() -> Any:
+    return col(Attachment.visibility).in_(sorted(FILES_SHOWN_TO_WORKER))
+
+
+async def attachments_of(session: AsyncSession, case_id: uuid.UUID, *, worker_view: bool) -> Sequence[Attachment]:
+    """The case's files; with ``worker_view`` only those a worker sees (``domain/visibility.py``)."""
     query = select(Attachment).where(col(Attachment.case_id) == case_id)
-    if visibility is not None:
-        query = query.where(col(Attachment.visibility) == visibility)
+    if worker_view:
+        query = query.where(_shown_to_worker())
     return (await session.scalars(query.order_by(col(Attachment.uploaded_at), col(Attachment.id)))).all()
 
 
 async def reached_attachment(
-    session: AsyncSession, attachment_id: uuid.UUID, reach: Any, visibility: str | None
+    session: AsyncSession, attachment_id: uuid.UUID, reach: Any, *, worker_view: bool
 ) -> tuple[Attachment, Case] | None:
     query = (
         select(Attachment, Case)
         .join(Case, col(Case.id) == col(Attachment.case_id))
         .where(col(Attachment.id) == attachment_id, reach)
     )
-    if visibility is not None:
-        query = query.where(col(Attachment.visibility) == visibility)
+    if worker_view:
+        query = query.where(_shown_to_worker())
     row = (await session.execute(query)).first()
     return (row[0], row[1]) if row else None
 

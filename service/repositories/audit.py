@@ -4,15 +4,13 @@ transaction to hold it briefly."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.domain.filters import AuditFilter
 from service.models import AuditEvent
 from service.repositories.filters import between, equal_to, page
 
@@ -31,17 +29,6 @@ async def chain_head(session: AsyncSession) -> tuple[int, bytes] | None:
         )
     ).first()
     return None if row is None else (int(row[0]), bytes(row[1]))
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    actor_account_id: uuid.UUID | None = None
-    action: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    outcome: str | None = None
-    at_from: datetime | None = None
-    at_to: datetime | None = None
 
 
 async def list_events(

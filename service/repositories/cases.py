@@ -7,38 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import JSON, Select, String, Text, Uuid, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import JSON, Select, Text, Uuid, bindparam, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
-from service.db import Lent, Prepared, Record, fetch_one, prepared
+from service.db import Prepared, fetch_one, prepared, single_statement
 from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
-from service.domain.time_limit import DueState
-from service.domain.workflow import Category, Status, statuses_in
+from service.domain.filters import CaseFilter, CaseOrder
+from service.domain.workflow import statuses_in
 from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
 from service.repositories import due
 from service.repositories.filters import between, equal_to
 from service.repositories.reach import case_reach, reach_values
-
-SortKey = Literal["created_at", "updated_at", "due_at", "case_no"]
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFilter:
-    statuses: tuple[Status, ...] = ()
-    category: Category | None = None
-    item_id: uuid.UUID | None = None
-    department_code: str | None = None
-    district_code: str | None = None
-    steward_id: uuid.UUID | None = None
-    worker_id: uuid.UUID | None = None
-    due_state: DueState | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
 
 
 async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for_update: bool = False) -> Case | None:
@@ -49,19 +33,40 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for
     return (await session.scalars(query)).first()
 
 
-async def read_case(connection: Lent, case_id: uuid.UUID, caller: Principal, visibility: str | None) -> Record | None:
-    """The case with its item's code and its timeline, in one statement, if the caller
-    reaches it. The row has the case's columns, ``item_code``, and ``timeline``: the
-    events in order (only those of ``visibility``, when given) as a JSON array of
-    objects with the event's columns but ``case_id``."""
-    values = {"case_id": case_id, "visibility": visibility, **reach_values(caller)}
-    return await fetch_one(connection, _case_read_statement(caller.role), values)
+@dataclass(frozen=True, slots=True)
+class CaseRead:
+    case: Case
+    """As the table holds it, built without validation and belonging to no session."""
+    item_code: str
+    timeline: str
+    """The case's events in order, as a JSON array of objects with the event's columns but ``case_id``."""
+
+
+async def read_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal) -> CaseRead | None:
+    """The case with its item's code and its whole timeline, if the caller reaches it.
+
+    The most frequent request, so it is read in one statement on a connection of its own
+    from the session's pool, outside any transaction (one statement sees one snapshot),
+    compiled once per role and run straight through the driver (``db.single_statement``):
+    an ORM query and a transaction around it cost more than the query itself. The
+    session is not used to connect; it lends its engine."""
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)  # the request's session is bound to the engine
+    values = {"case_id": case_id, **reach_values(caller)}
+    async with single_statement(engine) as connection:
+        row = await fetch_one(connection, _case_read_statement(caller.role), values)
+    if row is None:
+        return None
+    case = Case.model_construct(**{name: row[name] for name in _CASE_COLUMNS})
+    return CaseRead(case=case, item_code=row["item_code"], timeline=row["timeline"])
+
+
+_CASE_COLUMNS = tuple(column.name for column in Case.__table__.c)  # type: ignore[attr-defined]
 
 
 @cache
 def _case_read_statement(role: Role) -> Prepared:
     event = CaseEvent.__table__.c  # type: ignore[attr-defined]
-    visibility = bindparam("visibility", type_=String())
     fields: list[Any] = []
     for column in event:
         if column.name != "case_id":
@@ -73,7 +78,7 @@ def _case_read_statement(role: Role) -> Prepared:
                 literal_column("'[]'").cast(JSON),
             ).cast(Text)
         )
-        .where(event.case_id == col(Case.id), or_(visibility.is_(None), event.visibility == visibility))
+        .where(event.case_id == col(Case.id))
         .scalar_subquery()
     )
     # The item's code by its key, not a join: a join hashed the whole (small) item table
@@ -117,16 +122,15 @@ async def list_cases(
     reach: Any,
     *,
     now: datetime,
-    sort: SortKey,
-    descending: bool,
+    order: CaseOrder,
     limit: int,
     offset: int,
 ) -> tuple[Sequence[tuple[Case, str]], int]:
     base = _where(select(col(Case.id)).where(reach), where, now)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
-    order = col(getattr(Case, sort))
-    order_by = [order.desc().nulls_last() if descending else order.asc().nulls_last()]
-    order_by.append(col(Case.id).desc() if descending else col(Case.id).asc())
+    column = col(getattr(Case, order.by))
+    order_by = [column.desc().nulls_last() if order.descending else column.asc().nulls_last()]
+    order_by.append(col(Case.id).desc() if order.descending else col(Case.id).asc())
     joined: Any = select(Case, col(WorkListItem.code)).join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
     query = _where(joined.where(reach), where, now)
     rows = await session.execute(query.order_by(*order_by).limit(limit).offset(offset))

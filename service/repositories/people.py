@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.domain.filters import WorkerFilter
 from service.models import Staff, StewardAssignment, Worker
 from service.repositories.filters import equal_to, page
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerFilter:
-    district_code: str | None = None
-    steward_id: uuid.UUID | None = None
-    talent_card: str | None = None
-    name: str | None = None
 
 
 async def get_staff(session: AsyncSession, staff_id: uuid.UUID, *, for_update: bool = False) -> Staff | None:

@@ -171,17 +171,19 @@ async def _create(
 
 
 async def read_account(session: AsyncSession, account_id: uuid.UUID) -> AccountOut:
-    account = await account_repo.get_account(session, account_id)
-    if account is None:
-        raise NotFound("account", account_id)
-    return account_out(account)
+    async with session.begin():
+        account = await account_repo.get_account(session, account_id)
+        if account is None:
+            raise NotFound("account", account_id)
+        return account_out(account)
 
 
 async def list_accounts(
     session: AsyncSession, role: str | None, active: bool | None, limit: int, offset: int
 ) -> AccountPage:
-    rows, total = await account_repo.list_accounts(session, role, active, limit, offset)
-    return AccountPage(items=[account_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    async with session.begin():
+        rows, total = await account_repo.list_accounts(session, role, active, limit, offset)
+        return AccountPage(items=[account_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def _locked_account(session: AsyncSession, account_id: uuid.UUID) -> Account:
@@ -269,10 +271,11 @@ async def reset_totp(session: AsyncSession, ctx: Context, account_id: uuid.UUID)
 
 
 async def read_security_settings(session: AsyncSession) -> SecuritySettingsOut:
-    row = await account_repo.security_settings(session)
-    return SecuritySettingsOut(
-        privileged_mfa_required=row.privileged_mfa_required, updated_at=row.updated_at, updated_by=row.updated_by
-    )
+    async with session.begin():
+        row = await account_repo.security_settings(session)
+        return SecuritySettingsOut(
+            privileged_mfa_required=row.privileged_mfa_required, updated_at=row.updated_at, updated_by=row.updated_by
+        )
 
 
 async def update_security_settings(

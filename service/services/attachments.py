@@ -20,25 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.worker_side import AttachmentOut
 from service.domain.access import Role
 from service.domain.file_types import ALLOWED, MAX_ATTACHMENT_BYTES, detect, sanitise_filename
+from service.domain.visibility import WORKER_UPLOAD_VISIBILITY, sees_everything
 from service.domain.workflow import Category, Status, category_of
 from service.errors import Conflict, Invalid, NotFound, TooLarge
-from service.models import Attachment, Case
+from service.models import Attachment
 from service.public_presenters import attachment_out
 from service.repositories import attachments as attachment_repo
-from service.repositories import cases as case_repo
 from service.repositories.reach import cases_reached
 from service.services import audit
 from service.services.context import Context
+from service.services.reach import reached_case
 from service.services.timeline import remark
 from service.storage import AttachmentStore, StoredObjectMissing, StoreUnavailable
 
 log = logging.getLogger("banshi.attachments")
 
 ACCEPTED = ", ".join(t.extension.lstrip(".") for t in ALLOWED)
-
-
-def _visible(ctx: Context) -> str | None:
-    return "public" if ctx.caller.role is Role.WORKER else None
 
 
 async def upload(
@@ -60,7 +57,7 @@ async def upload(
         raise Invalid("file", f"is not an accepted type (its content must be one of: {ACCEPTED})")
     by_worker = ctx.caller.role is Role.WORKER
     if by_worker:
-        visibility = "public"
+        visibility = WORKER_UPLOAD_VISIBILITY
     attachment = Attachment(
         id=uuid.uuid4(),
         case_id=case_id,
@@ -78,7 +75,7 @@ async def upload(
     stored = False
     try:
         async with session.begin():
-            case = await _reached_case(session, ctx, case_id)
+            case = await reached_case(session, ctx, case_id)
             if category_of(Status(case.status)) is Category.TERMINATED or case.status == Status.CLOSED.value:
                 raise Conflict(f"a case that is {case.status} takes no more files", field="case_id")
             await store.put(attachment.storage_key, data, file_type.media_type)
@@ -112,23 +109,24 @@ async def upload(
     return attachment_out(attachment)
 
 
-async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> Case:
-    case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller))
-    if case is None:
-        raise NotFound("case", case_id)
-    return case
-
-
 async def list_for_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> list[AttachmentOut]:
-    await _reached_case(session, ctx, case_id)
-    return [attachment_out(a) for a in await attachment_repo.attachments_of(session, case_id, _visible(ctx))]
+    async with session.begin():
+        await reached_case(session, ctx, case_id)
+        worker_view = not sees_everything(ctx.caller.role)
+        return [
+            attachment_out(a) for a in await attachment_repo.attachments_of(session, case_id, worker_view=worker_view)
+        ]
 
 
 async def download(
     session: AsyncSession, ctx: Context, store: AttachmentStore, attachment_id: uuid.UUID
 ) -> tuple[AttachmentOut, bytes]:
-    """The file's bytes, once the download is on the audit trail."""
-    found = await attachment_repo.reached_attachment(session, attachment_id, cases_reached(ctx.caller), _visible(ctx))
+    """The file's bytes, once the download is on the audit trail. The row is read in one
+    transaction, the bytes fetched outside any, and the audit record written in another."""
+    async with session.begin():
+        found = await attachment_repo.reached_attachment(
+            session, attachment_id, cases_reached(ctx.caller), worker_view=not sees_everything(ctx.caller.role)
+        )
     if found is None:
         raise NotFound("attachment", attachment_id)
     attachment, case = found
@@ -137,7 +135,6 @@ async def download(
     except StoredObjectMissing:
         log.error("attachment %s has a row but no stored file (%s)", attachment.id, store.describe())
         raise NotFound("attachment", attachment_id) from None
-    await session.commit()  # end the read transaction; the audit record gets its own
     async with session.begin():
         await audit.record(
             ctx,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.audit import AuditEventOut, AuditPage, ChainReport
 from service.domain.access import Caller, Principal
 from service.domain.audit_chain import GENESIS, Entry, link_hash, link_problem
+from service.domain.filters import AuditFilter
 from service.models import AuditEvent
 from service.repositories import audit as audit_repo
 from service.security.kit import SecurityKit
@@ -88,9 +89,7 @@ def _entry(row: AuditEvent) -> Entry:
     )
 
 
-async def list_audit(
-    session: AsyncSession, ctx: Context, where: audit_repo.AuditFilter, limit: int, offset: int
-) -> AuditPage:
+async def list_audit(session: AsyncSession, ctx: Context, where: AuditFilter, limit: int, offset: int) -> AuditPage:
     """Reading the trail is itself recorded, with the filters used."""
     async with session.begin():
         rows, total = await audit_repo.list_events(session, where, limit, offset)
@@ -107,14 +106,14 @@ async def verify_chain(session: AsyncSession, ctx: Context) -> ChainReport:
     expected_prev = GENESIS
     problem: str | None = None
     broken_at: int | None = None
-    async for row in audit_repo.stream_chain(session):
-        problem = link_problem(key, checked + 1, expected_prev, bytes(row.prev_hash), bytes(row.hash), _entry(row))
-        if problem is not None:
-            broken_at = row.seq
-            break
-        checked += 1
-        expected_prev = bytes(row.hash)
-    await session.rollback()
+    async with session.begin():
+        async for row in audit_repo.stream_chain(session):
+            problem = link_problem(key, checked + 1, expected_prev, bytes(row.prev_hash), bytes(row.hash), _entry(row))
+            if problem is not None:
+                broken_at = row.seq
+                break
+            checked += 1
+            expected_prev = bytes(row.hash)
     report = ChainReport(intact=problem is None, rows_checked=checked, first_broken_seq=broken_at, problem=problem)
     async with session.begin():
         await record(

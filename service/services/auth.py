@@ -201,7 +201,7 @@ async def authenticate(
     except tokens.BadToken as exc:
         raise Unauthenticated("the access token is not valid or has expired; sign in again") from exc
     generation = signed_in.generation()
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
         live = await account_repo.live_session(session, claims.session_id, claims.account_id, now, kit.session_idle)
         if live is None:
             raise Unauthenticated("the access token is not valid or has expired; sign in again")
@@ -221,7 +221,6 @@ async def authenticate(
         last_seen = live.session.last_seen_at
         if now - last_seen >= TOUCH_EVERY:
             await account_repo.touch_session(session, live.session.id, now)
-            await session.commit()
             last_seen = now
         ends = min(last_seen + TOUCH_EVERY, live.session.expires_at, claims.expires_at)
     signed_in.keep(token, principal, generation, now, ends)
@@ -235,20 +234,21 @@ async def logout(session: AsyncSession, ctx: Context) -> None:
 
 
 async def me(session: AsyncSession, ctx: Context) -> MeOut:
-    account = await account_repo.get_account(session, ctx.caller.account_id)
-    assert account is not None  # the session join guarantees it
-    caller = ctx.caller
-    return MeOut(
-        account_id=caller.account_id,
-        username=caller.username,
-        role=caller.role.value,
-        scope=caller.scope.value,
-        staff_id=caller.staff_id,
-        worker_id=caller.worker_id,
-        department_code=caller.department_code,
-        district_code=caller.district_code,
-        totp_enabled=account.totp_enabled,
-    )
+    async with session.begin():
+        account = await account_repo.get_account(session, ctx.caller.account_id)
+        assert account is not None  # the session join guarantees it
+        caller = ctx.caller
+        return MeOut(
+            account_id=caller.account_id,
+            username=caller.username,
+            role=caller.role.value,
+            scope=caller.scope.value,
+            staff_id=caller.staff_id,
+            worker_id=caller.worker_id,
+            department_code=caller.department_code,
+            district_code=caller.district_code,
+            totp_enabled=account.totp_enabled,
+        )
 
 
 def check_new_password(password: str, username: str, field: str) -> None:

@@ -34,21 +34,21 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
     return build_calendar(overrides, published)
 
 
-async def calendar_for_reading(source: AsyncSession | AsyncEngine) -> WorkingCalendar:
+async def calendar_for_reading(session: AsyncSession) -> WorkingCalendar:
     """The calendar for showing due times: read at most ``KEEP_FOR_READING`` seconds ago
-    (``freshness.py``). Never for computing what is written."""
-    engine = source if isinstance(source, AsyncEngine) else source.bind
-    if not isinstance(engine, AsyncEngine):
-        assert isinstance(source, AsyncSession)
-        return await load_calendar(source)
+    (``freshness.py``). Never for computing what is written. When it must be read again,
+    it is read in the caller's transaction, or in a short one of its own when the caller
+    has none open (the case read runs outside any)."""
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)  # the sessions of this service are bound to the engine
     kept = _kept.get(engine)
     generation = CALENDAR_TABLES.generation
     if kept is not None and kept[1] == generation and time.monotonic() - kept[0] < KEEP_FOR_READING:
         return kept[2]
-    if isinstance(source, AsyncSession):
-        calendar = await load_calendar(source)
+    if session.in_transaction():
+        calendar = await load_calendar(session)
     else:
-        async with AsyncSession(engine) as session:
+        async with session.begin():
             calendar = await load_calendar(session)
     if CALENDAR_TABLES.generation == generation:
         _kept[engine] = (time.monotonic(), generation, calendar)
@@ -61,11 +61,12 @@ def _check_year(year: int) -> None:
 
 
 async def read_year(session: AsyncSession, year: int) -> CalendarYearOut:
-    _check_year(year)
-    calendar = await load_calendar(session)
-    row = await calendar_repo.get_year(session, year)
-    names = {d.day: d.name for d in await calendar_repo.year_days(session, year)}
-    return _year_out(year, calendar, row, names)
+    async with session.begin():
+        _check_year(year)
+        calendar = await load_calendar(session)
+        row = await calendar_repo.get_year(session, year)
+        names = {d.day: d.name for d in await calendar_repo.year_days(session, year)}
+        return _year_out(year, calendar, row, names)
 
 
 def _year_out(

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import cases as api
-from service.db import single_statement
-from service.domain.access import Principal, Role, may_move
+from service.domain.access import Role, may_move
 from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
+from service.domain.filters import CaseFilter, CaseOrder
 from service.domain.time_limit import DAY, local_day, working_seconds
 from service.domain.workflow import Action, Status, allowed_actions, target_of
 from service.errors import (
@@ -28,7 +28,7 @@ from service.errors import (
     PreconditionRequired,
 )
 from service.models import Case, IdempotencyRecord, Worker
-from service.presenters import case_out, event_out
+from service.presenters import case_out, case_summary, event_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
@@ -37,6 +37,7 @@ from service.services import audit, deadlines, query_codes
 from service.services.calendar import calendar_for_reading, load_calendar
 from service.services.context import Context
 from service.services.query_codes import receipt_url
+from service.services.reach import reached_case
 from service.services.staff import require_steward
 from service.services.timeline import remark, timeline_event
 
@@ -62,33 +63,41 @@ def _check_if_match(case: Case, if_match: str | None) -> None:
         )
 
 
-def visible_events(caller: Principal) -> str | None:
-    """A worker sees the public timeline only; staff see internal notes too."""
-    return "public" if caller.role is Role.WORKER else None
-
-
-async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
-    case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller), for_update=for_update)
-    if case is None:
+async def read_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
+    """The case with its whole timeline (only staff read this record: ``domain/visibility.py``).
+    The repository reads it in one statement outside a transaction."""
+    found = await case_repo.read_case(session, case_id, ctx.caller)
+    if found is None:
         raise NotFound("case", case_id)
-    return case
-
-
-async def read_case(engine: AsyncEngine, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
-    """One statement on a pooled connection, outside a transaction (one statement sees
-    one snapshot either way), and no ORM session: this is the most frequent request."""
-    async with single_statement(engine) as connection:
-        row = await case_repo.read_case(connection, case_id, ctx.caller, visible_events(ctx.caller))
-    if row is None:
-        raise NotFound("case", case_id)
-    timeline = msgspec.json.decode(row.timeline, type=list[api.EventOut])
-    rendered = case_out(row, row.item_code, timeline, await calendar_for_reading(engine), ctx.now)
+    timeline = msgspec.json.decode(found.timeline, type=list[api.EventOut])
+    rendered = case_out(found.case, found.item_code, timeline, await calendar_for_reading(session), ctx.now)
     return rendered, etag_of(rendered)
+
+
+async def list_cases(
+    session: AsyncSession, ctx: Context, where: CaseFilter, order: CaseOrder, limit: int, offset: int
+) -> api.CasePage:
+    async with session.begin():
+        # Naming a worker out of reach answers 404, as reading that worker would.
+        if where.worker_id is not None and (
+            await people_repo.reached_worker(session, where.worker_id, workers_reached(ctx.caller)) is None
+        ):
+            raise NotFound("worker", where.worker_id)
+        rows, total = await case_repo.list_cases(
+            session, where, cases_reached(ctx.caller), now=ctx.now, order=order, limit=limit, offset=offset
+        )
+        calendar = await calendar_for_reading(session)
+        return api.CasePage(
+            items=[case_summary(case, code, calendar, ctx.now) for case, code in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
 
 
 async def _render(session: AsyncSession, ctx: Context, case: Case, calendar: WorkingCalendar) -> api.CaseOut:
     code = await case_repo.item_code_of(session, case.item_id)
-    events = await case_repo.events_of(session, case.id, visible_events(ctx.caller))
+    events = await case_repo.events_of(session, case.id)
     return case_out(case, code, [event_out(e) for e in events], calendar, ctx.now)
 
 
@@ -212,7 +221,7 @@ async def update_case(
 ) -> tuple[api.CaseOut, str]:
     now = ctx.now
     async with session.begin():
-        case = await _reached_case(session, ctx, case_id, for_update=True)
+        case = await reached_case(session, ctx, case_id, for_update=True)
         _check_if_match(case, if_match)
         changes: dict[str, Any] = {}
         for name in ("title", "description", "channel"):
@@ -235,7 +244,7 @@ async def add_note(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data
     """A note joins the timeline without changing the case, so it does not need If-Match
     and does not make another steward's pending move stale."""
     async with session.begin():
-        case = await _reached_case(session, ctx, case_id, for_update=True)
+        case = await reached_case(session, ctx, case_id, for_update=True)
         event = remark(ctx, case, "note", note=data.note, visibility=data.visibility)
         session.add(event)
         await session.flush()
@@ -246,11 +255,11 @@ async def add_note(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data
 
 
 async def list_events(session: AsyncSession, ctx: Context, case_id: uuid.UUID, visibility: str | None) -> api.EventPage:
-    await _reached_case(session, ctx, case_id)
-    if visible_events(ctx.caller) is not None:
-        visibility = visible_events(ctx.caller)
-    events = [event_out(e) for e in await case_repo.events_of(session, case_id, visibility)]
-    return api.EventPage(items=events, total=len(events))
+    """The timeline, or its internal or public lines only (a filter for staff, who see both)."""
+    async with session.begin():
+        await reached_case(session, ctx, case_id)
+        events = [event_out(e) for e in await case_repo.events_of(session, case_id, visibility)]
+        return api.EventPage(items=events, total=len(events))
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +277,7 @@ async def move_case(
 ) -> tuple[api.CaseOut, str]:
     action = action_of(move)
     async with session.begin():
-        case = await _reached_case(session, ctx, case_id, for_update=True)
+        case = await reached_case(session, ctx, case_id, for_update=True)
         if not may_move(ctx.caller.role, action):
             raise Forbidden(f"the {ctx.caller.role.value} role may not {action.value} a case", field="action")
         _check_if_match(case, if_match)

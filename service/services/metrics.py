@@ -154,11 +154,11 @@ async def _counted(
     that depend on the time now are read at once, on two connections."""
 
     async def tallied() -> repo.Counted:
-        async with sessions() as session:
+        async with sessions() as session, session.begin():
             return await repo.count(session, f.period, group, f.scope)
 
     async def current() -> repo.Counted:
-        async with sessions() as session:
+        async with sessions() as session, session.begin():
             return await repo.count_now(session, f.period, group, f.scope, ctx.now)
 
     counted, now = await asyncio.gather(tallied(), current())
@@ -195,8 +195,8 @@ def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
 async def item_table(
     session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask
 ) -> api.ItemTable:
-    f = await frame(session, ctx, ask)
-    await session.rollback()  # the request's connection goes back to the pool while the counts run
+    async with session.begin():  # ends before the counts run, so its connection is free for them
+        f = await frame(session, ctx, ask)
     return await _item_table(sessions, ctx, f)
 
 
@@ -214,9 +214,9 @@ async def _item_table(sessions: async_sessionmaker[AsyncSession], ctx: Context, 
 async def breakdown(
     session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask, by: str
 ) -> api.Breakdown:
-    f = await frame(session, ctx, ask)
-    names = await _names(session, f, by)
-    await session.rollback()
+    async with session.begin():
+        f = await frame(session, ctx, ask)
+        names = await _names(session, f, by)
     return await _breakdown(sessions, ctx, f, by, names)
 
 
@@ -260,50 +260,51 @@ async def trend(session: AsyncSession, ctx: Context, ask: Ask, interval: str) ->
     now, any cut by the period's edges and every one of a single steward's are counted
     from the cases (a running case's
     clock runs out in the future, so the tally of a week not over yet would run ahead)."""
-    f = await frame(session, ctx, ask)
-    today = local_day(ctx.now)
-    spans = [(lo, hi) for lo, hi in buckets(f.period, interval) if lo <= today]
-    whole = [lo for lo, hi in spans if lo == unit_start(lo, interval) and hi == unit_after(lo, interval)]
-    by_steward = f.scope.steward_id is not None
-    if by_steward:
-        whole = []  # the flow tally is kept by item, district and department, not by steward
-    tallied = await repo.flows_tallied(session, interval, whole, f.scope) if whole else {}
-    first_month = f.period.start.replace(day=1)
-    backlog = await (repo.backlog_counted if by_steward else repo.backlog_before)(session, first_month, f.scope)
-    if first_month < f.period.start:
-        before = await repo.flows_counted(session, first_month, f.period.start, f.scope, ctx.now)
-        backlog += before.overdue_started - before.overdue_ended
-    points = []
-    for lo, hi in buckets(f.period, interval):
-        if lo > today:
+    async with session.begin():
+        f = await frame(session, ctx, ask)
+        today = local_day(ctx.now)
+        spans = [(lo, hi) for lo, hi in buckets(f.period, interval) if lo <= today]
+        whole = [lo for lo, hi in spans if lo == unit_start(lo, interval) and hi == unit_after(lo, interval)]
+        by_steward = f.scope.steward_id is not None
+        if by_steward:
+            whole = []  # the flow tally is kept by item, district and department, not by steward
+        tallied = await repo.flows_tallied(session, interval, whole, f.scope) if whole else {}
+        first_month = f.period.start.replace(day=1)
+        backlog = await (repo.backlog_counted if by_steward else repo.backlog_before)(session, first_month, f.scope)
+        if first_month < f.period.start:
+            before = await repo.flows_counted(session, first_month, f.period.start, f.scope, ctx.now)
+            backlog += before.overdue_started - before.overdue_ended
+        points = []
+        for lo, hi in buckets(f.period, interval):
+            if lo > today:
+                points.append(
+                    api.TrendPoint(first_day=lo, last_day=_day_before(hi), received=0, resolved=0, overdue_backlog=None)
+                )
+                continue
+            if lo in whole and hi <= today:
+                flow = tallied.get(lo, repo.Flow())
+            elif lo in whole:
+                counted = await repo.flows_counted(session, lo, hi, f.scope, ctx.now)
+                flow = replace(tallied.get(lo, repo.Flow()), overdue_started=counted.overdue_started)
+            else:
+                flow = await repo.flows_counted(session, lo, hi, f.scope, ctx.now)
+            backlog += flow.overdue_started - flow.overdue_ended
             points.append(
-                api.TrendPoint(first_day=lo, last_day=_day_before(hi), received=0, resolved=0, overdue_backlog=None)
+                api.TrendPoint(
+                    first_day=lo,
+                    last_day=_day_before(hi),
+                    received=flow.received,
+                    resolved=flow.resolved,
+                    overdue_backlog=backlog,
+                )
             )
-            continue
-        if lo in whole and hi <= today:
-            flow = tallied.get(lo, repo.Flow())
-        elif lo in whole:
-            counted = await repo.flows_counted(session, lo, hi, f.scope, ctx.now)
-            flow = replace(tallied.get(lo, repo.Flow()), overdue_started=counted.overdue_started)
-        else:
-            flow = await repo.flows_counted(session, lo, hi, f.scope, ctx.now)
-        backlog += flow.overdue_started - flow.overdue_ended
-        points.append(
-            api.TrendPoint(
-                first_day=lo,
-                last_day=_day_before(hi),
-                received=flow.received,
-                resolved=flow.resolved,
-                overdue_backlog=backlog,
-            )
+        return api.Trend(
+            interval=interval,  # type: ignore[arg-type]
+            period=f.period_out,
+            scope=f.scope_out,
+            generated_at=ctx.now,
+            points=points,
         )
-    return api.Trend(
-        interval=interval,  # type: ignore[arg-type]
-        period=f.period_out,
-        scope=f.scope_out,
-        generated_at=ctx.now,
-        points=points,
-    )
 
 
 def _day_before(day: date) -> date:
@@ -318,18 +319,18 @@ async def city_summary(
     and the percentiles of the whole on one connection, the cases overdue now by item on
     another (the district table's own percentiles and current counts are not needed), so it
     costs about what the 20-item table does."""
-    f = await frame(session, ctx, ask)
-    names = await _names(session, f, "district")
-    await session.rollback()
+    async with session.begin():
+        f = await frame(session, ctx, ask)
+        names = await _names(session, f, "district")
 
     async def tallied() -> tuple[repo.Counted, repo.Counted]:
-        async with sessions() as counting:
+        async with sessions() as counting, counting.begin():
             by_item = await repo.count(counting, f.period, "item", f.scope, percentiles="whole")
             by_district = await repo.count(counting, f.period, "district", f.scope, percentiles="none")
             return by_item, by_district
 
     async def current() -> repo.Counted:
-        async with sessions() as counting:
+        async with sessions() as counting, counting.begin():
             return await repo.count_now(counting, f.period, "item", f.scope, ctx.now)
 
     (by_item, by_district), now = await asyncio.gather(tallied(), current())
@@ -368,17 +369,18 @@ def _case_row(row: dict[str, Any]) -> dict[str, Any]:
 async def figure_cases(
     session: AsyncSession, ctx: Context, ask: Ask, figure: str, limit: int, offset: int
 ) -> api.FigureCasePage:
-    f = await frame(session, ctx, ask)
-    rows, count = await repo.list_figure_cases(session, f.period, figure, f.scope, ctx.now, limit, offset)
-    return api.FigureCasePage(
-        figure=figure,  # type: ignore[arg-type]
-        period=f.period_out,
-        scope=f.scope_out,
-        items=[api.FigureCase(**_case_row(r)) for r in rows],
-        total=count,
-        limit=limit,
-        offset=offset,
-    )
+    async with session.begin():
+        f = await frame(session, ctx, ask)
+        rows, count = await repo.list_figure_cases(session, f.period, figure, f.scope, ctx.now, limit, offset)
+        return api.FigureCasePage(
+            figure=figure,  # type: ignore[arg-type]
+            period=f.period_out,
+            scope=f.scope_out,
+            items=[api.FigureCase(**_case_row(r)) for r in rows],
+            total=count,
+            limit=limit,
+            offset=offset,
+        )
 
 
 async def figure_case_rows(
@@ -393,8 +395,8 @@ async def figure_case_rows(
 
     The rows are read through a session of their own, opened when the response starts
     streaming, since the request's session ends with the handler."""
-    f = await frame(session, ctx, ask)
-    await session.rollback()
+    async with session.begin():
+        f = await frame(session, ctx, ask)
     await audit.record_alone(
         session,
         ctx.kit,

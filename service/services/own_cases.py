@@ -21,23 +21,23 @@ from schemas.worker_side import (
     WithdrawIn,
 )
 from service.domain.calendar import WorkingCalendar
+from service.domain.due import RESOLVED
+from service.domain.satisfaction import may_rate
 from service.domain.workflow import STATUS_LABELS_ZH, Action, Status, target_of
-from service.errors import Conflict, IllegalTransition, Invalid, NotFound
+from service.errors import Conflict, IllegalTransition, Invalid
 from service.models import Case, WorkListItem
 from service.public_presenters import attachment_out, public_due, public_timeline
 from service.repositories import attachments as attachment_repo
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
-from service.repositories.reach import cases_reached
 from service.services import audit
 from service.services.calendar import calendar_for_reading
 from service.services.cases import MoveRules, NewCase, apply_move, insert_case
 from service.services.context import Context
 from service.services.query_codes import receipt_url
+from service.services.reach import reached_case
 from service.services.timeline import remark
-
-RATEABLE = (Status.RESOLVED, Status.CLOSED)
 
 
 def _summary_fields(case: Case, item: WorkListItem, calendar: WorkingCalendar, now: datetime) -> dict[str, object]:
@@ -58,22 +58,16 @@ def _summary_fields(case: Case, item: WorkListItem, calendar: WorkingCalendar, n
 
 
 async def list_own(session: AsyncSession, ctx: Context, limit: int, offset: int) -> OwnCasePage:
-    assert ctx.caller.worker_id is not None  # the worker role is tied to a worker
-    rows, total = await case_repo.cases_of_worker(session, ctx.caller.worker_id, limit=limit, offset=offset)
-    calendar = await calendar_for_reading(session)
-    return OwnCasePage(
-        items=[OwnCaseSummary(**_summary_fields(case, item, calendar, ctx.now)) for case, item in rows],  # type: ignore[arg-type]
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
-
-
-async def _own_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID, *, for_update: bool = False) -> Case:
-    case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller), for_update=for_update)
-    if case is None:
-        raise NotFound("case", case_id)
-    return case
+    async with session.begin():
+        assert ctx.caller.worker_id is not None  # the worker role is tied to a worker
+        rows, total = await case_repo.cases_of_worker(session, ctx.caller.worker_id, limit=limit, offset=offset)
+        calendar = await calendar_for_reading(session)
+        return OwnCasePage(
+            items=[OwnCaseSummary(**_summary_fields(case, item, calendar, ctx.now)) for case, item in rows],  # type: ignore[arg-type]
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
 
 
 async def _render(session: AsyncSession, ctx: Context, case: Case) -> OwnCaseOut:
@@ -83,13 +77,13 @@ async def _render(session: AsyncSession, ctx: Context, case: Case) -> OwnCaseOut
     assert steward is not None  # foreign key
     calendar = await calendar_for_reading(session)
     status = Status(case.status)
-    files = await attachment_repo.attachments_of(session, case.id, "public")
+    files = await attachment_repo.attachments_of(session, case.id, worker_view=True)
     return OwnCaseOut(
         **_summary_fields(case, item, calendar, ctx.now),  # type: ignore[arg-type]
         description=case.description,
         awaited_materials=case.awaited_materials if status is Status.AWAITING_MATERIALS else None,
         materials_answered_at=case.materials_answered_at,
-        outcome=case.outcome if status in RATEABLE else None,
+        outcome=case.outcome if status in RESOLVED else None,
         reject_reason=case.reject_reason,
         withdraw_reason=case.withdraw_reason,
         steward=StewardContact(name=steward.name, work_phone=steward.work_phone, email=steward.email),
@@ -98,12 +92,13 @@ async def _render(session: AsyncSession, ctx: Context, case: Case) -> OwnCaseOut
         rating=case.rating,
         can_withdraw=target_of(status, Action.WITHDRAW) is not None,
         can_answer_materials=status is Status.AWAITING_MATERIALS,
-        can_rate=status in RATEABLE and case.rating is None and case.resolutions > 0,
+        can_rate=may_rate(status, case.rating),
     )
 
 
 async def read_own(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> OwnCaseOut:
-    return await _render(session, ctx, await _own_case(session, ctx, case_id))
+    async with session.begin():
+        return await _render(session, ctx, await reached_case(session, ctx, case_id))
 
 
 async def submit(session: AsyncSession, ctx: Context, data: CaseRequestIn) -> OwnCaseCreated:
@@ -133,7 +128,7 @@ async def answer_materials(
     """The worker's answer: a note and the files uploaded for it. The case stays paused
     until the steward confirms receipt (``receive_materials``), which restarts the clock."""
     async with session.begin():
-        case = await _own_case(session, ctx, case_id, for_update=True)
+        case = await reached_case(session, ctx, case_id, for_update=True)
         if case.status != Status.AWAITING_MATERIALS.value:
             raise Conflict("the case is not waiting for materials", field="status")
         ids = list(dict.fromkeys(data.attachment_ids))
@@ -170,7 +165,7 @@ async def withdraw(
     """The worker withdraws their own open request, through the same workflow table as
     every other move (a resolved, rejected or withdrawn case cannot be)."""
     async with session.begin():
-        case = await _own_case(session, ctx, case_id, for_update=True)
+        case = await reached_case(session, ctx, case_id, for_update=True)
         if target_of(Status(case.status), Action.WITHDRAW) is None:
             raise IllegalTransition(f"a case that is {case.status} cannot be withdrawn", [])
         await apply_move(

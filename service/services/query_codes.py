@@ -13,15 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.worker_side import QueryCodeOut
 from service.domain.query_code import format_query_code, hash_purpose, new_query_code, normalise_query_code
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid
 from service.limits import Counters, LimitsUnavailable
 from service.models import Case
-from service.repositories import cases as case_repo
 from service.repositories import reference as reference_repo
-from service.repositories.reach import cases_reached
 from service.security.kit import SecurityKit
 from service.services import audit
 from service.services.context import Context
+from service.services.reach import reached_case
 from service.services.timeline import remark
 
 API = "/api/v1"
@@ -57,9 +56,7 @@ async def reissue(session: AsyncSession, ctx: Context, counters: Counters, case_
     """A steward gives the worker a new code (the old one stops working) and lifts a
     lookup lockout on the case number."""
     async with session.begin():
-        case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller), for_update=True)
-        if case is None:
-            raise NotFound("case", case_id)
+        case = await reached_case(session, ctx, case_id, for_update=True)
         code = issue(ctx.kit, case)
         session.add(remark(ctx, case, "reissue_code"))
         await session.flush()
@@ -88,21 +85,20 @@ class Receipt:
 async def receipt(session: AsyncSession, ctx: Context, case_id: uuid.UUID, code: str) -> Receipt:
     """The receipt's contents. The code is not stored, so the caller brings it (from the
     creation response) and it is checked against the case before it is printed."""
-    case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller))
-    if case is None:
-        raise NotFound("case", case_id)
-    if case.query_code_hash is None:
-        raise Conflict("the case has no query code yet; issue one first", field="code")
-    if not matches(ctx.kit, case, code):
-        raise Invalid("query.code", "is not this case's current query code")
-    item = await reference_repo.get_item(session, case.item_id)
-    assert item is not None  # the foreign key guarantees it
-    return Receipt(
-        case_no=case.case_no,
-        item_code=item.code,
-        item_title=item.title_zh,
-        title=case.title,
-        promised_working_days=case.promised_working_days or item.promised_working_days,
-        received_at=case.created_at,
-        query_code=format_query_code(code),
-    )
+    async with session.begin():
+        case = await reached_case(session, ctx, case_id)
+        if case.query_code_hash is None:
+            raise Conflict("the case has no query code yet; issue one first", field="code")
+        if not matches(ctx.kit, case, code):
+            raise Invalid("query.code", "is not this case's current query code")
+        item = await reference_repo.get_item(session, case.item_id)
+        assert item is not None  # the foreign key guarantees it
+        return Receipt(
+            case_no=case.case_no,
+            item_code=item.code,
+            item_title=item.title_zh,
+            title=case.title,
+            promised_working_days=case.promised_working_days or item.promised_working_days,
+            received_at=case.created_at,
+            query_code=format_query_code(code),
+        )

@@ -77,22 +77,26 @@ async def _insert_missing(session: AsyncSession, table: Any, rows: list[dict[str
 
 
 async def list_districts(session: AsyncSession) -> list[DistrictOut]:
-    return [district_out(r) for r in await reference_repo.list_districts(session)]
+    async with session.begin():
+        return [district_out(r) for r in await reference_repo.list_districts(session)]
 
 
 async def list_departments(session: AsyncSession) -> list[DepartmentOut]:
-    return [department_out(r) for r in await reference_repo.list_departments(session)]
+    async with session.begin():
+        return [department_out(r) for r in await reference_repo.list_departments(session)]
 
 
 async def list_items(session: AsyncSession, year: int | None, active: bool | None) -> list[WorkListItemOut]:
-    return [item_out(r) for r in await reference_repo.list_items(session, year, active)]
+    async with session.begin():
+        return [item_out(r) for r in await reference_repo.list_items(session, year, active)]
 
 
 async def read_item(session: AsyncSession, item_id: uuid.UUID) -> WorkListItemOut:
-    item = await reference_repo.get_item(session, item_id)
-    if item is None:
-        raise NotFound("work-list item", item_id)
-    return item_out(item)
+    async with session.begin():
+        item = await reference_repo.get_item(session, item_id)
+        if item is None:
+            raise NotFound("work-list item", item_id)
+        return item_out(item)
 
 
 async def update_item(

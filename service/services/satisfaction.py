@@ -12,20 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import satisfaction as api
 from service.domain.access import Role
-from service.domain.satisfaction import FOLLOW_UP_WORKING_DAYS, LEVEL_LABELS_ZH, Level, needs_follow_up
+from service.domain.satisfaction import (
+    FOLLOW_UP_WORKING_DAYS,
+    LEVEL_LABELS_ZH,
+    RATEABLE,
+    Level,
+    may_rate,
+    needs_follow_up,
+)
 from service.domain.time_limit import DAY, add_working_seconds
 from service.domain.workflow import Status
 from service.errors import Conflict, NotFound
-from service.models import Case, SatisfactionRating
-from service.repositories import cases as case_repo
+from service.models import SatisfactionRating
 from service.repositories import satisfaction as repo
 from service.repositories.reach import cases_reached
 from service.services import audit
 from service.services.calendar import load_calendar
 from service.services.context import Context
+from service.services.reach import reached_case
 from service.services.timeline import remark
-
-RATEABLE = (Status.RESOLVED.value, Status.CLOSED.value)
 
 
 def rating_out(rating: SatisfactionRating, case_no: str, now: datetime) -> api.RatingOut:
@@ -54,21 +59,14 @@ def rating_out(rating: SatisfactionRating, case_no: str, now: datetime) -> api.R
     )
 
 
-async def _reached_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID, *, for_update: bool) -> Case:
-    case = await case_repo.get_case(session, case_id, cases_reached(ctx.caller), for_update=for_update)
-    if case is None:
-        raise NotFound("case", case_id)
-    return case
-
-
 async def rate(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: api.RatingIn) -> api.RatingOut:
     now = ctx.now
     level = Level(data.level)
     async with session.begin():
-        case = await _reached_case(session, ctx, case_id, for_update=True)
-        if case.status not in RATEABLE:
+        case = await reached_case(session, ctx, case_id, for_update=True)
+        if Status(case.status) not in RATEABLE:
             raise Conflict("only a resolved case can be rated", field="status")
-        if case.rating is not None:
+        if not may_rate(Status(case.status), case.rating):
             raise Conflict("this resolution of the case has been rated already", field="level")
         follow_up_due = None
         if needs_follow_up(level):
@@ -115,7 +113,7 @@ async def answer_follow_up(
 ) -> api.RatingOut:
     now = ctx.now
     async with session.begin():
-        case = await _reached_case(session, ctx, case_id, for_update=True)
+        case = await reached_case(session, ctx, case_id, for_update=True)
         rating = await repo.get_rating(session, case.id, rating_id, for_update=True)
         if rating is None:
             raise NotFound("rating", rating_id)
@@ -146,14 +144,16 @@ async def answer_follow_up(
 
 
 async def list_ratings(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> list[api.RatingOut]:
-    case = await _reached_case(session, ctx, case_id, for_update=False)
-    return [rating_out(r, case.case_no, ctx.now) for r in await repo.ratings_of(session, case.id)]
+    async with session.begin():
+        case = await reached_case(session, ctx, case_id)
+        return [rating_out(r, case.case_no, ctx.now) for r in await repo.ratings_of(session, case.id)]
 
 
 async def list_follow_ups(
     session: AsyncSession, ctx: Context, state: repo.FollowUpState | None, limit: int, offset: int
 ) -> api.RatingPage:
-    rows, total = await repo.list_follow_ups(session, cases_reached(ctx.caller), state, ctx.now, limit, offset)
-    return api.RatingPage(
-        items=[rating_out(r, case_no, ctx.now) for r, case_no in rows], total=total, limit=limit, offset=offset
-    )
+    async with session.begin():
+        rows, total = await repo.list_follow_ups(session, cases_reached(ctx.caller), state, ctx.now, limit, offset)
+        return api.RatingPage(
+            items=[rating_out(r, case_no, ctx.now) for r, case_no in rows], total=total, limit=limit, offset=offset
+        )

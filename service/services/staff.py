@@ -45,17 +45,19 @@ async def create_staff(session: AsyncSession, ctx: Context, data: StaffIn) -> St
 
 
 async def read_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffOut:
-    staff = await people_repo.get_staff(session, staff_id)
-    if staff is None:
-        raise NotFound("staff member", staff_id)
-    return staff_out(staff)
+    async with session.begin():
+        staff = await people_repo.get_staff(session, staff_id)
+        if staff is None:
+            raise NotFound("staff member", staff_id)
+        return staff_out(staff)
 
 
 async def list_staff(
     session: AsyncSession, role: str | None, department_code: str | None, limit: int, offset: int
 ) -> StaffPage:
-    rows, total = await people_repo.list_staff(session, role, department_code, limit, offset)
-    return StaffPage(items=[staff_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    async with session.begin():
+        rows, total = await people_repo.list_staff(session, role, department_code, limit, offset)
+        return StaffPage(items=[staff_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def update_staff(session: AsyncSession, ctx: Context, staff_id: uuid.UUID, data: StaffPatch) -> StaffOut:

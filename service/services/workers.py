@@ -19,6 +19,7 @@ from schemas.people import (
     WorkerPatch,
 )
 from service.domain.access import Role
+from service.domain.filters import WorkerFilter
 from service.domain.identity import mobile_problem, national_id_problem, normalise_mobile, normalise_national_id
 from service.domain.masking import mask_mobile, mask_national_id
 from service.errors import Conflict, Invalid, NotFound
@@ -138,23 +139,24 @@ async def _reached(session: AsyncSession, ctx: Context, worker_id: uuid.UUID, *,
 
 
 async def read_worker(session: AsyncSession, ctx: Context, worker_id: uuid.UUID) -> WorkerOut:
-    return worker_out(ctx.kit.pii, await _reached(session, ctx, worker_id))
+    async with session.begin():
+        return worker_out(ctx.kit.pii, await _reached(session, ctx, worker_id))
 
 
 async def lookup_worker(session: AsyncSession, ctx: Context, data: WorkerLookupIn) -> WorkerOut:
-    national_id = normalise_national_id(data.national_id)
-    index = ctx.kit.pii.index(national_id, "national_id")
-    worker = await people_repo.worker_by_index(session, index, workers_reached(ctx.caller))
-    if worker is None:
-        raise NotFound("worker", "with this national ID number")
-    return worker_out(ctx.kit.pii, worker)
+    async with session.begin():
+        national_id = normalise_national_id(data.national_id)
+        index = ctx.kit.pii.index(national_id, "national_id")
+        worker = await people_repo.worker_by_index(session, index, workers_reached(ctx.caller))
+        if worker is None:
+            raise NotFound("worker", "with this national ID number")
+        return worker_out(ctx.kit.pii, worker)
 
 
-async def list_workers(
-    session: AsyncSession, ctx: Context, where: people_repo.WorkerFilter, limit: int, offset: int
-) -> WorkerPage:
-    rows, total = await people_repo.list_workers(session, where, workers_reached(ctx.caller), limit, offset)
-    return WorkerPage(items=[worker_out(ctx.kit.pii, r) for r in rows], total=total, limit=limit, offset=offset)
+async def list_workers(session: AsyncSession, ctx: Context, where: WorkerFilter, limit: int, offset: int) -> WorkerPage:
+    async with session.begin():
+        rows, total = await people_repo.list_workers(session, where, workers_reached(ctx.caller), limit, offset)
+        return WorkerPage(items=[worker_out(ctx.kit.pii, r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def update_worker(session: AsyncSession, ctx: Context, worker_id: uuid.UUID, data: WorkerPatch) -> WorkerOut:
@@ -235,5 +237,6 @@ async def assign_steward(
 
 
 async def steward_history(session: AsyncSession, ctx: Context, worker_id: uuid.UUID) -> list[StewardAssignmentOut]:
-    await _reached(session, ctx, worker_id)
-    return [assignment_out(a) for a in await people_repo.steward_history(session, worker_id)]
+    async with session.begin():
+        await _reached(session, ctx, worker_id)
+        return [assignment_out(a) for a in await people_repo.steward_history(session, worker_id)]

@@ -101,8 +101,8 @@ async def test_concurrent_retries_with_one_key_make_one_case(
     template = await api.case()
     body = {"worker_id": template["worker_id"], "item_id": template["item_id"], "title": "并发", "channel": "phone"}
     async with served(settings, clock) as http, own_session(database_url) as session:
-        admin_id = uuid.UUID(str(await session.scalar(text("SELECT id FROM account WHERE username = 'admin'"))))
-        await session.commit()
+        async with session.begin():
+            admin_id = uuid.UUID(str(await session.scalar(text("SELECT id FROM account WHERE username = 'admin'"))))
 
         async def create() -> tuple[int, Any]:
             response = await http.post(f"{API}/cases", json=body, headers={"Idempotency-Key": "same-key"})

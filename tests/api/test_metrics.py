@@ -552,7 +552,7 @@ async def test_the_tallies_equal_the_counts_from_the_cases_after_every_kind_of_c
     ]
     scopes = [Scope(), Scope(district_code="yubei"), Scope(department_code="housing")]
     compared = 0
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
         for period in periods:
             for group in (None, "item", "district", "department", "steward"):
                 for scope in scopes:

@@ -1,13 +1,37 @@
-"""What a case's timeline shows to the worker and to the public lookup.
+"""What a worker (and the public lookup) may see of a case: the one rule for lines and files.
+
+Staff who reach a case see all of it: every line of its timeline with its notes and
+details, and every file. Only staff roles read the staff record of a case (a test holds
+every role with ``cases.read`` to ``sees_everything``); a worker reads their own cases
+through the worker's view, which applies the rules below.
 
 A worker sees every change of status, with its date, because where a case stands is
 theirs to know; the note of a line is shown only when staff marked it public. Lines
 that do not change the status (notes, edits, uploads, ratings) are shown only when
 public. Nothing in a line's internal details (departments, reasons for a transfer,
-who acted) leaves through this view.
+who acted) leaves through this view. Of the files, a worker sees the public ones, and
+what a worker uploads is public.
 """
 
 from __future__ import annotations
+
+from service.domain.access import Role
+
+PUBLIC = "public"
+INTERNAL = "internal"
+FILES_SHOWN_TO_WORKER = frozenset({PUBLIC})
+"""The file visibilities a worker sees; queries filter with this set."""
+WORKER_UPLOAD_VISIBILITY = PUBLIC
+
+
+def sees_everything(role: Role) -> bool:
+    """Whether a role sees every line, note and file of the cases it reaches."""
+    return role is not Role.WORKER
+
+
+def file_shown_to_worker(visibility: str) -> bool:
+    return visibility in FILES_SHOWN_TO_WORKER
+
 
 EVENT_LABELS_ZH: dict[str, str] = {
     "create": "提交申请",
@@ -32,10 +56,10 @@ EVENT_LABELS_ZH: dict[str, str] = {
 
 
 def shown_to_worker(action: str, from_status: str | None, to_status: str, visibility: str) -> bool:
-    if visibility == "public":
+    if visibility == PUBLIC:
         return True
     return action == "create" or (from_status is not None and from_status != to_status)
 
 
 def note_shown_to_worker(visibility: str) -> bool:
-    return visibility == "public"
+    return visibility == PUBLIC

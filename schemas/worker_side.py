@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar.datastructures import UploadFile
 
 from schemas.base import Input, Output, Reason, Text, Title
 from schemas.cases import DueStateName, StatusName, Visibility
@@ -145,14 +144,6 @@ class MaterialsAnswerIn(Input, kw_only=True):
 
 class WithdrawIn(Input, kw_only=True):
     reason: Reason
-
-
-class UploadForm(msgspec.Struct, kw_only=True):
-    """A multipart upload: the file and, for staff, who may see it."""
-
-    file: UploadFile
-    visibility: Visibility = "internal"
-    """A worker's upload is always public (the worker and the staff see it)."""
 
 
 class QueryCodeOut(Output, kw_only=True):

@@ -46,12 +46,11 @@ from service.api.request_context import request_context, response_headers
 from service.api.satisfaction import FollowUpController, RatingController
 from service.api.web import web_router
 from service.api.worker_side import LookupController, OwnCaseController
-from service.config import Settings, get_settings
+from service.config import Settings, get_settings, security_kit
 from service.db import make_engine, make_session_factory
 from service.limits import counters_for
 from service.migrate import head_revision
 from service.models.base import utcnow
-from service.security.kit import build_kit
 from service.security.signed_in import SignedInCache
 from service.storage import store_from_environment
 
@@ -66,7 +65,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     """Build the app. ``clock`` is the source of "now" for every request; tests pass a
     controllable one to cross holidays without waiting for them."""
     settings = settings or get_settings()
-    kit = build_kit(settings)
+    kit = security_kit(settings)
     log_redaction.install()
     logs.configure(settings.log_format)
     counters = counters_for(settings.redis_url, settings.redis_prefix)

@@ -52,11 +52,11 @@ async def _demo_admin(url: str, settings: Settings) -> str | None:
     which must be changed at first sign-in. Returns the password, or None."""
     import secrets
 
+    from service.config import security_kit
     from service.db import make_engine, make_session_factory
     from service.domain.access import Role
     from service.models.base import utcnow
     from service.repositories.accounts import account_exists
-    from service.security.kit import build_kit
     from service.services.accounts import bootstrap_account
 
     engine = make_engine(url, pool_size=1)
@@ -67,7 +67,7 @@ async def _demo_admin(url: str, settings: Settings) -> str | None:
                     return None
             password = "Bs-" + secrets.token_urlsafe(12)
             await bootstrap_account(
-                session, build_kit(settings), Role.ADMIN, "admin", password, utcnow(), must_change_password=True
+                session, security_kit(settings), Role.ADMIN, "admin", password, utcnow(), must_change_password=True
             )
             return password
     finally:
@@ -211,11 +211,11 @@ async def _create_user(
     worker_id: uuid.UUID | None,
     district: str | None,
 ) -> AccountOut:
+    from service.config import security_kit
     from service.db import make_engine, make_session_factory
     from service.domain.access import Role
     from service.errors import DomainError
     from service.models.base import utcnow
-    from service.security.kit import build_kit
     from service.services.accounts import bootstrap_account
 
     engine = make_engine(url, pool_size=1)
@@ -223,7 +223,7 @@ async def _create_user(
         async with make_session_factory(engine)() as session:
             return await bootstrap_account(
                 session,
-                build_kit(settings),
+                security_kit(settings),
                 Role(role),
                 username,
                 password,
@@ -295,8 +295,8 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
     """
     from datetime import datetime
 
+    from service.config import security_kit
     from service.demo_data import DemoDataRefused, DemoOptions, generate
-    from service.security.kit import build_kit
 
     try:
         now = datetime.fromisoformat(now_text)
@@ -309,7 +309,8 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
     asyncio.run(_load_reference(url))
     options = DemoOptions(workers=workers, cases=cases, seed=seed, now=now, batch_size=batch_size)
     try:
-        summary = asyncio.run(generate(url, build_kit(settings), options, echo=lambda line: click.echo(line, err=True)))
+        kit = security_kit(settings)
+        summary = asyncio.run(generate(url, kit, options, echo=lambda line: click.echo(line, err=True)))
     except DemoDataRefused as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(summary))
@@ -343,15 +344,15 @@ def demo_worker() -> None:
 
 
 async def _demo_worker(url: str, settings: Settings) -> DemoWorker:
+    from service.config import security_kit
     from service.db import make_engine, make_session_factory
     from service.demo_worker import make_demo_worker
     from service.errors import DomainError
-    from service.security.kit import build_kit
 
     engine = make_engine(url, pool_size=1)
     try:
         async with make_session_factory(engine)() as session:
-            return await make_demo_worker(session, build_kit(settings), settings.reopen_window_days)
+            return await make_demo_worker(session, security_kit(settings), settings.reopen_window_days)
     except (LookupError, DomainError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

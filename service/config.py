@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from service.security.keys import Keys, keys_from
+from service.security.kit import SecurityKit, SecurityPolicy, build_kit
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,20 @@ def read_settings() -> Settings:
         cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
     )
+
+
+def security_kit(settings: Settings) -> SecurityKit:
+    """The keys and the security policy of ``settings``, made into what the use cases need."""
+    policy = SecurityPolicy(
+        argon2_time_cost=settings.argon2_time_cost,
+        argon2_memory_kib=settings.argon2_memory_kib,
+        session_idle_minutes=settings.session_idle_minutes,
+        session_max_hours=settings.session_max_hours,
+        lockout_threshold=settings.lockout_threshold,
+        lockout_minutes=settings.lockout_minutes,
+        login_limit_per_address=settings.login_limit_per_address,
+    )
+    return build_kit(settings.keys, policy)
 
 
 @lru_cache(maxsize=1)

@@ -59,16 +59,16 @@ def databases(test_keys: Keys) -> Iterator[Databases]:
 
 async def _bootstrap_admin(url: str, settings: Settings) -> None:
     """The template's ``admin`` account, made the way an operator makes the first one."""
+    from service.config import security_kit
     from service.db import make_engine, make_session_factory
     from service.domain.access import Role
-    from service.security.kit import build_kit
     from service.services.accounts import bootstrap_account
 
     engine = make_engine(url, pool_size=1)
     try:
         async with make_session_factory(engine)() as session:
             now = datetime(2026, 1, 5, tzinfo=UTC)
-            await bootstrap_account(session, build_kit(settings), Role.ADMIN, "admin", ADMIN_PASSWORD, now)
+            await bootstrap_account(session, security_kit(settings), Role.ADMIN, "admin", ADMIN_PASSWORD, now)
     finally:
         await engine.dispose()
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.app import create_app
 from service.cli import main
-from service.config import get_settings
+from service.config import get_settings, security_kit
 from service.db import make_engine, make_session_factory
 from service.demo_data import DEFAULT_NOW, DemoDataRefused, DemoOptions, WorkingTime, generate
 from service.domain.calendar import DayKind, Override, WorkingCalendar, build_calendar
@@ -44,7 +44,7 @@ from service.domain.time_limit import (
 from service.domain.workflow import Status
 from service.repositories.metrics import Scope, count
 from service.security.keys import Keys, generate_env
-from service.security.kit import SecurityKit, build_kit
+from service.security.kit import SecurityKit
 from service.security.pii import PiiCipher
 from service.services.calendar import load_calendar
 from tests.conftest import Clock, base_settings
@@ -66,7 +66,7 @@ class Demo:
 @pytest.fixture(scope="module")
 async def demo(databases: Databases, test_keys: Keys) -> AsyncIterator[Demo]:
     url = await databases.clone()
-    kit = build_kit(base_settings(test_keys, url))
+    kit = security_kit(base_settings(test_keys, url))
     try:
         yield Demo(url, kit, await generate(url, kit, OPTIONS))
     finally:
@@ -357,7 +357,7 @@ async def test_the_service_carries_on_from_the_generated_rows(databases: Databas
     url = await databases.clone()
     try:
         settings = base_settings(test_keys, url)
-        await generate(url, build_kit(settings), OPTIONS)
+        await generate(url, security_kit(settings), OPTIONS)
         now = DEFAULT_NOW + timedelta(hours=1)
         app = create_app(settings, clock=Clock(now))
         async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:

@@ -6,12 +6,15 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
+import msgspec
 from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.status_codes import HTTP_201_CREATED
 
-from schemas.worker_side import AttachmentOut, UploadForm
+from schemas.cases import Visibility
+from schemas.worker_side import AttachmentOut
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Store
 from service.domain.access import Permission
@@ -20,6 +23,15 @@ from service.services import attachments
 
 UPLOAD_BODY_LIMIT = MAX_ATTACHMENT_BYTES + 64 * 1024
 """The file plus room for the multipart envelope; larger bodies are cut off with 413."""
+
+
+class UploadForm(msgspec.Struct, kw_only=True):
+    """A multipart upload: the file and, for staff, who may see it. It names Litestar's
+    ``UploadFile``, so it lives with the controller rather than among the API's Structs."""
+
+    file: UploadFile
+    visibility: Visibility = "internal"
+    """A worker's upload is always public (the worker and the staff see it)."""
 
 
 class CaseAttachmentController(Controller):

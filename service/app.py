@@ -16,7 +16,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from service import log_redaction, logs, telemetry
+from service.adapters import log_redaction, logs, telemetry
+from service.adapters.limits import counters_for
+from service.adapters.migrate import head_revision
+from service.adapters.storage import store_from_environment
 from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal
 from service.api.accounts import AccountController, SecurityController
 from service.api.attachments import AttachmentController, CaseAttachmentController
@@ -48,11 +51,8 @@ from service.api.web import web_router
 from service.api.worker_side import LookupController, OwnCaseController
 from service.config import Settings, get_settings, security_kit
 from service.db import make_engine, make_session_factory
-from service.limits import counters_for
-from service.migrate import head_revision
 from service.models.base import utcnow
 from service.security.signed_in import SignedInCache
-from service.storage import store_from_environment
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1_000_000
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         # render plugins would make Litestar fall back to its default pages).
         openapi_config=_openapi(settings) if settings.docs_enabled else None,
         debug=False,
-        logging_config=None,  # ours: service/logs.py (JSON lines with the request id)
+        logging_config=None,  # ours: service/adapters/logs.py (JSON lines with the request id)
         request_max_body_size=MAX_BODY_BYTES,
     )
     if settings.docs_enabled:

@@ -25,7 +25,7 @@ def database_url() -> str:
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
-    from service.embedded import start_embedded
+    from service.adapters.embedded import start_embedded
 
     url = start_embedded(settings.data_dir)
     click.echo(f"Using the embedded PostgreSQL in {settings.data_dir / 'pgdata'}", err=True)
@@ -129,7 +129,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Migrate, load reference data and serve the API."""
     import uvicorn
 
-    from service.migrate import upgrade
+    from service.adapters.migrate import upgrade
 
     embedded = get_settings().database_url is None
     settings = keyed_settings()
@@ -247,7 +247,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from service.migrate import upgrade
+    from service.adapters.migrate import upgrade
 
     if get_settings().database_url is None:
         keyed_settings()  # the embedded server's own keys, for sealing existing rows
@@ -258,7 +258,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ("base" removes everything)."""
-    from service.migrate import downgrade
+    from service.adapters.migrate import downgrade
 
     downgrade(database_url(), revision)
 
@@ -320,7 +320,7 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
 @click.option("--output", default="openapi/openapi.json", show_default=True, type=click.Path(path_type=Path))
 def openapi(output: Path) -> None:
     """Write the OpenAPI document."""
-    from service.openapi_doc import render
+    from service.api.openapi_doc import render
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(), encoding="utf-8")

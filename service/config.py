@@ -60,7 +60,7 @@ class Settings:
     lookup_lock_minutes: int = 30
     """``BANSHI_LOOKUP_LOCK_MINUTES``: how long a case number stays locked for lookups."""
     attachments_env: tuple[tuple[str, str], ...] = ()
-    """``BANSHI_ATTACHMENTS`` and friends: where attachment files are kept (``service/storage.py``)."""
+    """``BANSHI_ATTACHMENTS`` and friends: where attachment files are kept (``service/adapters/storage.py``)."""
     metrics_token: str | None = None
     """``BANSHI_METRICS_TOKEN``: when set, ``/metrics`` needs it as a bearer token."""
     log_format: str = "json"

@@ -49,7 +49,7 @@ def server_url() -> Iterator[str]:
         with PostgresContainer("postgres:17-alpine", driver=None) as container:
             yield container.get_connection_url()
         return
-    from service.embedded import start_embedded
+    from service.adapters.embedded import start_embedded
 
     yield start_embedded(ROOT / ".banshi" / "test")
 
@@ -79,8 +79,8 @@ class Databases:
         self.template = f"banshi_tpl_{uuid.uuid4().hex[:10]}"
 
     def create_template(self) -> None:
+        from service.adapters.migrate import upgrade
         from service.cli import _load_reference
-        from service.migrate import upgrade
 
         asyncio.run(_admin(self.url, f'CREATE DATABASE "{self.template}"'))
         template_url = with_database(self.url, self.template)

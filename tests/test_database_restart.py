@@ -31,10 +31,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text, true
 
+from service.adapters.migrate import upgrade
 from service.app import create_app
 from service.cli import _load_reference
 from service.config import Settings
-from service.migrate import upgrade
 from service.repositories import cases as case_repo
 from service.security.keys import Keys
 from tests.conftest import Clock, _bootstrap_admin, base_settings

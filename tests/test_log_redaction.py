@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from uvicorn.logging import AccessFormatter
 
-from service import log_redaction
-from service.logs import JsonLines
+from service.adapters import log_redaction
+from service.adapters.logs import JsonLines
 
 ID = "500103199001011234"
 

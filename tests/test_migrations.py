@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from service.adapters.migrate import downgrade, upgrade
 from service.config import async_url
-from service.migrate import downgrade, upgrade
 from service.models import metadata
 from tests.postgres import Databases
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from service.openapi_doc import render
+from service.api.openapi_doc import render
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 KEY_PATHS = (

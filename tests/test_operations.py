@@ -16,10 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from service import logs
+from service.adapters import logs
+from service.adapters.migrate import head_revision
 from service.app import create_app
 from service.config import Settings, async_url
-from service.migrate import head_revision
 from service.security.keys import Keys
 from tests.conftest import Clock
 from tests.factory import API, Api

@@ -15,7 +15,13 @@ import pytest
 from botocore.exceptions import ClientError, FlexibleChecksumError
 from moto.server import ThreadedMotoServer
 
-from service.storage import LocalFolderStore, S3Store, StoredObjectMissing, StoreUnavailable, store_from_environment
+from service.adapters.storage import (
+    LocalFolderStore,
+    S3Store,
+    StoredObjectMissing,
+    StoreUnavailable,
+    store_from_environment,
+)
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client

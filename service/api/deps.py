@@ -14,15 +14,15 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.base import CODE
+from service.adapters.limits import Counters
+from service.adapters.storage import AttachmentStore
 from service.api.access import client_address
 from service.config import Settings
 from service.db import session_scope
 from service.domain.access import Principal
 from service.errors import Unauthenticated
-from service.limits import Counters
 from service.security.kit import SecurityKit
 from service.services.context import Context
-from service.storage import AttachmentStore
 
 
 async def provide_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:

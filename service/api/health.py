@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 
-from service import telemetry
+from service.adapters import telemetry
 from service.api.deps import Db
 from service.api.documented_errors import PROBLEMS
 from service.config import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.exports import Column
+from service.api.exports import Column
 
 FIGURES = [
     Column("received", "收件数"),

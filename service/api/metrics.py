@@ -20,8 +20,8 @@ from service.api import metric_columns as columns
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page, Sessions
 from service.api.documented_errors import DOWNLOADS
+from service.api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, csv_chunks, xlsx_chunks
 from service.domain.access import Permission
-from service.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, csv_chunks, xlsx_chunks
 from service.services import metrics
 from service.services.metrics import Ask, rows_of
 

@@ -13,9 +13,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from schemas.problem import FieldError, Problem
+from service.adapters.limits import LimitsUnavailable
+from service.adapters.storage import StoreUnavailable
 from service.errors import DomainError
-from service.limits import LimitsUnavailable
-from service.storage import StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("banshi.errors")

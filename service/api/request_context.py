@@ -20,8 +20,8 @@ from litestar.enums import ScopeType
 from litestar.exceptions import ClientException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from service import telemetry
-from service.logs import REQUEST_ID
+from service.adapters import telemetry
+from service.adapters.logs import REQUEST_ID
 
 HEADER = "X-Request-ID"
 _USABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")

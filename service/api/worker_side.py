@@ -24,8 +24,8 @@ from schemas.worker_side import (
 from service.api.access import PUBLIC, client_address, needs
 from service.api.deps import Config, Ctx, Db, Kit, Limits, Now, Page
 from service.api.documented_errors import PROBLEMS
+from service.api.receipts import receipt_html
 from service.domain.access import Permission
-from service.receipts import receipt_html
 from service.services import lookup as lookup_service
 from service.services import own_cases, query_codes
 from service.services.cases import MoveRules

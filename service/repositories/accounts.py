@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.freshness import KEEPS_CACHES
+from service.adapters.freshness import KEEPS_CACHES
 from service.models import Account, AuthSession, LoginThrottle, SecuritySetting, Staff
 from service.repositories.filters import equal_to, page
 

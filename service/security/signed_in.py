@@ -20,8 +20,8 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from service.adapters.freshness import watch
 from service.domain.access import Principal
-from service.freshness import watch
 
 PRINCIPAL_TABLES = watch("account", "auth_session", "staff")
 

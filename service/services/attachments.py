@@ -18,20 +18,20 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.worker_side import AttachmentOut
+from service.adapters.storage import AttachmentStore, StoredObjectMissing, StoreUnavailable
 from service.domain.access import Role
 from service.domain.file_types import ALLOWED, MAX_ATTACHMENT_BYTES, detect, sanitise_filename
 from service.domain.visibility import WORKER_UPLOAD_VISIBILITY, sees_everything
 from service.domain.workflow import Category, Status, category_of
 from service.errors import Conflict, Invalid, NotFound, TooLarge
 from service.models import Attachment
-from service.public_presenters import attachment_out
 from service.repositories import attachments as attachment_repo
 from service.repositories.reach import cases_reached
 from service.services import audit
 from service.services.context import Context
+from service.services.presenters.worker_side import attachment_out
 from service.services.reach import reached_case
 from service.services.timeline import remark
-from service.storage import AttachmentStore, StoredObjectMissing, StoreUnavailable
 
 log = logging.getLogger("banshi.attachments")
 

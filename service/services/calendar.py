@@ -10,9 +10,9 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from schemas.calendar import CalendarDayOut, CalendarYearIn, CalendarYearOut
+from service.adapters.freshness import watch
 from service.domain.calendar import DayKind, WorkingCalendar, build_calendar, library_schedule
 from service.errors import Invalid
-from service.freshness import watch
 from service.models import CalendarDay, CalendarYear
 from service.repositories import calendar as calendar_repo
 from service.services import audit, deadlines

@@ -28,7 +28,6 @@ from service.errors import (
     PreconditionRequired,
 )
 from service.models import Case, IdempotencyRecord, Worker
-from service.presenters import case_out, case_summary, event_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
@@ -36,6 +35,7 @@ from service.repositories.reach import cases_reached, workers_reached
 from service.services import audit, deadlines, query_codes
 from service.services.calendar import calendar_for_reading, load_calendar
 from service.services.context import Context
+from service.services.presenters.cases import case_out, case_summary, event_out
 from service.services.query_codes import receipt_url
 from service.services.reach import reached_case
 from service.services.staff import require_steward

@@ -1,6 +1,6 @@
 """The public lookup: a case number and its query code, no account.
 
-Abuse is held off by two counters shared across processes (``service/limits.py``):
+Abuse is held off by two counters shared across processes (``service/adapters/limits.py``):
 lookups per client address, and wrong codes per case number, which lock that number
 for a while. A wrong number and a wrong code answer exactly alike, so the lookup does
 not tell which case numbers exist; a locked number answers 429 whether it exists or not.
@@ -15,17 +15,17 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.worker_side import LookupOut
+from service.adapters.limits import Counters
 from service.domain.masking import mask_name
 from service.domain.workflow import STATUS_LABELS_ZH, Status
 from service.errors import DomainError, TooManyRequests
-from service.limits import Counters
-from service.public_presenters import public_due, public_timeline
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.security.kit import SecurityKit
 from service.services import query_codes
 from service.services.calendar import calendar_for_reading
+from service.services.presenters.worker_side import public_due, public_timeline
 
 log = logging.getLogger("banshi.lookup")
 

@@ -26,7 +26,6 @@ from service.domain.satisfaction import may_rate
 from service.domain.workflow import STATUS_LABELS_ZH, Action, Status, target_of
 from service.errors import Conflict, IllegalTransition, Invalid
 from service.models import Case, WorkListItem
-from service.public_presenters import attachment_out, public_due, public_timeline
 from service.repositories import attachments as attachment_repo
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
@@ -35,6 +34,7 @@ from service.services import audit
 from service.services.calendar import calendar_for_reading
 from service.services.cases import MoveRules, NewCase, apply_move, insert_case
 from service.services.context import Context
+from service.services.presenters.worker_side import attachment_out, public_due, public_timeline
 from service.services.query_codes import receipt_url
 from service.services.reach import reached_case
 from service.services.timeline import remark

@@ -12,9 +12,9 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.worker_side import QueryCodeOut
+from service.adapters.limits import Counters, LimitsUnavailable
 from service.domain.query_code import format_query_code, hash_purpose, new_query_code, normalise_query_code
 from service.errors import Conflict, Invalid
-from service.limits import Counters, LimitsUnavailable
 from service.models import Case
 from service.repositories import reference as reference_repo
 from service.security.kit import SecurityKit

@@ -15,10 +15,10 @@ from schemas.reference import DepartmentOut, DistrictOut, WorkListItemOut, WorkL
 from service.errors import Invalid, NotFound
 from service.models import Department, District, WorkListItem
 from service.models.base import utcnow
-from service.presenters import department_out, district_out, item_out
 from service.repositories import reference as reference_repo
 from service.services import audit
 from service.services.context import Context
+from service.services.presenters.reference import department_out, district_out, item_out
 
 WORK_LIST_FILES = {2026: "work_list_2026.csv"}
 

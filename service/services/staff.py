@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.people import StaffIn, StaffOut, StaffPage, StaffPatch
 from service.errors import Invalid, NotFound
 from service.models import Staff
-from service.presenters import staff_out
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.services import audit
 from service.services.context import Context
+from service.services.presenters.people import staff_out
 
 
 async def require_steward(session: AsyncSession, steward_id: uuid.UUID) -> None:

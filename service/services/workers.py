@@ -24,7 +24,6 @@ from service.domain.identity import mobile_problem, national_id_problem, normali
 from service.domain.masking import mask_mobile, mask_national_id
 from service.errors import Conflict, Invalid, NotFound
 from service.models import StewardAssignment, Worker
-from service.presenters import assignment_out
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
@@ -32,6 +31,7 @@ from service.repositories.reach import workers_reached
 from service.security.pii import PiiCipher
 from service.services import audit
 from service.services.context import Context
+from service.services.presenters.people import assignment_out
 from service.services.staff import require_steward
 
 

@@ -19,9 +19,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
+from service.adapters.limits import Counters, LimitsUnavailable, LocalCounters, RedisCounters
 from service.app import create_app
 from service.config import Settings
-from service.limits import Counters, LimitsUnavailable, LocalCounters, RedisCounters
 from service.security.keys import Keys
 from tests.conftest import Clock
 from tests.factory import ADMIN_PASSWORD, API, Api, national_id

@@ -18,9 +18,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from service.adapters.storage import LocalFolderStore
 from service.app import create_app
 from service.config import Settings, async_url
-from service.storage import LocalFolderStore
 from tests.conftest import Clock
 from tests.factory import API, Api
 from tests.samples import make_pdf

@@ -15,7 +15,7 @@ from service.domain.calendar import WorkingCalendar
 from service.domain.visibility import EVENT_LABELS_ZH, note_shown_to_worker, shown_to_worker
 from service.domain.workflow import STATUS_LABELS_ZH, Status
 from service.models import Attachment, Case, CaseEvent
-from service.presenters import due_info
+from service.services.presenters.cases import due_info
 
 DUE_LABELS_ZH = {
     "on_track": "按期办理中",

@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from schemas.cases import CaseOut, CaseSummary, DueInfo, EventOut
-from schemas.people import StaffOut, StewardAssignmentOut
-from schemas.reference import DepartmentOut, DistrictOut, WorkListItemOut
 from service.domain.calendar import WorkingCalendar
 from service.domain.due import UNFINISHED, due_state_of
 from service.domain.time_limit import (
@@ -17,7 +15,7 @@ from service.domain.time_limit import (
     whole_working_days,
 )
 from service.domain.workflow import STATUS_LABELS_ZH, Status, allowed_actions, category_of
-from service.models import Case, CaseEvent, Department, District, Staff, StewardAssignment, WorkListItem
+from service.models import Case, CaseEvent
 
 
 def due_info(case: Case, calendar: WorkingCalendar, now: datetime) -> DueInfo:
@@ -110,57 +108,4 @@ def case_out(case: Case, item_code: str, timeline: list[EventOut], calendar: Wor
         withdraw_reason=case.withdraw_reason,
         allowed_actions=[a.value for a in allowed_actions(Status(case.status))],
         timeline=timeline,
-    )
-
-
-def district_out(row: District) -> DistrictOut:
-    return DistrictOut(code=row.code, name_zh=row.name_zh, name_en=row.name_en, kind=cast(Any, row.kind))
-
-
-def department_out(row: Department) -> DepartmentOut:
-    return DepartmentOut(code=row.code, name_zh=row.name_zh, name_en=row.name_en, active=row.active)
-
-
-def item_out(row: WorkListItem) -> WorkListItemOut:
-    return WorkListItemOut(
-        id=row.id,
-        year=row.year,
-        code=row.code,
-        category=row.category,
-        title_zh=row.title_zh,
-        title_en=row.title_en,
-        lead_department_code=row.lead_department_code,
-        promised_working_days=row.promised_working_days,
-        annual_target=row.annual_target,
-        target_unit=row.target_unit,
-        active=row.active,
-        updated_at=row.updated_at,
-    )
-
-
-def staff_out(row: Staff) -> StaffOut:
-    return StaffOut(
-        id=row.id,
-        name=row.name,
-        role=cast(Any, row.role),
-        department_code=row.department_code,
-        district_code=row.district_code,
-        work_phone=row.work_phone,
-        email=row.email,
-        active=row.active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def assignment_out(row: StewardAssignment) -> StewardAssignmentOut:
-    assert row.id is not None
-    return StewardAssignmentOut(
-        id=row.id,
-        worker_id=row.worker_id,
-        steward_id=row.steward_id,
-        previous_steward_id=row.previous_steward_id,
-        assigned_at=row.assigned_at,
-        assigned_by=row.assigned_by,
-        reason=row.reason,
     )

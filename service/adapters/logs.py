@@ -5,7 +5,7 @@ made here (``service/api/request_context.py``); it is returned in the same heade
 added to every line logged while that request is served, by our code, Litestar,
 SQLAlchemy or uvicorn's access log. ``BANSHI_LOG_FORMAT=text`` gives plain lines for
 people reading a terminal. Personal data is already redacted when a record is made
-(``service/log_redaction.py``).
+(``service/adapters/log_redaction.py``).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
@@ -49,9 +51,10 @@ from service.api.request_context import request_context, response_headers
 from service.api.satisfaction import FollowUpController, RatingController
 from service.api.web import web_router
 from service.api.worker_side import LookupController, OwnCaseController
-from service.config import Settings, get_settings, security_kit
+from service.config import Settings, get_settings, read_settings, security_kit
 from service.db import make_engine, make_session_factory
 from service.models.base import utcnow
+from service.security.keys import generate_env, keys_from
 from service.security.signed_in import SignedInCache
 
 API_PREFIX = "/api/v1"
@@ -192,3 +195,13 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
         ),
         render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
     )
+
+
+def openapi_document() -> str:
+    """The OpenAPI document as committed in ``openapi/openapi.json``, the same for the CLI
+    and the drift test. No database is touched: the schema comes from the route handlers."""
+    settings = dataclasses.replace(
+        read_settings(), database_url="postgresql://unused/unused", docs_enabled=True, keys=keys_from(generate_env())
+    )
+    schema = create_app(settings).openapi_schema.to_schema()
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -17,7 +17,7 @@ from service.security.keys import ENV_NAMES, development_keys, generate_env
 
 if TYPE_CHECKING:
     from schemas.accounts import AccountOut
-    from service.demo_worker import DemoWorker
+    from service.demo import DemoWorker
 
 
 def database_url() -> str:
@@ -296,7 +296,7 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
     from datetime import datetime
 
     from service.config import security_kit
-    from service.demo_data import DemoDataRefused, DemoOptions, generate
+    from service.demo import DemoDataRefused, DemoOptions, generate
 
     try:
         now = datetime.fromisoformat(now_text)
@@ -320,10 +320,10 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
 @click.option("--output", default="openapi/openapi.json", show_default=True, type=click.Path(path_type=Path))
 def openapi(output: Path) -> None:
     """Write the OpenAPI document."""
-    from service.api.openapi_doc import render
+    from service.app import openapi_document
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render(), encoding="utf-8")
+    output.write_text(openapi_document(), encoding="utf-8")
     click.echo(f"wrote {output}")
 
 
@@ -346,7 +346,7 @@ def demo_worker() -> None:
 async def _demo_worker(url: str, settings: Settings) -> DemoWorker:
     from service.config import security_kit
     from service.db import make_engine, make_session_factory
-    from service.demo_worker import make_demo_worker
+    from service.demo import make_demo_worker
     from service.errors import DomainError
 
     engine = make_engine(url, pool_size=1)

@@ -26,7 +26,7 @@ from service.app import create_app
 from service.cli import main
 from service.config import get_settings, security_kit
 from service.db import make_engine, make_session_factory
-from service.demo_data import DEFAULT_NOW, DemoDataRefused, DemoOptions, WorkingTime, generate
+from service.demo import DEFAULT_NOW, DemoDataRefused, DemoOptions, WorkingTime, generate
 from service.domain.calendar import DayKind, Override, WorkingCalendar, build_calendar
 from service.domain.case_number import format_case_number, normalise_case_number
 from service.domain.identity import mobile_problem, national_id_problem

@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     app = Litestar(
         route_handlers=[health, ready, metrics, api, *web_router(settings)],
         dependencies={
-            "db": Provide(provide_session),
+            "db": Provide(provide_session, sync_to_thread=False),
             "sessions": Provide(provide_sessions, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),

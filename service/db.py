@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -10,6 +10,7 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy import ClauseElement
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -65,19 +66,6 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, autobegin=False)
 
 
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncGenerator[AsyncSession, None]:
-    """One session per request. A use case begins and ends its own transactions, and a
-    session that is not in one holds no connection, so there is nothing to close (closing
-    costs 24 us, half a case read's own work). Only a request cut off inside a transaction
-    block (cancelled while its end ran) leaves one open: that one is closed here."""
-    session = factory()
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            await session.close()
-
-
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A statement compiled once to PostgreSQL's text, with its parameters' names in order."""
@@ -89,6 +77,15 @@ class Prepared:
 def prepared(statement: ClauseElement) -> Prepared:
     done = statement.compile(dialect=_ASYNCPG)
     return Prepared(str(done), tuple(getattr(done, "positiontup", None) or ()))
+
+
+def bound_engine(session: AsyncSession) -> Engine:
+    """The engine a session of ``make_session_factory`` is bound to, read from its sync
+    session: ``AsyncSession.bind`` builds a translation map on each session's first use,
+    a cost on the hottest read."""
+    bind = session.sync_session.bind
+    assert isinstance(bind, Engine)  # the factory binds sessions to the engine
+    return bind
 
 
 class Lent:
@@ -109,17 +106,18 @@ class Lent:
 
 
 @asynccontextmanager
-async def single_statement(engine: AsyncEngine) -> AsyncIterator[Lent]:
+async def single_statement(session: AsyncSession) -> AsyncIterator[Lent]:
     """A pooled connection for a read that is one statement, run with ``fetch_one``
     outside any transaction (it sees one snapshot either way, and BEGIN and ROLLBACK
     are two round trips saved). No ORM session, and no SQLAlchemy ``Connection`` either:
     the connection comes straight from the engine's pool (same size, same wait and 503
     when it is exhausted, same recycling), and goes back to it. For the most frequent
-    read, the objects around a pooled connection cost more than the query."""
-    sync = engine.sync_engine
+    read, the objects around a pooled connection cost more than the query. The session
+    lends its engine and is not used otherwise."""
+    sync = bound_engine(session)
     dbapi_error = sync.dialect.loaded_dbapi.Error
     try:
-        fairy = await engine.raw_connection()
+        fairy = await greenlet_spawn(sync.raw_connection)
     except dbapi_error as error:  # refused, or the database starting up: as SQLAlchemy hands them on
         lost = sync.dialect.is_disconnect(error, None, None)
         raise DBAPIError.instance(None, None, error, dbapi_error, connection_invalidated=lost) from error

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Select, Text, Uuid, bindparam, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.db import Prepared, fetch_one, prepared, single_statement
@@ -20,6 +20,7 @@ from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
 from service.domain.workflow import statuses_in
 from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
+from service.models.base import from_row
 from service.repositories import due
 from service.repositories.filters import between, equal_to
 from service.repositories.reach import case_reach, reach_values
@@ -50,14 +51,13 @@ async def read_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal
     compiled once per role and run straight through the driver (``db.single_statement``):
     an ORM query and a transaction around it cost more than the query itself. The
     session is not used to connect; it lends its engine."""
-    engine = session.bind
-    assert isinstance(engine, AsyncEngine)  # the request's session is bound to the engine
     values = {"case_id": case_id, **reach_values(caller)}
-    async with single_statement(engine) as connection:
+    async with single_statement(session) as connection:
         row = await fetch_one(connection, _case_read_statement(caller.role), values)
     if row is None:
         return None
-    case = Case.model_construct(**{name: row[name] for name in _CASE_COLUMNS})
+    # The statement selects the case's columns first, in the table's order.
+    case = from_row(Case, dict(zip(_CASE_COLUMNS, row, strict=False)))
     return CaseRead(case=case, item_code=row["item_code"], timeline=row["timeline"])
 
 

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from typing import Literal
 from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.calendar import CalendarDayOut, CalendarYearIn, CalendarYearOut
 from service.adapters.freshness import watch
+from service.db import bound_engine
 from service.domain.calendar import DayKind, WorkingCalendar, build_calendar, library_schedule
 from service.errors import Invalid
 from service.models import CalendarDay, CalendarYear
@@ -25,7 +27,7 @@ CALENDAR_TABLES = watch("calendar_year", "calendar_day")
 KEEP_FOR_READING = 30.0
 """Seconds a process shows due times with the calendar it last read. An administrator's
 change made in this process is seen at once; one made in another process, within this."""
-_kept: WeakKeyDictionary[AsyncEngine, tuple[float, int, WorkingCalendar]] = WeakKeyDictionary()
+_kept: WeakKeyDictionary[Engine, tuple[float, int, WorkingCalendar]] = WeakKeyDictionary()
 
 
 async def load_calendar(session: AsyncSession) -> WorkingCalendar:
@@ -39,8 +41,7 @@ async def calendar_for_reading(session: AsyncSession) -> WorkingCalendar:
     (``freshness.py``). Never for computing what is written. When it must be read again,
     it is read in the caller's transaction, or in a short one of its own when the caller
     has none open (the case read runs outside any)."""
-    engine = session.bind
-    assert isinstance(engine, AsyncEngine)  # the sessions of this service are bound to the engine
+    engine = bound_engine(session)
     kept = _kept.get(engine)
     generation = CALENDAR_TABLES.generation
     if kept is not None and kept[1] == generation and time.monotonic() - kept[0] < KEEP_FOR_READING:

@@ -1,0 +1,50 @@
+"""Table objects built from rows without validation are the objects pydantic would build."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import configure_mappers
+
+from service.models import Case
+from service.models.base import from_row
+
+
+def _row() -> dict[str, Any]:
+    values: dict[str, Any] = {column.name: None for column in Case.__table__.c}  # type: ignore[attr-defined]
+    now = datetime(2026, 6, 2, 2, 0, tzinfo=UTC)
+    values.update(
+        id=uuid.uuid4(),
+        case_no="BS-20260602-000001-7",
+        worker_id=uuid.uuid4(),
+        item_id=uuid.uuid4(),
+        title="申请人才住房",
+        description="",
+        channel="phone",
+        steward_id=uuid.uuid4(),
+        department_code="housing",
+        district_code="yubei",
+        status="accepted",
+        version=2,
+        created_at=now,
+        updated_at=now,
+        accepted_at=now,
+        resolutions=0,
+    )
+    return values
+
+
+def test_from_row_builds_what_model_construct_builds() -> None:
+    configure_mappers()  # as the session factory does at start-up
+    row = _row()
+    fast, slow = from_row(Case, dict(row)), Case.model_construct(**row)
+    assert Case.__pydantic_post_init__ is None  # model_construct would run it; from_row does not
+    assert Case.model_config.get("extra") != "allow"  # no extra values to keep
+    for attribute in ("__pydantic_extra__", "__pydantic_private__"):
+        assert getattr(fast, attribute) == getattr(slow, attribute)
+    assert vars(fast) == vars(slow)
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.status == "accepted" and fast.version == 2 and fast.due_at is None
+    assert fast.model_dump() == slow.model_dump()

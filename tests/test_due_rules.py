@@ -125,6 +125,9 @@ async def _check(
     assert await _picked(engine, due.past_due(), now) == python(
         lambda r: past_due(r.status, r.due_at, r.remaining, now)
     )
+    assert await _picked(engine, due.ran_out(), now) == python(
+        lambda r: (since := overdue_since(r.status, r.due_at, r.remaining)) is not None and since <= now
+    )
     assert await _picked(engine, due.unfinished(), now) == python(lambda r: r.status in UNFINISHED)
     assert await _picked(engine, due.clock_runs(), now) == python(lambda r: r.status in CLOCK_RUNS)
     async with engine.connect() as connection:

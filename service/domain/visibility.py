@@ -15,10 +15,12 @@ what a worker uploads is public.
 
 from __future__ import annotations
 
+from typing import Final
+
 from service.domain.access import Role
 
-PUBLIC = "public"
-INTERNAL = "internal"
+PUBLIC: Final = "public"
+INTERNAL: Final = "internal"
 FILES_SHOWN_TO_WORKER = frozenset({PUBLIC})
 """The file visibilities a worker sees; queries filter with this set."""
 WORKER_UPLOAD_VISIBILITY = PUBLIC

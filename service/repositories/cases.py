@@ -51,6 +51,9 @@ async def read_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal
     compiled once per role and run straight through the driver (``db.single_statement``):
     an ORM query and a transaction around it cost more than the query itself. The
     session is not used to connect; it lends its engine."""
+    # Inside a transaction the session holds a connection already: a second one per request
+    # would let a busy pool wait on itself.
+    assert not session.in_transaction(), "the case read runs outside a transaction"
     values = {"case_id": case_id, **reach_values(caller)}
     async with single_statement(session) as connection:
         row = await fetch_one(connection, _case_read_statement(caller.role), values)

@@ -52,10 +52,15 @@ def due_state_is(state: DueState, alias: str = "c") -> str:
             assert_never(state)
 
 
+def ran_out(alias: str = "c") -> str:
+    """The cases whose time limit has run out by ``:now``, finished since or not."""
+    return f"{alias}.overdue_since <= :now"
+
+
 def past_due(alias: str = "c") -> str:
     """The cases past due at ``:now`` (``domain.due.past_due``), through the derived
     ``overdue_since`` column and its partial index."""
-    return f"{unfinished(alias)} AND {alias}.overdue_since <= :now"
+    return f"{unfinished(alias)} AND {ran_out(alias)}"
 
 
 def clause(condition: str, now: datetime) -> TextClause:

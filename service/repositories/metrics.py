@@ -322,7 +322,7 @@ async def flows_counted(session: AsyncSession, lo: date, hi: date, scope: Scope,
                 f'(SELECT count(*) FROM "case" c WHERE c.resolved_at >= :lo_at AND c.resolved_at < :hi_at '
                 f"AND {due.resolved()}{extra}), "
                 f'(SELECT count(*) FROM "case" c WHERE c.overdue_since >= :lo_at '
-                f"AND c.overdue_since < least(CAST(:hi_at AS timestamptz), CAST(:now AS timestamptz)){extra}), "
+                f"AND c.overdue_since < :hi_at AND {due.ran_out()}{extra}), "
                 f'(SELECT count(*) FROM "case" c WHERE c.overdue_since IS NOT NULL AND c.finished_at >= :lo_at '
                 f"AND c.finished_at < :hi_at{extra})"
             ),

@@ -36,23 +36,25 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
     return build_calendar(overrides, published)
 
 
+def kept_calendar(session: AsyncSession) -> WorkingCalendar | None:
+    """The calendar this process read less than ``KEEP_FOR_READING`` seconds ago, unless a
+    commit has made it stale since (``adapters/freshness.py``); None when it must be read."""
+    kept = _kept.get(bound_engine(session))
+    if kept is None or kept[1] != CALENDAR_TABLES.generation or time.monotonic() - kept[0] >= KEEP_FOR_READING:
+        return None
+    return kept[2]
+
+
 async def calendar_for_reading(session: AsyncSession) -> WorkingCalendar:
-    """The calendar for showing due times: read at most ``KEEP_FOR_READING`` seconds ago
-    (``freshness.py``). Never for computing what is written. When it must be read again,
-    it is read in the caller's transaction, or in a short one of its own when the caller
-    has none open (the case read runs outside any)."""
-    engine = bound_engine(session)
-    kept = _kept.get(engine)
+    """The calendar for showing due times (never for computing what is written): the one
+    kept, or read again in the caller's transaction."""
+    kept = kept_calendar(session)
+    if kept is not None:
+        return kept
     generation = CALENDAR_TABLES.generation
-    if kept is not None and kept[1] == generation and time.monotonic() - kept[0] < KEEP_FOR_READING:
-        return kept[2]
-    if session.in_transaction():
-        calendar = await load_calendar(session)
-    else:
-        async with session.begin():
-            calendar = await load_calendar(session)
+    calendar = await load_calendar(session)
     if CALENDAR_TABLES.generation == generation:
-        _kept[engine] = (time.monotonic(), generation, calendar)
+        _kept[bound_engine(session)] = (time.monotonic(), generation, calendar)
     return calendar
 
 

@@ -17,6 +17,7 @@ from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
 from service.domain.filters import CaseFilter, CaseOrder
 from service.domain.time_limit import DAY, local_day, working_seconds
+from service.domain.visibility import PUBLIC
 from service.domain.workflow import Action, Status, allowed_actions, target_of
 from service.errors import (
     Forbidden,
@@ -33,11 +34,11 @@ from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.repositories.reach import cases_reached, workers_reached
 from service.services import audit, deadlines, query_codes
-from service.services.calendar import calendar_for_reading, load_calendar
+from service.services.calendar import calendar_for_reading, kept_calendar, load_calendar
 from service.services.context import Context
 from service.services.presenters.cases import case_out, case_summary, event_out
 from service.services.query_codes import receipt_url
-from service.services.reach import reached_case
+from service.services.reach import reached_case, reached_worker
 from service.services.staff import require_steward
 from service.services.timeline import remark, timeline_event
 
@@ -65,12 +66,17 @@ def _check_if_match(case: Case, if_match: str | None) -> None:
 
 async def read_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> tuple[api.CaseOut, str]:
     """The case with its whole timeline (only staff read this record: ``domain/visibility.py``).
-    The repository reads it in one statement outside a transaction."""
+    The repository reads it in one statement outside a transaction; the calendar kept in
+    the process serves its due dates, read in a transaction of its own when it is stale."""
     found = await case_repo.read_case(session, case_id, ctx.caller)
     if found is None:
         raise NotFound("case", case_id)
+    calendar = kept_calendar(session)
+    if calendar is None:
+        async with session.begin():
+            calendar = await calendar_for_reading(session)
     timeline = msgspec.json.decode(found.timeline, type=list[api.EventOut])
-    rendered = case_out(found.case, found.item_code, timeline, await calendar_for_reading(session), ctx.now)
+    rendered = case_out(found.case, found.item_code, timeline, calendar, ctx.now)
     return rendered, etag_of(rendered)
 
 
@@ -78,11 +84,8 @@ async def list_cases(
     session: AsyncSession, ctx: Context, where: CaseFilter, order: CaseOrder, limit: int, offset: int
 ) -> api.CasePage:
     async with session.begin():
-        # Naming a worker out of reach answers 404, as reading that worker would.
-        if where.worker_id is not None and (
-            await people_repo.reached_worker(session, where.worker_id, workers_reached(ctx.caller)) is None
-        ):
-            raise NotFound("worker", where.worker_id)
+        if where.worker_id is not None:  # naming a worker out of reach answers 404, as reading it would
+            await reached_worker(session, ctx, where.worker_id)
         rows, total = await case_repo.list_cases(
             session, where, cases_reached(ctx.caller), now=ctx.now, order=order, limit=limit, offset=offset
         )
@@ -205,7 +208,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
             "create",
             from_status=None,
             to_status=Status.SUBMITTED.value,
-            visibility="public",
+            visibility=PUBLIC,
             details={"channel": new.channel},
         )
     )

@@ -69,28 +69,36 @@ async def lookup(
     if wrong.hits >= limits.lock_threshold:
         raise TooManyRequests("too many wrong query codes for this case number; try again later", wrong.seconds_left)
     async with session.begin():
-        case = await case_repo.case_by_number(session, number)
-        if case is None or not query_codes.matches(kit, case, code):
-            failed = await counters.hit(lock_key, limits.lock_seconds)
-            if failed.hits >= limits.lock_threshold:
-                await counters.extend(lock_key, limits.lock_seconds)
-                log.warning("lookup locked for case number %s after %d wrong codes", number, failed.hits)
-            raise NoMatch()
-        item = await reference_repo.get_item(session, case.item_id)
-        worker = await people_repo.get_worker(session, case.worker_id)
-        assert item is not None  # foreign key
-        assert worker is not None  # foreign key
-        calendar = await calendar_for_reading(session)
-        status = Status(case.status)
-        return LookupOut(
-            case_no=case.case_no,
-            item_code=item.code,
-            item_title=item.title_zh,
-            status=status.value,
-            status_label=STATUS_LABELS_ZH[status],
-            received_at=case.created_at,
-            due=public_due(case, item.promised_working_days, calendar, now),
-            awaited_materials=case.awaited_materials if status is Status.AWAITING_MATERIALS else None,
-            worker_name_masked=mask_name(worker.name),
-            timeline=public_timeline(await case_repo.events_of(session, case.id)),
-        )
+        found = await _found(session, kit, number, code, now)
+    if found is None:  # counted after the transaction: no connection waits on the shared counters
+        failed = await counters.hit(lock_key, limits.lock_seconds)
+        if failed.hits >= limits.lock_threshold:
+            await counters.extend(lock_key, limits.lock_seconds)
+            log.warning("lookup locked for case number %s after %d wrong codes", number, failed.hits)
+        raise NoMatch()
+    return found
+
+
+async def _found(session: AsyncSession, kit: SecurityKit, number: str, code: str, now: datetime) -> LookupOut | None:
+    """What the lookup shows of the case with this number, if the code is its current one."""
+    case = await case_repo.case_by_number(session, number)
+    if case is None or not query_codes.matches(kit, case, code):
+        return None
+    item = await reference_repo.get_item(session, case.item_id)
+    worker = await people_repo.get_worker(session, case.worker_id)
+    assert item is not None  # foreign key
+    assert worker is not None  # foreign key
+    calendar = await calendar_for_reading(session)
+    status = Status(case.status)
+    return LookupOut(
+        case_no=case.case_no,
+        item_code=item.code,
+        item_title=item.title_zh,
+        status=status.value,
+        status_label=STATUS_LABELS_ZH[status],
+        received_at=case.created_at,
+        due=public_due(case, item.promised_working_days, calendar, now),
+        awaited_materials=case.awaited_materials if status is Status.AWAITING_MATERIALS else None,
+        worker_name_masked=mask_name(worker.name),
+        timeline=public_timeline(await case_repo.events_of(session, case.id)),
+    )

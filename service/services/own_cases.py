@@ -23,6 +23,7 @@ from schemas.worker_side import (
 from service.domain.calendar import WorkingCalendar
 from service.domain.due import RESOLVED
 from service.domain.satisfaction import may_rate
+from service.domain.visibility import PUBLIC
 from service.domain.workflow import STATUS_LABELS_ZH, Action, Status, target_of
 from service.errors import Conflict, IllegalTransition, Invalid
 from service.models import Case, WorkListItem
@@ -146,7 +147,7 @@ async def answer_materials(
             case,
             "answer_materials",
             note=data.note,
-            visibility="public",
+            visibility=PUBLIC,
             details={"attachment_ids": [str(i) for i in ids]},
         )
         session.add(event)
@@ -169,6 +170,6 @@ async def withdraw(
         if target_of(Status(case.status), Action.WITHDRAW) is None:
             raise IllegalTransition(f"a case that is {case.status} cannot be withdrawn", [])
         await apply_move(
-            session, ctx, case, api.Withdraw(reason=data.reason, note=data.reason, visibility="public"), rules
+            session, ctx, case, api.Withdraw(reason=data.reason, note=data.reason, visibility=PUBLIC), rules
         )
         return await _render(session, ctx, case)

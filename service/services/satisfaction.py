@@ -21,6 +21,7 @@ from service.domain.satisfaction import (
     needs_follow_up,
 )
 from service.domain.time_limit import DAY, add_working_seconds
+from service.domain.visibility import PUBLIC
 from service.domain.workflow import Status
 from service.errors import Conflict, NotFound
 from service.models import SatisfactionRating
@@ -92,7 +93,7 @@ async def rate(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: ap
                 case,
                 "rate",
                 note=data.comment,
-                visibility="public",
+                visibility=PUBLIC,
                 details={"level": level.value, "on_behalf": rating.on_behalf},
             )
         )
@@ -132,7 +133,7 @@ async def answer_follow_up(
                 case,
                 "follow_up",
                 note=data.answer,
-                visibility="public",
+                visibility=PUBLIC,
                 details={"rating_id": rating_id, "on_time": now <= rating.follow_up_due_at},
             )
         )

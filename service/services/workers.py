@@ -32,6 +32,7 @@ from service.security.pii import PiiCipher
 from service.services import audit
 from service.services.context import Context
 from service.services.presenters.people import assignment_out
+from service.services.reach import reached_worker
 from service.services.staff import require_steward
 
 
@@ -131,16 +132,9 @@ async def create_worker(session: AsyncSession, ctx: Context, data: WorkerIn) -> 
         return worker_out(pii, worker)
 
 
-async def _reached(session: AsyncSession, ctx: Context, worker_id: uuid.UUID, *, for_update: bool = False) -> Worker:
-    worker = await people_repo.reached_worker(session, worker_id, workers_reached(ctx.caller), for_update=for_update)
-    if worker is None:
-        raise NotFound("worker", worker_id)
-    return worker
-
-
 async def read_worker(session: AsyncSession, ctx: Context, worker_id: uuid.UUID) -> WorkerOut:
     async with session.begin():
-        return worker_out(ctx.kit.pii, await _reached(session, ctx, worker_id))
+        return worker_out(ctx.kit.pii, await reached_worker(session, ctx, worker_id))
 
 
 async def lookup_worker(session: AsyncSession, ctx: Context, data: WorkerLookupIn) -> WorkerOut:
@@ -164,7 +158,7 @@ async def update_worker(session: AsyncSession, ctx: Context, worker_id: uuid.UUI
     if "mobile" in changes:
         changes["mobile"] = _mobile(changes["mobile"])
     async with session.begin():
-        worker = await _reached(session, ctx, worker_id, for_update=True)
+        worker = await reached_worker(session, ctx, worker_id, for_update=True)
         if "district_code" in changes:
             await _require_district(session, changes["district_code"])
         changed = sorted(changes)  # names only: values may be personal data
@@ -184,7 +178,7 @@ async def reveal(session: AsyncSession, ctx: Context, worker_id: uuid.UUID, data
     """The full numbers, for a steward's own workers or an administrator, with the
     reason written to the audit trail in the same transaction."""
     async with session.begin():
-        worker = await _reached(session, ctx, worker_id)
+        worker = await reached_worker(session, ctx, worker_id)
         fields = sorted(set(data.fields))
         shown: dict[str, str] = {}
         if "national_id" in fields:
@@ -206,7 +200,7 @@ async def assign_steward(
     session: AsyncSession, ctx: Context, worker_id: uuid.UUID, data: StewardAssignmentIn
 ) -> StewardAssignmentOut:
     async with session.begin():
-        worker = await _reached(session, ctx, worker_id, for_update=True)
+        worker = await reached_worker(session, ctx, worker_id, for_update=True)
         await require_steward(session, data.steward_id)
         if worker.steward_id == data.steward_id:
             raise Conflict("this steward is already the worker's steward", field="steward_id")
@@ -238,5 +232,5 @@ async def assign_steward(
 
 async def steward_history(session: AsyncSession, ctx: Context, worker_id: uuid.UUID) -> list[StewardAssignmentOut]:
     async with session.begin():
-        await _reached(session, ctx, worker_id)
+        await reached_worker(session, ctx, worker_id)
         return [assignment_out(a) for a in await people_repo.steward_history(session, worker_id)]

@@ -62,5 +62,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # does. `exec` makes uvicorn PID 1, so it gets the stop signal and shuts its workers down
 # gracefully. Set BANSHI_WORKERS for the number of processes and FORWARDED_ALLOW_IPS to the
 # reverse proxy's address as this container sees it (X-Forwarded-For is trusted from those
-# addresses only).
-CMD ["sh", "-c", "if [ -n \"$PROMETHEUS_MULTIPROC_DIR\" ]; then rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\"; fi && exec uvicorn service.app:create_app --factory --host 0.0.0.0 --port 8000 --workers \"${BANSHI_WORKERS:-4}\" --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\""]
+# addresses only). --http names uvicorn's protocol with a bound on the request head (431).
+CMD ["sh", "-c", "if [ -n \"$PROMETHEUS_MULTIPROC_DIR\" ]; then rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\"; fi && exec uvicorn service.app:create_app --factory --host 0.0.0.0 --port 8000 --workers \"${BANSHI_WORKERS:-4}\" --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\" --http service.adapters.http_server:BoundedHttpToolsProtocol"]

@@ -27,6 +27,7 @@ from service.api.accounts import AccountController, SecurityController
 from service.api.attachments import AttachmentController, CaseAttachmentController
 from service.api.audit import AuditController
 from service.api.auth import AuthController
+from service.api.bodies import ApiRequest
 from service.api.calendar import CalendarController
 from service.api.cases import CaseController
 from service.api.deps import (
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         debug=False,
         logging_config=None,  # ours: service/adapters/logs.py (JSON lines with the request id)
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=ApiRequest,
     )
     if settings.docs_enabled:
         document_errors(app)

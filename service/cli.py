@@ -116,6 +116,10 @@ def _running(pid: int) -> bool:
     return True
 
 
+BOUNDED_HTTP = "service.adapters.http_server:BoundedHttpToolsProtocol"
+"""uvicorn's HTTP protocol with a bound on the request head (the image's command names it too)."""
+
+
 @click.group()
 def main() -> None:
     """Banshi: case tracking for the service programme for science and technology workers."""
@@ -153,6 +157,7 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        http=BOUNDED_HTTP,
     )
 
 

@@ -27,6 +27,28 @@ class NotFound(DomainError):
         super().__init__(f"{what} {key} does not exist")
 
 
+class Malformed(DomainError):
+    """A value that is not of the form the API documents (a day, an instant, JSON)."""
+
+    status = 400
+    code = "malformed"
+    title = "Malformed request"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", field=field)
+        self.reason = reason
+
+
+class MalformedBody(Malformed):
+    """A request body that cannot be read at all: broken encoding, bad JSON, absurd nesting."""
+
+    code = "malformed_body"
+    title = "Unreadable request body"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("body", reason)
+
+
 class Invalid(DomainError):
     """Well-formed input that breaks a rule of the domain."""
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from service.cli import BOUNDED_HTTP
 from service.security.keys import Keys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +76,8 @@ def _tail(log: Path) -> str:
 async def running_service(
     env: Mapping[str, str], log_path: Path, start_within: float = 60, workers: int = 1, access_log: bool = False
 ) -> AsyncIterator[Running]:
-    """Start ``uvicorn service.app:create_app`` (``workers`` processes) with exactly
+    """Start ``uvicorn service.app:create_app`` (``workers`` processes, the HTTP protocol
+    ``banshi serve`` and the image use) with exactly
     ``env``; yield its base URL and process once ``/health`` answers; stop it afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -93,6 +95,8 @@ async def running_service(
             "--access-log" if access_log else "--no-access-log",
             "--workers",
             str(workers),
+            "--http",
+            BOUNDED_HTTP,
             cwd=ROOT,
             env=dict(env),
             stdout=log,

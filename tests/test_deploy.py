@@ -29,6 +29,7 @@ import jsonschema
 import pytest
 import yaml
 
+from service.cli import BOUNDED_HTTP
 from service.security.keys import ENV_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,6 +203,7 @@ def test_migrations_run_once_in_their_own_job_and_never_in_the_api(services: dic
     assert "uvicorn service.app:create_app --factory" in cmd
     assert "--workers" in cmd
     assert "--proxy-headers" in cmd
+    assert f"--http {BOUNDED_HTTP}" in cmd  # the head's bound holds in the image as under banshi serve
     assert "banshi serve" not in cmd
     assert "db upgrade" not in cmd
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, get, post
@@ -12,9 +11,9 @@ from schemas.audit import AuditPage, ChainReport
 from schemas.base import ONE_LINE
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page
+from service.api.params import INSTANT, instant
 from service.domain.access import Permission
 from service.domain.filters import AuditFilter
-from service.errors import Invalid
 from service.services import audit
 
 
@@ -37,13 +36,22 @@ class AuditController(Controller):
         target_type: Annotated[str | None, QueryParameter(max_length=64, pattern=ONE_LINE)] = None,
         target_id: Annotated[str | None, QueryParameter(max_length=128, pattern=ONE_LINE)] = None,
         outcome: FromQuery[Literal["success", "failure", "denied"] | None] = None,
-        at_from: FromQuery[datetime | None] = None,
-        at_to: FromQuery[datetime | None] = None,
+        at_from: Annotated[
+            str | None, QueryParameter(max_length=40, schema_extra=INSTANT, description="At or after, with offset.")
+        ] = None,
+        at_to: Annotated[
+            str | None, QueryParameter(max_length=40, schema_extra=INSTANT, description="Before, with offset.")
+        ] = None,
     ) -> AuditPage:
-        for name, value in (("at_from", at_from), ("at_to", at_to)):
-            if value is not None and value.tzinfo is None:
-                raise Invalid(f"query.{name}", "must carry a time zone offset")
-        where = AuditFilter(actor_account_id, action, target_type, target_id, outcome, at_from, at_to)
+        where = AuditFilter(
+            actor_account_id,
+            action,
+            target_type,
+            target_id,
+            outcome,
+            instant("at_from", at_from),
+            instant("at_to", at_to),
+        )
         return await audit.list_audit(db, ctx, where, paging.limit, paging.offset)
 
     @post(

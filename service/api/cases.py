@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -28,12 +27,12 @@ from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
 from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page
 from service.api.documented_errors import PROBLEMS
+from service.api.params import INSTANT, instant
 from service.api.worker_side import CodeParam, receipt_response
 from service.domain.access import Permission
 from service.domain.filters import CaseFilter, CaseOrder, CaseSortKey
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
-from service.errors import Invalid
 from service.services import cases, query_codes
 
 IfMatch = Annotated[
@@ -47,7 +46,9 @@ IdempotencyKey = Annotated[
         required=False,
         min_length=1,
         max_length=128,
-        description="A retry with the same key returns the first response instead of creating a second case.",
+        pattern=r"^[\x21-\x7e]+$",
+        description="A retry with the same key returns the first response instead of creating a second case "
+        "(1 to 128 visible ASCII characters, e.g. a UUID).",
     ),
 ]
 ETAG = ResponseHeader(name="ETag", description="The case version, for If-Match", documentation_only=True)
@@ -98,14 +99,16 @@ class CaseController(Controller):
         steward_id: FromQuery[uuid.UUID | None] = None,
         worker_id: FromQuery[uuid.UUID | None] = None,
         due_state: FromQuery[DueStateName | None] = None,
-        created_from: FromQuery[datetime | None] = None,
-        created_to: FromQuery[datetime | None] = None,
+        created_from: Annotated[
+            str | None,
+            QueryParameter(max_length=40, schema_extra=INSTANT, description="Received at or after, with offset."),
+        ] = None,
+        created_to: Annotated[
+            str | None, QueryParameter(max_length=40, schema_extra=INSTANT, description="Received before, with offset.")
+        ] = None,
         sort: FromQuery[CaseSortKey] = "created_at",
         order: FromQuery[Literal["asc", "desc"]] = "desc",
     ) -> CasePage:
-        for name, value in (("created_from", created_from), ("created_to", created_to)):
-            if value is not None and value.tzinfo is None:
-                raise Invalid(f"query.{name}", "must carry a time zone offset")
         where = CaseFilter(
             statuses=tuple(Status(s) for s in status or ()),
             category=Category(category) if category else None,
@@ -115,8 +118,8 @@ class CaseController(Controller):
             steward_id=steward_id,
             worker_id=worker_id,
             due_state=DueState(due_state) if due_state else None,
-            created_from=created_from,
-            created_to=created_to,
+            created_from=instant("created_from", created_from),
+            created_to=instant("created_to", created_to),
         )
         return await cases.list_cases(
             db, ctx, where, CaseOrder(by=sort, descending=order == "desc"), paging.limit, paging.offset

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from service.api.access import needs
 from service.api.deps import Ctx, Db, Page, Sessions
 from service.api.documented_errors import DOWNLOADS
 from service.api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, csv_chunks, xlsx_chunks
+from service.api.params import DAY, day
 from service.domain.access import Permission
 from service.services import metrics
 from service.services.metrics import Ask, rows_of
@@ -29,13 +29,21 @@ PeriodParam = Annotated[
     str | None,
     QueryParameter(
         name="period",
-        description="2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year.",
+        description="2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). "
+        "Default: the current year.",
         max_length=16,
-        pattern=r"^[0-9]{4}(-Q[1-4]|-[0-9]{2})?$",
+        pattern=r"^(20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2]))?$",
     ),
 ]
-FromParam = Annotated[date | None, QueryParameter(name="from", description="First day, with `to` instead of `period`.")]
-ToParam = Annotated[date | None, QueryParameter(name="to", description="Last day (inclusive).")]
+FromParam = Annotated[
+    str | None,
+    QueryParameter(
+        name="from", max_length=10, schema_extra=DAY, description="First day, with `to` instead of `period`."
+    ),
+]
+ToParam = Annotated[
+    str | None, QueryParameter(name="to", max_length=10, schema_extra=DAY, description="Last day (inclusive).")
+]
 ItemParam = Annotated[
     str | None,
     QueryParameter(
@@ -66,7 +74,7 @@ def provide_filters(
     steward: StewardParam = None,
 ) -> Ask:
     """The period and filters every metrics endpoint takes, as query parameters."""
-    return Ask(period, first, last, item, district, department, steward)
+    return Ask(period, day("from", first), day("to", last), item, district, department, steward)
 
 
 Filters = NamedDependency[Ask]

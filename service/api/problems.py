@@ -62,7 +62,10 @@ def _field_of(item: dict[str, Any]) -> str:
     elif "`" in message and ("missing required field" in message or "unknown field" in message):
         name = message.split("`")[1]
         key = f"{key}.{name}" if key and key != "data" else name
-    if source in ("query", "path", "header", "cookie") and key:
+    if source == "header" and key:
+        # The header as the caller sent it, not the parameter's name in the code.
+        return "header." + "-".join(part.capitalize() for part in key.replace("_", "-").split("-"))
+    if source in ("query", "path", "cookie") and key:
         return f"{source}.{key}"
     return key or "body"
 

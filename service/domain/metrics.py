@@ -35,6 +35,8 @@ COUNTERS = (
 NOW_COUNTERS = ("overdue", "due_soon", "follow_ups_overdue")
 
 MAX_PERIOD_DAYS = 3 * 366 + 1
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""The years a period may lie in (the calendar's too)."""
 _YEAR = re.compile(r"^(\d{4})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -109,28 +111,38 @@ def parse_period(period: str | None, start: date | None, end: date | None, today
         raise PeriodError("period", "give either period or from/to, not both")
     if period is not None:
         if match := _YEAR.match(period):
-            year = int(match[1])
+            year = _year(match[1])
             return _checked(date(year, 1, 1), date(year + 1, 1, 1), period)
         if match := _QUARTER.match(period):
-            year, quarter = int(match[1]), int(match[2])
+            year, quarter = _year(match[1]), int(match[2])
             first = date(year, 3 * quarter - 2, 1)
             return _checked(first, _next_month(_next_month(_next_month(first))), period)
         if match := _MONTH.match(period):
-            first = date(int(match[1]), int(match[2]), 1)
+            first = date(_year(match[1]), int(match[2]), 1)
             return _checked(first, _next_month(first), period)
         raise PeriodError("period", "must look like 2026, 2026-Q2 or 2026-03")
     if start is None and end is None:
         return _checked(date(today.year, 1, 1), date(today.year + 1, 1, 1), str(today.year))
     if start is None or end is None:
         raise PeriodError("from" if start is None else "to", "give both from and to")
+    for name, day in (("from", start), ("to", end)):
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise PeriodError(name, f"must lie between {FIRST_YEAR} and {LAST_YEAR}")
     if end < start:
         raise PeriodError("to", "must not be before from")
     return _checked(start, end + timedelta(days=1), f"{start.isoformat()}..{end.isoformat()}")
 
 
+def _year(text: str) -> int:
+    year = int(text)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError("period", f"years run from {FIRST_YEAR} to {LAST_YEAR}")
+    return year
+
+
 def _checked(start: date, end: date, label: str) -> Period:
-    if not 2000 <= start.year <= 2100 or not 2000 <= end.year <= 2101:
-        raise PeriodError("period", "must lie between 2000 and 2100")
+    if not FIRST_YEAR <= start.year <= LAST_YEAR or not FIRST_YEAR <= end.year <= LAST_YEAR + 1:
+        raise PeriodError("period", f"must lie between {FIRST_YEAR} and {LAST_YEAR}")
     if (end - start).days > MAX_PERIOD_DAYS:
         raise PeriodError("period", "must not be longer than three years")
     return Period(start, end, label)

@@ -138,7 +138,9 @@ async def test_reading_the_trail_is_paged_filtered_and_itself_recorded(client: A
     again = await auditor.ok("GET", "/audit/events?action=audit.read")
     assert again["total"] == 3
     assert again["items"][0]["details"]["filters"] == {"action": "audit.read"}
-    await auditor.problem("GET", "/audit/events?at_from=2026-01-01T00:00:00", 422)
+    for bad in ("2026-01-01T00:00:00", "0.5"):  # no offset; a bare number is not an instant
+        problem = await auditor.problem("GET", f"/audit/events?at_from={bad}", 400)
+        assert problem["errors"][0]["field"] == "query.at_from"
     # The auditor reads the trail and nothing else.
     await auditor.problem("GET", "/cases", 403)
     await auditor.problem("GET", "/districts", 403)

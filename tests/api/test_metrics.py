@@ -492,8 +492,17 @@ async def test_no_metrics_response_carries_personal_data(world: World) -> None:
 @pytest.mark.parametrize(
     ("query", "field", "status"),
     [
-        ("period=2026-13", "query.period", 422),
+        ("period=2026-13", "query.period", 400),  # not of the documented form: months run 01 to 12
         ("period=last-year", "query.period", 400),  # not of the documented form at all
+        ("period=0000", "query.period", 400),  # years run from 2000 to 2100, as the pattern says
+        ("period=0000-Q1", "query.period", 400),
+        ("period=9999", "query.period", 400),
+        ("period=2101-01", "query.period", 400),
+        ("from=9999-12-30&to=9999-12-31", "query.from", 422),
+        ("from=2026-01-01&to=2101-01-01", "query.to", 422),
+        ("from=yesterday&to=2026-02-01", "query.from", 400),
+        ("from=2026-01-01&to=2026-02-30", "query.to", 400),
+        ("from=20260101&to=2026-02-01", "query.from", 400),
         ("period=2026&from=2026-01-01&to=2026-02-01", "query.period", 422),
         ("from=2026-02-01", "query.to", 422),
         ("from=2026-03-01&to=2026-02-01", "query.to", 422),

@@ -2843,7 +2843,9 @@ export interface operations {
                 target_type?: string | null;
                 target_id?: string | null;
                 outcome?: "success" | "failure" | "denied" | null;
+                /** @description At or after, with offset. */
                 at_from?: string | null;
+                /** @description Before, with offset. */
                 at_to?: string | null;
             };
             header?: never;
@@ -3634,7 +3636,9 @@ export interface operations {
                 steward_id?: string | null;
                 worker_id?: string | null;
                 due_state?: "on_track" | "due_soon" | "overdue" | "paused" | null;
+                /** @description Received at or after, with offset. */
                 created_from?: string | null;
+                /** @description Received before, with offset. */
                 created_to?: string | null;
                 sort?: "created_at" | "updated_at" | "due_at" | "case_no";
                 order?: "asc" | "desc";
@@ -3716,7 +3720,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A retry with the same key returns the first response instead of creating a second case. */
+                /** @description A retry with the same key returns the first response instead of creating a second case (1 to 128 visible ASCII characters, e.g. a UUID). */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
@@ -5225,7 +5229,7 @@ export interface operations {
     ApiV1MetricsByBreakdown: {
         parameters: {
             query?: {
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5320,7 +5324,7 @@ export interface operations {
             query: {
                 /** @description csv (UTF-8 with BOM) or xlsx. */
                 format: "csv" | "xlsx";
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5418,7 +5422,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 figure: "received" | "accepted" | "submitted" | "in_progress" | "awaiting_materials" | "resolved" | "closed" | "rejected" | "withdrawn" | "open" | "overdue" | "due_soon" | "resolved_on_time" | "resolved_late" | "rated" | "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied" | "follow_ups_open" | "follow_ups_overdue";
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5503,7 +5507,7 @@ export interface operations {
                 /** @description csv (UTF-8 with BOM) or xlsx. */
                 format: "csv" | "xlsx";
                 figure: "received" | "accepted" | "submitted" | "in_progress" | "awaiting_materials" | "resolved" | "closed" | "rejected" | "withdrawn" | "open" | "overdue" | "due_soon" | "resolved_on_time" | "resolved_late" | "rated" | "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied" | "follow_ups_open" | "follow_ups_overdue";
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5586,7 +5590,7 @@ export interface operations {
     ApiV1MetricsItemsItems: {
         parameters: {
             query?: {
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5670,7 +5674,7 @@ export interface operations {
             query: {
                 /** @description csv (UTF-8 with BOM) or xlsx. */
                 format: "csv" | "xlsx";
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5753,7 +5757,7 @@ export interface operations {
     ApiV1MetricsSummarySummary: {
         parameters: {
             query?: {
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5835,7 +5839,7 @@ export interface operations {
     ApiV1MetricsTrendTrend: {
         parameters: {
             query?: {
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;
@@ -5920,7 +5924,7 @@ export interface operations {
             query: {
                 /** @description csv (UTF-8 with BOM) or xlsx. */
                 format: "csv" | "xlsx";
-                /** @description 2026, 2026-Q2 or 2026-03 (days received, Asia/Shanghai). Default: the current year. */
+                /** @description 2026, 2026-Q2 or 2026-03, years 2000 to 2100 (days received, Asia/Shanghai). Default: the current year. */
                 period?: string | null;
                 /** @description First day, with `to` instead of `period`. */
                 from?: string | null;

@@ -175,10 +175,12 @@ CANCELLED_STATES = frozenset({"57014"})
 """query_canceled: ``statement_timeout`` ran out (a limit the operators may set on the
 database or role) or an operator cancelled the statement. The transaction is rolled back;
 the request was not wrong."""
-UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
-"""admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down) and
-too_many_connections; with every connection_exception (class ``08``) they mean the
-database is restarting, gone or full, not that the request is wrong."""
+UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "25006"})
+"""admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down),
+too_many_connections and read_only_sql_transaction (a write sent to a primary that has
+failed over to a standby, or to a database an operator made read-only); with every
+connection_exception (class ``08``) they mean the database is restarting, gone, full or
+not writable now, not that the request is wrong."""
 
 
 def sqlstate_of(exc: BaseException) -> str | None:
@@ -243,6 +245,11 @@ def db_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Probl
     if state in CANCELLED_STATES:
         return statement_cancelled(request, exc)
     if _connection_lost(exc) or (state is not None and (state.startswith("08") or state in UNREACHABLE_STATES)):
+        return database_unavailable(request, exc)
+    if exc.statement is None:
+        # Refused while connecting, before any statement: the database does not accept
+        # connections now (55000, being dropped or restored), does not exist (3D000) or
+        # refuses the service's role (28xxx). Not the request's fault.
         return database_unavailable(request, exc)
     return unexpected_error(request, exc)
 

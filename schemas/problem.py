@@ -12,6 +12,7 @@ class Problem(Output, kw_only=True, omit_defaults=True):
     """RFC 9457 problem details."""
 
     type: str
+    """A path on this service, ``/problems/<code>``, whose page says what the problem means."""
     title: str
     status: int
     detail: str

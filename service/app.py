@@ -43,9 +43,10 @@ from service.api.deps import (
     provide_store,
 )
 from service.api.documented_errors import ClosedStructs, document_errors
-from service.api.health import health, metrics, ready
+from service.api.health import health, health_head, metrics, ready
 from service.api.metrics import MetricsController
 from service.api.people import StaffController, WorkerController
+from service.api.problem_pages import problem_page
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
 from service.api.request_context import request_context, response_headers
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         security=[{BEARER: []}],
     )
     app = Litestar(
-        route_handlers=[health, ready, metrics, api, *web_router(settings)],
+        route_handlers=[health, health_head, ready, metrics, problem_page, api, *web_router(settings)],
         dependencies={
             "db": Provide(provide_session, sync_to_thread=False),
             "sessions": Provide(provide_sessions, sync_to_thread=False),

@@ -8,6 +8,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from schemas.base import ONE_LINE
 from schemas.cases import (
     CaseCreated,
     CaseIn,
@@ -30,9 +31,11 @@ from service.api.documented_errors import PROBLEMS
 from service.api.params import INSTANT, instant
 from service.api.worker_side import CodeParam, receipt_response
 from service.domain.access import Permission
+from service.domain.case_number import normalise_case_number
 from service.domain.filters import CaseFilter, CaseOrder, CaseSortKey
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
+from service.errors import Malformed
 from service.services import cases, query_codes
 
 IfMatch = Annotated[
@@ -52,6 +55,15 @@ IdempotencyKey = Annotated[
     ),
 ]
 ETAG = ResponseHeader(name="ETag", description="The case version, for If-Match", documentation_only=True)
+
+
+def _case_number(typed: str | None) -> str | None:
+    if typed is None:
+        return None
+    number = normalise_case_number(typed)
+    if number is None:
+        raise Malformed("query.case_no", "is not a case number such as BS-20260301-000001-7 (check its last digit)")
+    return number
 
 
 class CaseController(Controller):
@@ -106,6 +118,23 @@ class CaseController(Controller):
         created_to: Annotated[
             str | None, QueryParameter(max_length=40, schema_extra=INSTANT, description="Received before, with offset.")
         ] = None,
+        case_no: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=32,
+                pattern=r"^[A-Za-z0-9 -]+$",
+                description="A case number, with or without its hyphens (BS-20260301-000001-7, BS202603010000017).",
+            ),
+        ] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                min_length=1,
+                max_length=100,
+                pattern=ONE_LINE,
+                description="Text the title or the description holds (case-insensitive, taken literally).",
+            ),
+        ] = None,
         sort: FromQuery[CaseSortKey] = "created_at",
         order: FromQuery[Literal["asc", "desc"]] = "desc",
     ) -> CasePage:
@@ -120,6 +149,8 @@ class CaseController(Controller):
             due_state=DueState(due_state) if due_state else None,
             created_from=instant("created_from", created_from),
             created_to=instant("created_to", created_to),
+            case_no=_case_number(case_no),
+            text=(q.strip() or None) if q is not None else None,
         )
         return await cases.list_cases(
             db, ctx, where, CaseOrder(by=sort, descending=order == "desc"), paging.limit, paging.offset

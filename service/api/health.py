@@ -8,7 +8,7 @@ import logging
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Response, get
+from litestar import Response, get, head
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
@@ -41,6 +41,14 @@ class Readiness(msgspec.Struct, kw_only=True):
 @get("/health", tags=["operations"], summary="The process is up and taking requests")
 async def health() -> Health:
     return Health(status="ok")
+
+
+_HEALTHY = msgspec.json.encode(Health(status="ok"))
+
+
+@head("/health", tags=["operations"], summary="The process is up (the headers of GET /health, no body)")
+async def health_head() -> Response[None]:
+    return Response(None, media_type="application/json", headers={"Content-Length": str(len(_HEALTHY))})
 
 
 @get(

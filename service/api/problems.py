@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from schemas.problem import FieldError, Problem
 from service.adapters.limits import LimitsUnavailable
 from service.adapters.storage import StoreUnavailable
+from service.api.problem_pages import problem_type
 from service.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -26,7 +27,7 @@ def _response(problem: Problem, headers: dict[str, str] | None = None) -> Respon
 
 
 def _type(code: str) -> str:
-    return f"https://banshi.example/problems/{code}"
+    return problem_type(code)
 
 
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:

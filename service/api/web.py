@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Response
+from litestar import MediaType, Response, head
 from litestar.datastructures import CacheControlHeader
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
@@ -41,14 +41,25 @@ def web_router(settings: Settings) -> list[Router]:
     folder = web_dir(settings)
     if not (folder / "index.html").is_file():
         return []
-    return [
-        create_static_files_router(
-            path="/",
-            directories=[folder],
-            html_mode=True,
-            include_in_schema=False,
-            name="web",
-            cache_control=CacheControlHeader(no_cache=True),
-            after_request=_page_headers,
+    index = folder / "index.html"
+
+    # Litestar's HTML mode serves GET / but not HEAD / (uptime checkers ask HEAD).
+    @head("/", include_in_schema=False, after_request=_page_headers, name="web/index-head")
+    async def index_head() -> Response[None]:
+        return Response(
+            None,
+            media_type=MediaType.HTML,
+            headers={"Content-Length": str(index.stat().st_size), "Cache-Control": "no-cache"},
         )
-    ]
+
+    router = create_static_files_router(
+        path="/",
+        directories=[folder],
+        html_mode=True,
+        include_in_schema=False,
+        name="web",
+        cache_control=CacheControlHeader(no_cache=True),
+        after_request=_page_headers,
+    )
+    router.register(index_head)
+    return [router]

@@ -28,6 +28,10 @@ class CaseFilter:
     """By the due state a case shows (``domain/due.py``)."""
     created_from: datetime | None = None
     created_to: datetime | None = None
+    case_no: str | None = None
+    """The case number in its canonical form (``domain.case_number.normalise_case_number``)."""
+    text: str | None = None
+    """Words the title or the description holds, as typed (case-insensitive)."""
 
 
 CaseSortKey = Literal["created_at", "updated_at", "due_at", "case_no"]

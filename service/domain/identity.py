@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
+
+import phonenumbers
 
 _ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -39,15 +42,32 @@ def national_id_problem(value: str) -> str | None:
 
 
 def normalise_national_id(value: str) -> str:
-    return value.strip().upper()
+    """Full-width digits and X (from a Chinese input method) read as their ASCII forms."""
+    return unicodedata.normalize("NFKC", value).strip().upper()
 
 
 def mobile_problem(value: str) -> str | None:
+    """Why a normalised ``value`` is not a mainland mobile number, or None if it is."""
     if not _MOBILE_PATTERN.fullmatch(value):
         return "must be an 11-digit mainland mobile number starting with 13 to 19"
     return None
 
 
 def normalise_mobile(value: str) -> str:
-    digits = value.strip().replace(" ", "").replace("-", "")
-    return digits.removeprefix("+86")
+    """The 11 digits of a mainland mobile number as people type it: with spaces or hyphens,
+    with +86, 0086 or 86 before it, in full-width digits (China's numbering plan as the
+    ``phonenumbers`` library knows it). Anything that is not a mobile number comes back as
+    typed, for ``mobile_problem`` to refuse: a landline, a number of another country."""
+    typed = unicodedata.normalize("NFKC", value).strip()
+    try:
+        number = phonenumbers.parse(typed, "CN")
+    except phonenumbers.NumberParseException:
+        return typed
+    national = str(number.national_number)
+    is_mobile = phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+    if number.country_code == 86 and is_mobile and _MOBILE_PATTERN.fullmatch(national):
+        return national
+    return typed

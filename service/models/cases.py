@@ -51,9 +51,10 @@ def _status_in(values: frozenset[Status]) -> str:
 WORKING_DAYS_USED = (
     f"CASE WHEN {_status_in(RESOLVED)} AND promised_working_days IS NOT NULL "
     "AND clock_remaining_seconds IS NOT NULL "
-    "THEN GREATEST(ceil((promised_working_days * 86400.0 - clock_remaining_seconds) / 86400.0 - 1e-6), 0)::integer END"
+    "THEN GREATEST(ceil((promised_working_days * 86400.0 - clock_remaining_seconds) / 86400.0 - 1e-6), 1)::integer END"
 )
-"""Working days from acceptance to resolution, pauses excluded; part of a day counts as a day."""
+"""Working days from acceptance to resolution, pauses excluded; part of a day counts as a day,
+so every resolution counts at least one (migration 0005)."""
 OVERDUE_SINCE = f"CASE WHEN {_status_in(CLOCK_RUNS)} OR clock_remaining_seconds < 0 THEN due_at END"
 """``domain.due.overdue_since``: when the clock runs (or ran) out."""
 _FINISHED_BY = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Select, Text, Uuid, bindparam, func, literal_column, select, text
+from sqlalchemy import JSON, Select, Text, Uuid, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -94,6 +95,10 @@ def _case_read_statement(role: Role) -> Prepared:
     )
 
 
+_LIKE_SPECIAL = re.compile(r"[\\%_]")
+"""What LIKE reads as a wildcard or an escape: taken literally in a text search."""
+
+
 async def item_code_of(session: AsyncSession, item_id: uuid.UUID) -> str:
     return (await session.scalar(select(col(WorkListItem.code)).where(col(WorkListItem.id) == item_id))) or ""
 
@@ -111,8 +116,14 @@ def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
             (Case.district_code, where.district_code),
             (Case.steward_id, where.steward_id),
             (Case.worker_id, where.worker_id),
+            (Case.case_no, where.case_no),
         ],
     )
+    if where.text is not None:
+        pattern = "%" + _LIKE_SPECIAL.sub(r"\\\g<0>", where.text) + "%"
+        query = query.where(
+            or_(col(Case.title).ilike(pattern, escape="\\"), col(Case.description).ilike(pattern, escape="\\"))
+        )
     query = between(query, Case.created_at, where.created_from, where.created_to)
     if where.due_state is not None:
         query = query.where(due.clause(due.due_state_is(where.due_state, '"case"'), now))

@@ -108,10 +108,22 @@ async def _attempt(
     )
     session.add(auth_session)
     await session.flush()
+    # The one who acted is the account now signed in, recorded as the actor like any other.
+    signed_in = Principal(
+        account_id=account.id,
+        username=account.username,
+        role=Role(account.role),
+        session_id=auth_session.id,
+        scope=scope,
+        client_addr=caller.client_addr,
+        staff_id=account.staff_id,
+        worker_id=account.worker_id,
+        district_code=account.district_code,
+    )
     await audit.append(
         session,
         kit,
-        caller,
+        signed_in,
         "auth.login",
         now,
         details={"scope": scope.value, "session": str(auth_session.id)},

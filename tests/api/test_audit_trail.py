@@ -35,12 +35,13 @@ async def test_case_writes_sign_ins_and_refusals_are_recorded(
     await anonymous.post(f"{API}/auth/login", json={"username": "ghost", "password": "Nope-Nope-2026"})
     (rows,) = await sql(
         database_url,
-        "SELECT action, outcome, actor_role, actor_username, client_addr, target_id, details "
+        "SELECT action, outcome, actor_role, actor_username, actor_account_id, client_addr, target_id, details "
         "FROM audit_event ORDER BY seq",
     )
     seen = [(r["action"], r["outcome"], r["actor_role"]) for r in rows]
     for expected in [
-        ("auth.login", "success", ""),
+        ("auth.login", "success", "admin"),  # the account signing in is the one who acted
+        ("auth.login", "success", "steward"),
         ("account.create", "success", "admin"),
         ("staff.create", "success", "admin"),
         ("worker.create", "success", "steward"),
@@ -57,6 +58,9 @@ async def test_case_writes_sign_ins_and_refusals_are_recorded(
     assert move["client_addr"]
     failed = [r for r in rows if r["action"] == "auth.login" and r["outcome"] == "failure"][-1]
     assert failed["actor_username"] == "ghost"
+    assert failed["actor_account_id"] is None
+    signed_in = [r for r in rows if r["action"] == "auth.login" and r["outcome"] == "success"]
+    assert all(r["actor_account_id"] is not None and str(r["actor_account_id"]) == r["target_id"] for r in signed_in)
 
 
 @pytest.mark.parametrize(

@@ -312,3 +312,30 @@ async def test_a_case_read_gives_utc_times_whatever_the_database_time_zone(
         read = await api.ok("GET", f"/cases/{case['id']}")
         assert read["timeline"] == (await api.ok("GET", f"/cases/{case['id']}/events"))["items"]
         assert read["timeline"][0]["at"].endswith("Z"), read["timeline"][0]["at"]
+
+
+async def test_staff_find_a_case_by_its_number_or_by_words_of_its_text(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    housing = await api.case(title="申请人才住房 Flat", description="需要两室一厅，100% 急")
+    school = await api.case(title="子女入学", description="小学一年级")
+    number = housing["case_no"]
+
+    async def found(query: str) -> list[str]:
+        page = await api.ok("GET", f"/cases?{query}")
+        return [c["id"] for c in page["items"]]
+
+    assert await found(f"case_no={number}") == [housing["id"]]
+    assert await found(f"case_no={number.replace('-', '').lower()}") == [housing["id"]]
+    assert await found("q=人才住房") == [housing["id"]]
+    assert await found("q=flat") == [housing["id"]]  # case-insensitive
+    assert await found("q=两室") == [housing["id"]]  # the description too
+    assert await found("q=100%25") == [housing["id"]]  # % is a character, not a wildcard
+    assert await found("q=_") == []
+    assert set(await found("q=一")) == {housing["id"], school["id"]}
+    wrong_digit = number[:-1] + str((int(number[-1]) + 1) % 10)
+    problem = await api.problem("GET", f"/cases?case_no={wrong_digit}", 400)
+    assert problem["errors"][0]["field"] == "query.case_no"
+    # Reach still decides: another steward finds nothing by number or text.
+    other, _ = await api.steward_account("别的专员")
+    assert (await other.ok("GET", f"/cases?case_no={number}"))["total"] == 0
+    assert (await other.ok("GET", "/cases?q=人才住房"))["total"] == 0

@@ -591,3 +591,16 @@ async def test_the_tallies_equal_the_counts_from_the_cases_after_every_kind_of_c
     await engine.dispose()
     assert raw_total == tally_total == steward_total == 11
     assert compared == 4 * 5 * 3
+
+
+async def test_a_resolution_within_seconds_counts_one_working_day(client: AsyncTestClient[Litestar]) -> None:
+    """Part of a day counts as a day, even a second of one."""
+    api = Api(client)
+    case = await api.case()
+    steps: list[tuple[str, dict[str, Any]]] = [("accept", {}), ("start", {}), ("resolve", {"outcome": "当场办结"})]
+    for action, fields in steps:
+        case = await api.move(case, action, **fields)
+    page = await api.ok("GET", "/metrics/cases?figure=resolved&period=2026")
+    assert [row["working_days_used"] for row in page["items"] if row["case_no"] == case["case_no"]] == [1]
+    table = await api.ok("GET", "/metrics/items?period=2026")
+    assert table["total"]["median_working_days"] == 1

@@ -389,3 +389,17 @@ async def test_unfinished_cases_follow_the_worker_to_the_new_steward(client: Asy
 
     moved = await api.ok("GET", f"/cases?steward_id={new['id']}")
     assert {c["id"] for c in moved["items"]} == {running["id"], paused["id"]}
+
+
+async def test_a_mobile_number_is_taken_as_people_type_it(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    steward = await api.steward()
+    for typed in ("+86 138-0013-8000", "008613800138000", "１３８００１３８０００"):
+        worker = await api.worker(steward["id"], mobile=typed)
+        assert worker["mobile_masked"] == "138****8000", typed
+        reveal = {"fields": ["mobile"], "reason": "核对号码格式"}
+        revealed = await api.ok("POST", f"/workers/{worker['id']}/reveal", json=reveal)
+        assert revealed["mobile"] == "13800138000"
+    for wrong in ("023-6700-0000", "+1 650 253 0000"):
+        problem = await api.problem("POST", "/workers", 422, json={**_worker_body(steward["id"]), "mobile": wrong})
+        assert problem["errors"][0]["field"] == "mobile"

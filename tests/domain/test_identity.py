@@ -166,6 +166,10 @@ def test_invalid_mobiles(number: str) -> None:
         ("138-0013-8000", "13800138000"),
         ("+86 138 0013 8000", "13800138000"),
         ("+86-13800138000", "13800138000"),
+        ("008613800138000", "13800138000"),
+        ("86 13800138000", "13800138000"),
+        ("１３８００１３８０００", "13800138000"),  # full-width digits, as a Chinese input method types them
+        ("+８６ 138 0013 8000", "13800138000"),
     ],
 )
 def test_normalise_mobile(typed: str, normalised: str) -> None:
@@ -173,8 +177,14 @@ def test_normalise_mobile(typed: str, normalised: str) -> None:
     assert mobile_problem(normalise_mobile(typed)) is None
 
 
-def test_full_width_digits_are_not_a_mobile() -> None:
+def test_full_width_digits_are_normalised_but_not_taken_as_they_are() -> None:
     assert mobile_problem("13８00138000") is not None
+    assert normalise_mobile("13８00138000") == "13800138000"
+
+
+@pytest.mark.parametrize("typed", ["02388888888", "023-6700 0000", "+1 650 253 0000", "+44 7911 123456", "1380013800"])
+def test_what_is_not_a_mainland_mobile_stays_refused_after_normalising(typed: str) -> None:
+    assert mobile_problem(normalise_mobile(typed)) is not None
 
 
 def test_trailing_newline_is_not_a_mobile() -> None:

@@ -958,7 +958,8 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /** The process is up (the headers of GET /health, no body) */
+        head: operations["HealthHealthHead"];
         patch?: never;
         trace?: never;
     };
@@ -3640,6 +3641,10 @@ export interface operations {
                 created_from?: string | null;
                 /** @description Received before, with offset. */
                 created_to?: string | null;
+                /** @description A case number, with or without its hyphens (BS-20260301-000001-7, BS202603010000017). */
+                case_no?: string | null;
+                /** @description Text the title or the description holds (case-insensitive, taken literally). */
+                q?: string | null;
                 sort?: "created_at" | "updated_at" | "due_at" | "case_no";
                 order?: "asc" | "desc";
             };
@@ -8047,6 +8052,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    HealthHealthHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": null;
                 };
             };
         };

@@ -51,7 +51,8 @@ ENV PATH="/app/.venv/bin:$PATH" \
     BANSHI_DATA_DIR=/var/lib/banshi \
     BANSHI_ATTACHMENTS_DIR=/var/lib/banshi/attachments \
     BANSHI_WEB_DIR=/app/web/dist \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/banshi-metrics
+    PROMETHEUS_MULTIPROC_DIR=/tmp/banshi-metrics \
+    BANSHI_LOG_FORMAT=json
 USER 10001:10001
 EXPOSE 8000
 # slim has no curl: ask /health with the standard library.

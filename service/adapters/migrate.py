@@ -25,6 +25,25 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+def reset(url: str) -> None:
+    """Drop everything in the database's public schema and migrate it from empty again."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    async def empty() -> None:
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        finally:
+            await connection.close()
+
+    asyncio.run(empty())
+    upgrade(url)
+
+
 def head_revision() -> str | None:
     """The revision the shipped migrations end at."""
     from alembic.script import ScriptDirectory

@@ -2,8 +2,8 @@
 
 How to run (from the repository root)::
 
-    uv run python bench/access.py                  # about 70 s on 2 cores
-    uv run python bench/access.py --seconds 2      # shorter timed steps
+    uv run --group dev python bench/access.py                  # about 70 s on 2 cores
+    uv run --group dev python bench/access.py --seconds 2      # shorter timed steps
 
 The script drops and recreates the database ``banshi_access`` on the PostgreSQL at
 127.0.0.1:5432 (user postgres, trust authentication), makes a fresh key set with

@@ -2,9 +2,9 @@
 
 How to run (from the repository root)::
 
-    uv run python bench/lifecycle.py                        # own server, 2000 cases, 16 tasks
-    uv run python bench/lifecycle.py --cases 200 --concurrency 8 --workers 1
-    BENCH_ADMIN_PASSWORD=... uv run python bench/lifecycle.py \
+    uv run --group dev python bench/lifecycle.py                        # own server, 2000 cases, 16 tasks
+    uv run --group dev python bench/lifecycle.py --cases 200 --concurrency 8 --workers 1
+    BENCH_ADMIN_PASSWORD=... uv run --group dev python bench/lifecycle.py \
         --url http://127.0.0.1:8000 --admin-user admin         # a server you started
 
 Without ``--url`` the script drops and recreates the database ``banshi_bench`` on the

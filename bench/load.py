@@ -2,10 +2,10 @@
 
 How to run (from the repository root; the first run builds the database, 10+ minutes)::
 
-    uv run python bench/load.py                              # 2 worker processes, 20 s per operation
-    uv run python bench/load.py --workers 2,4 --connections 32 --duration 30
-    uv run python bench/load.py --ops read,lookup --duration 10
-    uv run python bench/load.py --rebuild                    # build the database again
+    uv run --group dev python bench/load.py                              # 2 worker processes, 20 s per operation
+    uv run --group dev python bench/load.py --workers 2,4 --connections 32 --duration 30
+    uv run --group dev python bench/load.py --ops read,lookup --duration 10
+    uv run --group dev python bench/load.py --rebuild                    # build the database again
 
 It needs ``wrk`` (Debian: ``apt-get install wrk``) and ``pgbench`` (PostgreSQL's
 client tools, ``postgresql-contrib`` on older releases), PostgreSQL at 127.0.0.1:5432

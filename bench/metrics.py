@@ -2,9 +2,9 @@
 
 How to run (from the repository root)::
 
-    uv run python bench/metrics.py                       # both sizes; about 10 min on 2 cores
-    uv run python bench/metrics.py --sizes 100000 --rounds 20
-    uv run python bench/metrics.py --reuse               # keep and reuse the filled databases
+    uv run --group dev python bench/metrics.py                       # both sizes; about 10 min on 2 cores
+    uv run --group dev python bench/metrics.py --sizes 100000 --rounds 20
+    uv run --group dev python bench/metrics.py --reuse               # keep and reuse the filled databases
 
 For each size the script drops and recreates the database ``banshi_metrics_<size>`` on
 the PostgreSQL at 127.0.0.1:5432 (user postgres, trust authentication), migrates it,

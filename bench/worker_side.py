@@ -2,9 +2,9 @@
 
 How to run (from the repository root)::
 
-    uv run python bench/worker_side.py               # about 4 minutes on 2 busy cores
-    uv run python bench/worker_side.py --workers 2 --requests 1000 --concurrency 16
-    uv run python bench/worker_side.py --database-url postgresql://postgres@127.0.0.1:5432/banshi_worker_side
+    uv run --group dev python bench/worker_side.py               # about 4 minutes on 2 busy cores
+    uv run --group dev python bench/worker_side.py --workers 2 --requests 1000 --concurrency 16
+    uv run --group dev python bench/worker_side.py --database-url postgresql://postgres@127.0.0.1:5432/banshi_worker_side
 
 The script drops and recreates the database named by ``--database-url`` (default
 ``banshi_worker_side`` on the PostgreSQL at 127.0.0.1:5432, user postgres, trust

@@ -323,3 +323,34 @@ def test_dockerignore_leaves_out_local_state_but_not_what_the_image_copies() -> 
     assert "web/dist" in copied
     ignored = [s for s in copied for p in patterns if not p.startswith("!") and fnmatch.fnmatch(s, p.lstrip("/"))]
     assert ignored == []
+
+
+def _readme_setup_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Set-up: two commands", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.strip().splitlines()]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    serve, test = _readme_setup_commands()
+    assert serve == "uv run banshi serve"
+    commands = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert commands[-1] == test
+
+
+def test_serving_installs_no_dev_group_and_testing_does() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    defaults = project["tool"]["uv"]["default-groups"]
+    assert "embedded" in defaults
+    assert "dev" not in defaults  # `uv run banshi serve` must not download the test stacks
+    _, test = _readme_setup_commands()
+    assert "--group dev" in test
+    assert {"pytest", "playwright", "schemathesis"} <= {
+        re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0] for requirement in project["dependency-groups"]["dev"]
+    }

@@ -20,7 +20,8 @@ def _runtime_dir(data_dir: Path) -> None:
     if os.environ.get("XDG_RUNTIME_DIR"):
         return
     runtime = (data_dir / "run").resolve()
-    (runtime / "python_PostgresServer").mkdir(mode=0o700, parents=True, exist_ok=True)
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)  # platformdirs ignores a runtime folder that others may read
     os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
 

@@ -15,7 +15,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from service.adapters import log_redaction, logs, telemetry
@@ -42,6 +41,7 @@ from service.api.deps import (
     provide_settings,
     provide_store,
 )
+from service.api.docs import ScalarPage, SwaggerPage, docs_assets_router
 from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, health_head, metrics, ready
 from service.api.metrics import MetricsController
@@ -116,8 +116,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
         security=[{BEARER: []}],
     )
+    docs = [docs_assets_router()] if settings.docs_enabled else []
     app = Litestar(
-        route_handlers=[health, health_head, ready, metrics, problem_page, api, *web_router(settings)],
+        route_handlers=[health, health_head, ready, metrics, problem_page, api, *web_router(settings), *docs],
         dependencies={
             "db": Provide(provide_session, sync_to_thread=False),
             "sessions": Provide(provide_sessions, sync_to_thread=False),
@@ -196,7 +197,7 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
                 )
             }
         ),
-        render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
+        render_plugins=[SwaggerPage(), ScalarPage()],
     )
 
 

@@ -22,6 +22,7 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 
 from service.adapters import telemetry
 from service.adapters.logs import REQUEST_ID
+from service.api.docs import POLICY as DOCS_POLICY
 
 HEADER = "X-Request-ID"
 _USABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -86,6 +87,8 @@ _SECURITY = [(name.lower().encode(), value.encode()) for name, value in SECURITY
 _SECURITY_NAMES = frozenset(name for name, _ in _SECURITY)
 _API_DEFAULTS = [(name.lower().encode(), value.encode()) for name, value in API_DEFAULTS.items()]
 _ID = HEADER.lower().encode()
+_CSP = b"content-security-policy"
+_DOCS_POLICY = DOCS_POLICY.encode()
 
 
 async def response_headers(message: Message, scope: Scope) -> None:
@@ -107,6 +110,9 @@ async def response_headers(message: Message, scope: Scope) -> None:
         headers = [(name, value) for name, value in headers if name.lower() not in _SECURITY_NAMES | {_ID}]
     headers.append((_ID, _request_id(scope).encode()))
     headers.extend(_SECURITY)
-    if scope.get("path", "").startswith("/api/"):
+    path = scope.get("path", "")
+    if path.startswith("/api/"):
         headers.extend((name, value) for name, value in _API_DEFAULTS if name not in present)
+    elif path.startswith("/docs") and _CSP not in present:
+        headers.append((_CSP, _DOCS_POLICY))
     message["headers"] = headers

@@ -5,6 +5,7 @@ service."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -35,17 +36,9 @@ def scratch(tmp_path: Path) -> Iterator[dict[str, str]]:
     env["BANSHI_DATA_DIR"] = str(tmp_path / "data")
     yield env
     pgdata = tmp_path / "data" / "pgdata"
-    if (pgdata / "postmaster.pid").exists():  # a failed test must not leave a server behind
-        subprocess.run(["pg_ctl", "-D", str(pgdata), "stop", "-m", "immediate"], capture_output=True, check=False)
-        _stop_by_pid_file(pgdata)
-
-
-def _stop_by_pid_file(pgdata: Path) -> None:
-    try:
-        pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
-        os.kill(pid, signal.SIGQUIT)
-    except (OSError, ValueError, IndexError):
-        pass
+    # A failed test must not leave a server behind: SIGQUIT is PostgreSQL's immediate shutdown.
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        os.kill(int((pgdata / "postmaster.pid").read_text().splitlines()[0]), signal.SIGQUIT)
 
 
 def banshi(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -91,6 +84,13 @@ class Serving:
             self.process = subprocess.Popen(
                 [*BANSHI, "serve", "--port", str(self.port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             )
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.process.kill()
+            raise
+
+    def _wait_until_up(self) -> None:
         deadline = time.monotonic() + 120
         while True:
             assert self.process.poll() is None, self.said()

@@ -45,6 +45,7 @@ from service.api.docs import ScalarPage, SwaggerPage, docs_assets_router
 from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, health_head, metrics, ready
 from service.api.metrics import MetricsController
+from service.api.notifications import NotificationController
 from service.api.people import StaffController, WorkerController
 from service.api.problem_pages import problem_page
 from service.api.problems import EXCEPTION_HANDLERS
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             OwnCaseController,
             CaseAttachmentController,
             AttachmentController,
+            NotificationController,
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
         security=[{BEARER: []}],

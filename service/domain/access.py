@@ -61,6 +61,8 @@ class Permission(StrEnum):
     """A worker's own cases: read them, submit a request, answer for materials, withdraw."""
     ATTACHMENTS_READ = "attachments.read"
     ATTACHMENTS_WRITE = "attachments.write"
+    NOTIFICATIONS = "notifications"
+    """One's own notices (every role: each person reads only their own)."""
 
 
 P = Permission
@@ -133,6 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.OFFICIAL: frozenset({*_READ_REFERENCE, P.METRICS_READ}),
 }
+ROLE_PERMISSIONS = {role: granted | {P.NOTIFICATIONS} for role, granted in ROLE_PERMISSIONS.items()}
 
 # A liaison handles the case inside the department; withdrawing, reopening and
 # archiving belong to the steward who speaks for the worker.

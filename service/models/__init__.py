@@ -6,6 +6,7 @@ from service.models.audit import AuditEvent
 from service.models.base import metadata
 from service.models.calendar import CalendarDay, CalendarYear
 from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
+from service.models.notifications import Notification
 from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
 from service.models.satisfaction import SatisfactionRating
@@ -36,6 +37,7 @@ __all__ = [
     "FlowTally",
     "IdempotencyRecord",
     "LoginThrottle",
+    "Notification",
     "SatisfactionRating",
     "SecuritySetting",
     "Staff",

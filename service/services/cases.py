@@ -33,7 +33,7 @@ from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.repositories.reach import cases_reached, workers_reached
-from service.services import audit, deadlines, query_codes
+from service.services import audit, deadlines, notices, query_codes
 from service.services.calendar import calendar_for_reading, kept_calendar, load_calendar
 from service.services.context import Context
 from service.services.presenters.cases import case_out, case_summary, event_out
@@ -201,18 +201,18 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     code = query_codes.issue(ctx.kit, case)
     session.add(case)
     await session.flush()
-    session.add(
-        timeline_event(
-            ctx,
-            case,
-            "create",
-            from_status=None,
-            to_status=Status.SUBMITTED.value,
-            visibility=PUBLIC,
-            details={"channel": new.channel},
-        )
+    line = timeline_event(
+        ctx,
+        case,
+        "create",
+        from_status=None,
+        to_status=Status.SUBMITTED.value,
+        visibility=PUBLIC,
+        details={"channel": new.channel},
     )
+    session.add(line)
     await session.flush()
+    await notices.tell(session, ctx, case, line)
     await audit.record(
         ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
     )
@@ -310,21 +310,21 @@ async def apply_move(
     case.status = target.value
     case.version += 1
     case.updated_at = now
-    session.add(
-        timeline_event(
-            ctx,
-            case,
-            action.value,
-            from_status=source.value,
-            to_status=target.value,
-            note=move.note,
-            visibility=move.visibility,
-            details=details,
-        )
+    line = timeline_event(
+        ctx,
+        case,
+        action.value,
+        from_status=source.value,
+        to_status=target.value,
+        note=move.note,
+        visibility=move.visibility,
+        details=details,
     )
+    session.add(line)
     await session.flush()
     await deadlines.refresh(session, case, calendar)
     await session.flush()
+    await notices.tell(session, ctx, case, line)
     await audit.record(
         ctx,
         session,

@@ -31,7 +31,7 @@ from service.repositories import attachments as attachment_repo
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
-from service.services import audit
+from service.services import audit, notices
 from service.services.calendar import calendar_for_reading
 from service.services.cases import MoveRules, NewCase, apply_move, insert_case
 from service.services.context import Context
@@ -154,6 +154,7 @@ async def answer_materials(
         await session.flush()
         assert event.id is not None
         await attachment_repo.link_to_answer(session, ids, event.id)
+        await notices.tell(session, ctx, case, event)
         await audit.record(
             ctx, session, "case.answer_materials", target_type="case", target_id=case.id, details={"files": len(ids)}
         )

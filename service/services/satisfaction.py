@@ -27,7 +27,7 @@ from service.errors import Conflict, NotFound
 from service.models import SatisfactionRating
 from service.repositories import satisfaction as repo
 from service.repositories.reach import cases_reached
-from service.services import audit
+from service.services import audit, notices
 from service.services.calendar import load_calendar
 from service.services.context import Context
 from service.services.reach import reached_case
@@ -87,17 +87,17 @@ async def rate(session: AsyncSession, ctx: Context, case_id: uuid.UUID, data: ap
         case.rating = level.value
         if follow_up_due is not None and (case.follow_up_due_at is None or follow_up_due < case.follow_up_due_at):
             case.follow_up_due_at = follow_up_due
-        session.add(
-            remark(
-                ctx,
-                case,
-                "rate",
-                note=data.comment,
-                visibility=PUBLIC,
-                details={"level": level.value, "on_behalf": rating.on_behalf},
-            )
+        line = remark(
+            ctx,
+            case,
+            "rate",
+            note=data.comment,
+            visibility=PUBLIC,
+            details={"level": level.value, "on_behalf": rating.on_behalf},
         )
+        session.add(line)
         await session.flush()
+        await notices.tell(session, ctx, case, line, poor_rating=follow_up_due is not None)
         await audit.record(
             ctx,
             session,
@@ -127,17 +127,17 @@ async def answer_follow_up(
         rating.follow_up_answered_by = ctx.caller.account_id
         await session.flush()
         case.follow_up_due_at = await repo.earliest_open_follow_up(session, case.id)
-        session.add(
-            remark(
-                ctx,
-                case,
-                "follow_up",
-                note=data.answer,
-                visibility=PUBLIC,
-                details={"rating_id": rating_id, "on_time": now <= rating.follow_up_due_at},
-            )
+        line = remark(
+            ctx,
+            case,
+            "follow_up",
+            note=data.answer,
+            visibility=PUBLIC,
+            details={"rating_id": rating_id, "on_time": now <= rating.follow_up_due_at},
         )
+        session.add(line)
         await session.flush()
+        await notices.tell(session, ctx, case, line)
         await audit.record(
             ctx, session, "case.follow_up", target_type="case", target_id=case.id, details={"rating_id": rating_id}
         )

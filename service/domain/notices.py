@@ -1,0 +1,174 @@
+"""Who is told what when a case moves: the one table of notices, and their Chinese texts.
+
+A notice is decided from the timeline line a change writes (its action, and who made
+it), so every change that tells someone goes through the same place and is recorded in
+the same transaction as the change. Each audience below is a person or a group of
+people resolved when the line is written (the liaisons of a department are the liaisons
+it has at that moment). Nobody is told of their own act: a steward who logs a case is
+not told that a case was logged.
+
+What a worker is told follows ``domain/visibility.py``: the case number, the item, where
+the case stands, what is missing, the outcome and a reason for a refusal, never a
+department's internal reasons or notes. No notice carries an ID number, a mobile
+number or the query code (a worker who reads the inbox is signed in and needs none).
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from service.domain.satisfaction import FOLLOW_UP_WORKING_DAYS
+
+
+class Audience(StrEnum):
+    WORKER = "worker"
+    """The science worker whose case it is (when they have an account to read it)."""
+    STEWARD = "steward"
+    """The case's steward."""
+    DEPARTMENT = "department"
+    """Every active liaison of the department now handling the case."""
+
+
+class Kind(StrEnum):
+    """What happened, as a stable name receivers can act on."""
+
+    CASE_LOGGED = "case.logged"
+    REQUEST_SUBMITTED = "case.request_submitted"
+    ROUTED_TO_DEPARTMENT = "case.routed_to_department"
+    ACCEPTED = "case.accepted"
+    REJECTED = "case.rejected"
+    MATERIALS_REQUESTED = "case.materials_requested"
+    MATERIALS_ANSWERED = "case.materials_answered"
+    TRANSFERRED = "case.transferred"
+    TRANSFERRED_IN = "case.transferred_in"
+    RESOLVED = "case.resolved"
+    REOPENED = "case.reopened"
+    WITHDRAWN = "case.withdrawn"
+    POOR_RATING = "case.poor_rating"
+    FOLLOW_UP_ANSWERED = "case.follow_up_answered"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    kind: Kind
+    audience: Audience
+
+
+def notices_for(action: str, *, by_worker: bool, poor_rating: bool = False) -> tuple[Notice, ...]:
+    """The notices one timeline line gives: ``action`` is the line's action,
+    ``by_worker`` whether the worker made it (their own request, their answer),
+    ``poor_rating`` whether a rating opened a follow-up."""
+    match action:
+        case "create" if by_worker:
+            return (
+                Notice(Kind.REQUEST_SUBMITTED, Audience.STEWARD),
+                Notice(Kind.ROUTED_TO_DEPARTMENT, Audience.DEPARTMENT),
+            )
+        case "create":
+            return (Notice(Kind.CASE_LOGGED, Audience.WORKER), Notice(Kind.ROUTED_TO_DEPARTMENT, Audience.DEPARTMENT))
+        case "accept":
+            return (Notice(Kind.ACCEPTED, Audience.WORKER),)
+        case "reject":
+            return (Notice(Kind.REJECTED, Audience.WORKER), Notice(Kind.REJECTED, Audience.STEWARD))
+        case "request_materials":
+            return (
+                Notice(Kind.MATERIALS_REQUESTED, Audience.WORKER),
+                Notice(Kind.MATERIALS_REQUESTED, Audience.STEWARD),
+            )
+        case "answer_materials":
+            return (
+                Notice(Kind.MATERIALS_ANSWERED, Audience.STEWARD),
+                Notice(Kind.MATERIALS_ANSWERED, Audience.DEPARTMENT),
+            )
+        case "transfer":
+            return (Notice(Kind.TRANSFERRED, Audience.WORKER), Notice(Kind.TRANSFERRED_IN, Audience.DEPARTMENT))
+        case "resolve":
+            return (Notice(Kind.RESOLVED, Audience.WORKER), Notice(Kind.RESOLVED, Audience.STEWARD))
+        case "reopen":
+            return (Notice(Kind.REOPENED, Audience.WORKER), Notice(Kind.REOPENED, Audience.DEPARTMENT))
+        case "withdraw" if by_worker:
+            return (Notice(Kind.WITHDRAWN, Audience.STEWARD), Notice(Kind.WITHDRAWN, Audience.DEPARTMENT))
+        case "withdraw":
+            return (Notice(Kind.WITHDRAWN, Audience.WORKER), Notice(Kind.WITHDRAWN, Audience.DEPARTMENT))
+        case "rate" if poor_rating:
+            return (Notice(Kind.POOR_RATING, Audience.STEWARD),)
+        case "follow_up":
+            return (Notice(Kind.FOLLOW_UP_ANSWERED, Audience.WORKER),)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a notice may say. Only what its audience may see is filled in by the caller;
+    ``reason`` and ``materials`` reach a worker only as the worker's view shows them."""
+
+    case_no: str
+    item_title: str
+    promised_working_days: int | None = None
+    materials: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    department_name: str | None = None
+    worker_name: str | None = None
+
+
+TEXTS: dict[Kind, tuple[str, str]] = {
+    Kind.CASE_LOGGED: (
+        "办件已受理登记：{case_no}",
+        "您的“{item_title}”申请已登记，受理编号 {case_no}，承诺办理时限 {promised_working_days} 个工作日。",
+    ),
+    Kind.REQUEST_SUBMITTED: (
+        "新的服务申请：{case_no}",
+        "{worker_name}提交了“{item_title}”申请（{case_no}），请及时跟进。",
+    ),
+    Kind.ROUTED_TO_DEPARTMENT: (
+        "新办件待受理：{case_no}",
+        "“{item_title}”办件（{case_no}）已转至{department_name}，请及时受理。",
+    ),
+    Kind.ACCEPTED: ("办件已受理：{case_no}", "您的“{item_title}”申请（{case_no}）已受理，正在办理中。"),
+    Kind.REJECTED: ("办件不予受理：{case_no}", "“{item_title}”申请（{case_no}）不予受理。原因：{reason}"),
+    Kind.MATERIALS_REQUESTED: (
+        "需补正材料：{case_no}",
+        "“{item_title}”办件（{case_no}）需补正材料：{materials}。补正前办理时限暂停计算。",
+    ),
+    Kind.MATERIALS_ANSWERED: (
+        "补正材料已提交：{case_no}",
+        "“{item_title}”办件（{case_no}）的补正材料已提交，请核收。",
+    ),
+    Kind.TRANSFERRED: (
+        "办件已转交承办部门：{case_no}",
+        "您的“{item_title}”申请（{case_no}）已转交其他部门继续办理。",
+    ),
+    Kind.TRANSFERRED_IN: (
+        "转办件待受理：{case_no}",
+        "“{item_title}”办件（{case_no}）已转至{department_name}，请及时办理。",
+    ),
+    Kind.RESOLVED: (
+        "办件已办结：{case_no}",
+        "“{item_title}”办件（{case_no}）已办结。办理结果：{outcome}。欢迎对本次服务进行评价。",
+    ),
+    Kind.REOPENED: ("办件重新办理：{case_no}", "“{item_title}”办件（{case_no}）已重新办理。"),
+    Kind.WITHDRAWN: ("办件已撤回：{case_no}", "“{item_title}”申请（{case_no}）已撤回。"),
+    Kind.POOR_RATING: (
+        "差评待回访：{case_no}",
+        f"“{{item_title}}”办件（{{case_no}}）收到不满意评价，请在 {FOLLOW_UP_WORKING_DAYS} 个工作日内回访。",
+    ),
+    Kind.FOLLOW_UP_ANSWERED: (
+        "评价已回访：{case_no}",
+        "您对“{item_title}”办件（{case_no}）的评价已有回访，可在办件详情中查看。",
+    ),
+}
+"""Title and body of each kind, in Chinese, with the words the pages use."""
+
+
+def render(kind: Kind, facts: Facts) -> tuple[str, str]:
+    """The notice's title and body. A fact that is missing reads as ``—``."""
+    values = {name: ("—" if value is None else value) for name, value in _fields(facts).items()}
+    title, body = TEXTS[kind]
+    return title.format(**values), body.format(**values)
+
+
+def _fields(facts: Facts) -> dict[str, object]:
+    return {name: getattr(facts, name) for name in facts.__slots__}

@@ -1,0 +1,108 @@
+"""Queries on notices: who is told, writing them once, and a person's inbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.domain.access import Role
+from service.models.cases import Case
+from service.models.notifications import Notification
+from service.models.people import Staff
+
+
+async def liaisons_of(session: AsyncSession, department_code: str) -> Sequence[uuid.UUID]:
+    """The active liaisons of a department, as they are now."""
+    query = select(col(Staff.id)).where(
+        col(Staff.department_code) == department_code, col(Staff.role) == Role.LIAISON.value, col(Staff.active)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Write the notices whose ``dedupe_key`` is new; returns how many were written."""
+    if not rows:
+        return 0
+    statement = insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    written = await session.execute(statement.returning(col(Notification.id)))
+    return len(written.all())
+
+
+def _mine(worker_id: uuid.UUID | None, staff_id: uuid.UUID | None) -> ColumnElement[bool]:
+    if worker_id is not None:
+        return col(Notification.worker_id) == worker_id
+    return col(Notification.staff_id) == staff_id
+
+
+async def inbox(
+    session: AsyncSession,
+    worker_id: uuid.UUID | None,
+    staff_id: uuid.UUID | None,
+    *,
+    unread_only: bool,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[tuple[Notification, str | None]], int, int]:
+    """A person's notices, newest first, with the case number of each; the number that
+    match and the number unread."""
+    mine = _mine(worker_id, staff_id)
+    wanted = [mine, col(Notification.read_at).is_(None)] if unread_only else [mine]
+    page = (
+        select(Notification, col(Case.case_no))
+        .outerjoin(Case, col(Case.id) == col(Notification.case_id))
+        .where(*wanted)
+        .order_by(col(Notification.seq).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [(n, no) for n, no in (await session.execute(page)).all()]
+    counts = select(
+        func.count(),
+        func.count().filter(col(Notification.read_at).is_(None)),
+    ).where(mine)
+    total_all, unread = (await session.execute(counts)).one()
+    total = unread if unread_only else total_all
+    return rows, int(total), int(unread)
+
+
+async def unread_count(session: AsyncSession, worker_id: uuid.UUID | None, staff_id: uuid.UUID | None) -> int:
+    query = select(func.count()).where(_mine(worker_id, staff_id), col(Notification.read_at).is_(None))
+    return int(await session.scalar(query) or 0)
+
+
+async def mark_read(
+    session: AsyncSession, worker_id: uuid.UUID | None, staff_id: uuid.UUID | None, notice_id: uuid.UUID, now: datetime
+) -> tuple[Notification, str | None] | None:
+    """Mark one of the person's notices read (a notice read before keeps its time)."""
+    query = (
+        select(Notification, col(Case.case_no))
+        .outerjoin(Case, col(Case.id) == col(Notification.case_id))
+        .where(_mine(worker_id, staff_id), col(Notification.id) == notice_id)
+        .with_for_update(of=Notification)
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    notice, case_no = found
+    if notice.read_at is None:
+        notice.read_at = now
+    return notice, case_no
+
+
+async def mark_all_read(
+    session: AsyncSession, worker_id: uuid.UUID | None, staff_id: uuid.UUID | None, now: datetime
+) -> int:
+    statement = (
+        update(Notification)
+        .where(_mine(worker_id, staff_id), col(Notification.read_at).is_(None))
+        .values(read_at=now)
+        .returning(col(Notification.id))
+    )
+    return len((await session.execute(statement)).all())

@@ -1,0 +1,99 @@
+"""Telling people of a change: the notices of one timeline line, written in the caller's
+transaction (a transactional outbox). Who is told what is ``domain/notices.py``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.domain.access import Role
+from service.domain.notices import Audience, Facts, Notice, notices_for, render
+from service.domain.workflow import Status
+from service.models import Case, CaseEvent
+from service.repositories import notifications as repo
+from service.repositories import reference as reference_repo
+from service.services.context import Context
+
+Recipient = tuple[uuid.UUID | None, uuid.UUID | None]
+"""(worker id, staff id): exactly one is set."""
+
+
+async def tell(session: AsyncSession, ctx: Context, case: Case, line: CaseEvent, *, poor_rating: bool = False) -> int:
+    """Record who is told of ``line`` (flushed, so it has its id). Nobody is told of their
+    own act, and nobody twice of one line. Returns how many notices were written."""
+    notices = notices_for(line.action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)
+    if not notices:
+        return 0
+    assert line.id is not None, "flush the timeline line first"
+    item = await reference_repo.get_item(session, case.item_id)
+    department = await reference_repo.get_department(session, case.department_code)
+    base = Facts(
+        case_no=case.case_no,
+        item_title=item.title_zh if item is not None else "—",
+        promised_working_days=case.promised_working_days or (item.promised_working_days if item else None),
+        department_name=department.name_zh if department is not None else case.department_code,
+    )
+    rows: list[dict[str, Any]] = []
+    told: set[Recipient] = set()
+    for notice in notices:
+        title, body = render(notice.kind, _facts_for(notice, base, case, line))
+        for recipient in await _recipients(session, case, notice.audience):
+            if recipient in told or _is_caller(ctx, recipient):
+                continue
+            told.add(recipient)
+            worker_id, staff_id = recipient
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "dedupe_key": f"event:{line.id}:{worker_id or staff_id}",
+                    "kind": notice.kind.value,
+                    "worker_id": worker_id,
+                    "staff_id": staff_id,
+                    "case_id": case.id,
+                    "event_id": line.id,
+                    "title": title,
+                    "body": body,
+                    "created_at": ctx.now,
+                }
+            )
+    return await repo.insert_new(session, rows)
+
+
+def _facts_for(notice: Notice, base: Facts, case: Case, line: CaseEvent) -> Facts:
+    """What this audience may be told: a worker only what the worker's view shows."""
+    details = line.details or {}
+    to_worker = notice.audience is Audience.WORKER
+    materials = case.awaited_materials if Status(case.status) is Status.AWAITING_MATERIALS else None
+    reason = case.reject_reason if line.action == "reject" else None
+    if not to_worker and line.action in ("transfer", "reopen", "withdraw"):
+        reason = details.get("reason")
+    return Facts(
+        case_no=base.case_no,
+        item_title=base.item_title,
+        promised_working_days=base.promised_working_days,
+        department_name=base.department_name,
+        materials=materials,
+        outcome=case.outcome,
+        reason=reason,
+    )
+
+
+async def _recipients(session: AsyncSession, case: Case, audience: Audience) -> list[Recipient]:
+    match audience:
+        case Audience.WORKER:
+            return [(case.worker_id, None)]
+        case Audience.STEWARD:
+            return [(None, case.steward_id)]
+        case Audience.DEPARTMENT:
+            return [(None, staff_id) for staff_id in await repo.liaisons_of(session, case.department_code)]
+    raise AssertionError(audience)
+
+
+def _is_caller(ctx: Context, recipient: Recipient) -> bool:
+    worker_id, staff_id = recipient
+    caller = ctx.caller
+    return (worker_id is not None and worker_id == caller.worker_id) or (
+        staff_id is not None and staff_id == caller.staff_id
+    )

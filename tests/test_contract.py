@@ -69,7 +69,7 @@ EXAMPLES = 2
 REFUSED_EXAMPLES = 1
 """Valid requests per operation for a role the handler's guard turns away: the role alone
 decides the answer (401 or 403), whatever the request holds."""
-STATEFUL_SCENARIOS = 15
+STATEFUL_SCENARIOS = 25
 """Sequences of linked calls per role."""
 SESSION_ENDING = ("POST /api/v1/auth/logout", "POST /api/v1/auth/login")
 """Run last, in this order: signing out ends the caller's session, and generated

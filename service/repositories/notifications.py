@@ -16,14 +16,24 @@ from service.domain.access import Role
 from service.models.cases import Case
 from service.models.notifications import Notification
 from service.models.people import Staff
+from service.models.reference import Department, WorkListItem
 
 
-async def liaisons_of(session: AsyncSession, department_code: str) -> Sequence[uuid.UUID]:
-    """The active liaisons of a department, as they are now."""
-    query = select(col(Staff.id)).where(
-        col(Staff.department_code) == department_code, col(Staff.role) == Role.LIAISON.value, col(Staff.active)
+async def notice_facts(
+    session: AsyncSession, item_id: uuid.UUID, department_code: str
+) -> tuple[str | None, int | None, str | None, list[uuid.UUID]]:
+    """In one statement: the item's title and promised working days, the department's
+    name and its active liaisons as they are now (whom a notice to the department reaches)."""
+    title = select(col(WorkListItem.title_zh)).where(col(WorkListItem.id) == item_id).scalar_subquery()
+    days = select(col(WorkListItem.promised_working_days)).where(col(WorkListItem.id) == item_id).scalar_subquery()
+    name = select(col(Department.name_zh)).where(col(Department.code) == department_code).scalar_subquery()
+    liaisons = (
+        select(func.array_agg(col(Staff.id)))
+        .where(col(Staff.department_code) == department_code, col(Staff.role) == Role.LIAISON.value, col(Staff.active))
+        .scalar_subquery()
     )
-    return (await session.scalars(query)).all()
+    found = (await session.execute(select(title, days, name, liaisons))).one()
+    return found[0], found[1], found[2], list(found[3] or [])
 
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> int:

@@ -13,7 +13,6 @@ from service.domain.notices import Audience, Facts, Notice, notices_for, render
 from service.domain.workflow import Status
 from service.models import Case, CaseEvent
 from service.repositories import notifications as repo
-from service.repositories import reference as reference_repo
 from service.services.context import Context
 
 Recipient = tuple[uuid.UUID | None, uuid.UUID | None]
@@ -27,19 +26,19 @@ async def tell(session: AsyncSession, ctx: Context, case: Case, line: CaseEvent,
     if not notices:
         return 0
     assert line.id is not None, "flush the timeline line first"
-    item = await reference_repo.get_item(session, case.item_id)
-    department = await reference_repo.get_department(session, case.department_code)
+    facts = await repo.notice_facts(session, case.item_id, case.department_code)
+    item_title, item_days, department_name, liaisons = facts
     base = Facts(
         case_no=case.case_no,
-        item_title=item.title_zh if item is not None else "—",
-        promised_working_days=case.promised_working_days or (item.promised_working_days if item else None),
-        department_name=department.name_zh if department is not None else case.department_code,
+        item_title=item_title or "—",
+        promised_working_days=case.promised_working_days or item_days,
+        department_name=department_name or case.department_code,
     )
     rows: list[dict[str, Any]] = []
     told: set[Recipient] = set()
     for notice in notices:
         title, body = render(notice.kind, _facts_for(notice, base, case, line))
-        for recipient in await _recipients(session, case, notice.audience):
+        for recipient in _recipients(case, notice.audience, liaisons):
             if recipient in told or _is_caller(ctx, recipient):
                 continue
             told.add(recipient)
@@ -80,14 +79,14 @@ def _facts_for(notice: Notice, base: Facts, case: Case, line: CaseEvent) -> Fact
     )
 
 
-async def _recipients(session: AsyncSession, case: Case, audience: Audience) -> list[Recipient]:
+def _recipients(case: Case, audience: Audience, liaisons: list[uuid.UUID]) -> list[Recipient]:
     match audience:
         case Audience.WORKER:
             return [(case.worker_id, None)]
         case Audience.STEWARD:
             return [(None, case.steward_id)]
         case Audience.DEPARTMENT:
-            return [(None, staff_id) for staff_id in await repo.liaisons_of(session, case.department_code)]
+            return [(None, staff_id) for staff_id in liaisons]
     raise AssertionError(audience)
 
 

@@ -23,6 +23,8 @@ NoticeKind = Literal[
     "case.withdrawn",
     "case.poor_rating",
     "case.follow_up_answered",
+    "case.due_soon",
+    "case.overdue",
 ]
 
 

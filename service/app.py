@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -59,6 +61,7 @@ from service.db import make_engine, make_session_factory
 from service.models.base import utcnow
 from service.security.keys import generate_env, keys_from
 from service.security.signed_in import SignedInCache
+from service.services.reminders import keep_reminding
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1_000_000
@@ -87,9 +90,18 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         engine = make_engine(settings.database_url, settings.pool_size, settings.pool_timeout_seconds, overflow=0)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        reminding = (
+            asyncio.create_task(keep_reminding(app.state.session_factory, clock, settings.reminder_seconds))
+            if settings.reminder_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if reminding is not None:
+                reminding.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reminding
             await engine.dispose()
             await counters.close()
             telemetry.process_exited(os.getpid())

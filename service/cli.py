@@ -16,6 +16,8 @@ from service.config import Settings, get_settings
 from service.security.keys import ENV_NAMES, development_keys, generate_env
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from schemas.accounts import AccountOut
     from service.demo import DemoWorker
 
@@ -479,6 +481,43 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
     except DemoDataRefused as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(summary))
+
+
+@main.command("reminders")
+@click.option("--now", "now_text", default=None, help="Run as of this instant (ISO 8601 with an offset); default: now.")
+def reminders_command(now_text: str | None) -> None:
+    """Run one reminder pass (due-soon and overdue, to each case's steward) and print what
+    it told. The service runs one every BANSHI_REMINDER_SECONDS by itself; this is for
+    an operator, a cron job or a service run with the passes off."""
+    from datetime import datetime
+
+    from service.models.base import utcnow
+
+    now = utcnow()
+    if now_text is not None:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError as exc:
+            raise click.BadParameter(f"{now_text!r} is not an ISO 8601 instant", param_hint="--now") from exc
+        if now.tzinfo is None:
+            raise click.BadParameter("give the offset too, e.g. 2026-10-08T09:00:00+08:00", param_hint="--now")
+    url = database_url()
+    require_schema(url)
+    click.echo(json.dumps(asyncio.run(_reminder_pass(url, now))))
+
+
+async def _reminder_pass(url: str, now: datetime) -> dict[str, object]:
+    import dataclasses
+
+    from service.db import make_engine, make_session_factory
+    from service.services.reminders import run_pass
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as session:
+            return dataclasses.asdict(await run_pass(session, now))
+    finally:
+        await engine.dispose()
 
 
 @main.command()

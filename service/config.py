@@ -67,6 +67,9 @@ class Settings:
     log_format: str = "json"
     """``BANSHI_LOG_FORMAT``: ``json`` (one object per line, with the request id) or ``text``;
     unset, text when standard error is a terminal (a person reading) and JSON otherwise."""
+    reminder_seconds: float = 60.0
+    """``BANSHI_REMINDER_SECONDS``: how often each process runs a reminder pass (0: never;
+    ``banshi reminders`` runs one by hand)."""
     cors_origins: tuple[str, ...] = ()
     """``BANSHI_CORS_ORIGINS``: comma-separated origins allowed to call the API from a browser
     (none by default; the web front end is served from the same origin)."""
@@ -107,6 +110,7 @@ def read_settings() -> Settings:
         ),
         metrics_token=os.environ.get("BANSHI_METRICS_TOKEN") or None,
         log_format=os.environ.get("BANSHI_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json"),
+        reminder_seconds=float(os.environ.get("BANSHI_REMINDER_SECONDS", "60")),
         cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
     )

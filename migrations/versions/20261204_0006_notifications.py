@@ -4,7 +4,8 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04 19:00:00
 
-One row per person told of one thing, written in the same transaction as the change.
+One row per person told of one thing, written in the same transaction as the change
+(or by a reminder pass, for the due-soon and overdue reminders).
 The kinds below are a frozen copy of ``service/domain/notices.Kind`` at this revision.
 """
 
@@ -34,6 +35,8 @@ KINDS = [
     "case.withdrawn",
     "case.poor_rating",
     "case.follow_up_answered",
+    "case.due_soon",
+    "case.overdue",
 ]
 
 
@@ -49,6 +52,7 @@ def upgrade() -> None:
         sa.Column("staff_id", sa.Uuid(), nullable=True),
         sa.Column("case_id", sa.Uuid(), nullable=True),
         sa.Column("event_id", sa.BigInteger(), nullable=True),
+        sa.Column("threshold_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -63,7 +67,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_notification_dedupe_key")),
         sa.UniqueConstraint("seq", name=op.f("uq_notification_seq")),
     )
-    op.create_index("ix_notification_case_id", "notification", ["case_id"])
+    op.create_index("ix_notification_case_id_kind", "notification", ["case_id", "kind"])
     op.create_index(
         "ix_notification_staff_id_seq",
         "notification",

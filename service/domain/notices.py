@@ -48,6 +48,15 @@ class Kind(StrEnum):
     WITHDRAWN = "case.withdrawn"
     POOR_RATING = "case.poor_rating"
     FOLLOW_UP_ANSWERED = "case.follow_up_answered"
+    DUE_SOON = "case.due_soon"
+    """A reminder: the case's clock runs and it has entered due-soon (yellow)."""
+    OVERDUE = "case.overdue"
+    """A reminder: the case's clock runs and its time limit has run out (red)."""
+
+
+REMINDERS: tuple[Kind, ...] = (Kind.DUE_SOON, Kind.OVERDUE)
+"""The kinds a reminder pass gives, each once per case, due time and person: told to the
+case's steward. They come from the clock, not from a timeline line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +120,8 @@ class Facts:
     outcome: str | None = None
     reason: str | None = None
     department_name: str | None = None
-    worker_name: str | None = None
+    due: str | None = None
+    """The due time, as the pages show it (China Standard Time)."""
 
 
 TEXTS: dict[Kind, tuple[str, str]] = {
@@ -121,7 +131,7 @@ TEXTS: dict[Kind, tuple[str, str]] = {
     ),
     Kind.REQUEST_SUBMITTED: (
         "新的服务申请：{case_no}",
-        "{worker_name}提交了“{item_title}”申请（{case_no}），请及时跟进。",
+        "您负责的科技工作者提交了“{item_title}”申请（{case_no}），请及时跟进。",
     ),
     Kind.ROUTED_TO_DEPARTMENT: (
         "新办件待受理：{case_no}",
@@ -158,6 +168,14 @@ TEXTS: dict[Kind, tuple[str, str]] = {
     Kind.FOLLOW_UP_ANSWERED: (
         "评价已回访：{case_no}",
         "您对“{item_title}”办件（{case_no}）的评价已有回访，可在办件详情中查看。",
+    ),
+    Kind.DUE_SOON: (
+        "办件即将超期：{case_no}",
+        "“{item_title}”办件（{case_no}）将于 {due} 到期，请抓紧办理。",
+    ),
+    Kind.OVERDUE: (
+        "办件已超期：{case_no}",
+        "“{item_title}”办件（{case_no}）已超过承诺办理时限（{due} 到期），请尽快办结。",
     ),
 }
 """Title and body of each kind, in Chinese, with the words the pages use."""

@@ -35,19 +35,23 @@ class Notification(SQLModel, table=True):
             "seq",
             postgresql_where=text("staff_id IS NOT NULL"),
         ),
-        Index("ix_notification_case_id", "case_id"),
+        Index("ix_notification_case_id_kind", "case_id", "kind"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
     """The order notices were written in (the inbox lists the newest first)."""
     dedupe_key: str = Field(max_length=200, unique=True)
-    """One person, one thing: ``event:<line id>:<recipient>`` for a notice of a timeline line."""
+    """One person, one thing: ``event:<line id>:<recipient>`` for a notice of a timeline
+    line, ``<kind>:<case id>:<due time>:<recipient>`` for a reminder."""
     kind: str = Field(max_length=40)
     worker_id: uuid.UUID | None = Field(default=None, foreign_key="worker.id")
     staff_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
     case_id: uuid.UUID | None = Field(default=None, foreign_key="case.id")
     event_id: int | None = Field(default=None, sa_column=Column(BigInteger, ForeignKey("case_event.id"), nullable=True))
+    threshold_at: datetime | None = timestamp(nullable=True, default=None)
+    """For a reminder: the due time it was given for (a case whose due time moves, after a
+    pause for materials, is reminded again for the new one)."""
     title: str = Field(max_length=200)
     body: str = Field(max_length=2000)
     created_at: datetime = timestamp(default_factory=utcnow)

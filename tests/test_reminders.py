@@ -1,0 +1,147 @@
+"""Reminders from the clock, with the clock moved across the 2026 National Day holidays:
+a case enters due-soon and runs out of time on the working-day calendar, its steward is
+reminded exactly once per threshold even with two passes running at once, and nobody
+is told "overdue" on a holiday."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.config import Settings
+from service.db import make_engine, make_session_factory
+from service.domain.time_limit import CST, DAY, add_working_seconds, local_day
+from service.services.calendar import load_calendar
+from service.services.reminders import run_pass
+from tests.conftest import Clock
+from tests.factory import Api
+
+DUE = datetime(2026, 10, 1, 0, 0, tzinfo=CST)
+"""Midnight at the end of 30 September, the last working day before the holidays."""
+
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def sessions(settings: Settings) -> Any:
+    """Sessions of this test's own (the app's engine lives on the test client's loop), two
+    connections, so that two passes can run at once as two processes would."""
+    engine = make_engine(settings.database_url or "", pool_size=2)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _calendar(sessions: Sessions) -> Any:
+    async with sessions() as session, session.begin():
+        return await load_calendar(session)
+
+
+async def _pass(sessions: Sessions, now: datetime) -> Any:
+    async with sessions() as session:
+        return await run_pass(session, now)
+
+
+async def _reminders(sessions: Sessions, case_id: str) -> list[tuple[str, datetime]]:
+    async with sessions() as session, session.begin():
+        rows = await session.execute(
+            text(
+                "SELECT kind, created_at FROM notification WHERE case_id = :id AND kind IN "
+                "('case.due_soon', 'case.overdue') ORDER BY seq"
+            ),
+            {"id": case_id},
+        )
+        return [(kind, at) for kind, at in rows.all()]
+
+
+async def _accepted_at(api: Api, clock: Clock, moment: datetime) -> dict[str, Any]:
+    clock.set(moment - timedelta(hours=1))
+    case: dict[str, Any] = await api.case()
+    clock.set(moment)
+    return await api.move(case, "accept")
+
+
+async def test_due_soon_and_overdue_are_told_once_and_never_on_a_holiday(
+    client: AsyncTestClient[Litestar], sessions: Sessions, clock: Clock
+) -> None:
+    admin = Api(client)
+    calendar = await _calendar(sessions)
+    # Accepted exactly 14 working days before the holidays begin: due at their first midnight.
+    case = await _accepted_at(admin, clock, add_working_seconds(DUE, -14 * DAY, calendar))
+    assert datetime.fromisoformat(case["due"]["due_at"]) == DUE
+    async with sessions() as session, session.begin():
+        due_soon_at = await session.scalar(text('SELECT due_soon_at FROM "case" WHERE id = :id'), {"id": case["id"]})
+    assert due_soon_at is not None and due_soon_at < DUE
+
+    assert (await _pass(sessions, due_soon_at - timedelta(minutes=1))).ran
+    assert await _reminders(sessions, case["id"]) == []
+
+    yellow = due_soon_at + timedelta(minutes=1)
+    assert calendar.is_working_day(local_day(yellow))
+    first = await _pass(sessions, yellow)
+    assert first.ran and first.told["case.due_soon"] == 1
+    # Two processes' passes at once, and again later: nobody is reminded twice.
+    both = await asyncio.gather(
+        _pass(sessions, yellow + timedelta(minutes=1)), _pass(sessions, yellow + timedelta(minutes=1))
+    )
+    assert sum(r.told.get("case.due_soon", 0) for r in both) == 0
+    assert [k for k, _ in await _reminders(sessions, case["id"])] == ["case.due_soon"]
+
+    # The time runs out at midnight, on a holiday: every pass through the holidays waits.
+    for moment in (
+        DUE + timedelta(seconds=1),
+        datetime(2026, 10, 1, 9, 0, tzinfo=CST),
+        datetime(2026, 10, 7, 18, 0, tzinfo=CST),
+    ):
+        held = await _pass(sessions, moment)
+        assert not held.ran and "not a working day" in held.reason, moment
+    assert [k for k, _ in await _reminders(sessions, case["id"])] == ["case.due_soon"]
+
+    back = datetime(2026, 10, 8, 8, 0, tzinfo=CST)  # the first working day after the holidays
+    passes = await asyncio.gather(_pass(sessions, back), _pass(sessions, back))
+    assert sum(r.told.get("case.overdue", 0) for r in passes) == 1
+    again = await _pass(sessions, back + timedelta(hours=1))
+    assert again.ran and again.told == {"case.due_soon": 0, "case.overdue": 0}
+    told = await _reminders(sessions, case["id"])
+    assert [k for k, _ in told] == ["case.due_soon", "case.overdue"]
+    assert told[1][1] == back.astimezone(UTC)
+
+    # The steward reads them in the inbox, newest first, with the due time as the pages show it.
+    steward_id = case["steward_id"]
+    async with sessions() as session, session.begin():
+        bodies = (
+            await session.execute(
+                text("SELECT kind, body FROM notification WHERE staff_id = :s ORDER BY seq DESC"), {"s": steward_id}
+            )
+        ).all()
+    assert [k for k, _ in bodies] == ["case.overdue", "case.due_soon"]
+    assert "2026-10-01 00:00" in bodies[0][1] and case["case_no"] in bodies[0][1]
+
+
+async def test_a_case_paused_for_materials_is_not_reminded_and_a_resolved_one_neither(
+    client: AsyncTestClient[Litestar], sessions: Sessions, clock: Clock
+) -> None:
+    admin = Api(client)
+    calendar = await _calendar(sessions)
+    start = add_working_seconds(DUE, -14 * DAY, calendar)
+    paused = await _accepted_at(admin, clock, start)
+    clock.set(start + timedelta(hours=2))
+    await admin.move(paused, "request_materials", materials="请补充学历证明")
+    done = await _accepted_at(admin, clock, start + timedelta(hours=3))
+    clock.set(start + timedelta(hours=4))
+    done = await admin.move(done, "start")
+    await admin.move(done, "resolve", outcome="已办结")
+
+    result = await _pass(sessions, datetime(2026, 10, 8, 8, 0, tzinfo=CST))
+    assert result.ran
+    assert await _reminders(sessions, paused["id"]) == []
+    assert await _reminders(sessions, done["id"]) == []

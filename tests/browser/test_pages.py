@@ -487,3 +487,29 @@ async def _outline_visible(page: Page) -> bool:
         }"""
     )
     return visible
+
+
+@desktop
+async def test_notices_show_in_the_header_and_are_marked_read(tab: Tab, service: Service) -> None:
+    page = tab.page
+    await _sign_in(tab, service)
+    nav = page.get_by_role("navigation", name="主导航")
+    notices = nav.get_by_role("link", name=re.compile(r"^消息，\d+ 条未读$"))
+    await expect(notices).to_be_visible()
+    await notices.click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("消息通知")
+    listed = page.get_by_role("list", name="消息列表")
+    asked = listed.get_by_role("listitem").filter(has_text="需补正材料")
+    await expect(asked.first).to_contain_text(service.case_no)
+    await expect(asked.first).to_contain_text(MATERIALS)
+    await expect(asked.first).to_contain_text("未读")
+    await tab.screenshot("notices")
+
+    await page.get_by_role("button", name="全部标为已读").click()
+    await expect(page.get_by_role("button", name="全部标为已读")).to_have_count(0)
+    await expect(nav.get_by_role("link", name="消息", exact=True)).to_be_visible()
+    await expect(listed.get_by_text("未读", exact=True)).to_have_count(0)
+
+    # A notice opens its case.
+    await asked.first.get_by_role("link").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(CASE_TITLE)

@@ -6,14 +6,14 @@
  * /api/v1 on the same origin.
  *
  *   main.ts        this file: the header navigation, the route table, rendering a page
- *   router.ts      hash routes (#/lookup, #/login, #/my, #/my/{id}, #/new) and page-to-page state
+ *   router.ts      hash routes (#/lookup, #/login, #/my, #/my/{id}, #/new, #/notices) and page-to-page state
  *   http.ts        typed calls over the generated src/api.d.ts (npm run gen:api), ApiError
  *   session.ts     the access token in sessionStorage
  *   messages.ts    problem+json answers as Chinese messages
  *   dom.ts         building elements (text nodes only, never HTML strings), labelled fields
  *   format.ts      Beijing-time dates, file sizes, rating labels
  *   components.ts  status and due-date badges, the timeline
- *   lookup.ts, login.ts, mycases.ts, detail.ts, newcase.ts: one module per page
+ *   lookup.ts, login.ts, mycases.ts, detail.ts, newcase.ts, notices.ts: one module per page
  *
  * Every page starts with an <h1 tabindex="-1"> that takes the focus when the route
  * changes, so keyboard and screen-reader users land on the new page's title.
@@ -27,6 +27,7 @@ import { lookupView } from "./lookup.js";
 import { errorMessage } from "./messages.js";
 import { myCasesView } from "./mycases.js";
 import { newCaseView } from "./newcase.js";
+import { noticesView, unreadCount } from "./notices.js";
 import { navigate, parse, rememberReturn, setFlash, takeFlash, type Route } from "./router.js";
 import { clearSession, currentSession } from "./session.js";
 
@@ -38,7 +39,7 @@ let generation = 0;
 let firstRender = true;
 
 function needsSignIn(route: Route): boolean {
-  return route.name === "my" || route.name === "case" || route.name === "new";
+  return route.name === "my" || route.name === "case" || route.name === "new" || route.name === "notices";
 }
 
 async function viewFor(route: Route): Promise<HTMLElement> {
@@ -53,6 +54,8 @@ async function viewFor(route: Route): Promise<HTMLElement> {
       return caseView(route.id ?? "");
     case "new":
       return newCaseView();
+    case "notices":
+      return noticesView(route.page ?? 1);
     case "missing":
       return h(
         "div",
@@ -115,6 +118,7 @@ function drawNav(route: Route): void {
   } else {
     items.push(link("#/my", "我的办件", route.name === "my" || route.name === "case"));
     items.push(link("#/new", "新的申请", route.name === "new"));
+    items.push(noticesLink(route.name === "notices"));
     const out = h("button", { type: "button", class: "nav-button" }, "退出登录");
     out.addEventListener("click", () => void signOut());
     items.push(h("li", null, out));
@@ -124,6 +128,21 @@ function drawNav(route: Route): void {
   if (who !== null) {
     replaceChildren(who, signedIn === null ? null : `已登录：${signedIn.username}`);
   }
+}
+
+/** 消息, with the number unread as a badge once the service has answered (read aloud as
+    "消息，3 条未读"). */
+function noticesLink(current: boolean): HTMLElement {
+  const count = h("span", { class: "count", hidden: true });
+  const anchor = h("a", { href: "#/notices", "aria-current": current ? "page" : null }, "消息", count);
+  void unreadCount().then((unread) => {
+    if (unread > 0) {
+      count.textContent = String(unread);
+      count.removeAttribute("hidden");
+      anchor.setAttribute("aria-label", `消息，${unread} 条未读`);
+    }
+  });
+  return h("li", null, anchor);
 }
 
 async function signOut(): Promise<void> {

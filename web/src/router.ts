@@ -1,9 +1,9 @@
-/* Hash routes (#/lookup, #/login, #/my, #/my/{id}, #/new) and the small state that
+/* Hash routes (#/lookup, #/login, #/my, #/my/{id}, #/new, #/notices) and the small state that
    travels between pages: a one-line message for the next page and where to return
    after signing in. The route table itself is in main.ts. */
 
 export interface Route {
-  name: "lookup" | "login" | "my" | "case" | "new" | "missing";
+  name: "lookup" | "login" | "my" | "case" | "new" | "notices" | "missing";
   id?: string;
   page?: number;
 }
@@ -20,6 +20,10 @@ export function parse(hash: string): Route {
   if (parts.length === 1 && parts[0] === "my") {
     const page = Number.parseInt(query.get("page") ?? "1", 10);
     return { name: "my", page: Number.isFinite(page) && page > 0 ? page : 1 };
+  }
+  if (parts.length === 1 && parts[0] === "notices") {
+    const page = Number.parseInt(query.get("page") ?? "1", 10);
+    return { name: "notices", page: Number.isFinite(page) && page > 0 ? page : 1 };
   }
   if (parts.length === 2 && parts[0] === "my" && UUID.test(parts[1] ?? "")) return { name: "case", id: parts[1] ?? "" };
   return { name: "missing" };

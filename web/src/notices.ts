@@ -1,0 +1,73 @@
+/* 消息通知: the signed-in worker's notices, the newest first, twenty to a page. Opening
+   one marks it read and goes to its case; "全部标为已读" marks them all. */
+
+import { h } from "./dom.js";
+import { dateTime } from "./format.js";
+import { call, type Schemas } from "./http.js";
+import { navigate } from "./router.js";
+
+const PAGE_SIZE = 20;
+
+/** How many notices are unread, for the header's badge (0 when it cannot be asked). */
+export async function unreadCount(): Promise<number> {
+  try {
+    return (await call("get", "/api/v1/notifications/unread-count", {})).unread;
+  } catch {
+    return 0;
+  }
+}
+
+export async function noticesView(page: number): Promise<HTMLElement> {
+  const offset = (page - 1) * PAGE_SIZE;
+  const found = await call("get", "/api/v1/notifications", { query: { limit: PAGE_SIZE, offset } });
+  const markAll = h("button", { type: "button", class: "button" }, "全部标为已读");
+  markAll.addEventListener("click", () => {
+    markAll.setAttribute("disabled", "");
+    void call("post", "/api/v1/notifications/read-all", {}).then(() => navigate(window.location.hash));
+  });
+  const root = h(
+    "div",
+    { class: "view" },
+    h("h1", { tabindex: -1 }, "消息通知"),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("p", { class: "lead" }, found.total === 0 ? "暂无消息。" : `共 ${found.total} 条，未读 ${found.unread} 条。`),
+      found.unread > 0 ? markAll : null,
+    ),
+  );
+  if (found.items.length > 0) {
+    root.append(h("ul", { class: "notice-list", "aria-label": "消息列表" }, ...found.items.map(noticeItem)));
+  }
+  const pages = Math.max(1, Math.ceil(found.total / PAGE_SIZE));
+  if (pages > 1) {
+    root.append(
+      h(
+        "nav",
+        { class: "pager", "aria-label": "翻页" },
+        page > 1 ? h("a", { href: `#/notices?page=${page - 1}`, class: "button" }, "上一页") : null,
+        h("span", null, `第 ${page} / ${pages} 页`),
+        page < pages ? h("a", { href: `#/notices?page=${page + 1}`, class: "button" }, "下一页") : null,
+      ),
+    );
+  }
+  return root;
+}
+
+function noticeItem(notice: Schemas["NotificationOut"]): HTMLElement {
+  const unread = notice.read_at === null;
+  const target = notice.case_id === null ? null : `#/my/${notice.case_id}`;
+  const open = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    if (unread) await call("post", "/api/v1/notifications/{notice_id}/read", { path: { notice_id: notice.id } });
+    navigate(target ?? window.location.hash);
+  };
+  const content = [
+    h("span", { class: "notice-title" }, unread ? h("span", { class: "badge tone-info strong" }, "未读") : null, " ", notice.title),
+    h("span", { class: "notice-body" }, notice.body),
+    h("span", { class: "case-meta" }, dateTime(notice.created_at)),
+  ];
+  const link = h("a", { href: target ?? "#/notices", class: unread ? "unread" : null }, ...content);
+  link.addEventListener("click", (event) => void open(event));
+  return h("li", { class: "notice-card" }, link);
+}

@@ -25,6 +25,8 @@ NoticeKind = Literal[
     "case.follow_up_answered",
     "case.due_soon",
     "case.overdue",
+    "case.unaccepted",
+    "case.follow_up_due_soon",
 ]
 
 

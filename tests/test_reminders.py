@@ -110,7 +110,7 @@ async def test_due_soon_and_overdue_are_told_once_and_never_on_a_holiday(
     passes = await asyncio.gather(_pass(sessions, back), _pass(sessions, back))
     assert sum(r.told.get("case.overdue", 0) for r in passes) == 1
     again = await _pass(sessions, back + timedelta(hours=1))
-    assert again.ran and again.told == {"case.due_soon": 0, "case.overdue": 0}
+    assert again.ran and not any(again.told.values()), again.told
     told = await _reminders(sessions, case["id"])
     assert [k for k, _ in told] == ["case.due_soon", "case.overdue"]
     assert told[1][1] == back.astimezone(UTC)
@@ -145,3 +145,53 @@ async def test_a_case_paused_for_materials_is_not_reminded_and_a_resolved_one_ne
     assert result.ran
     assert await _reminders(sessions, paused["id"]) == []
     assert await _reminders(sessions, done["id"]) == []
+
+
+async def _kinds_for(sessions: Sessions, case_id: str, kind: str) -> list[datetime]:
+    async with sessions() as session, session.begin():
+        rows = await session.execute(
+            text("SELECT threshold_at FROM notification WHERE case_id = :id AND kind = :kind ORDER BY seq"),
+            {"id": case_id, "kind": kind},
+        )
+        return [at for (at,) in rows.all()]
+
+
+async def test_a_case_nobody_accepts_within_a_working_day_is_told_after_the_holidays(
+    client: AsyncTestClient[Litestar], sessions: Sessions, clock: Clock
+) -> None:
+    admin = Api(client)
+    logged_at = datetime(2026, 9, 30, 10, 0, tzinfo=CST)  # the last working day before the holidays
+    clock.set(logged_at)
+    waiting = await admin.case()
+    taken = await admin.case()
+    clock.set(logged_at + timedelta(hours=1))
+    await admin.move(taken, "accept")
+
+    # A working day after 30 September 10:00 is 8 October 10:00: the holidays do not count.
+    assert (await _pass(sessions, datetime(2026, 10, 8, 9, 59, tzinfo=CST))).told["case.unaccepted"] == 0
+    late = await _pass(sessions, datetime(2026, 10, 8, 10, 1, tzinfo=CST))
+    assert late.told["case.unaccepted"] == 1
+    assert await _kinds_for(sessions, waiting["id"], "case.unaccepted") == [datetime(2026, 10, 8, 10, 0, tzinfo=CST)]
+    assert (await _pass(sessions, datetime(2026, 10, 9, 10, 0, tzinfo=CST))).told["case.unaccepted"] == 0
+    assert await _kinds_for(sessions, taken["id"], "case.unaccepted") == []
+
+
+async def test_an_open_follow_up_is_told_three_working_days_before_it_runs_out(
+    client: AsyncTestClient[Litestar], sessions: Sessions, clock: Clock
+) -> None:
+    admin = Api(client)
+    calendar = await _calendar(sessions)
+    start = datetime(2026, 11, 2, 10, 0, tzinfo=CST)
+    case = await _accepted_at(admin, clock, start)
+    case = await admin.move(case, "start")
+    case = await admin.move(case, "resolve", outcome="已办结")
+    rating = await admin.ok("POST", f"/cases/{case['id']}/ratings", 201, json={"level": "dissatisfied"})
+    follow_up_due = datetime.fromisoformat(rating["follow_up_due_at"])
+    warn_at = add_working_seconds(follow_up_due, -3 * DAY, calendar)
+
+    before = await _pass(sessions, warn_at - timedelta(minutes=1))
+    assert before.ran and before.told["case.follow_up_due_soon"] == 0
+    during = await _pass(sessions, warn_at + timedelta(minutes=1))
+    assert during.told["case.follow_up_due_soon"] == 1
+    assert await _kinds_for(sessions, case["id"], "case.follow_up_due_soon") == [follow_up_due]
+    assert (await _pass(sessions, warn_at + timedelta(hours=2))).told["case.follow_up_due_soon"] == 0

@@ -37,6 +37,8 @@ KINDS = [
     "case.follow_up_answered",
     "case.due_soon",
     "case.overdue",
+    "case.unaccepted",
+    "case.follow_up_due_soon",
 ]
 
 

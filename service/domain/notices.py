@@ -52,11 +52,20 @@ class Kind(StrEnum):
     """A reminder: the case's clock runs and it has entered due-soon (yellow)."""
     OVERDUE = "case.overdue"
     """A reminder: the case's clock runs and its time limit has run out (red)."""
+    UNACCEPTED = "case.unaccepted"
+    """A reminder: nobody has accepted (or refused) the case within a working day."""
+    FOLLOW_UP_DUE_SOON = "case.follow_up_due_soon"
+    """A reminder: the follow-up a poor rating opened runs out within a few working days."""
 
 
-REMINDERS: tuple[Kind, ...] = (Kind.DUE_SOON, Kind.OVERDUE)
-"""The kinds a reminder pass gives, each once per case, due time and person: told to the
-case's steward. They come from the clock, not from a timeline line."""
+REMINDERS: tuple[Kind, ...] = (Kind.DUE_SOON, Kind.OVERDUE, Kind.UNACCEPTED, Kind.FOLLOW_UP_DUE_SOON)
+"""The kinds a reminder pass gives, each once per case, threshold instant and person: told
+to the case's steward. They come from the clock, not from a timeline line."""
+
+UNACCEPTED_AFTER_WORKING_DAYS = 1
+"""A case still submitted this long (working time) after it was logged is reminded."""
+FOLLOW_UP_WARNING_WORKING_DAYS = 3
+"""An open follow-up is reminded this long (working time) before it runs out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +185,15 @@ TEXTS: dict[Kind, tuple[str, str]] = {
     Kind.OVERDUE: (
         "办件已超期：{case_no}",
         "“{item_title}”办件（{case_no}）已超过承诺办理时限（{due} 到期），请尽快办结。",
+    ),
+    Kind.UNACCEPTED: (
+        "办件尚未受理：{case_no}",
+        f"“{{item_title}}”办件（{{case_no}}）提交已超过 {UNACCEPTED_AFTER_WORKING_DAYS} 个工作日仍未受理，"
+        "请督促承办部门及时受理。",
+    ),
+    Kind.FOLLOW_UP_DUE_SOON: (
+        "回访即将到期：{case_no}",
+        "“{item_title}”办件（{case_no}）的差评回访将于 {due} 到期，请及时回访。",
     ),
 }
 """Title and body of each kind, in Chinese, with the words the pages use."""

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.notices import Kind
 from service.domain.time_limit import DueState
+from service.domain.workflow import Status
 from service.repositories.due import due_state_is
 
 PASS_LOCK = 0x42534E52  # "BSNR": one reminder pass at a time, across processes
@@ -23,7 +24,8 @@ class Crossing:
     case_id: uuid.UUID
     case_no: str
     steward_id: uuid.UUID
-    due_at: datetime
+    at: datetime
+    """The instant the reminder is about: the due time, the follow-up's end, or when the case was logged."""
     item_title: str
 
 
@@ -32,7 +34,7 @@ async def take_pass_lock(session: AsyncSession) -> bool:
     return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PASS_LOCK}))
 
 
-async def crossings(session: AsyncSession, kind: Kind, now: datetime, batch: int) -> list[Crossing]:
+async def due_crossings(session: AsyncSession, kind: Kind, now: datetime, batch: int) -> list[Crossing]:
     """Up to ``batch`` cases that show the due state of ``kind`` at ``now`` and have no
     reminder of that kind for their present due time, the earliest due first."""
     query = text(
@@ -49,4 +51,44 @@ async def crossings(session: AsyncSession, kind: Kind, now: datetime, batch: int
         """
     )
     rows = await session.execute(query, {"now": now, "kind": kind.value, "batch": batch})
+    return [Crossing(*row) for row in rows.all()]
+
+
+async def unaccepted(session: AsyncSession, logged_before: datetime, batch: int) -> list[Crossing]:
+    """Up to ``batch`` cases still submitted that were logged before ``logged_before`` and
+    have no reminder of being unaccepted, the oldest first. Whether a working day has
+    passed since is for the caller to judge on the calendar."""
+    query = text(
+        """
+        SELECT c.id, c.case_no, c.steward_id, c.created_at, i.title_zh
+        FROM "case" c JOIN work_list_item i ON i.id = c.item_id
+        WHERE c.status = :submitted AND c.created_at <= :before
+          AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.case_id = c.id AND n.kind = :kind)
+        ORDER BY c.created_at, c.id
+        LIMIT :batch
+        """
+    )
+    values = {"submitted": Status.SUBMITTED.value, "before": logged_before, "kind": Kind.UNACCEPTED.value}
+    rows = await session.execute(query, {**values, "batch": batch})
+    return [Crossing(*row) for row in rows.all()]
+
+
+async def open_follow_ups(session: AsyncSession, now: datetime, until: datetime, batch: int) -> list[Crossing]:
+    """Up to ``batch`` cases whose earliest open follow-up runs out after ``now`` and by
+    ``until``, not yet reminded for that end, the soonest first."""
+    query = text(
+        """
+        SELECT c.id, c.case_no, c.steward_id, c.follow_up_due_at, i.title_zh
+        FROM "case" c JOIN work_list_item i ON i.id = c.item_id
+        WHERE c.follow_up_due_at > :now AND c.follow_up_due_at <= :until
+          AND NOT EXISTS (
+            SELECT 1 FROM notification n
+            WHERE n.case_id = c.id AND n.kind = :kind AND n.threshold_at = c.follow_up_due_at
+          )
+        ORDER BY c.follow_up_due_at, c.id
+        LIMIT :batch
+        """
+    )
+    values = {"now": now, "until": until, "kind": Kind.FOLLOW_UP_DUE_SOON.value, "batch": batch}
+    rows = await session.execute(query, values)
     return [Crossing(*row) for row in rows.all()]

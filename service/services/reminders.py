@@ -1,5 +1,7 @@
-"""Reminders from the clock: a case entering due-soon (yellow) or running out of time
-(red) is told to its steward, once per case, threshold and due time.
+"""Reminders from the clock, told to the case's steward once per case, kind and instant:
+a case entering due-soon (yellow) or running out of time (red), one nobody has accepted
+a working day after it was logged, and a follow-up that runs out within three working
+days.
 
 A pass is run by every service process every ``BANSHI_REMINDER_SECONDS`` (and by
 ``banshi reminders`` on demand). Passes are safe to run anywhere and often: one runs at a
@@ -17,17 +19,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.domain.notices import REMINDERS, Facts, Kind, render
-from service.domain.time_limit import CST, local_day
+from service.domain.notices import (
+    FOLLOW_UP_WARNING_WORKING_DAYS,
+    UNACCEPTED_AFTER_WORKING_DAYS,
+    Facts,
+    Kind,
+    render,
+)
+from service.domain.time_limit import CST, DAY, add_working_seconds, local_day
 from service.repositories import notifications as notifications_repo
 from service.repositories import reminders as repo
+from service.repositories.reminders import Crossing
 from service.services.calendar import load_calendar
 
 BATCH = 5_000
@@ -51,27 +61,65 @@ async def run_pass(session: AsyncSession, now: datetime) -> PassResult:
         if not calendar.is_working_day(local_day(now)):
             return PassResult(ran=False, reason=f"{local_day(now)} is not a working day")
         result = PassResult(ran=True)
-        for kind in REMINDERS:
-            result.told[kind.value] = await _remind(session, kind, now)
+        for kind in (Kind.DUE_SOON, Kind.OVERDUE):
+            result.told[kind.value] = await _remind(
+                session, kind, now, partial(repo.due_crossings, session, kind, now, BATCH), _its_own_time
+            )
+        # Still submitted a working day after it was logged (a calendar day is the least that takes).
+        late = UNACCEPTED_AFTER_WORKING_DAYS * DAY
+        result.told[Kind.UNACCEPTED.value] = await _remind(
+            session,
+            Kind.UNACCEPTED,
+            now,
+            lambda: repo.unaccepted(session, now - timedelta(seconds=late), BATCH),
+            lambda c: _if_passed(add_working_seconds(c.at, late, calendar), now),
+        )
+        # A follow-up that runs out within the warning (no more than a month of calendar days).
+        warning = FOLLOW_UP_WARNING_WORKING_DAYS * DAY
+        result.told[Kind.FOLLOW_UP_DUE_SOON.value] = await _remind(
+            session,
+            Kind.FOLLOW_UP_DUE_SOON,
+            now,
+            lambda: repo.open_follow_ups(session, now, now + timedelta(days=31), BATCH),
+            lambda c: c.at if add_working_seconds(c.at, -warning, calendar) <= now else None,
+        )
         return result
 
 
-async def _remind(session: AsyncSession, kind: Kind, now: datetime) -> int:
+def _its_own_time(crossing: Crossing) -> datetime:
+    return crossing.at
+
+
+def _if_passed(moment: datetime, now: datetime) -> datetime | None:
+    return moment if moment <= now else None
+
+
+async def _remind(
+    session: AsyncSession,
+    kind: Kind,
+    now: datetime,
+    find: Callable[[], Awaitable[list[Crossing]]],
+    threshold: Callable[[Crossing], datetime | None],
+) -> int:
+    """Write a reminder of ``kind`` for each case ``find`` gives whose ``threshold`` (the
+    instant the reminder is for) has come; None means not yet."""
     told = 0
-    while crossings := await repo.crossings(session, kind, now, BATCH):
+    while found := await find():
         rows: list[dict[str, Any]] = []
-        for crossing in crossings:
-            due = crossing.due_at.astimezone(CST).strftime("%Y-%m-%d %H:%M")
-            key = f"{kind.value}:{crossing.case_id}:{crossing.due_at.isoformat()}:{crossing.steward_id}"
+        for crossing in found:
+            at = threshold(crossing)
+            if at is None:
+                continue
+            due = crossing.at.astimezone(CST).strftime("%Y-%m-%d %H:%M")
             title, body = render(kind, Facts(case_no=crossing.case_no, item_title=crossing.item_title, due=due))
             rows.append(
                 {
                     "id": uuid.uuid4(),
-                    "dedupe_key": key,
+                    "dedupe_key": f"{kind.value}:{crossing.case_id}:{at.isoformat()}:{crossing.steward_id}",
                     "kind": kind.value,
                     "staff_id": crossing.steward_id,
                     "case_id": crossing.case_id,
-                    "threshold_at": crossing.due_at,
+                    "threshold_at": at,
                     "title": title,
                     "body": body,
                     "created_at": now,
@@ -79,7 +127,7 @@ async def _remind(session: AsyncSession, kind: Kind, now: datetime) -> int:
             )
         written = await notifications_repo.insert_new(session, rows)
         told += written
-        if len(crossings) < BATCH or written == 0:
+        if len(found) < BATCH or written == 0:
             break
     return told
 

@@ -27,6 +27,7 @@ NoticeKind = Literal[
     "case.overdue",
     "case.unaccepted",
     "case.follow_up_due_soon",
+    "department.digest",
 ]
 
 

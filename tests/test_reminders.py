@@ -195,3 +195,32 @@ async def test_an_open_follow_up_is_told_three_working_days_before_it_runs_out(
     assert during.told["case.follow_up_due_soon"] == 1
     assert await _kinds_for(sessions, case["id"], "case.follow_up_due_soon") == [follow_up_due]
     assert (await _pass(sessions, warn_at + timedelta(hours=2))).told["case.follow_up_due_soon"] == 0
+
+
+async def test_each_liaison_gets_one_morning_digest_of_the_departments_late_cases(
+    client: AsyncTestClient[Litestar], sessions: Sessions, clock: Clock
+) -> None:
+    admin = Api(client)
+    calendar = await _calendar(sessions)
+    _, housing = await admin.liaison_account("housing")  # the lead department of WL-01
+    _, education = await admin.liaison_account("education")
+    late = await _accepted_at(admin, clock, add_working_seconds(DUE, -14 * DAY, calendar))
+    morning = datetime(2026, 10, 8, 7, 59, tzinfo=CST)
+
+    assert (await _pass(sessions, morning)).told["department.digest"] == 0  # before eight
+    first = await _pass(sessions, morning + timedelta(minutes=2))
+    assert first.told["department.digest"] == 1
+    assert (await _pass(sessions, morning + timedelta(hours=3))).told["department.digest"] == 0
+    async with sessions() as session, session.begin():
+        digests = (
+            await session.execute(
+                text("SELECT staff_id, title, body FROM notification WHERE kind = 'department.digest'")
+            )
+        ).all()
+    assert [str(staff_id) for staff_id, _, _ in digests] == [housing["id"]]
+    assert education["id"] not in {str(s) for s, _, _ in digests}
+    _, title, body = digests[0]
+    assert "2026-10-08" in title
+    assert "超期办件 1 件" in body and late["case_no"] in body
+    # The next working morning brings the next digest.
+    assert (await _pass(sessions, datetime(2026, 10, 9, 8, 30, tzinfo=CST))).told["department.digest"] == 1

@@ -39,6 +39,7 @@ KINDS = [
     "case.overdue",
     "case.unaccepted",
     "case.follow_up_due_soon",
+    "department.digest",
 ]
 
 

@@ -56,11 +56,20 @@ class Kind(StrEnum):
     """A reminder: nobody has accepted (or refused) the case within a working day."""
     FOLLOW_UP_DUE_SOON = "case.follow_up_due_soon"
     """A reminder: the follow-up a poor rating opened runs out within a few working days."""
+    DEPARTMENT_DIGEST = "department.digest"
+    """Each working morning, to every liaison of a department with cases due soon or overdue:
+    how many, and the first of them (one notice a day, not one per case)."""
 
 
 REMINDERS: tuple[Kind, ...] = (Kind.DUE_SOON, Kind.OVERDUE, Kind.UNACCEPTED, Kind.FOLLOW_UP_DUE_SOON)
 """The kinds a reminder pass gives, each once per case, threshold instant and person: told
 to the case's steward. They come from the clock, not from a timeline line."""
+
+DIGEST_FROM_HOUR = 8
+"""The department digest is written by the first pass from this hour (China Standard Time)
+on a working day."""
+DIGEST_CASES_NAMED = 5
+"""How many case numbers a digest names (the earliest due first)."""
 
 UNACCEPTED_AFTER_WORKING_DAYS = 1
 """A case still submitted this long (working time) after it was logged is reminded."""
@@ -196,7 +205,21 @@ TEXTS: dict[Kind, tuple[str, str]] = {
         "“{item_title}”办件（{case_no}）的差评回访将于 {due} 到期，请及时回访。",
     ),
 }
-"""Title and body of each kind, in Chinese, with the words the pages use."""
+"""Title and body of each kind about one case, in Chinese, with the words the pages use
+(the department digest has ``DIGEST_TEXT``)."""
+
+
+DIGEST_TEXT = (
+    "本部门办件提醒（{day}）",
+    "截至 {day} {time}，本部门超期办件 {overdue} 件、即将超期 {due_soon} 件，最早到期的是：{cases}。请及时办理。",
+)
+
+
+def render_digest(day: str, time: str, overdue: int, due_soon: int, case_nos: list[str]) -> tuple[str, str]:
+    """The department digest's title and body."""
+    title, body = DIGEST_TEXT
+    values = {"day": day, "time": time, "overdue": overdue, "due_soon": due_soon, "cases": "、".join(case_nos)}
+    return title.format(**values), body.format(**values)
 
 
 def render(kind: Kind, facts: Facts) -> tuple[str, str]:

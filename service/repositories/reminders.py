@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.domain.access import Role
 from service.domain.notices import Kind
 from service.domain.time_limit import DueState
 from service.domain.workflow import Status
@@ -92,3 +93,44 @@ async def open_follow_ups(session: AsyncSession, now: datetime, until: datetime,
     values = {"now": now, "until": until, "kind": Kind.FOLLOW_UP_DUE_SOON.value, "batch": batch}
     rows = await session.execute(query, values)
     return [Crossing(*row) for row in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentLoad:
+    department_code: str
+    overdue: int
+    due_soon: int
+    first_case_nos: list[str]
+    liaison_ids: list[uuid.UUID]
+
+
+async def digest_written(session: AsyncSession, day_start: datetime) -> bool:
+    """Whether the department digests of the day starting at ``day_start`` are written."""
+    query = text("SELECT EXISTS (SELECT 1 FROM notification WHERE kind = :kind AND threshold_at = :day)")
+    return bool(await session.scalar(query, {"kind": Kind.DEPARTMENT_DIGEST.value, "day": day_start}))
+
+
+async def department_loads(session: AsyncSession, now: datetime, named: int) -> list[DepartmentLoad]:
+    """Per department with active liaisons: its cases overdue and due soon at ``now`` (the
+    clock running), the numbers of the ``named`` earliest due, and its liaisons."""
+    query = text(
+        f"""
+        WITH due AS (
+          SELECT c.department_code, c.case_no, c.due_at, ({due_state_is(DueState.OVERDUE)}) AS overdue
+          FROM "case" c
+          WHERE {due_state_is(DueState.OVERDUE)} OR {due_state_is(DueState.DUE_SOON)}
+        ), loads AS (
+          SELECT department_code,
+                 count(*) FILTER (WHERE overdue) AS overdue,
+                 count(*) FILTER (WHERE NOT overdue) AS due_soon,
+                 (array_agg(case_no ORDER BY due_at, case_no))[1:(:named)] AS first_case_nos
+          FROM due GROUP BY department_code
+        )
+        SELECT l.department_code, l.overdue, l.due_soon, l.first_case_nos, array_agg(s.id ORDER BY s.id)
+        FROM loads l JOIN staff s ON s.department_code = l.department_code AND s.role = :liaison AND s.active
+        GROUP BY l.department_code, l.overdue, l.due_soon, l.first_case_nos
+        ORDER BY l.department_code
+        """
+    )
+    rows = await session.execute(query, {"now": now, "named": named, "liaison": Role.LIAISON.value})
+    return [DepartmentLoad(code, int(o), int(d), list(nos), list(ids)) for code, o, d, nos, ids in rows.all()]

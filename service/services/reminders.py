@@ -28,11 +28,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.domain.notices import (
+    DIGEST_CASES_NAMED,
+    DIGEST_FROM_HOUR,
     FOLLOW_UP_WARNING_WORKING_DAYS,
     UNACCEPTED_AFTER_WORKING_DAYS,
     Facts,
     Kind,
     render,
+    render_digest,
 )
 from service.domain.time_limit import CST, DAY, add_working_seconds, local_day
 from service.repositories import notifications as notifications_repo
@@ -83,7 +86,39 @@ async def run_pass(session: AsyncSession, now: datetime) -> PassResult:
             lambda: repo.open_follow_ups(session, now, now + timedelta(days=31), BATCH),
             lambda c: c.at if add_working_seconds(c.at, -warning, calendar) <= now else None,
         )
+        result.told[Kind.DEPARTMENT_DIGEST.value] = await _digest(session, now)
         return result
+
+
+async def _digest(session: AsyncSession, now: datetime) -> int:
+    """The departments' morning digests, written once a working day by the first pass from
+    ``DIGEST_FROM_HOUR``: as of that pass, to each liaison of each department with cases due
+    soon or overdue."""
+    local = now.astimezone(CST)
+    if local.hour < DIGEST_FROM_HOUR:
+        return 0
+    day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=CST)
+    if await repo.digest_written(session, day_start):
+        return 0
+    rows: list[dict[str, Any]] = []
+    for load in await repo.department_loads(session, now, DIGEST_CASES_NAMED):
+        title, body = render_digest(
+            local.date().isoformat(), local.strftime("%H:%M"), load.overdue, load.due_soon, load.first_case_nos
+        )
+        for liaison_id in load.liaison_ids:
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "dedupe_key": f"{Kind.DEPARTMENT_DIGEST.value}:{load.department_code}:{local.date()}:{liaison_id}",
+                    "kind": Kind.DEPARTMENT_DIGEST.value,
+                    "staff_id": liaison_id,
+                    "threshold_at": day_start,
+                    "title": title,
+                    "body": body,
+                    "created_at": now,
+                }
+            )
+    return await notifications_repo.insert_new(session, rows)
 
 
 def _its_own_time(crossing: Crossing) -> datetime:

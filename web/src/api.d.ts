@@ -1683,7 +1683,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "case.logged" | "case.request_submitted" | "case.routed_to_department" | "case.accepted" | "case.rejected" | "case.materials_requested" | "case.materials_answered" | "case.transferred" | "case.transferred_in" | "case.resolved" | "case.reopened" | "case.withdrawn" | "case.poor_rating" | "case.follow_up_answered" | "case.due_soon" | "case.overdue" | "case.unaccepted" | "case.follow_up_due_soon";
+            kind: "case.logged" | "case.request_submitted" | "case.routed_to_department" | "case.accepted" | "case.rejected" | "case.materials_requested" | "case.materials_answered" | "case.transferred" | "case.transferred_in" | "case.resolved" | "case.reopened" | "case.withdrawn" | "case.poor_rating" | "case.follow_up_answered" | "case.due_soon" | "case.overdue" | "case.unaccepted" | "case.follow_up_due_soon" | "department.digest";
             read_at: string | null;
             title: string;
         };

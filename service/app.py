@@ -28,6 +28,7 @@ from service.api.accounts import AccountController, SecurityController
 from service.api.attachments import AttachmentController, CaseAttachmentController
 from service.api.audit import AuditController
 from service.api.auth import AuthController
+from service.api.background import keep_reminding
 from service.api.bodies import ApiRequest
 from service.api.calendar import CalendarController
 from service.api.cases import CaseController
@@ -61,7 +62,6 @@ from service.db import make_engine, make_session_factory
 from service.models.base import utcnow
 from service.security.keys import generate_env, keys_from
 from service.security.signed_in import SignedInCache
-from service.services.reminders import keep_reminding
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1_000_000

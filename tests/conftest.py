@@ -42,6 +42,7 @@ def base_settings(keys: Keys, database_url: str | None) -> Settings:
         session_idle_minutes=60 * 24 * 365,
         session_max_hours=24 * 365,
         redis_url=None,  # counters in the process; tests/api/test_lookup_limits.py uses Redis
+        reminder_seconds=0,  # passes run when a test runs them (tests/test_reminders.py), at its clock
     )
 
 

@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "repositories": {"domain", "models", "adapters", "db"},
     "services": {"domain", "repositories", "models", "schemas", "security", "adapters", "errors", "db"},
     "api": {"domain", "services", "schemas", "security", "adapters", "errors", "config"},
-    "app": {"api", "services", "models", "security", "adapters", "config", "db"},
+    "app": {"api", "models", "security", "adapters", "config", "db"},
     "demo": {"domain", "services", "repositories", "models", "schemas", "security", "db"},
     "cli": {"domain", "app", "api", "demo", "services", "repositories", "models", "schemas", "security"}
     | {"adapters", "errors", "config", "db"},

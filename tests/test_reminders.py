@@ -6,7 +6,8 @@ is told "overdue" on a holiday."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
 from service.db import make_engine, make_session_factory
-from service.domain.time_limit import CST, DAY, add_working_seconds, local_day
+from service.domain.notices import REMIND_FROM_HOUR
+from service.domain.time_limit import CST, DAY, add_working_seconds
+from service.repositories.reminders import PASS_LOCK
 from service.services.calendar import load_calendar
 from service.services.reminders import run_pass
 from tests.conftest import Clock
@@ -63,6 +66,15 @@ async def _reminders(sessions: Sessions, case_id: str) -> list[tuple[str, dateti
         return [(kind, at) for kind, at in rows.all()]
 
 
+def _next_reminding_moment(moment: datetime, calendar: Any) -> datetime:
+    """The first instant from ``moment`` at which a pass tells anyone (a working day, from
+    eight), plus a minute."""
+    local = moment.astimezone(CST)
+    while not calendar.is_working_day(local.date()):
+        local = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=CST)
+    return max(local, datetime.combine(local.date(), time(REMIND_FROM_HOUR), tzinfo=CST)) + timedelta(minutes=1)
+
+
 async def _accepted_at(api: Api, clock: Clock, moment: datetime) -> dict[str, Any]:
     clock.set(moment - timedelta(hours=1))
     case: dict[str, Any] = await api.case()
@@ -82,19 +94,20 @@ async def test_due_soon_and_overdue_are_told_once_and_never_on_a_holiday(
         due_soon_at = await session.scalar(text('SELECT due_soon_at FROM "case" WHERE id = :id'), {"id": case["id"]})
     assert due_soon_at is not None and due_soon_at < DUE
 
-    assert (await _pass(sessions, due_soon_at - timedelta(minutes=1))).ran
+    await _pass(sessions, due_soon_at - timedelta(minutes=1))
     assert await _reminders(sessions, case["id"]) == []
 
-    yellow = due_soon_at + timedelta(minutes=1)
-    assert calendar.is_working_day(local_day(yellow))
+    yellow = _next_reminding_moment(due_soon_at, calendar)
     first = await _pass(sessions, yellow)
     assert first.ran and first.told["case.due_soon"] == 1
-    # Two processes' passes at once, and again later: nobody is reminded twice.
-    both = await asyncio.gather(
-        _pass(sessions, yellow + timedelta(minutes=1)), _pass(sessions, yellow + timedelta(minutes=1))
-    )
-    assert sum(r.told.get("case.due_soon", 0) for r in both) == 0
+    assert (await _pass(sessions, yellow + timedelta(minutes=1))).told["case.due_soon"] == 0
     assert [k for k, _ in await _reminders(sessions, case["id"])] == ["case.due_soon"]
+
+    # While one process's pass holds the lock, another's skips its turn.
+    async with sessions() as holder, holder.begin():
+        await holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PASS_LOCK})
+        skipped = await _pass(sessions, yellow + timedelta(minutes=2))
+    assert not skipped.ran and skipped.reason == "another pass is running"
 
     # The time runs out at midnight, on a holiday: every pass through the holidays waits.
     for moment in (
@@ -106,7 +119,10 @@ async def test_due_soon_and_overdue_are_told_once_and_never_on_a_holiday(
         assert not held.ran and "not a working day" in held.reason, moment
     assert [k for k, _ in await _reminders(sessions, case["id"])] == ["case.due_soon"]
 
-    back = datetime(2026, 10, 8, 8, 0, tzinfo=CST)  # the first working day after the holidays
+    # Nor at midnight on the first working day after them: the steward is told from eight.
+    night = await _pass(sessions, datetime(2026, 10, 8, 0, 1, tzinfo=CST))
+    assert not night.ran and "from 8:00" in night.reason
+    back = datetime(2026, 10, 8, 8, 0, tzinfo=CST)  # the first working morning after the holidays
     passes = await asyncio.gather(_pass(sessions, back), _pass(sessions, back))
     assert sum(r.told.get("case.overdue", 0) for r in passes) == 1
     again = await _pass(sessions, back + timedelta(hours=1))
@@ -207,7 +223,7 @@ async def test_each_liaison_gets_one_morning_digest_of_the_departments_late_case
     late = await _accepted_at(admin, clock, add_working_seconds(DUE, -14 * DAY, calendar))
     morning = datetime(2026, 10, 8, 7, 59, tzinfo=CST)
 
-    assert (await _pass(sessions, morning)).told["department.digest"] == 0  # before eight
+    assert not (await _pass(sessions, morning)).ran  # before eight
     first = await _pass(sessions, morning + timedelta(minutes=2))
     assert first.told["department.digest"] == 1
     assert (await _pass(sessions, morning + timedelta(hours=3))).told["department.digest"] == 0
@@ -224,3 +240,23 @@ async def test_each_liaison_gets_one_morning_digest_of_the_departments_late_case
     assert "超期办件 1 件" in body and late["case_no"] in body
     # The next working morning brings the next digest.
     assert (await _pass(sessions, datetime(2026, 10, 9, 8, 30, tzinfo=CST))).told["department.digest"] == 1
+
+
+async def test_a_reminder_is_written_once_whoever_writes_it(sessions: Sessions) -> None:
+    """The unique dedupe key, for passes that overlap without the lock (another release,
+    a restarted process): the second write of the same reminder writes nothing."""
+    from service.repositories.notifications import insert_new
+
+    async with sessions() as session, session.begin():
+        steward = await session.scalar(text("SELECT id FROM staff LIMIT 1"))
+        if steward is None:
+            steward = await session.scalar(
+                text(
+                    "INSERT INTO staff (id, name, role, active, created_at, updated_at) "
+                    "VALUES (gen_random_uuid(), '王管家', 'steward', true, now(), now()) RETURNING id"
+                )
+            )
+        row = {"kind": "case.overdue", "staff_id": steward, "title": "t", "body": "b", "created_at": DUE}
+        first = await insert_new(session, [{**row, "id": uuid.uuid4(), "dedupe_key": "case.overdue:x:y:z"}])
+        second = await insert_new(session, [{**row, "id": uuid.uuid4(), "dedupe_key": "case.overdue:x:y:z"}])
+    assert (first, second) == (1, 0)

@@ -84,6 +84,19 @@ def upgrade() -> None:
         postgresql_where=sa.text("worker_id IS NOT NULL"),
     )
 
+    op.create_index(
+        "ix_notification_staff_id_unread",
+        "notification",
+        ["staff_id"],
+        postgresql_where=sa.text("read_at IS NULL AND staff_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_notification_worker_id_unread",
+        "notification",
+        ["worker_id"],
+        postgresql_where=sa.text("read_at IS NULL AND worker_id IS NOT NULL"),
+    )
+
 
 def downgrade() -> None:
     op.drop_table("notification")

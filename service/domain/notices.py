@@ -65,9 +65,10 @@ REMINDERS: tuple[Kind, ...] = (Kind.DUE_SOON, Kind.OVERDUE, Kind.UNACCEPTED, Kin
 """The kinds a reminder pass gives, each once per case, threshold instant and person: told
 to the case's steward. They come from the clock, not from a timeline line."""
 
-DIGEST_FROM_HOUR = 8
-"""The department digest is written by the first pass from this hour (China Standard Time)
-on a working day."""
+REMIND_FROM_HOUR = 8
+"""Reminders are told on working days from this hour (China Standard Time): a time limit
+that runs out at midnight is told in the morning, and the department digest is written by
+the first pass from then."""
 DIGEST_CASES_NAMED = 5
 """How many case numbers a digest names (the earliest due first)."""
 
@@ -222,9 +223,20 @@ def render_digest(day: str, time: str, overdue: int, due_soon: int, case_nos: li
     return title.format(**values), body.format(**values)
 
 
+FREE_TEXT_CHARS = 300
+"""Free text staff typed (what is missing, the outcome, a reason) is quoted up to this
+many characters, then "…": a notice points to the case, where the whole text is."""
+
+
+def _quoted(value: object) -> object:
+    if isinstance(value, str) and len(value) > FREE_TEXT_CHARS:
+        return value[: FREE_TEXT_CHARS - 1] + "…"
+    return value
+
+
 def render(kind: Kind, facts: Facts) -> tuple[str, str]:
     """The notice's title and body. A fact that is missing reads as ``—``."""
-    values = {name: ("—" if value is None else value) for name, value in _fields(facts).items()}
+    values = {name: ("—" if value is None else _quoted(value)) for name, value in _fields(facts).items()}
     title, body = TEXTS[kind]
     return title.format(**values), body.format(**values)
 

@@ -36,6 +36,17 @@ class Notification(SQLModel, table=True):
             postgresql_where=text("staff_id IS NOT NULL"),
         ),
         Index("ix_notification_case_id_kind", "case_id", "kind"),
+        # The unread count a page asks for on every navigation reads only the unread.
+        Index(
+            "ix_notification_staff_id_unread",
+            "staff_id",
+            postgresql_where=text("read_at IS NULL AND staff_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_notification_worker_id_unread",
+            "worker_id",
+            postgresql_where=text("read_at IS NULL AND worker_id IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -31,7 +31,9 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID, reach: Any, *, for
     """The case if it exists and is within ``reach`` (see ``repositories/reach.py``)."""
     query = select(Case).where(col(Case.id) == case_id, reach)
     if for_update:
-        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
+        # FOR NO KEY UPDATE: a change never touches the key, so rows that only refer to the
+        # case (its timeline, its notices, a reminder pass's) do not block it, nor it them.
+        query = query.with_for_update(of=Case, key_share=True).execution_options(populate_existing=True)
     return (await session.scalars(query)).first()
 
 

@@ -73,13 +73,9 @@ async def inbox(
         .offset(offset)
     )
     rows = [(n, no) for n, no in (await session.execute(page)).all()]
-    counts = select(
-        func.count(),
-        func.count().filter(col(Notification.read_at).is_(None)),
-    ).where(mine)
-    total_all, unread = (await session.execute(counts)).one()
-    total = unread if unread_only else total_all
-    return rows, int(total), int(unread)
+    unread = await unread_count(session, worker_id, staff_id)  # the partial index of the unread
+    total = unread if unread_only else int(await session.scalar(select(func.count()).where(mine)) or 0)
+    return rows, total, unread
 
 
 async def unread_count(session: AsyncSession, worker_id: uuid.UUID | None, staff_id: uuid.UUID | None) -> int:

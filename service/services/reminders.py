@@ -8,16 +8,15 @@ A pass is run by every service process every ``BANSHI_REMINDER_SECONDS`` (and by
 time (a transaction-level advisory lock; a process that finds it taken skips its turn),
 and each reminder has a unique ``dedupe_key``, so a case is never reminded twice of one
 threshold even when passes overlap. A pass does nothing on a day that is not a working
-day on the calendar, so nobody is told "overdue" on a holiday morning (a due time can
-fall at midnight at the end of the last working day before a holiday); the reminders
-wait for the next working day. A case paused for materials shows no due state, and is
-reminded when its clock runs again, for its new due time.
+day on the calendar, nor before 08:00 (``REMIND_FROM_HOUR``), so nobody is told "overdue"
+on a holiday or at midnight (a due time can fall at the midnight that ends the last
+working day before a holiday); the reminders wait for the next working morning. A case
+paused for materials shows no due state, and is reminded when its clock runs again, for
+its new due time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,12 +24,12 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.notices import (
     DIGEST_CASES_NAMED,
-    DIGEST_FROM_HOUR,
     FOLLOW_UP_WARNING_WORKING_DAYS,
+    REMIND_FROM_HOUR,
     UNACCEPTED_AFTER_WORKING_DAYS,
     Facts,
     Kind,
@@ -63,6 +62,8 @@ async def run_pass(session: AsyncSession, now: datetime) -> PassResult:
         calendar = await load_calendar(session)
         if not calendar.is_working_day(local_day(now)):
             return PassResult(ran=False, reason=f"{local_day(now)} is not a working day")
+        if now.astimezone(CST).hour < REMIND_FROM_HOUR:
+            return PassResult(ran=False, reason=f"reminders are told from {REMIND_FROM_HOUR}:00")
         result = PassResult(ran=True)
         for kind in (Kind.DUE_SOON, Kind.OVERDUE):
             result.told[kind.value] = await _remind(
@@ -91,12 +92,10 @@ async def run_pass(session: AsyncSession, now: datetime) -> PassResult:
 
 
 async def _digest(session: AsyncSession, now: datetime) -> int:
-    """The departments' morning digests, written once a working day by the first pass from
-    ``DIGEST_FROM_HOUR``: as of that pass, to each liaison of each department with cases due
+    """The departments' morning digests, written once a working day by the first pass (from
+    ``REMIND_FROM_HOUR``): as of that pass, to each liaison of each department with cases due
     soon or overdue."""
     local = now.astimezone(CST)
-    if local.hour < DIGEST_FROM_HOUR:
-        return 0
     day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=CST)
     if await repo.digest_written(session, day_start):
         return 0
@@ -165,23 +164,3 @@ async def _remind(
         if len(found) < BATCH or written == 0:
             break
     return told
-
-
-async def keep_reminding(
-    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime], every_seconds: float
-) -> None:
-    """Run a pass every ``every_seconds`` until cancelled. A pass that fails (the database
-    away, say) is logged and tried again at the next turn."""
-    log = logging.getLogger("banshi.reminders")
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            async with sessions() as session:
-                result = await run_pass(session, clock())
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.warning("reminder pass failed: %s: %s", type(error).__name__, error)
-            continue
-        if result.ran and any(result.told.values()):
-            log.info("reminders told: %s", result.told)

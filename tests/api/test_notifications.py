@@ -3,9 +3,10 @@ they are written with the change or not at all, and the inbox each person reads.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from litestar import Litestar
@@ -13,8 +14,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from schemas.notifications import NoticeKind
 from service.config import Settings, async_url
-from service.domain.notices import TEXTS, Facts, Kind, notices_for, render, render_digest
+from service.domain.notices import FREE_TEXT_CHARS, TEXTS, Facts, Kind, notices_for, render, render_digest
 from tests.factory import Api
 
 INTERNAL_NOTE = "内部：申请人单位尚未盖章"
@@ -231,3 +233,72 @@ def test_every_kind_has_a_chinese_text_and_every_move_its_notices() -> None:
     assert notices_for("rate", by_worker=True, poor_rating=True)
     title, body = render_digest("2026-10-08", "08:01", 2, 1, ["BS-1", "BS-2"])
     assert "2026-10-08" in title and "超期办件 2 件" in body and "BS-1、BS-2" in body
+
+
+async def test_a_refusal_tells_the_worker_the_reason_their_page_shows(people: People) -> None:
+    case = await logged(people)
+    await people.housing.move(case, "reject", reason="不属于本清单受理范围")
+    told = (await inbox(people.worker))["items"][0]
+    assert told["kind"] == "case.rejected" and "不属于本清单受理范围" in told["body"]
+    assert "case.rejected" in await kinds(people.steward)
+
+
+async def test_a_steward_withdrawal_and_a_reopening_tell_the_worker_and_the_department(people: People) -> None:
+    withdrawn = await logged(people)
+    await people.steward.move(withdrawn, "withdraw", reason="申请人电话撤回")
+    assert (await kinds(people.worker))[0] == "case.withdrawn"
+    assert (await kinds(people.housing))[0] == "case.withdrawn"
+
+    case = await logged(people)
+    case = await people.housing.move(case, "accept")
+    case = await people.housing.move(case, "start")
+    case = await people.housing.move(case, "resolve", outcome="已办结")
+    await people.steward.move(case, "reopen", reason="申请人反映未落实")
+    assert (await kinds(people.worker))[0] == "case.reopened"
+    assert (await kinds(people.housing))[0] == "case.reopened"
+
+
+async def test_the_longest_texts_are_quoted_short_and_the_move_succeeds(people: People) -> None:
+    case = await logged(people)
+    case = await people.housing.move(case, "accept")
+    long_text = "补" * 2000  # the longest the API takes
+    case = await people.housing.move(case, "request_materials", materials=long_text)
+    asked = (await inbox(people.worker))["items"][0]
+    assert asked["kind"] == "case.materials_requested"
+    assert "补" * (FREE_TEXT_CHARS - 1) + "…" in asked["body"] and long_text not in asked["body"]
+    await people.housing.move(case, "reject", 409, reason=long_text)  # not from this status, and no 500
+    other = await logged(people)
+    await people.housing.move(other, "reject", reason=long_text)
+    assert (await kinds(people.worker))[0] == "case.rejected"
+
+
+async def test_no_notice_holds_a_name_an_id_number_or_a_mobile(people: People, settings: Settings) -> None:
+    case = await logged(people)
+    case = await people.housing.move(case, "accept")
+    await people.housing.move(case, "request_materials", materials="学历证明")
+    engine = create_async_engine(async_url(settings.database_url or ""))
+    try:
+        async with engine.connect() as conn:
+            texts = (await conn.execute(text("SELECT title || ' ' || body FROM notification"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert len(texts) >= 4
+    record = people.worker_record
+    for written in texts:
+        assert "张三明" not in written
+        assert "13812345678" not in written and record["mobile_masked"] not in written
+        assert record["national_id_masked"] not in written
+
+
+async def test_the_kinds_the_api_documents_and_the_database_takes_are_the_domains(settings: Settings) -> None:
+    assert set(get_args(NoticeKind)) == {k.value for k in Kind}
+    engine = create_async_engine(async_url(settings.database_url or ""))
+    try:
+        async with engine.connect() as conn:
+            check = await conn.scalar(
+                text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ck_notification_kind'")
+            )
+    finally:
+        await engine.dispose()
+    assert check is not None
+    assert set(re.findall(r"'([a-z_.]+)'", check)) == {k.value for k in Kind}

@@ -66,6 +66,22 @@ async def fresh_database(admin_dsn: str, name: str) -> str:
     return str(version)
 
 
+async def case_count(dsn: str) -> int | None:
+    """How many cases the database at ``dsn`` holds; None when it cannot say."""
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(dsn, timeout=10)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        return int(await conn.fetchval('SELECT count(*) FROM "case"'))
+    except asyncpg.PostgresError:
+        return None
+    finally:
+        await conn.close()
+
+
 async def drop_database(admin_dsn: str, name: str) -> None:
     import asyncpg
 

@@ -52,6 +52,7 @@ from harness import (
     REPO,
     banshi_command,
     bearer,
+    case_count,
     clean_environ,
     cli_create_user,
     first_sign_in,
@@ -104,21 +105,6 @@ async def vacuum(dsn: str) -> None:
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
         await conn.execute("VACUUM (ANALYZE)")
-    finally:
-        await conn.close()
-
-
-async def case_count(dsn: str) -> int | None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(dsn, timeout=10)
-    except (OSError, asyncpg.PostgresError):
-        return None
-    try:
-        return int(await conn.fetchval('SELECT count(*) FROM "case"'))
-    except asyncpg.PostgresError:
-        return None
     finally:
         await conn.close()
 

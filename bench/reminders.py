@@ -36,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness import REPO, banshi_command, clean_environ, fresh_database, generate_keys, machine_line
+from harness import REPO, banshi_command, case_count, clean_environ, fresh_database, generate_keys, machine_line
 
 sys.path.insert(0, str(REPO))
 
@@ -50,27 +50,12 @@ def backend_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-async def count_cases(dsn: str) -> int | None:
-    import asyncpg
-
-    try:
-        conn = await asyncpg.connect(dsn, timeout=10)
-    except (OSError, asyncpg.PostgresError):
-        return None
-    try:
-        return int(await conn.fetchval('SELECT count(*) FROM "case"'))
-    except asyncpg.PostgresError:
-        return None
-    finally:
-        await conn.close()
-
-
 async def prepare(cases: int, reuse: bool) -> str:
     import asyncpg
 
     name = f"banshi_reminders_{cases}"
     url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    if reuse and await count_cases(url) == cases:
+    if reuse and await case_count(url) == cases:
         print(f"reusing {name} ({cases:,} cases)")
         return url
     version = await fresh_database(ADMIN_DSN, name)

@@ -93,7 +93,7 @@ async def run(cases: int, reuse: bool) -> int:
     from sqlalchemy import text
 
     from service.db import make_engine, make_session_factory
-    from service.domain.notices import REMINDERS
+    from service.domain.notices import REMINDERS, Kind
     from service.domain.time_limit import DueState
     from service.repositories.due import due_state_is
 
@@ -102,7 +102,7 @@ async def run(cases: int, reuse: bool) -> int:
     sessions = make_session_factory(engine)
     try:
         async with sessions() as session, session.begin():
-            kinds = [k.value for k in REMINDERS]
+            kinds = [k.value for k in (*REMINDERS, Kind.DEPARTMENT_DIGEST)]
             deleted = await session.execute(text("DELETE FROM notification WHERE kind = ANY(:k)"), {"k": kinds})
             version = await session.scalar(text("SHOW server_version"))
             due = (

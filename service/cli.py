@@ -146,7 +146,7 @@ exceptions, shutting down or starting, too many clients, no such database, a ref
 
 
 def _sqlstate(error: BaseException) -> str | None:
-    from service.api.problems import sqlstate_of
+    from service.errors import sqlstate_of
 
     return sqlstate_of(error)
 

@@ -133,3 +133,17 @@ class TooLarge(DomainError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}", field=field)
         self.reason = reason
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE PostgreSQL answered with, from the driver's error that SQLAlchemy wraps
+    (``DBAPIError.orig``) or from anywhere in its chain of causes."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain is short; the bound keeps a cyclic one harmless
+        if seen is None:
+            return None
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state:
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None

@@ -30,8 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"domain", "services", "schemas", "security", "adapters", "errors", "config"},
     "app": {"api", "models", "security", "adapters", "config", "db"},
     "demo": {"domain", "services", "repositories", "models", "schemas", "security", "db"},
-    "cli": {"domain", "app", "api", "demo", "services", "repositories", "models", "schemas", "security"}
-    | {"adapters", "errors", "config", "db"},
+    "cli": {"domain", "app", "demo", "services", "repositories", "models", "schemas", "security", "adapters"}
+    | {"errors", "config", "db"},
     "reference_data": set(),
 }
 """Which parts each part may import (besides itself)."""

@@ -16,7 +16,7 @@ from schemas.problem import FieldError, Problem
 from service.adapters.limits import LimitsUnavailable
 from service.adapters.storage import StoreUnavailable
 from service.api.problem_pages import problem_type
-from service.errors import DomainError
+from service.errors import DomainError, sqlstate_of
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("banshi.errors")
@@ -182,20 +182,6 @@ too_many_connections and read_only_sql_transaction (a write sent to a primary th
 failed over to a standby, or to a database an operator made read-only); with every
 connection_exception (class ``08``) they mean the database is restarting, gone, full or
 not writable now, not that the request is wrong."""
-
-
-def sqlstate_of(exc: BaseException) -> str | None:
-    """The SQLSTATE PostgreSQL answered with, from the driver's error that SQLAlchemy wraps
-    (``DBAPIError.orig``) or from anywhere in its chain of causes."""
-    seen: BaseException | None = exc
-    for _ in range(8):  # the chain is short; the bound keeps a cyclic one harmless
-        if seen is None:
-            return None
-        state = getattr(seen, "sqlstate", None)
-        if isinstance(state, str) and state:
-            return state
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-    return None
 
 
 def _described(exc: BaseException) -> str:

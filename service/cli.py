@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,6 @@ from service.config import Settings, get_settings
 from service.security.keys import ENV_NAMES, development_keys, generate_env
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from schemas.accounts import AccountOut
     from service.demo import DemoWorker
 
@@ -117,6 +116,26 @@ def _running(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+class _Instant(click.ParamType[datetime, object]):
+    """An instant in ISO 8601 with its offset (a time without one is ambiguous by hours)."""
+
+    name = "instant"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 instant", param, ctx)
+        if moment.tzinfo is None:
+            self.fail("give the offset too, e.g. 2026-11-20T12:00:00+08:00", param, ctx)
+        return moment
+
+
+INSTANT = _Instant()
 
 
 BOUNDED_HTTP = "service.adapters.http_server:BoundedHttpToolsProtocol"
@@ -442,13 +461,13 @@ def load_reference_command() -> None:
 @click.option("--seed", default=2026, show_default=True, type=int, help="Same seed and options, same data.")
 @click.option(
     "--now",
-    "now_text",
     default="2026-11-20T12:00:00+08:00",
     show_default=True,
+    type=INSTANT,
     help="The instant the data stops at (ISO 8601 with an offset); cases arrive from 2025-01-01 up to it.",
 )
 @click.option("--batch-size", default=50_000, show_default=True, type=click.IntRange(min=1), help="Rows per COPY.")
-def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: int) -> None:
+def demo_data(workers: int, cases: int, seed: int, now: datetime, batch_size: int) -> None:
     """Fill a fresh database with generated staff, workers and cases.
 
     The database must be migrated (`banshi db upgrade`) and hold no cases or workers
@@ -459,17 +478,9 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
     password). Loading turns off triggers for its own session, which takes a
     superuser (or a role allowed to set session_replication_role).
     """
-    from datetime import datetime
-
     from service.config import security_kit
     from service.demo import DemoDataRefused, DemoOptions, generate
 
-    try:
-        now = datetime.fromisoformat(now_text)
-    except ValueError as exc:
-        raise click.BadParameter(f"{now_text!r} is not an ISO 8601 instant", param_hint="--now") from exc
-    if now.tzinfo is None:
-        raise click.BadParameter("give the offset too, e.g. 2026-11-20T12:00:00+08:00", param_hint="--now")
     settings = keyed_settings()
     url = database_url()
     require_schema(url)
@@ -484,26 +495,18 @@ def demo_data(workers: int, cases: int, seed: int, now_text: str, batch_size: in
 
 
 @main.command("reminders")
-@click.option("--now", "now_text", default=None, help="Run as of this instant (ISO 8601 with an offset); default: now.")
-def reminders_command(now_text: str | None) -> None:
+@click.option(
+    "--now", default=None, type=INSTANT, help="Run as of this instant (ISO 8601 with an offset); default: now."
+)
+def reminders_command(now: datetime | None) -> None:
     """Run one reminder pass (due-soon and overdue, to each case's steward) and print what
     it told. The service runs one every BANSHI_REMINDER_SECONDS by itself; this is for
     an operator, a cron job or a service run with the passes off."""
-    from datetime import datetime
-
     from service.models.base import utcnow
 
-    now = utcnow()
-    if now_text is not None:
-        try:
-            now = datetime.fromisoformat(now_text)
-        except ValueError as exc:
-            raise click.BadParameter(f"{now_text!r} is not an ISO 8601 instant", param_hint="--now") from exc
-        if now.tzinfo is None:
-            raise click.BadParameter("give the offset too, e.g. 2026-10-08T09:00:00+08:00", param_hint="--now")
     url = database_url()
     require_schema(url)
-    click.echo(json.dumps(asyncio.run(_reminder_pass(url, now))))
+    click.echo(json.dumps(asyncio.run(_reminder_pass(url, now or utcnow()))))
 
 
 async def _reminder_pass(url: str, now: datetime) -> dict[str, object]:

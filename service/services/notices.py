@@ -3,17 +3,21 @@ transaction (a transactional outbox). Who is told what is ``domain/notices.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.access import Role
-from service.domain.notices import Audience, Facts, Notice, notices_for, render
+from service.domain.notices import Audience, Facts, notices_for, render
 from service.domain.workflow import Status
 from service.models import Case, CaseEvent
 from service.repositories import notifications as repo
 from service.services.context import Context
+
+_STAFF_REASONS = frozenset({"transfer", "reopen", "withdraw"})
+"""Lines whose recorded reason staff are told and the worker is not (``domain/visibility.py``)."""
 
 Recipient = tuple[uuid.UUID | None, uuid.UUID | None]
 """(worker id, staff id): exactly one is set."""
@@ -28,16 +32,22 @@ async def tell(session: AsyncSession, ctx: Context, case: Case, line: CaseEvent,
     assert line.id is not None, "flush the timeline line first"
     facts = await repo.notice_facts(session, case.item_id, case.department_code)
     item_title, item_days, department_name, liaisons = facts
-    base = Facts(
+    # What the worker's view shows; staff are also told the reason a line records.
+    shown = Facts(
         case_no=case.case_no,
         item_title=item_title or "—",
         promised_working_days=case.promised_working_days or item_days,
         department_name=department_name or case.department_code,
+        materials=case.awaited_materials if Status(case.status) is Status.AWAITING_MATERIALS else None,
+        outcome=case.outcome,
+        reason=case.reject_reason if line.action == "reject" else None,
     )
+    recorded = (line.details or {}).get("reason") if line.action in _STAFF_REASONS else None
+    told_staff = dataclasses.replace(shown, reason=recorded) if recorded is not None else shown
     rows: list[dict[str, Any]] = []
     told: set[Recipient] = set()
     for notice in notices:
-        title, body = render(notice.kind, _facts_for(notice, base, case, line))
+        title, body = render(notice.kind, shown if notice.audience is Audience.WORKER else told_staff)
         for recipient in _recipients(case, notice.audience, liaisons):
             if recipient in told or _is_caller(ctx, recipient):
                 continue
@@ -58,25 +68,6 @@ async def tell(session: AsyncSession, ctx: Context, case: Case, line: CaseEvent,
                 }
             )
     return await repo.insert_new(session, rows)
-
-
-def _facts_for(notice: Notice, base: Facts, case: Case, line: CaseEvent) -> Facts:
-    """What this audience may be told: a worker only what the worker's view shows."""
-    details = line.details or {}
-    to_worker = notice.audience is Audience.WORKER
-    materials = case.awaited_materials if Status(case.status) is Status.AWAITING_MATERIALS else None
-    reason = case.reject_reason if line.action == "reject" else None
-    if not to_worker and line.action in ("transfer", "reopen", "withdraw"):
-        reason = details.get("reason")
-    return Facts(
-        case_no=base.case_no,
-        item_title=base.item_title,
-        promised_working_days=base.promised_working_days,
-        department_name=base.department_name,
-        materials=materials,
-        outcome=case.outcome,
-        reason=reason,
-    )
 
 
 def _recipients(case: Case, audience: Audience, liaisons: list[uuid.UUID]) -> list[Recipient]:

@@ -1,5 +1,6 @@
 /* Pieces shared by the lookup and the worker's own pages: status and due-date badges
-   (always with text, never colour alone), the timeline, and a definition list. */
+   (always with text, never colour alone), the timeline, a definition list, and the pager
+   of a paged list. */
 
 import { h } from "./dom.js";
 import { dateTime } from "./format.js";
@@ -129,5 +130,18 @@ export function awaitedBox(text: string, extra: Node | string | null): HTMLEleme
     h("p", { class: "callout-title" }, h("span", { "aria-hidden": "true" }, "! "), "需要您补充的材料"),
     h("p", { class: "prewrap" }, text),
     extra,
+  );
+}
+
+/** 上一页 / 第 n / m 页 / 下一页 for a list at `route?page=n`; nothing when there is one page. */
+export function pager(route: string, page: number, total: number, pageSize: number): HTMLElement | null {
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  if (pages <= 1) return null;
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "翻页" },
+    page > 1 ? h("a", { href: `${route}?page=${page - 1}`, class: "button" }, "上一页") : null,
+    h("span", null, `第 ${page} / ${pages} 页`),
+    page < pages ? h("a", { href: `${route}?page=${page + 1}`, class: "button" }, "下一页") : null,
   );
 }

@@ -1,6 +1,6 @@
 /* 我的办件: the signed-in worker's cases, the newest first, twenty to a page. */
 
-import { dueBadge, statusBadge } from "./components.js";
+import { dueBadge, pager, statusBadge } from "./components.js";
 import { h } from "./dom.js";
 import { date } from "./format.js";
 import { call, type Schemas } from "./http.js";
@@ -28,18 +28,8 @@ export async function myCasesView(page: number): Promise<HTMLElement> {
   if (found.items.length > 0) {
     root.append(h("ul", { class: "case-list", "aria-label": "办件列表" }, ...found.items.map(caseCard)));
   }
-  const pages = Math.max(1, Math.ceil(found.total / PAGE_SIZE));
-  if (pages > 1) {
-    root.append(
-      h(
-        "nav",
-        { class: "pager", "aria-label": "翻页" },
-        page > 1 ? h("a", { href: `#/my?page=${page - 1}`, class: "button" }, "上一页") : null,
-        h("span", null, `第 ${page} / ${pages} 页`),
-        page < pages ? h("a", { href: `#/my?page=${page + 1}`, class: "button" }, "下一页") : null,
-      ),
-    );
-  }
+  const paging = pager("#/my", page, found.total, PAGE_SIZE);
+  if (paging !== null) root.append(paging);
   return root;
 }
 

@@ -1,6 +1,7 @@
 /* 消息通知: the signed-in worker's notices, the newest first, twenty to a page. Opening
    one marks it read and goes to its case; "全部标为已读" marks them all. */
 
+import { pager } from "./components.js";
 import { h } from "./dom.js";
 import { dateTime } from "./format.js";
 import { call, type Schemas } from "./http.js";
@@ -50,18 +51,8 @@ export async function noticesView(asked: number): Promise<HTMLElement> {
   if (found.items.length > 0) {
     root.append(h("ul", { class: "notice-list", "aria-label": "消息列表" }, ...found.items.map(noticeItem)));
   }
-  const pages = Math.max(1, Math.ceil(found.total / PAGE_SIZE));
-  if (pages > 1) {
-    root.append(
-      h(
-        "nav",
-        { class: "pager", "aria-label": "翻页" },
-        page > 1 ? h("a", { href: `#/notices?page=${page - 1}`, class: "button" }, "上一页") : null,
-        h("span", null, `第 ${page} / ${pages} 页`),
-        page < pages ? h("a", { href: `#/notices?page=${page + 1}`, class: "button" }, "下一页") : null,
-      ),
-    );
-  }
+  const paging = pager("#/notices", page, found.total, PAGE_SIZE);
+  if (paging !== null) root.append(paging);
   return root;
 }
 

@@ -15,12 +15,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from service.api.docs import ASSETS
 from service.security.keys import Keys
-from tests.browser.test_pages import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _browser_wanted
-from tests.live import running_service, service_env
+from tests.browser.test_pages import SCREENSHOTS, _browser_wanted, chromium, serving
 from tests.postgres import Databases
 
 LOAD_TIMEOUT_MS = 30_000
@@ -31,25 +30,14 @@ async def docs_service(
     databases: Databases, test_keys: Keys, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     _browser_wanted()
-    folder = tmp_path_factory.mktemp("docs-service")
-    database_url = await databases.clone()
-    env = service_env(test_keys, database_url, folder, BANSHI_DOCS="1")
-    try:
-        async with running_service(env, folder / "service.log") as running:
-            yield running.url
-    finally:
-        await databases.drop(database_url)
+    async with serving(databases, test_keys, tmp_path_factory.mktemp("docs-service"), BANSHI_DOCS="1") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 async def offline_browser(docs_service: str) -> AsyncIterator[Browser]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 class Offline:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,18 +196,24 @@ async def service(
     databases: Databases, test_keys: Keys, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Service]:
     _browser_wanted()
-    folder = tmp_path_factory.mktemp("web-service")
+    async with serving(databases, test_keys, tmp_path_factory.mktemp("web-service"), BANSHI_DOCS="0") as url:
+        yield await _seed(url)
+
+
+@asynccontextmanager
+async def serving(databases: Databases, keys: Keys, folder: Path, **settings: str) -> AsyncIterator[str]:
+    """The service in a process of its own on a copy of the template database; its URL."""
     database_url = await databases.clone()
-    env = service_env(test_keys, database_url, folder, BANSHI_DOCS="0")
     try:
-        async with running_service(env, folder / "service.log") as running:
-            yield await _seed(running.url)
+        async with running_service(service_env(keys, database_url, folder, **settings), folder / "service.log") as up:
+            yield up.url
     finally:
         await databases.drop(database_url)
 
 
-@pytest.fixture(scope="module")
-async def browser(service: Service) -> AsyncIterator[Browser]:
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, with the screenshot folder ready."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -214,6 +221,12 @@ async def browser(service: Service) -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest.fixture(scope="module")
+async def browser(service: Service) -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
 
 
 class Tab:

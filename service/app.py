@@ -44,7 +44,7 @@ from service.api.deps import (
     provide_settings,
     provide_store,
 )
-from service.api.docs import ScalarPage, SwaggerPage, docs_assets_router
+from service.api.docs import docs_assets_router, scalar_page, swagger_page
 from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, health_head, metrics, ready
 from service.api.metrics import MetricsController
@@ -211,7 +211,7 @@ def _openapi(settings: Settings) -> OpenAPIConfig:
                 )
             }
         ),
-        render_plugins=[SwaggerPage(), ScalarPage()],
+        render_plugins=[swagger_page(), scalar_page()],
     )
 
 

@@ -31,47 +31,42 @@ Both UIs set styles from script, hence ``'unsafe-inline'`` for styles only."""
 _ICON = f'<link rel="icon" href="{ASSETS_PATH}/icon.svg" type="image/svg+xml">'
 
 
-def _page(title: str, head: str, body: str) -> bytes:
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n{_ICON}\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    ).encode()
+class DocsPage(OpenAPIRenderPlugin):
+    """A docs UI from its pinned copy: its stylesheets, an element that names the OpenAPI
+    document in a ``data-document`` attribute, the UI's script and our start script."""
+
+    def __init__(self, path: str, element_id: str, scripts: tuple[str, ...], styles: tuple[str, ...] = ()) -> None:
+        super().__init__(path=path)
+        self.element_id = element_id
+        self.scripts = scripts
+        self.styles = styles
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        document = escape(self.get_openapi_json_route(request))
+        title = escape(f"{openapi_schema['info']['title']} API")
+        styles = "".join(f'<link rel="stylesheet" href="{ASSETS_PATH}/{name}">\n' for name in self.styles)
+        scripts = "".join(f'<script src="{ASSETS_PATH}/{name}"></script>\n' for name in self.scripts)
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n{_ICON}\n{styles}</head>\n<body>\n"
+            f'<div id="{self.element_id}" data-document="{document}"></div>\n{scripts}</body>\n</html>\n'
+        ).encode()
 
 
-class SwaggerPage(OpenAPIRenderPlugin):
+def swagger_page() -> DocsPage:
     """Swagger UI, started by ``swagger-start.js``."""
-
-    def __init__(self, path: str = "/swagger") -> None:
-        super().__init__(path=path)
-
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        document = escape(self.get_openapi_json_route(request))
-        return _page(
-            f"{openapi_schema['info']['title']} API",
-            f'<link rel="stylesheet" href="{ASSETS_PATH}/vendor/swagger-ui.css">',
-            f'<div id="swagger-ui" data-document="{document}"></div>\n'
-            f'<script src="{ASSETS_PATH}/vendor/swagger-ui-bundle.js"></script>\n'
-            f'<script src="{ASSETS_PATH}/swagger-start.js"></script>',
-        )
+    return DocsPage(
+        "/swagger",
+        "swagger-ui",
+        ("vendor/swagger-ui-bundle.js", "swagger-start.js"),
+        ("vendor/swagger-ui.css",),
+    )
 
 
-class ScalarPage(OpenAPIRenderPlugin):
-    """Scalar, started by ``scalar-start.js`` without its web fonts, telemetry or request
-    proxy (each of which would reach scalar.com)."""
-
-    def __init__(self, path: str = "/scalar") -> None:
-        super().__init__(path=path)
-
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        document = escape(self.get_openapi_json_route(request))
-        return _page(
-            f"{openapi_schema['info']['title']} API",
-            "",
-            f'<div id="scalar-docs" data-document="{document}"></div>\n'
-            f'<script src="{ASSETS_PATH}/vendor/scalar-standalone.js"></script>\n'
-            f'<script src="{ASSETS_PATH}/scalar-start.js"></script>',
-        )
+def scalar_page() -> DocsPage:
+    """Scalar, started by ``scalar-start.js`` without what would reach scalar.com."""
+    return DocsPage("/scalar", "scalar-docs", ("vendor/scalar-standalone.js", "scalar-start.js"))
 
 
 def docs_assets_router() -> Router:

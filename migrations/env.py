@@ -23,10 +23,16 @@ def _url() -> str:
     return async_url(url)
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """The job queue's tables belong to Procrastinate's frozen schema, not to the models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=_ours,
         compare_type=True,
         compare_server_default=True,
     )

@@ -56,6 +56,16 @@ class Kind(StrEnum):
     """A reminder: nobody has accepted (or refused) the case within a working day."""
     FOLLOW_UP_DUE_SOON = "case.follow_up_due_soon"
     """A reminder: the follow-up a poor rating opened runs out within a few working days."""
+    SUPERVISED = "case.supervised"
+    """督办: an official or administrator issued a supervision notice on the case."""
+    SUPERVISION_REPLIED = "case.supervision_replied"
+    """The handling side replied to a supervision notice."""
+    SUPERVISION_ESCALATED = "case.supervision_escalated"
+    """A supervision notice went unanswered past its reply deadline and rose one level."""
+    OFFICIAL_DAILY_DIGEST = "official.daily_digest"
+    """Each working morning, to every official: new overdue cases and items behind target in their scope."""
+    OFFICIAL_WEEKLY_DIGEST = "official.weekly_digest"
+    """The first working morning of a week, to every official: the past week in their scope."""
     DEPARTMENT_DIGEST = "department.digest"
     """Each working morning, to every liaison of a department with cases due soon or overdue:
     how many, and the first of them (one notice a day, not one per case)."""
@@ -187,6 +197,18 @@ TEXTS: dict[Kind, tuple[str, str]] = {
     Kind.FOLLOW_UP_ANSWERED: (
         "评价已回访：{case_no}",
         "您对“{item_title}”办件（{case_no}）的评价已有回访，可在办件详情中查看。",
+    ),
+    Kind.SUPERVISED: (
+        "督办通知：{case_no}",
+        "“{item_title}”办件（{case_no}）被督办：{reason}。请于 {due} 前回复办理情况。",
+    ),
+    Kind.SUPERVISION_REPLIED: (
+        "督办已回复：{case_no}",
+        "“{item_title}”办件（{case_no}）的督办已回复：{reason}",
+    ),
+    Kind.SUPERVISION_ESCALATED: (
+        "督办升级：{case_no}",
+        "“{item_title}”办件（{case_no}）的督办逾期未回复，已升级督办：{reason}。请于 {due} 前回复。",
     ),
     Kind.DUE_SOON: (
         "办件即将超期：{case_no}",

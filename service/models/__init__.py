@@ -6,6 +6,7 @@ from service.models.audit import AuditEvent
 from service.models.base import metadata
 from service.models.calendar import CalendarDay, CalendarYear
 from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
+from service.models.deliveries import Delivery, NoticePreference, NoticeTemplate, WebhookSubscription
 from service.models.notifications import Notification
 from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
@@ -30,6 +31,7 @@ __all__ = [
     "CaseEvent",
     "CaseNumberCounter",
     "CaseTally",
+    "Delivery",
     "Department",
     "DepartmentDurationTally",
     "District",
@@ -37,6 +39,8 @@ __all__ = [
     "FlowTally",
     "IdempotencyRecord",
     "LoginThrottle",
+    "NoticePreference",
+    "NoticeTemplate",
     "Notification",
     "SatisfactionRating",
     "SecuritySetting",
@@ -44,6 +48,7 @@ __all__ = [
     "StewardAssignment",
     "StewardDurationTally",
     "StewardTally",
+    "WebhookSubscription",
     "WorkListItem",
     "Worker",
     "metadata",

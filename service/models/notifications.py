@@ -22,7 +22,7 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notification"
     __table_args__ = (
         CheckConstraint(in_check("kind", [k.value for k in Kind]), name="kind"),
-        CheckConstraint("(worker_id IS NULL) <> (staff_id IS NULL)", name="one_recipient"),
+        CheckConstraint("num_nonnulls(worker_id, staff_id, account_id) = 1", name="one_recipient"),
         Index(
             "ix_notification_worker_id_seq",
             "worker_id",
@@ -35,12 +35,23 @@ class Notification(SQLModel, table=True):
             "seq",
             postgresql_where=text("staff_id IS NOT NULL"),
         ),
+        Index(
+            "ix_notification_account_id_seq",
+            "account_id",
+            "seq",
+            postgresql_where=text("account_id IS NOT NULL"),
+        ),
         Index("ix_notification_case_id_kind", "case_id", "kind"),
         # The unread count a page asks for on every navigation reads only the unread.
         Index(
             "ix_notification_staff_id_unread",
             "staff_id",
             postgresql_where=text("read_at IS NULL AND staff_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_notification_account_id_unread",
+            "account_id",
+            postgresql_where=text("read_at IS NULL AND account_id IS NOT NULL"),
         ),
         Index(
             "ix_notification_worker_id_unread",
@@ -58,6 +69,8 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=40)
     worker_id: uuid.UUID | None = Field(default=None, foreign_key="worker.id")
     staff_id: uuid.UUID | None = Field(default=None, foreign_key="staff.id")
+    account_id: uuid.UUID | None = Field(default=None, foreign_key="account.id")
+    """For people who are only an account (officials, administrators): their digests."""
     case_id: uuid.UUID | None = Field(default=None, foreign_key="case.id")
     event_id: int | None = Field(default=None, sa_column=Column(BigInteger, ForeignKey("case_event.id"), nullable=True))
     threshold_at: datetime | None = timestamp(nullable=True, default=None)

@@ -1,0 +1,70 @@
+"""How a notice leaves the service: the channels, a delivery's states, the backoff between
+attempts, and the quiet hours of text messages. Pure: no I/O.
+
+Every notice is in the in-app inbox. Beyond it, a notice goes out by e-mail or text
+message to the person it is for (when the deployment offers the channel and the person
+has not turned it off), and to each webhook subscribed to its kind. One delivery is one
+(notice, channel) or (event, subscription): the unit that is sent, retried, parked and
+retried again by an administrator.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    WEBHOOK = "webhook"
+
+
+PERSONAL_CHANNELS: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS)
+"""The channels a person chooses among (the inbox is always on)."""
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    """Waiting to be sent, or between attempts (``not_before`` says when)."""
+    SENT = "sent"
+    """The receiver took it. Never sent again, except by an administrator's replay."""
+    PARKED = "parked"
+    """Failed for good (a refusal that cannot change, or too many attempts): shown to an
+    administrator, who can send it again."""
+
+
+MAX_ATTEMPTS = 8
+"""Attempts before a delivery that keeps failing is parked."""
+BACKOFF_BASE_SECONDS = 15
+"""The wait after the first failed attempt; it doubles after each (15 s, 30 s, 1 min, …),
+so eight attempts span about an hour."""
+BACKOFF_CAP_SECONDS = 30 * 60
+
+
+def backoff_seconds(attempts: int) -> int:
+    """The wait before the next attempt, after ``attempts`` failed ones (1 or more)."""
+    return int(min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
+
+
+QUIET_FROM = time(22, 0)
+QUIET_UNTIL = time(8, 0)
+"""No text message is sent between 22:00 and 08:00 China Standard Time: one that falls
+due then is held until 08:00 (the rule of the provinces' government SMS platforms).
+E-mail, the inbox and webhooks are not held."""
+
+
+def sms_not_before(now: datetime) -> datetime:
+    """The earliest instant a text message written at ``now`` may be sent."""
+    local = now.astimezone(CHINA)
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return now
+    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_UNTIL, tzinfo=CHINA)
+
+
+def in_quiet_hours(now: datetime) -> bool:
+    return sms_not_before(now) > now

@@ -77,6 +77,12 @@ async def prepare(cases: int, reuse: bool) -> str:
 async def one_pass(sessions: Any) -> tuple[float, float, dict[str, int], str]:
     from sqlalchemy import text
 
+    from service.security.keys import generate_env, keys_from
+    from service.security.pii import PiiCipher
+
+    keys = keys_from(generate_env())
+    assert keys is not None
+
     from service.services.reminders import run_pass
 
     async with sessions() as session:
@@ -84,7 +90,7 @@ async def one_pass(sessions: Any) -> tuple[float, float, dict[str, int], str]:
             pid = int(await session.scalar(text("SELECT pg_backend_pid()")))
         cpu = backend_cpu_seconds(pid)
         started = time.perf_counter()
-        result = await run_pass(session, NOW)
+        result = await run_pass(session, NOW, PiiCipher(keys))
         wall = time.perf_counter() - started
     return wall, backend_cpu_seconds(pid) - cpu, result.told, result.reason
 
@@ -103,6 +109,10 @@ async def run(cases: int, reuse: bool) -> int:
     try:
         async with sessions() as session, session.begin():
             kinds = [k.value for k in (*REMINDERS, Kind.DEPARTMENT_DIGEST)]
+            await session.execute(
+                text("DELETE FROM delivery USING notification n WHERE n.id = notification_id AND n.kind = ANY(:k)"),
+                {"k": kinds},
+            )
             deleted = await session.execute(text("DELETE FROM notification WHERE kind = ANY(:k)"), {"k": kinds})
             version = await session.scalar(text("SHOW server_version"))
             due = (

@@ -27,6 +27,11 @@ NoticeKind = Literal[
     "case.overdue",
     "case.unaccepted",
     "case.follow_up_due_soon",
+    "case.supervised",
+    "case.supervision_replied",
+    "case.supervision_escalated",
+    "official.daily_digest",
+    "official.weekly_digest",
     "department.digest",
 ]
 

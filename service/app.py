@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         reminding = (
-            asyncio.create_task(keep_reminding(app.state.session_factory, clock, settings.reminder_seconds))
+            asyncio.create_task(keep_reminding(app.state.session_factory, clock, kit.pii, settings.reminder_seconds))
             if settings.reminder_seconds > 0
             else None
         )

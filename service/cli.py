@@ -19,6 +19,7 @@ from service.security.keys import ENV_NAMES, development_keys, generate_env
 if TYPE_CHECKING:
     from schemas.accounts import AccountOut
     from service.demo import DemoWorker
+    from service.security.pii import PiiCipher
 
 
 def database_url() -> str:
@@ -502,14 +503,16 @@ def reminders_command(now: datetime | None) -> None:
     """Run one reminder pass (due-soon and overdue, to each case's steward) and print what
     it told. The service runs one every BANSHI_REMINDER_SECONDS by itself; this is for
     an operator, a cron job or a service run with the passes off."""
+    from service.config import security_kit
     from service.models.base import utcnow
 
     url = database_url()
     require_schema(url)
-    click.echo(json.dumps(asyncio.run(_reminder_pass(url, now or utcnow()))))
+    pii = security_kit(keyed_settings()).pii
+    click.echo(json.dumps(asyncio.run(_reminder_pass(url, now or utcnow(), pii))))
 
 
-async def _reminder_pass(url: str, now: datetime) -> dict[str, object]:
+async def _reminder_pass(url: str, now: datetime, pii: PiiCipher) -> dict[str, object]:
     import dataclasses
 
     from service.db import make_engine, make_session_factory
@@ -518,7 +521,7 @@ async def _reminder_pass(url: str, now: datetime) -> dict[str, object]:
     engine = make_engine(url, pool_size=1)
     try:
         async with make_session_factory(engine)() as session:
-            return dataclasses.asdict(await run_pass(session, now))
+            return dataclasses.asdict(await run_pass(session, now, pii))
     finally:
         await engine.dispose()
 

@@ -173,9 +173,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_template")),
     )
     op.create_index("ix_notice_template_kind_version", "notice_template", ["kind", "version"], unique=True)
+    op.create_table(
+        "notice_setting",
+        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("email_offered", sa.Boolean(), nullable=False),
+        sa.Column("sms_offered", sa.Boolean(), nullable=False),
+        sa.Column("sms_templates", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.Uuid(), nullable=True),
+        sa.CheckConstraint("id = 1", name=op.f("ck_notice_setting_single_row")),
+        sa.ForeignKeyConstraint(["updated_by"], ["account.id"], name=op.f("fk_notice_setting_updated_by_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_setting")),
+    )
+    op.execute(
+        "INSERT INTO notice_setting (id, email_offered, sms_offered, sms_templates, updated_at) "
+        "VALUES (1, false, false, '{}', now())"
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notice_setting")
     op.drop_table("notice_template")
     op.drop_table("notice_preference")
     op.drop_table("delivery")

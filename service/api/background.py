@@ -10,11 +10,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.security.pii import PiiCipher
 from service.services.reminders import run_pass
 
 
 async def keep_reminding(
-    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime], every_seconds: float
+    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime], pii: PiiCipher, every_seconds: float
 ) -> None:
     """Run a pass every ``every_seconds`` until cancelled. A pass that fails (the database
     away, say) is logged and tried again at the next turn."""
@@ -23,7 +24,7 @@ async def keep_reminding(
         await asyncio.sleep(every_seconds)
         try:
             async with sessions() as session:
-                result = await run_pass(session, clock())
+                result = await run_pass(session, clock(), pii)
         except asyncio.CancelledError:
             raise
         except Exception as error:

@@ -68,3 +68,31 @@ def sms_not_before(now: datetime) -> datetime:
 
 def in_quiet_hours(now: datetime) -> bool:
     return sms_not_before(now) > now
+
+
+def default_choice(*, is_worker: bool) -> tuple[bool, bool]:
+    """(e-mail, text message) for a person who never chose: a worker is sent text messages
+    (their record has a mobile number, and a receipt by text is what the programme's
+    counters hand out); staff and officials are sent e-mail where they have an address."""
+    return (False, True) if is_worker else (True, False)
+
+
+def channels_for(
+    choice: tuple[bool, bool],
+    *,
+    has_email: bool,
+    has_mobile: bool,
+    email_offered: bool,
+    sms_offered: bool,
+    sms_template: bool,
+) -> list[Channel]:
+    """The channels one notice goes out on beyond the inbox: what the person chose, within
+    what the administrator offers, where the person can be reached, and for a text message
+    only where the notice's kind has a registered template."""
+    wants_email, wants_sms = choice
+    chosen: list[Channel] = []
+    if wants_email and email_offered and has_email:
+        chosen.append(Channel.EMAIL)
+    if wants_sms and sms_offered and has_mobile and sms_template:
+        chosen.append(Channel.SMS)
+    return chosen

@@ -16,9 +16,13 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import string
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from service.domain.access import Principal
 from service.domain.satisfaction import FOLLOW_UP_WORKING_DAYS
 
 
@@ -71,6 +75,9 @@ class Kind(StrEnum):
     how many, and the first of them (one notice a day, not one per case)."""
 
 
+DIGESTS: frozenset[Kind] = frozenset({Kind.DEPARTMENT_DIGEST, Kind.OFFICIAL_DAILY_DIGEST, Kind.OFFICIAL_WEEKLY_DIGEST})
+"""Kinds about many cases at once: their texts are built by their own functions, not ``TEXTS``."""
+
 REMINDERS: tuple[Kind, ...] = (Kind.DUE_SOON, Kind.OVERDUE, Kind.UNACCEPTED, Kind.FOLLOW_UP_DUE_SOON)
 """The kinds a reminder pass gives, each once per case, threshold instant and person: told
 to the case's steward. They come from the clock, not from a timeline line."""
@@ -86,6 +93,34 @@ UNACCEPTED_AFTER_WORKING_DAYS = 1
 """A case still submitted this long (working time) after it was logged is reminded."""
 FOLLOW_UP_WARNING_WORKING_DAYS = 3
 """An open follow-up is reminded this long (working time) before it runs out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Whom a notice is for: a worker, a member of staff (steward, liaison), or an account
+    that is neither (an official, an administrator). Exactly one is set."""
+
+    worker_id: uuid.UUID | None = None
+    staff_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        if sum(x is not None for x in (self.worker_id, self.staff_id, self.account_id)) != 1:
+            raise ValueError("a notice is for exactly one person")
+
+    @property
+    def key(self) -> str:
+        """The recipient's part of a notice's ``dedupe_key``."""
+        return str(self.worker_id or self.staff_id or self.account_id)
+
+
+def recipient_of(caller: Principal) -> Recipient:
+    """Whose notices a signed-in caller reads: their worker or staff record's, else their account's."""
+    if caller.worker_id is not None:
+        return Recipient(worker_id=caller.worker_id)
+    if caller.staff_id is not None:
+        return Recipient(staff_id=caller.staff_id)
+    return Recipient(account_id=caller.account_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,11 +291,58 @@ def _quoted(value: object) -> object:
     return value
 
 
-def render(kind: Kind, facts: Facts) -> tuple[str, str]:
-    """The notice's title and body. A fact that is missing reads as ``—``."""
-    values = {name: ("—" if value is None else _quoted(value)) for name, value in _fields(facts).items()}
-    title, body = TEXTS[kind]
+def render(kind: Kind, facts: Facts, texts: Mapping[Kind, tuple[str, str]] | None = None) -> tuple[str, str]:
+    """The notice's title and body, from ``texts`` (an administrator's version) when it has
+    the kind, else from ``TEXTS``. A fact that is missing reads as ``—``."""
+    values = fact_values(facts)
+    title, body = (texts or {}).get(kind) or TEXTS[kind]
     return title.format(**values), body.format(**values)
+
+
+def fact_values(facts: Facts) -> dict[str, str]:
+    """Each fact as the texts show it: quoted, and ``—`` where it is missing."""
+    return {name: ("—" if value is None else str(_quoted(value))) for name, value in _fields(facts).items()}
+
+
+FACT_NAMES: frozenset[str] = frozenset(Facts.__slots__)
+"""The placeholders a text may use."""
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{name}`` placeholders of a text, in order, each once. Raises ValueError for a
+    text that is not a valid format string."""
+    names: list[str] = []
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        if not name or spec or conversion or not name.isidentifier():
+            raise ValueError(f"placeholder {{{name}}} must be a plain name such as {{case_no}}")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def check_text(kind: Kind, title: str, body: str) -> None:
+    """Refuse a text an administrator wrote that names a fact notices do not have (the
+    digests have their own facts and are not edited). Raises ValueError saying which."""
+    if kind not in TEXTS:
+        raise ValueError(f"{kind.value} has no editable text")
+    for part, text in (("title", title), ("body", body)):
+        unknown = [name for name in placeholders(text) if name not in FACT_NAMES]
+        if unknown:
+            raise ValueError(f"{part}: unknown placeholder {{{unknown[0]}}}; known: {', '.join(sorted(FACT_NAMES))}")
+
+
+def sms_parameters(kind: Kind, facts: Facts, *, query_code: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The variables of the text-message template registered for ``kind``: the facts its
+    default body names, in order, then the query code on a receipt. The template a
+    deployment registers with its provider takes exactly these, in this order."""
+    values = fact_values(facts)
+    names = placeholders(TEXTS[kind][1])
+    params = [(name, values[name]) for name in names]
+    if kind is Kind.CASE_LOGGED:
+        params.append(("query_code", query_code or "—"))
+    return tuple(params)
 
 
 def _fields(facts: Facts) -> dict[str, object]:

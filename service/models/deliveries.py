@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, CheckConstraint, Column, Identity, Index, LargeBinary, String
+from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, LargeBinary, SmallInteger, String
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from service.domain.deliveries import Channel, DeliveryStatus
@@ -102,3 +103,20 @@ class NoticeTemplate(SQLModel, table=True):
     body: str = Field(max_length=2000)
     created_at: datetime = timestamp(default_factory=utcnow)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="account.id")
+
+
+class NoticeSetting(SQLModel, table=True):
+    """What the administrator allows: the channels the deployment offers beyond the
+    inbox, and the text-message templates registered with the provider (a kind with no
+    registered template is never sent by text message). One row."""
+
+    __tablename__ = "notice_setting"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(default=1, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    email_offered: bool = False
+    sms_offered: bool = False
+    sms_templates: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    """Kind -> the template id the provider gave when the template was registered."""
+    updated_at: datetime = timestamp(default_factory=utcnow)
+    updated_by: uuid.UUID | None = Field(default=None, foreign_key="account.id")

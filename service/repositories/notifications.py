@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,17 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.domain.access import Role
+from service.domain.notices import Kind, Recipient
 from service.models.cases import Case
 from service.models.notifications import Notification
 from service.models.people import Staff
 from service.models.reference import Department, WorkListItem
+from service.repositories.deliveries import Outlook, outlook_columns
 
 
 async def notice_facts(
-    session: AsyncSession, item_id: uuid.UUID, department_code: str
-) -> tuple[str | None, int | None, str | None, list[uuid.UUID]]:
+    session: AsyncSession, item_id: uuid.UUID, department_code: str, kinds: Iterable[Kind]
+) -> tuple[str | None, int | None, str | None, list[uuid.UUID], Outlook]:
     """In one statement: the item's title and promised working days, the department's
-    name and its active liaisons as they are now (whom a notice to the department reaches)."""
+    name and its active liaisons as they are now (whom a notice to the department reaches),
+    and what deciding the deliveries of ``kinds`` needs (``repositories/deliveries.Outlook``)."""
     title = select(col(WorkListItem.title_zh)).where(col(WorkListItem.id) == item_id).scalar_subquery()
     days = select(col(WorkListItem.promised_working_days)).where(col(WorkListItem.id) == item_id).scalar_subquery()
     name = select(col(Department.name_zh)).where(col(Department.code) == department_code).scalar_subquery()
@@ -32,29 +35,30 @@ async def notice_facts(
         .where(col(Staff.department_code) == department_code, col(Staff.role) == Role.LIAISON.value, col(Staff.active))
         .scalar_subquery()
     )
-    found = (await session.execute(select(title, days, name, liaisons))).one()
-    return found[0], found[1], found[2], list(found[3] or [])
+    found = (await session.execute(select(title, days, name, liaisons, *outlook_columns(kinds)))).one()
+    return found[0], found[1], found[2], list(found[3] or []), Outlook.from_columns(tuple(found[4:]))
 
 
-async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Write the notices whose ``dedupe_key`` is new; returns how many were written."""
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Write the notices whose ``dedupe_key`` is new; returns the ids of those written."""
     if not rows:
-        return 0
+        return set()
     statement = insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
     written = await session.execute(statement.returning(col(Notification.id)))
-    return len(written.all())
+    return {row[0] for row in written.all()}
 
 
-def _mine(worker_id: uuid.UUID | None, staff_id: uuid.UUID | None) -> ColumnElement[bool]:
-    if worker_id is not None:
-        return col(Notification.worker_id) == worker_id
-    return col(Notification.staff_id) == staff_id
+def _mine(who: Recipient) -> ColumnElement[bool]:
+    if who.worker_id is not None:
+        return col(Notification.worker_id) == who.worker_id
+    if who.staff_id is not None:
+        return col(Notification.staff_id) == who.staff_id
+    return col(Notification.account_id) == who.account_id
 
 
 async def inbox(
     session: AsyncSession,
-    worker_id: uuid.UUID | None,
-    staff_id: uuid.UUID | None,
+    who: Recipient,
     *,
     unread_only: bool,
     limit: int,
@@ -62,7 +66,7 @@ async def inbox(
 ) -> tuple[Sequence[tuple[Notification, str | None]], int, int]:
     """A person's notices, newest first, with the case number of each; the number that
     match and the number unread."""
-    mine = _mine(worker_id, staff_id)
+    mine = _mine(who)
     wanted = [mine, col(Notification.read_at).is_(None)] if unread_only else [mine]
     page = (
         select(Notification, col(Case.case_no))
@@ -73,24 +77,24 @@ async def inbox(
         .offset(offset)
     )
     rows = [(n, no) for n, no in (await session.execute(page)).all()]
-    unread = await unread_count(session, worker_id, staff_id)  # the partial index of the unread
+    unread = await unread_count(session, who)  # the partial index of the unread
     total = unread if unread_only else int(await session.scalar(select(func.count()).where(mine)) or 0)
     return rows, total, unread
 
 
-async def unread_count(session: AsyncSession, worker_id: uuid.UUID | None, staff_id: uuid.UUID | None) -> int:
-    query = select(func.count()).where(_mine(worker_id, staff_id), col(Notification.read_at).is_(None))
+async def unread_count(session: AsyncSession, who: Recipient) -> int:
+    query = select(func.count()).where(_mine(who), col(Notification.read_at).is_(None))
     return int(await session.scalar(query) or 0)
 
 
 async def mark_read(
-    session: AsyncSession, worker_id: uuid.UUID | None, staff_id: uuid.UUID | None, notice_id: uuid.UUID, now: datetime
+    session: AsyncSession, who: Recipient, notice_id: uuid.UUID, now: datetime
 ) -> tuple[Notification, str | None] | None:
     """Mark one of the person's notices read (a notice read before keeps its time)."""
     query = (
         select(Notification, col(Case.case_no))
         .outerjoin(Case, col(Case.id) == col(Notification.case_id))
-        .where(_mine(worker_id, staff_id), col(Notification.id) == notice_id)
+        .where(_mine(who), col(Notification.id) == notice_id)
         .with_for_update(of=Notification)
     )
     found = (await session.execute(query)).first()
@@ -102,12 +106,10 @@ async def mark_read(
     return notice, case_no
 
 
-async def mark_all_read(
-    session: AsyncSession, worker_id: uuid.UUID | None, staff_id: uuid.UUID | None, now: datetime
-) -> int:
+async def mark_all_read(session: AsyncSession, who: Recipient, now: datetime) -> int:
     statement = (
         update(Notification)
-        .where(_mine(worker_id, staff_id), col(Notification.read_at).is_(None))
+        .where(_mine(who), col(Notification.read_at).is_(None))
         .values(read_at=now)
         .returning(col(Notification.id))
     )

@@ -212,7 +212,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     )
     session.add(line)
     await session.flush()
-    await notices.tell(session, ctx, case, line)
+    await notices.tell(session, ctx, case, line, query_code=code)
     await audit.record(
         ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
     )

@@ -1,9 +1,9 @@
 """The signed-in person's notices: read them, count the unread, mark them read.
 
 A worker's inbox holds the notices to their worker record, a steward's or liaison's
-those to their staff record. Accounts that are neither (administrators, officials,
-security and audit officers) have an empty inbox for now: nothing in the table of
-notices is addressed to them."""
+those to their staff record, and any other account's (officials, administrators,
+security and audit officers) those to the account itself: officials' digests and
+supervision notices (督办)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import notifications as api
+from service.domain.notices import Recipient, recipient_of
 from service.errors import NotFound
 from service.models import Notification
 from service.repositories import notifications as repo
@@ -31,23 +32,16 @@ def _out(notice: Notification, case_no: str | None) -> api.NotificationOut:
     )
 
 
-def _who(ctx: Context) -> tuple[uuid.UUID | None, uuid.UUID | None] | None:
-    caller = ctx.caller
-    if caller.worker_id is not None:
-        return caller.worker_id, None
-    if caller.staff_id is not None:
-        return None, caller.staff_id
-    return None
+def _who(ctx: Context) -> Recipient:
+    return recipient_of(ctx.caller)
 
 
 async def list_mine(
     session: AsyncSession, ctx: Context, unread_only: bool, limit: int, offset: int
 ) -> api.NotificationPage:
     who = _who(ctx)
-    if who is None:
-        return api.NotificationPage(items=[], total=0, unread=0, limit=limit, offset=offset)
     async with session.begin():
-        rows, total, unread = await repo.inbox(session, *who, unread_only=unread_only, limit=limit, offset=offset)
+        rows, total, unread = await repo.inbox(session, who, unread_only=unread_only, limit=limit, offset=offset)
         return api.NotificationPage(
             items=[_out(n, no) for n, no in rows], total=total, unread=unread, limit=limit, offset=offset
         )
@@ -55,18 +49,14 @@ async def list_mine(
 
 async def unread(session: AsyncSession, ctx: Context) -> api.UnreadCount:
     who = _who(ctx)
-    if who is None:
-        return api.UnreadCount(unread=0)
     async with session.begin():
-        return api.UnreadCount(unread=await repo.unread_count(session, *who))
+        return api.UnreadCount(unread=await repo.unread_count(session, who))
 
 
 async def mark_read(session: AsyncSession, ctx: Context, notice_id: uuid.UUID) -> api.NotificationOut:
     who = _who(ctx)
-    if who is None:
-        raise NotFound("notification", notice_id)
     async with session.begin():
-        found = await repo.mark_read(session, *who, notice_id, ctx.now)
+        found = await repo.mark_read(session, who, notice_id, ctx.now)
         if found is None:
             raise NotFound("notification", notice_id)
         return _out(*found)
@@ -74,7 +64,5 @@ async def mark_read(session: AsyncSession, ctx: Context, notice_id: uuid.UUID) -
 
 async def mark_all_read(session: AsyncSession, ctx: Context) -> api.MarkedRead:
     who = _who(ctx)
-    if who is None:
-        return api.MarkedRead(marked=0)
     async with session.begin():
-        return api.MarkedRead(marked=await repo.mark_all_read(session, *who, ctx.now))
+        return api.MarkedRead(marked=await repo.mark_all_read(session, who, ctx.now))

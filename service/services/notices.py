@@ -10,28 +10,38 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.access import Role
-from service.domain.notices import Audience, Facts, notices_for, render
+from service.domain.notices import Audience, Facts, Kind, Recipient, notices_for, recipient_of, render
 from service.domain.workflow import Status
 from service.models import Case, CaseEvent
 from service.repositories import notifications as repo
+from service.services import deliveries
 from service.services.context import Context
 
 _STAFF_REASONS = frozenset({"transfer", "reopen", "withdraw"})
 """Lines whose recorded reason staff are told and the worker is not (``domain/visibility.py``)."""
 
-Recipient = tuple[uuid.UUID | None, uuid.UUID | None]
-"""(worker id, staff id): exactly one is set."""
 
-
-async def tell(session: AsyncSession, ctx: Context, case: Case, line: CaseEvent, *, poor_rating: bool = False) -> int:
-    """Record who is told of ``line`` (flushed, so it has its id). Nobody is told of their
-    own act, and nobody twice of one line. Returns how many notices were written."""
+async def tell(
+    session: AsyncSession,
+    ctx: Context,
+    case: Case,
+    line: CaseEvent,
+    *,
+    poor_rating: bool = False,
+    query_code: str | None = None,
+) -> int:
+    """Record who is told of ``line`` (flushed, so it has its id), and what goes out to
+    them beyond the inbox (``services/deliveries.py``). Nobody is told of their own act,
+    and nobody twice of one line. ``query_code`` is given when the case is logged: the
+    worker's receipt by text message or e-mail carries it, and it exists in clear only
+    now. Returns how many notices were written."""
     notices = notices_for(line.action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)
     if not notices:
         return 0
     assert line.id is not None, "flush the timeline line first"
-    facts = await repo.notice_facts(session, case.item_id, case.department_code)
-    item_title, item_days, department_name, liaisons = facts
+    kinds = {notice.kind for notice in notices}
+    found = await repo.notice_facts(session, case.item_id, case.department_code, kinds)
+    item_title, item_days, department_name, liaisons, outlook = found
     # What the worker's view shows; staff are also told the reason a line records.
     shown = Facts(
         case_no=case.case_no,
@@ -44,22 +54,26 @@ async def tell(session: AsyncSession, ctx: Context, case: Case, line: CaseEvent,
     )
     recorded = (line.details or {}).get("reason") if line.action in _STAFF_REASONS else None
     told_staff = dataclasses.replace(shown, reason=recorded) if recorded is not None else shown
+    event = deliveries.Event(f"line:{line.id}", case_status=case.status, department_code=case.department_code)
     rows: list[dict[str, Any]] = []
+    outgoing: list[deliveries.Outgoing] = []
     told: set[Recipient] = set()
     for notice in notices:
-        title, body = render(notice.kind, shown if notice.audience is Audience.WORKER else told_staff)
+        seen = shown if notice.audience is Audience.WORKER else told_staff
+        title, body = render(notice.kind, seen, outlook.texts)
         for recipient in _recipients(case, notice.audience, liaisons):
             if recipient in told or _is_caller(ctx, recipient):
                 continue
             told.add(recipient)
-            worker_id, staff_id = recipient
+            notice_id = uuid.uuid4()
             rows.append(
                 {
-                    "id": uuid.uuid4(),
-                    "dedupe_key": f"event:{line.id}:{worker_id or staff_id}",
+                    "id": notice_id,
+                    "dedupe_key": f"event:{line.id}:{recipient.key}",
                     "kind": notice.kind.value,
-                    "worker_id": worker_id,
-                    "staff_id": staff_id,
+                    "worker_id": recipient.worker_id,
+                    "staff_id": recipient.staff_id,
+                    "account_id": recipient.account_id,
                     "case_id": case.id,
                     "event_id": line.id,
                     "title": title,
@@ -67,23 +81,23 @@ async def tell(session: AsyncSession, ctx: Context, case: Case, line: CaseEvent,
                     "created_at": ctx.now,
                 }
             )
-    return await repo.insert_new(session, rows)
+            receipt = query_code if notice.kind is Kind.CASE_LOGGED else None
+            outgoing.append(deliveries.Outgoing(notice_id, notice.kind, recipient, event, seen, title, body, receipt))
+    written = await repo.insert_new(session, rows)
+    await deliveries.plan(session, ctx.kit.pii, ctx.now, [o for o in outgoing if o.notice_id in written], outlook)
+    return len(written)
 
 
 def _recipients(case: Case, audience: Audience, liaisons: list[uuid.UUID]) -> list[Recipient]:
     match audience:
         case Audience.WORKER:
-            return [(case.worker_id, None)]
+            return [Recipient(worker_id=case.worker_id)]
         case Audience.STEWARD:
-            return [(None, case.steward_id)]
+            return [Recipient(staff_id=case.steward_id)]
         case Audience.DEPARTMENT:
-            return [(None, staff_id) for staff_id in liaisons]
+            return [Recipient(staff_id=staff_id) for staff_id in liaisons]
     raise AssertionError(audience)
 
 
 def _is_caller(ctx: Context, recipient: Recipient) -> bool:
-    worker_id, staff_id = recipient
-    caller = ctx.caller
-    return (worker_id is not None and worker_id == caller.worker_id) or (
-        staff_id is not None and staff_id == caller.staff_id
-    )
+    return recipient == recipient_of(ctx.caller)

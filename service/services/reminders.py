@@ -30,9 +30,11 @@ from service.domain.notices import (
     DIGEST_CASES_NAMED,
     FOLLOW_UP_WARNING_WORKING_DAYS,
     REMIND_FROM_HOUR,
+    REMINDERS,
     UNACCEPTED_AFTER_WORKING_DAYS,
     Facts,
     Kind,
+    Recipient,
     render,
     render_digest,
 )
@@ -40,6 +42,8 @@ from service.domain.time_limit import CST, DAY, add_working_seconds, local_day
 from service.repositories import notifications as notifications_repo
 from service.repositories import reminders as repo
 from service.repositories.reminders import Crossing
+from service.security.pii import PiiCipher
+from service.services import deliveries
 from service.services.calendar import load_calendar
 
 BATCH = 5_000
@@ -54,8 +58,9 @@ class PassResult:
     told: dict[str, int] = field(default_factory=dict)
 
 
-async def run_pass(session: AsyncSession, now: datetime) -> PassResult:
-    """One reminder pass as of ``now``, in one transaction."""
+async def run_pass(session: AsyncSession, now: datetime, pii: PiiCipher) -> PassResult:
+    """One reminder pass as of ``now``, in one transaction (with what goes out of it:
+    ``pii`` seals the messages, ``services/deliveries.py``)."""
     async with session.begin():
         if not await repo.take_pass_lock(session):
             return PassResult(ran=False, reason="another pass is running")
@@ -65,14 +70,15 @@ async def run_pass(session: AsyncSession, now: datetime) -> PassResult:
         if now.astimezone(CST).hour < REMIND_FROM_HOUR:
             return PassResult(ran=False, reason=f"reminders are told from {REMIND_FROM_HOUR}:00")
         result = PassResult(ran=True)
+        outlook = await deliveries.outlook(session, {*REMINDERS, Kind.DEPARTMENT_DIGEST})
+        remind = partial(_remind, session, pii, outlook)
         for kind in (Kind.DUE_SOON, Kind.OVERDUE):
-            result.told[kind.value] = await _remind(
-                session, kind, now, partial(repo.due_crossings, session, kind, now, BATCH), _its_own_time
+            result.told[kind.value] = await remind(
+                kind, now, partial(repo.due_crossings, session, kind, now, BATCH), _its_own_time
             )
         # Still submitted a working day after it was logged (a calendar day is the least that takes).
         late = UNACCEPTED_AFTER_WORKING_DAYS * DAY
-        result.told[Kind.UNACCEPTED.value] = await _remind(
-            session,
+        result.told[Kind.UNACCEPTED.value] = await remind(
             Kind.UNACCEPTED,
             now,
             lambda: repo.unaccepted(session, now - timedelta(seconds=late), BATCH),
@@ -80,18 +86,17 @@ async def run_pass(session: AsyncSession, now: datetime) -> PassResult:
         )
         # A follow-up that runs out within the warning (no more than a month of calendar days).
         warning = FOLLOW_UP_WARNING_WORKING_DAYS * DAY
-        result.told[Kind.FOLLOW_UP_DUE_SOON.value] = await _remind(
-            session,
+        result.told[Kind.FOLLOW_UP_DUE_SOON.value] = await remind(
             Kind.FOLLOW_UP_DUE_SOON,
             now,
             lambda: repo.open_follow_ups(session, now, now + timedelta(days=31), BATCH),
             lambda c: c.at if add_working_seconds(c.at, -warning, calendar) <= now else None,
         )
-        result.told[Kind.DEPARTMENT_DIGEST.value] = await _digest(session, now)
+        result.told[Kind.DEPARTMENT_DIGEST.value] = await _digest(session, pii, outlook, now)
         return result
 
 
-async def _digest(session: AsyncSession, now: datetime) -> int:
+async def _digest(session: AsyncSession, pii: PiiCipher, outlook: deliveries.Outlook, now: datetime) -> int:
     """The departments' morning digests, written once a working day by the first pass (from
     ``REMIND_FROM_HOUR``): as of that pass, to each liaison of each department with cases due
     soon or overdue."""
@@ -100,14 +105,22 @@ async def _digest(session: AsyncSession, now: datetime) -> int:
     if await repo.digest_written(session, day_start):
         return 0
     rows: list[dict[str, Any]] = []
+    outgoing: list[deliveries.Outgoing] = []
     for load in await repo.department_loads(session, now, DIGEST_CASES_NAMED):
         title, body = render_digest(
             local.date().isoformat(), local.strftime("%H:%M"), load.overdue, load.due_soon, load.first_case_nos
         )
+        event = deliveries.Event(f"{Kind.DEPARTMENT_DIGEST.value}:{load.department_code}:{local.date()}")
         for liaison_id in load.liaison_ids:
+            notice_id = uuid.uuid4()
+            outgoing.append(
+                deliveries.Outgoing(
+                    notice_id, Kind.DEPARTMENT_DIGEST, Recipient(staff_id=liaison_id), event, None, title, body
+                )
+            )
             rows.append(
                 {
-                    "id": uuid.uuid4(),
+                    "id": notice_id,
                     "dedupe_key": f"{Kind.DEPARTMENT_DIGEST.value}:{load.department_code}:{local.date()}:{liaison_id}",
                     "kind": Kind.DEPARTMENT_DIGEST.value,
                     "staff_id": liaison_id,
@@ -117,7 +130,21 @@ async def _digest(session: AsyncSession, now: datetime) -> int:
                     "created_at": now,
                 }
             )
-    return await notifications_repo.insert_new(session, rows)
+    return await _record(session, pii, outlook, now, rows, outgoing)
+
+
+async def _record(
+    session: AsyncSession,
+    pii: PiiCipher,
+    outlook: deliveries.Outlook,
+    now: datetime,
+    rows: list[dict[str, Any]],
+    outgoing: list[deliveries.Outgoing],
+) -> int:
+    """Write the notices that are new, and what goes out of them; returns how many were new."""
+    written = await notifications_repo.insert_new(session, rows)
+    await deliveries.plan(session, pii, now, [o for o in outgoing if o.notice_id in written], outlook)
+    return len(written)
 
 
 def _its_own_time(crossing: Crossing) -> datetime:
@@ -130,6 +157,8 @@ def _if_passed(moment: datetime, now: datetime) -> datetime | None:
 
 async def _remind(
     session: AsyncSession,
+    pii: PiiCipher,
+    outlook: deliveries.Outlook,
     kind: Kind,
     now: datetime,
     find: Callable[[], Awaitable[list[Crossing]]],
@@ -140,15 +169,21 @@ async def _remind(
     told = 0
     while found := await find():
         rows: list[dict[str, Any]] = []
+        outgoing: list[deliveries.Outgoing] = []
         for crossing in found:
             at = threshold(crossing)
             if at is None:
                 continue
             due = crossing.at.astimezone(CST).strftime("%Y-%m-%d %H:%M")
-            title, body = render(kind, Facts(case_no=crossing.case_no, item_title=crossing.item_title, due=due))
+            facts = Facts(case_no=crossing.case_no, item_title=crossing.item_title, due=due)
+            title, body = render(kind, facts, outlook.texts)
+            notice_id = uuid.uuid4()
+            event = deliveries.Event(f"{kind.value}:{crossing.case_id}:{at.isoformat()}")
+            who = Recipient(staff_id=crossing.steward_id)
+            outgoing.append(deliveries.Outgoing(notice_id, kind, who, event, facts, title, body))
             rows.append(
                 {
-                    "id": uuid.uuid4(),
+                    "id": notice_id,
                     "dedupe_key": f"{kind.value}:{crossing.case_id}:{at.isoformat()}:{crossing.steward_id}",
                     "kind": kind.value,
                     "staff_id": crossing.steward_id,
@@ -159,7 +194,7 @@ async def _remind(
                     "created_at": now,
                 }
             )
-        written = await notifications_repo.insert_new(session, rows)
+        written = await _record(session, pii, outlook, now, rows, outgoing)
         told += written
         if len(found) < BATCH or written == 0:
             break

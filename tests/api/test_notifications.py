@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from schemas.notifications import NoticeKind
 from service.config import Settings, async_url
-from service.domain.notices import FREE_TEXT_CHARS, TEXTS, Facts, Kind, notices_for, render, render_digest
+from service.domain.notices import DIGESTS, FREE_TEXT_CHARS, TEXTS, Facts, Kind, notices_for, render, render_digest
 from tests.factory import Api
 
 INTERNAL_NOTE = "内部：申请人单位尚未盖章"
@@ -221,7 +221,7 @@ async def test_the_inbox_needs_a_sign_in(anonymous: AsyncTestClient[Litestar]) -
 
 
 def test_every_kind_has_a_chinese_text_and_every_move_its_notices() -> None:
-    assert set(TEXTS) == set(Kind) - {Kind.DEPARTMENT_DIGEST}
+    assert set(TEXTS) == set(Kind) - DIGESTS
     facts = Facts(case_no="BS-20261204-000001-3", item_title="人才住房保障", promised_working_days=14)
     for kind in TEXTS:
         title, body = render(kind, facts)

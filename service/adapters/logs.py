@@ -81,6 +81,9 @@ def configure(log_format: str = "json", level: int = logging.INFO, stream: TextI
         handler.setFormatter(JsonLines())
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request's URL at INFO; a text-message provider's URL carries the
+    # mobile number and the template's values, and a webhook's may carry a token.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     # uvicorn's own handlers would print its lines a second time, without the request id.
     # A logger uvicorn left without handlers and not propagating (``--no-access-log``)
     # stays silent.

@@ -1,0 +1,1 @@
+"""Stand-ins for the outside parties the service talks to (mail, SMS and webhook receivers)."""

@@ -22,6 +22,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from service.adapters import log_redaction, logs, telemetry
 from service.adapters.limits import counters_for
 from service.adapters.migrate import head_revision
+from service.adapters.outbound import outbound_from_environment
 from service.adapters.storage import store_from_environment
 from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal
 from service.api.accounts import AccountController, SecurityController
@@ -62,6 +63,7 @@ from service.db import make_engine, make_session_factory
 from service.models.base import utcnow
 from service.security.keys import generate_env, keys_from
 from service.security.signed_in import SignedInCache
+from service.worker import deliver_forever
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1_000_000
@@ -90,18 +92,24 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         engine = make_engine(settings.database_url, settings.pool_size, settings.pool_timeout_seconds, overflow=0)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
-        reminding = (
-            asyncio.create_task(keep_reminding(app.state.session_factory, clock, kit.pii, settings.reminder_seconds))
-            if settings.reminder_seconds > 0
-            else None
-        )
+        background: list[asyncio.Task[None]] = []
+        if settings.reminder_seconds > 0:
+            reminding = keep_reminding(app.state.session_factory, clock, kit.pii, settings.reminder_seconds)
+            background.append(asyncio.create_task(reminding))
+        outbound = None
+        if settings.delivery_worker == "in-process":
+            outbound = outbound_from_environment(dict(settings.outbound_env))
+            delivering = deliver_forever(settings.database_url, app.state.session_factory, kit, outbound, clock)
+            background.append(asyncio.create_task(delivering))
         try:
             yield
         finally:
-            if reminding is not None:
-                reminding.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await reminding
+                    await task
+            if outbound is not None:
+                await outbound.close()
             await engine.dispose()
             await counters.close()
             telemetry.process_exited(os.getpid())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -495,6 +497,40 @@ def demo_data(workers: int, cases: int, seed: int, now: datetime, batch_size: in
     click.echo(json.dumps(summary))
 
 
+@main.command("worker")
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64), help="Sends at once.")
+@click.option(
+    "--stalled-after",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="Seconds without a heartbeat after which a dead worker's jobs are taken up again.",
+)
+def worker_command(concurrency: int, stalled_after: float) -> None:
+    """Send what notices put on the queue (e-mail, text messages, webhooks) and run the
+    reminder passes, until SIGTERM or Ctrl-C. Run as many as wanted, beside
+    `banshi serve` with BANSHI_DELIVERY_WORKER=separate; each delivery is sent by one."""
+    import signal
+
+    from service.worker import run
+
+    url = database_url()
+    require_schema(url)
+    settings = keyed_settings()
+    settings = dataclasses.replace(settings, database_url=url)
+
+    async def until_stopped() -> None:
+        loop = asyncio.get_running_loop()
+        working = asyncio.create_task(run(settings, concurrency=concurrency, stalled_after_seconds=stalled_after))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, working.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await working
+
+    click.echo(f"Delivering from the queue ({concurrency} at once); Ctrl-C stops", err=True)
+    asyncio.run(until_stopped())
+
+
 @main.command("reminders")
 @click.option(
     "--now", default=None, type=INSTANT, help="Run as of this instant (ISO 8601 with an offset); default: now."
@@ -513,7 +549,6 @@ def reminders_command(now: datetime | None) -> None:
 
 
 async def _reminder_pass(url: str, now: datetime, pii: PiiCipher) -> dict[str, object]:
-    import dataclasses
 
     from service.db import make_engine, make_session_factory
     from service.services.reminders import run_pass

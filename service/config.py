@@ -70,6 +70,12 @@ class Settings:
     reminder_seconds: float = 60.0
     """``BANSHI_REMINDER_SECONDS``: how often each process runs a reminder pass (0: never;
     ``banshi reminders`` runs one by hand)."""
+    delivery_worker: str = "in-process"
+    """``BANSHI_DELIVERY_WORKER``: ``in-process`` (the default: ``banshi serve`` sends the
+    e-mails, text messages and webhooks itself) or ``separate`` (``banshi worker`` does,
+    as many as wanted; compose runs it that way)."""
+    outbound_env: tuple[tuple[str, str], ...] = ()
+    """The ``BANSHI_SMTP_*`` and ``BANSHI_SMS_*`` settings (``adapters/outbound.py``)."""
     cors_origins: tuple[str, ...] = ()
     """``BANSHI_CORS_ORIGINS``: comma-separated origins allowed to call the API from a browser
     (none by default; the web front end is served from the same origin)."""
@@ -80,6 +86,13 @@ class Settings:
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+    return value
 
 
 def read_settings() -> Settings:
@@ -111,6 +124,10 @@ def read_settings() -> Settings:
         metrics_token=os.environ.get("BANSHI_METRICS_TOKEN") or None,
         log_format=os.environ.get("BANSHI_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json"),
         reminder_seconds=float(os.environ.get("BANSHI_REMINDER_SECONDS", "60")),
+        delivery_worker=_choice("BANSHI_DELIVERY_WORKER", ("in-process", "separate")),
+        outbound_env=tuple(
+            sorted((k, v) for k, v in os.environ.items() if k.startswith(("BANSHI_SMTP_", "BANSHI_SMS_")))
+        ),
         cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
     )

@@ -28,10 +28,11 @@ ALLOWED: dict[str, set[str]] = {
     "repositories": {"domain", "models", "adapters", "db"},
     "services": {"domain", "repositories", "models", "schemas", "security", "adapters", "errors", "db"},
     "api": {"domain", "services", "schemas", "security", "adapters", "errors", "config"},
-    "app": {"api", "models", "security", "adapters", "config", "db"},
+    "app": {"api", "models", "security", "adapters", "config", "db", "worker"},
+    "worker": {"api", "services", "models", "security", "adapters", "config", "db"},
     "demo": {"domain", "services", "repositories", "models", "schemas", "security", "db"},
     "cli": {"domain", "app", "demo", "services", "repositories", "models", "schemas", "security", "adapters"}
-    | {"errors", "config", "db"},
+    | {"errors", "config", "db", "worker"},
     "reference_data": set(),
 }
 """Which parts each part may import (besides itself)."""

@@ -17,6 +17,11 @@ from zoneinfo import ZoneInfo
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
+QUEUE = "deliveries"
+TASK = "deliver"
+"""The job queue and task that send one delivery (``adapters/queue.py``)."""
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"

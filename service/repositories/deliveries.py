@@ -14,16 +14,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.domain.deliveries import DeliveryStatus
+from service.domain.deliveries import QUEUE, TASK, DeliveryStatus
 from service.domain.notices import Kind, Recipient
 from service.models.accounts import Account
-from service.models.deliveries import Delivery, NoticePreference
+from service.models.deliveries import Delivery, NoticePreference, WebhookSubscription
 from service.models.notifications import Notification
 from service.models.people import Staff, Worker
-
-QUEUE = "deliveries"
-TASK = "deliver"
-"""The Procrastinate queue and task that send one delivery (``adapters/queue.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +163,7 @@ async def recipient_of(session: AsyncSession, notification_id: uuid.UUID) -> tup
             col(Worker.mobile_sealed),
             col(Staff.email),
             col(NoticePreference.email_address_sealed),
+            col(NoticePreference.account_id),
         )
         .outerjoin(Worker, col(Worker.id) == col(Notification.worker_id))
         .outerjoin(Staff, col(Staff.id) == col(Notification.staff_id))
@@ -213,3 +210,16 @@ async def page(
 async def counts(session: AsyncSession) -> dict[str, int]:
     query = select(col(Delivery.status), func.count()).group_by(col(Delivery.status))
     return {status: int(n) for status, n in (await session.execute(query)).all()}
+
+
+async def subscription(session: AsyncSession, subscription_id: uuid.UUID) -> WebhookSubscription | None:
+    return await session.get(WebhookSubscription, subscription_id)
+
+
+async def disable_subscription(session: AsyncSession, subscription_id: uuid.UUID, reason: str, now: datetime) -> None:
+    """A receiver that answers 410 Gone asks not to be sent to again."""
+    found = await session.get(WebhookSubscription, subscription_id, with_for_update=True)
+    if found is not None:
+        found.active = False
+        found.disabled_reason = reason[:200]
+        found.updated_at = now

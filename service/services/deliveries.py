@@ -16,13 +16,18 @@ same message id twice, which is how receivers know to drop the second.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.adapters.channels import DeliveryFailed
+from service.adapters.outbound import Outbound
+from service.adapters.sms import SmsMessage
+from service.adapters.webhooks import EndpointGone, WebhookTarget, post_webhook
 from service.domain.deliveries import (
     MAX_ATTEMPTS,
     Channel,
@@ -33,8 +38,11 @@ from service.domain.deliveries import (
     sms_not_before,
 )
 from service.domain.notices import Facts, Kind, Recipient, sms_parameters
+from service.models.deliveries import Delivery
 from service.repositories import deliveries as repo
+from service.security.kit import SecurityKit
 from service.security.pii import PiiCipher
+from service.services import audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +205,142 @@ def next_attempt(now: datetime, attempts: int) -> datetime:
 
 def parked_after(attempts: int, retryable: bool) -> bool:
     return not retryable or attempts >= MAX_ATTEMPTS
+
+
+async def send_one(
+    sessions: async_sessionmaker[AsyncSession],
+    kit: SecurityKit,
+    outbound: Outbound,
+    delivery_id: uuid.UUID,
+    clock: Callable[[], datetime],
+) -> str:
+    """Send one delivery, in one transaction that holds its row: returns ``sent``,
+    ``failed`` (queued again after the backoff), ``parked``, ``later`` (not yet its time)
+    or ``skipped`` (already sent or parked, or gone)."""
+    async with sessions() as session, session.begin():
+        delivery = await repo.lock_for_sending(session, delivery_id)
+        if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
+            return "skipped"
+        now = clock()
+        if delivery.not_before > now:
+            await repo.queue_jobs(session, [(delivery.id, delivery.not_before)])
+            return "later"
+        delivery.attempts += 1
+        delivery.updated_at = now
+        try:
+            receipt = await _send(session, kit, outbound, delivery)
+        except DeliveryFailed as failure:
+            delivery.last_error = failure.reason
+            if isinstance(failure, EndpointGone) and delivery.subscription_id is not None:
+                await repo.disable_subscription(session, delivery.subscription_id, failure.reason, now)
+            if parked_after(delivery.attempts, failure.retryable):
+                delivery.status = DeliveryStatus.PARKED.value
+                outcome = "parked"
+            else:
+                delivery.not_before = next_attempt(now, delivery.attempts)
+                await repo.queue_jobs(session, [(delivery.id, delivery.not_before)])
+                outcome = "failed"
+            await audit.append(session, kit, None, "delivery.failed", now, **_audited(delivery, outcome))
+            return outcome
+        delivery.status = DeliveryStatus.SENT.value
+        delivery.sent_at = now
+        delivery.receipt = receipt[:100]
+        delivery.last_error = None
+        if delivery.channel != Channel.WEBHOOK.value:
+            delivery.payload_sealed = None  # a person's message is kept no longer than it takes to send
+        await audit.append(session, kit, None, "delivery.sent", now, **_audited(delivery, "success"))
+        return "sent"
+
+
+def _audited(delivery: Delivery, outcome: str) -> dict[str, Any]:
+    """What the audit trail records of an external send: never the address or the text."""
+    return {
+        "target_type": "delivery",
+        "target_id": delivery.id,
+        "outcome": "success" if outcome == "success" else "failure",
+        "details": {
+            "channel": delivery.channel,
+            "kind": delivery.kind,
+            "message_id": delivery.message_id,
+            "attempt": delivery.attempts,
+            "result": outcome,
+            **({"reason": delivery.last_error} if delivery.last_error else {}),
+        },
+    }
+
+
+async def _send(session: AsyncSession, kit: SecurityKit, outbound: Outbound, delivery: Delivery) -> str:
+    if delivery.payload_sealed is None:
+        raise DeliveryFailed("the message was erased", retryable=False)
+    message = msgspec.json.decode(kit.pii.open(delivery.payload_sealed, sealing_context(delivery.id)))
+    match Channel(delivery.channel):
+        case Channel.WEBHOOK:
+            assert delivery.subscription_id is not None
+            target = await _target(session, kit, delivery.subscription_id)
+            status = await post_webhook(
+                outbound.http,
+                target,
+                message_id=delivery.message_id,
+                sent_at=datetime.now(UTC),
+                payload=msgspec.json.encode(message),
+            )
+            return f"HTTP {status}"
+        case Channel.EMAIL:
+            address = await _address(session, kit, delivery, Channel.EMAIL)
+            subject, body = message["subject"], message["body"]
+            return await outbound.mail(to=address, subject=subject, body=body, message_id=delivery.message_id)
+        case Channel.SMS:
+            mobile = await _address(session, kit, delivery, Channel.SMS)
+            params = tuple((str(name), str(value)) for name, value in message["params"])
+            return await outbound.text(
+                SmsMessage(
+                    message_id=delivery.message_id,
+                    mobile=mobile,
+                    template_id=str(message["template_id"]),
+                    params=params,
+                )
+            )
+    raise AssertionError(delivery.channel)
+
+
+async def _address(session: AsyncSession, kit: SecurityKit, delivery: Delivery, channel: Channel) -> str:
+    """The person's address now (a mobile number changed since the notice is used): opened
+    here, used for this send, and never logged."""
+    assert delivery.notification_id is not None
+    found = await repo.recipient_of(session, delivery.notification_id)
+    if found is None:
+        raise DeliveryFailed("the notice is gone", retryable=False)
+    worker_id, _staff_id, _account_id, mobile_sealed, staff_email, own_email_sealed, pref_account = found
+    if channel is Channel.SMS:
+        if worker_id is None or mobile_sealed is None:
+            raise DeliveryFailed("no mobile number to send to", retryable=False)
+        return kit.pii.open(mobile_sealed, f"worker:{worker_id}:mobile")
+    if own_email_sealed is not None and pref_account is not None:
+        return kit.pii.open(own_email_sealed, email_context(pref_account))
+    if staff_email:
+        return str(staff_email)
+    raise DeliveryFailed("no e-mail address to send to", retryable=False)
+
+
+def email_context(account_id: uuid.UUID) -> str:
+    return f"account:{account_id}:email"
+
+
+async def _target(session: AsyncSession, kit: SecurityKit, subscription_id: uuid.UUID) -> WebhookTarget:
+    subscription = await repo.subscription(session, subscription_id)
+    if subscription is None or not subscription.active:
+        raise DeliveryFailed("the webhook subscription is disabled", retryable=False)
+    secrets = [kit.pii.open(subscription.secret_sealed, secret_context(subscription.id))]
+    if (
+        subscription.previous_secret_sealed is not None
+        and subscription.previous_secret_until is not None
+        and subscription.previous_secret_until > datetime.now(UTC)
+    ):
+        secrets.append(
+            kit.pii.open(subscription.previous_secret_sealed, secret_context(subscription.id, previous=True))
+        )
+    return WebhookTarget(url=subscription.url, secrets=tuple(secrets))
+
+
+def secret_context(subscription_id: uuid.UUID, *, previous: bool = False) -> str:
+    return f"webhook:{subscription_id}:{'previous-secret' if previous else 'secret'}"

@@ -51,7 +51,8 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         with self._lock:
-            self.messages.append((list(envelope.rcpt_tos), bytes(envelope.content or b"")))
+            content = envelope.content or b""
+            self.messages.append((list(envelope.rcpt_tos), content.encode() if isinstance(content, str) else content))
         return "250 OK queued as test"
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[tuple[list[str], bytes]]:

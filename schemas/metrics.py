@@ -34,6 +34,13 @@ FigureName = Literal[
     "very_dissatisfied",
     "follow_ups_open",
     "follow_ups_overdue",
+    # Supervision notices (督办) issued in the period: the cases behind ``SupervisionFigures``.
+    "supervised",
+    "supervision_replied_on_time",
+    "supervision_replied_late",
+    "supervision_escalated",
+    "supervision_open",
+    "supervision_unanswered",
 ]
 ExportFormat = Literal["csv", "xlsx"]
 Interval = Literal["week", "month"]
@@ -177,6 +184,31 @@ class CitySummary(Output, kw_only=True):
     """Up to five items with the most overdue cases (only items with any)."""
     districts_lowest_on_time: list[DistrictOnTime]
     """Up to five districts with the lowest on-time rate (only districts with resolved cases)."""
+
+
+class SupervisionFigures(Output, kw_only=True):
+    """Supervision notices (督办) *issued* in the period (by the day, Asia/Shanghai), on the
+    cases of the scope, as they stand now. Unlike the case figures, the period is that of
+    the notice, not of the case's receipt: a late case is supervised long after it came in.
+    issued = replied_on_time + replied_late + open. The cases behind each number:
+    ``/metrics/cases?figure=supervised`` (issued) or ``supervision_<name>``, each case once."""
+
+    period: PeriodOut
+    scope: ScopeOut
+    generated_at: datetime
+    issued: int
+    replied_on_time: int
+    """Replied by the first deadline, before any escalation."""
+    replied_late: int
+    """Replied after the first deadline (escalated or not)."""
+    on_time_rate: float | None
+    """replied_on_time / replied, four places; null when none is replied."""
+    escalated: int
+    """Raised from district to city level for want of a reply, replied since or not."""
+    open: int
+    """Waiting for a reply now (the unanswered ones included)."""
+    unanswered: int
+    """Of those, city-level notices whose deadline passed unanswered (not escalated further)."""
 
 
 class FigureCase(Output, kw_only=True):

@@ -33,6 +33,13 @@ from service.api.background import keep_reminding
 from service.api.bodies import ApiRequest
 from service.api.calendar import CalendarController
 from service.api.cases import CaseController
+from service.api.deliveries import (
+    DeliveryController,
+    NoticeSettingController,
+    NoticeTextController,
+    PreferenceController,
+    WebhookSubscriptionController,
+)
 from service.api.deps import (
     provide_caller,
     provide_client_addr,
@@ -56,6 +63,7 @@ from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
 from service.api.request_context import request_context, response_headers
 from service.api.satisfaction import FollowUpController, RatingController
+from service.api.supervision import SupervisionController
 from service.api.web import web_router
 from service.api.worker_side import LookupController, OwnCaseController
 from service.config import Settings, get_settings, read_settings, security_kit
@@ -134,6 +142,12 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             CaseAttachmentController,
             AttachmentController,
             NotificationController,
+            PreferenceController,
+            NoticeSettingController,
+            NoticeTextController,
+            DeliveryController,
+            WebhookSubscriptionController,
+            SupervisionController,
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
         security=[{BEARER: []}],

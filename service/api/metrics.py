@@ -14,7 +14,16 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
 from schemas.base import CODE
-from schemas.metrics import Breakdown, CitySummary, ExportFormat, FigureCasePage, FigureName, ItemTable, Trend
+from schemas.metrics import (
+    Breakdown,
+    CitySummary,
+    ExportFormat,
+    FigureCasePage,
+    FigureName,
+    ItemTable,
+    SupervisionFigures,
+    Trend,
+)
 from service.api import metric_columns as columns
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page, Sessions
@@ -186,6 +195,14 @@ class MetricsController(Controller):
         filters: Filters,
     ) -> CitySummary:
         return await metrics.city_summary(db, sessions, ctx, filters)
+
+    @get(
+        "/supervision",
+        summary="Supervision notices (督办) issued in the period: replied on time or late, escalated, open",
+        opt=READ,
+    )
+    async def supervision(self, db: Db, ctx: Ctx, filters: Filters) -> SupervisionFigures:
+        return await metrics.supervision_figures(db, ctx, filters)
 
     @get("/cases", summary="The cases behind a figure (no personal data)", opt=READ)
     async def cases(

@@ -63,6 +63,14 @@ class Permission(StrEnum):
     ATTACHMENTS_WRITE = "attachments.write"
     NOTIFICATIONS = "notifications"
     """One's own notices (every role: each person reads only their own)."""
+    SUPERVISE = "supervision.issue"
+    """Issue a supervision notice (督办) on a late case within one's scope."""
+    REPLY_SUPERVISION = "supervision.reply"
+    """Answer a supervision notice on a case one handles (``domain/supervision.may_reply``)."""
+    SUPERVISION_READ = "supervision.read"
+    """Read the supervision notices within reach: those one issues in one's scope, or answers."""
+    NOTICES_MANAGE = "notices.manage"
+    """What goes out beyond the inbox: channels offered, texts, the delivery log, webhooks."""
 
 
 P = Permission
@@ -93,6 +101,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.METRICS_READ,
             P.ATTACHMENTS_READ,
             P.ATTACHMENTS_WRITE,
+            P.SUPERVISE,
+            P.SUPERVISION_READ,
+            P.NOTICES_MANAGE,
         }
     ),
     Role.SECURITY: frozenset({P.ACCOUNTS_READ, P.ACCOUNTS_UNLOCK, P.SECURITY_SETTINGS}),
@@ -113,6 +124,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.FOLLOW_UPS,
             P.ATTACHMENTS_READ,
             P.ATTACHMENTS_WRITE,
+            P.REPLY_SUPERVISION,
+            P.SUPERVISION_READ,
         }
     ),
     Role.LIAISON: frozenset(
@@ -126,6 +139,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.METRICS_READ,
             P.ATTACHMENTS_READ,
             P.ATTACHMENTS_WRITE,
+            P.REPLY_SUPERVISION,
+            P.SUPERVISION_READ,
         }
     ),
     # A worker reads their cases through the worker's own view (``/my/cases``), which
@@ -133,7 +148,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.WORKER: frozenset(
         {*_READ_REFERENCE, P.WORKERS_READ, P.OWN_CASES, P.CASES_RATE, P.ATTACHMENTS_READ, P.ATTACHMENTS_WRITE}
     ),
-    Role.OFFICIAL: frozenset({*_READ_REFERENCE, P.METRICS_READ}),
+    Role.OFFICIAL: frozenset({*_READ_REFERENCE, P.METRICS_READ, P.SUPERVISE, P.SUPERVISION_READ}),
 }
 ROLE_PERMISSIONS = {role: granted | {P.NOTIFICATIONS} for role, granted in ROLE_PERMISSIONS.items()}
 

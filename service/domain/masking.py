@@ -26,3 +26,12 @@ def mask_name(value: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_email(value: str) -> str:
+    """``wang.li@example.com`` -> ``w***@example.com``: the first character and the domain,
+    so a person recognises their own address; the mask's length says nothing of the rest."""
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return "***"
+    return (local[0] if len(local) > 1 else "") + "***@" + domain

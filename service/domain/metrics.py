@@ -33,6 +33,14 @@ COUNTERS = (
     "follow_ups_open",
 )
 NOW_COUNTERS = ("overdue", "due_soon", "follow_ups_overdue")
+SUPERVISION_COUNTERS = ("issued", "replied_on_time", "replied_late", "escalated", "open", "unanswered")
+"""Supervision notices issued in a period, as they stand now (``domain/supervision.py``)."""
+
+
+def supervision_figure(counter: str) -> str:
+    """The name of the case list behind a supervision counter (``/metrics/cases?figure=``)."""
+    return "supervised" if counter == "issued" else f"supervision_{counter}"
+
 
 MAX_PERIOD_DAYS = 3 * 366 + 1
 FIRST_YEAR, LAST_YEAR = 2000, 2100

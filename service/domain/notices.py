@@ -33,6 +33,10 @@ class Audience(StrEnum):
     """The case's steward."""
     DEPARTMENT = "department"
     """Every active liaison of the department now handling the case."""
+    SUPERVISORS = "supervisors"
+    """Who watches the supervision notice a line is about (``domain/supervision.supervisors_of``):
+    the account that issued it, and every active city official (an official account with no
+    district) once it is at city level."""
 
 
 class Kind(StrEnum):
@@ -169,6 +173,17 @@ def notices_for(action: str, *, by_worker: bool, poor_rating: bool = False) -> t
             return (Notice(Kind.POOR_RATING, Audience.STEWARD),)
         case "follow_up":
             return (Notice(Kind.FOLLOW_UP_ANSWERED, Audience.WORKER),)
+        case "supervise":
+            return (Notice(Kind.SUPERVISED, Audience.DEPARTMENT), Notice(Kind.SUPERVISED, Audience.STEWARD))
+        case "reply_supervision":
+            return (Notice(Kind.SUPERVISION_REPLIED, Audience.SUPERVISORS),)
+        case "escalate_supervision":
+            # The handling side too: a new deadline runs for them.
+            return (
+                Notice(Kind.SUPERVISION_ESCALATED, Audience.SUPERVISORS),
+                Notice(Kind.SUPERVISION_ESCALATED, Audience.DEPARTMENT),
+                Notice(Kind.SUPERVISION_ESCALATED, Audience.STEWARD),
+            )
     return ()
 
 
@@ -233,17 +248,19 @@ TEXTS: dict[Kind, tuple[str, str]] = {
         "评价已回访：{case_no}",
         "您对“{item_title}”办件（{case_no}）的评价已有回访，可在办件详情中查看。",
     ),
+    # A notice of a timeline line is told the reason the line records, not its deadline
+    # (``services/notices.tell``): the reply deadline is on the notice's record.
     Kind.SUPERVISED: (
         "督办通知：{case_no}",
-        "“{item_title}”办件（{case_no}）被督办：{reason}。请于 {due} 前回复办理情况。",
+        "“{item_title}”办件（{case_no}）被督办，督办事由：{reason}。请在回复期限内回复办理情况（期限见督办记录）。",
     ),
     Kind.SUPERVISION_REPLIED: (
         "督办已回复：{case_no}",
-        "“{item_title}”办件（{case_no}）的督办已回复：{reason}",
+        "“{item_title}”办件（{case_no}）的督办已回复，回复内容见督办记录。",
     ),
     Kind.SUPERVISION_ESCALATED: (
         "督办升级：{case_no}",
-        "“{item_title}”办件（{case_no}）的督办逾期未回复，已升级督办：{reason}。请于 {due} 前回复。",
+        "“{item_title}”办件（{case_no}）的督办逾期未回复，已升级为市级督办，督办事由：{reason}。请于 {due} 前回复。",
     ),
     Kind.DUE_SOON: (
         "办件即将超期：{case_no}",

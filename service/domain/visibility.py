@@ -54,6 +54,12 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "answer_materials": "已提交补正材料",
     "attach": "上传附件",
     "reissue_code": "重新发放查询码",
+    # Supervision lines are internal and keep the status, so a worker's view never shows
+    # them (``domain/supervision.py``); the labels serve the staff's pages.
+    "supervise": "督办",
+    "reply_supervision": "督办回复",
+    "escalate_supervision": "督办升级",
+    "supervision_unanswered": "督办逾期未回复",
 }
 
 

@@ -11,6 +11,7 @@ from service.models.notifications import Notification
 from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
 from service.models.satisfaction import SatisfactionRating
+from service.models.supervision import Supervision
 from service.models.tally import (
     CaseTally,
     DepartmentDurationTally,
@@ -49,6 +50,7 @@ __all__ = [
     "StewardAssignment",
     "StewardDurationTally",
     "StewardTally",
+    "Supervision",
     "WebhookSubscription",
     "WorkListItem",
     "Worker",

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from service.domain.due import CLOCK_RUNS, RESOLVED, UNFINISHED, in_order
+from service.domain.supervision import TimelineAction as SupervisionAction
 from service.domain.workflow import Action, Status
 from service.models.base import in_check, timestamp, utcnow
 
@@ -38,6 +39,7 @@ EVENT_ACTIONS = (
     "answer_materials",
     "attach",
     "reissue_code",
+    *[a.value for a in SupervisionAction],
 )
 
 RECEIVED_ON = "((created_at AT TIME ZONE 'Asia/Shanghai'))::date"

@@ -16,7 +16,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.due import PAUSED
-from service.domain.metrics import COUNTERS, RANKS, Period, Tally, percentile
+from service.domain.metrics import (
+    COUNTERS,
+    RANKS,
+    SUPERVISION_COUNTERS,
+    Period,
+    Tally,
+    percentile,
+    supervision_figure,
+)
+from service.domain.supervision import SupervisionStatus
 from service.domain.time_limit import CST, DueState
 from service.domain.workflow import Status
 from service.repositories import due
@@ -369,9 +378,51 @@ FROM "case" c JOIN work_list_item w ON w.id = c.item_id
 """
 
 
+SUPERVISION_SQL: dict[str, str] = {
+    "issued": "true",
+    "replied_on_time": "s.replied_on_time IS TRUE",
+    "replied_late": "s.replied_on_time IS FALSE",
+    "escalated": "s.escalated_at IS NOT NULL",
+    "open": "s.replied_at IS NULL",
+    "unanswered": f"s.status = '{SupervisionStatus.UNANSWERED.value}'",
+}
+"""Which supervision notices (alias ``s``) each supervision counter counts."""
+assert tuple(SUPERVISION_SQL) == SUPERVISION_COUNTERS
+SUPERVISION_FIGURE_SQL = {supervision_figure(name): expr for name, expr in SUPERVISION_SQL.items()}
+"""The same, by the name of the case list behind each counter."""
+
+
+def _issued_in(period: Period, params: dict[str, Any]) -> str:
+    """Notices issued in the period: their period is their own, not their case's receipt."""
+    params["issued_lo"], params["issued_hi"] = period.start, period.end
+    return "s.issued_on >= :issued_lo AND s.issued_on < :issued_hi"
+
+
+async def count_supervision(session: AsyncSession, period: Period, scope: Scope) -> dict[str, int]:
+    """The supervision counters of the notices issued in the period on the scope's cases."""
+    params: dict[str, Any] = {}
+    where, _ = scope.conditions("c", params)
+    counters = ", ".join(f"count(*) FILTER (WHERE {expr}) AS {name}" for name, expr in SUPERVISION_SQL.items())
+    row = (
+        await session.execute(
+            text(
+                f'SELECT {counters} FROM supervision s JOIN "case" c ON c.id = s.case_id '
+                f"WHERE {_issued_in(period, params)}{_and(where)}"
+            ),
+            params,
+        )
+    ).one()
+    return {name: int(value) for name, value in zip(SUPERVISION_COUNTERS, row, strict=True)}
+
+
 def _case_query(period: Period, figure: str, scope: Scope, now: datetime) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"now": now}
     raw_where, _ = scope.conditions("c", params)
+    if figure in SUPERVISION_FIGURE_SQL:
+        # Each case once, however many of its notices the figure counts.
+        notices = f"{_issued_in(period, params)} AND {SUPERVISION_FIGURE_SQL[figure]}"
+        where = f"EXISTS (SELECT 1 FROM supervision s WHERE s.case_id = c.id AND {notices}){_and(raw_where)}"
+        return where, params
     where = f"{_days('c', [(period.start, period.end)], params)} AND {FIGURE_SQL[figure]}{_and(raw_where)}"
     return where, params
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from service.domain.access import Role
 from service.domain.notices import Kind, Recipient
+from service.models.accounts import Account
 from service.models.cases import Case
 from service.models.notifications import Notification
 from service.models.people import Staff
@@ -37,6 +38,14 @@ async def notice_facts(
     )
     found = (await session.execute(select(title, days, name, liaisons, *outlook_columns(kinds)))).one()
     return found[0], found[1], found[2], list(found[3] or []), Outlook.from_columns(tuple(found[4:]))
+
+
+async def city_officials(session: AsyncSession) -> list[uuid.UUID]:
+    """The accounts of the active city officials: officials whose account names no district."""
+    query = select(col(Account.id)).where(
+        col(Account.role) == Role.OFFICIAL.value, col(Account.district_code).is_(None), col(Account.active)
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:

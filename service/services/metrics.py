@@ -31,6 +31,7 @@ from service.domain.metrics import (
     unit_after,
     unit_start,
 )
+from service.domain.metrics import rate as share
 from service.domain.time_limit import local_day
 from service.domain.workflow import STATUS_LABELS_ZH, Status
 from service.errors import Forbidden, Invalid
@@ -356,6 +357,20 @@ async def city_summary(
             api.ItemOverdue(code=r.code, title_zh=r.title_zh, overdue=r.overdue, open=r.open) for r in most_overdue
         ],
         districts_lowest_on_time=sorted(on_time, key=lambda d: (d.on_time_rate, d.code))[:5],
+    )
+
+
+async def supervision_figures(session: AsyncSession, ctx: Context, ask: Ask) -> api.SupervisionFigures:
+    """The supervision notices issued in the period on the cases of the caller's scope."""
+    async with session.begin():
+        f = await frame(session, ctx, ask)
+        counted = await repo.count_supervision(session, f.period, f.scope)
+    return api.SupervisionFigures(
+        period=f.period_out,
+        scope=f.scope_out,
+        generated_at=ctx.now,
+        on_time_rate=share(counted["replied_on_time"], counted["replied_on_time"] + counted["replied_late"]),
+        **counted,
     )
 
 

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.access import Role
 from service.domain.notices import Audience, Facts, Kind, Recipient, notices_for, recipient_of, render
+from service.domain.supervision import supervisors_of
 from service.domain.workflow import Status
 from service.models import Case, CaseEvent
 from service.repositories import notifications as repo
 from service.services import deliveries
 from service.services.context import Context
 
-_STAFF_REASONS = frozenset({"transfer", "reopen", "withdraw"})
+_STAFF_REASONS = frozenset({"transfer", "reopen", "withdraw", "supervise"})
 """Lines whose recorded reason staff are told and the worker is not (``domain/visibility.py``)."""
 
 
@@ -61,7 +62,7 @@ async def tell(
     for notice in notices:
         seen = shown if notice.audience is Audience.WORKER else told_staff
         title, body = render(notice.kind, seen, outlook.texts)
-        for recipient in _recipients(case, notice.audience, liaisons):
+        for recipient in await recipients(session, case, line, notice.audience, liaisons):
             if recipient in told or _is_caller(ctx, recipient):
                 continue
             told.add(recipient)
@@ -88,7 +89,12 @@ async def tell(
     return len(written)
 
 
-def _recipients(case: Case, audience: Audience, liaisons: list[uuid.UUID]) -> list[Recipient]:
+async def recipients(
+    session: AsyncSession, case: Case, line: CaseEvent, audience: Audience, liaisons: list[uuid.UUID]
+) -> list[Recipient]:
+    """The people ``audience`` means for ``line`` on ``case`` now (``liaisons``: the
+    department's, read with the notice's facts). Also what the reminder pass tells of a
+    supervision notice it escalates (``services/supervision.py``), which has no caller."""
     match audience:
         case Audience.WORKER:
             return [Recipient(worker_id=case.worker_id)]
@@ -96,6 +102,10 @@ def _recipients(case: Case, audience: Audience, liaisons: list[uuid.UUID]) -> li
             return [Recipient(staff_id=case.steward_id)]
         case Audience.DEPARTMENT:
             return [Recipient(staff_id=staff_id) for staff_id in liaisons]
+        case Audience.SUPERVISORS:
+            watching = supervisors_of(line.details or {})
+            city = await repo.city_officials(session) if watching.city else []
+            return [Recipient(account_id=account_id) for account_id in [watching.issued_by, *city]]
     raise AssertionError(audience)
 
 

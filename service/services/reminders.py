@@ -45,6 +45,7 @@ from service.repositories.reminders import Crossing
 from service.security.pii import PiiCipher
 from service.services import deliveries
 from service.services.calendar import load_calendar
+from service.services.supervision import escalate_unanswered
 
 BATCH = 5_000
 """Cases read and reminders written per statement."""
@@ -93,6 +94,7 @@ async def run_pass(session: AsyncSession, now: datetime, pii: PiiCipher) -> Pass
             lambda c: c.at if add_working_seconds(c.at, -warning, calendar) <= now else None,
         )
         result.told[Kind.DEPARTMENT_DIGEST.value] = await _digest(session, pii, outlook, now)
+        result.told[Kind.SUPERVISION_ESCALATED.value] = await escalate_unanswered(session, pii, now)
         return result
 
 

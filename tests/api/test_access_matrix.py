@@ -26,6 +26,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -76,6 +77,10 @@ OWN_CASES = frozenset({WORKER})
 """``own_cases``: the worker's own view of their cases."""
 FILE_USERS = frozenset({ADMIN, STEWARD, LIAISON, WORKER})
 """``attachments.read`` and ``attachments.write``."""
+SUPERVISORS = frozenset({ADMIN, OFFICIAL})
+"""``supervision.issue``."""
+SUPERVISION_REPLIERS = frozenset({STEWARD, LIAISON})
+SUPERVISION_READERS = SUPERVISORS | SUPERVISION_REPLIERS
 
 SEPARATELY = {
     ("POST", "/auth/login"): "test_signing_in_and_the_lookup_are_the_public_endpoints",
@@ -112,6 +117,8 @@ class World:
     spare_account: dict[str, Any]
     passwords: dict[str, str]
     totp_secrets: dict[str, str] = field(default_factory=dict)
+    supervisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """A supervision notice on a late case like ``cases[variant]``, made when first needed."""
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def n(self) -> int:
@@ -414,6 +421,62 @@ async def answer_follow_up(world: World, caller: str, variant: str) -> Call:
     return Call(f"/cases/{case['id']}/ratings/{rating['id']}/follow-up", {"json": {"answer": "已回访并协调解决"}})
 
 
+async def late_case(world: World, variant: str) -> dict[str, Any]:
+    """A case like ``cases[variant]`` accepted long enough ago to be overdue now."""
+    now = world.clock()
+    world.clock.set(now - timedelta(days=40))
+    case = await world.admin.move(await world.new_case(variant), "accept")
+    world.clock.set(now)
+    return case
+
+
+async def supervised(world: World, variant: str) -> dict[str, Any]:
+    case = await late_case(world, variant)
+    notice: dict[str, Any] = await world.admin.ok(
+        "POST", "/supervisions", 201, json={"case_no": case["case_no"], "reason": "超期督办"}
+    )
+    return notice
+
+
+async def issue_supervision(world: World, caller: str, variant: str) -> Call:
+    case = await late_case(world, OWN)
+    return Call("/supervisions", {"json": {"case_no": case["case_no"], "reason": "超期督办"}})
+
+
+async def supervision_path(world: World, caller: str, variant: str) -> Call:
+    if variant not in world.supervisions:
+        world.supervisions[variant] = await supervised(world, variant)
+    return Call(f"/supervisions/{world.supervisions[variant]['id']}")
+
+
+async def reply_supervision(world: World, caller: str, variant: str) -> Call:
+    # Each cell answers a notice of its own.
+    notice = await supervised(world, variant)
+    return Call(f"/supervisions/{notice['id']}/reply", {"json": {"reply": "已加快办理"}})
+
+
+def new_subscription(world: World, caller: str, variant: str) -> Call:
+    body = {"name": f"接收方{world.n()}", "url": "https://receiver.example/hooks", "event_types": ["case.logged"]}
+    return Call("/webhook-subscriptions", {"json": body})
+
+
+def subscription_path(suffix: str = "", **kwargs: Any) -> Build:
+    """A webhook subscription of the cell's own (a cell may remove it or rotate its secret)."""
+
+    async def build(world: World, caller: str, variant: str) -> Call:
+        made = await world.admin.ok(
+            "POST", "/webhook-subscriptions", 201, json=new_subscription(world, caller, variant).kwargs["json"]
+        )
+        return Call(f"/webhook-subscriptions/{made['id']}{suffix}", kwargs)
+
+    return build
+
+
+def no_delivery(suffix: str) -> Build:
+    """A delivery that does not exist: retries and replays of real ones are in test_delivery_admin.py."""
+    return fixed(f"/deliveries/{uuid.uuid4()}{suffix}")
+
+
 def keep_totp_secret(world: World, caller: str, response: httpx.Response) -> None:
     world.totp_secrets[caller] = response.json()["secret"]
 
@@ -521,6 +584,82 @@ def _endpoints() -> list[Endpoint]:
         E("GET", "/notifications", 200, EVERYONE, fixed("/notifications")),
         E("GET", "/notifications/unread-count", 200, EVERYONE, fixed("/notifications/unread-count")),
         E("POST", "/notifications/read-all", 200, EVERYONE, fixed("/notifications/read-all")),
+        # One's own channels beyond the inbox, and what the administrator manages of notices
+        # leaving the service.
+        E("GET", "/notifications/preferences", 200, EVERYONE, fixed("/notifications/preferences")),
+        E(
+            "PUT",
+            "/notifications/preferences",
+            200,
+            EVERYONE,
+            fixed("/notifications/preferences", json={"email": False, "sms": False}),
+        ),
+        E("GET", "/notice-settings", 200, frozenset({ADMIN}), fixed("/notice-settings")),
+        E(
+            "PUT",
+            "/notice-settings",
+            200,
+            frozenset({ADMIN}),
+            fixed("/notice-settings", json={"email_offered": False, "sms_offered": False}),
+        ),
+        E("GET", "/notice-templates", 200, frozenset({ADMIN}), fixed("/notice-templates")),
+        E(
+            "GET",
+            "/notice-templates/{kind}/versions",
+            200,
+            frozenset({ADMIN}),
+            fixed("/notice-templates/case.logged/versions"),
+        ),
+        E(
+            "PUT",
+            "/notice-templates/{kind}",
+            200,
+            frozenset({ADMIN}),
+            fixed("/notice-templates/case.accepted", json={"title": "办件已受理：{case_no}", "body": "已受理。"}),
+        ),
+        E("GET", "/deliveries", 200, frozenset({ADMIN}), fixed("/deliveries")),
+        E("GET", "/deliveries/summary", 200, frozenset({ADMIN}), fixed("/deliveries/summary")),
+        E(
+            "POST",
+            "/deliveries/{delivery_id}/retry",
+            200,
+            frozenset({ADMIN}),
+            no_delivery("/retry"),
+            special={ADMIN: 404},
+        ),
+        E(
+            "POST",
+            "/deliveries/{delivery_id}/replay",
+            200,
+            frozenset({ADMIN}),
+            no_delivery("/replay"),
+            special={ADMIN: 404},
+        ),
+        E("GET", "/webhook-subscriptions", 200, frozenset({ADMIN}), fixed("/webhook-subscriptions")),
+        E("POST", "/webhook-subscriptions", 201, frozenset({ADMIN}), new_subscription),
+        E("GET", "/webhook-subscriptions/{subscription_id}", 200, frozenset({ADMIN}), subscription_path()),
+        E(
+            "PATCH",
+            "/webhook-subscriptions/{subscription_id}",
+            200,
+            frozenset({ADMIN}),
+            subscription_path(json={"name": "区平台"}),
+        ),
+        E("DELETE", "/webhook-subscriptions/{subscription_id}", 204, frozenset({ADMIN}), subscription_path()),
+        E(
+            "POST",
+            "/webhook-subscriptions/{subscription_id}/rotate-secret",
+            200,
+            frozenset({ADMIN}),
+            subscription_path("/rotate-secret"),
+        ),
+        E(
+            "GET",
+            "/webhook-subscriptions/{subscription_id}/deliveries",
+            200,
+            frozenset({ADMIN}),
+            subscription_path("/deliveries"),
+        ),
         # A worker's own cases.
         E("GET", "/my/cases", 200, OWN_CASES, fixed("/my/cases")),
         E("POST", "/my/cases", 201, OWN_CASES, request_case),
@@ -544,6 +683,19 @@ def _endpoints() -> list[Endpoint]:
             reach=True,
         ),
         E("GET", "/follow-ups", 200, FOLLOW_UP_ANSWERERS, fixed("/follow-ups")),
+        # Supervision notices (the world's cases are both in the official's district).
+        E("POST", "/supervisions", 201, SUPERVISORS, issue_supervision),
+        E("GET", "/supervisions", 200, SUPERVISION_READERS, fixed("/supervisions")),
+        E(
+            "GET",
+            "/supervisions/{supervision_id}",
+            200,
+            SUPERVISION_READERS,
+            supervision_path,
+            reach=True,
+            special={OFFICIAL: 200},
+        ),
+        E("POST", "/supervisions/{supervision_id}/reply", 200, SUPERVISION_REPLIERS, reply_supervision, reach=True),
         # Officials' metrics (an official or liaison sees its own district or department).
         E("GET", "/metrics/items", 200, METRICS_READERS, fixed("/metrics/items")),
         E("GET", "/metrics/items/export", 200, METRICS_READERS, fixed("/metrics/items/export?format=csv")),
@@ -552,6 +704,7 @@ def _endpoints() -> list[Endpoint]:
         E("GET", "/metrics/trend", 200, METRICS_READERS, fixed("/metrics/trend?interval=week")),
         E("GET", "/metrics/trend/export", 200, METRICS_READERS, fixed("/metrics/trend/export?format=csv")),
         E("GET", "/metrics/summary", 200, METRICS_READERS, fixed("/metrics/summary")),
+        E("GET", "/metrics/supervision", 200, METRICS_READERS, fixed("/metrics/supervision")),
         E("GET", "/metrics/cases", 200, METRICS_READERS, fixed("/metrics/cases?figure=open")),
         E(
             "GET",
@@ -644,8 +797,8 @@ async def test_access_matrix(
                     if (line := await _cell(world, endpoint, caller, variant)) is not None:
                         mismatches.append(line)
     assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
-    # 70 rows: 46 tried once, 24 on an own and another's record; 94 variants for 8 callers.
-    assert cells == 752, cells
+    # 93 rows: 67 tried once, 26 on an own and another's record; 119 variants for 8 callers.
+    assert cells == 952, cells
 
 
 # Signing in, the public lookup, and callers without a valid token.

@@ -604,3 +604,23 @@ async def test_a_resolution_within_seconds_counts_one_working_day(client: AsyncT
     assert [row["working_days_used"] for row in page["items"] if row["case_no"] == case["case_no"]] == [1]
     table = await api.ok("GET", "/metrics/items?period=2026")
     assert table["total"]["median_working_days"] == 1
+
+
+async def test_the_supervision_figures_take_the_periods_and_filters_of_every_figure(world: World) -> None:
+    """Counted in ``tests/api/test_supervision.py``; here: none issued among these cases, and
+    the same refusals as the other tables, naming the field."""
+    figures = await world.api.ok("GET", "/metrics/supervision?period=2026&district=yubei")
+    assert figures["scope"]["district_code"] == "yubei" and figures["period"]["label"] == "2026"
+    counters = ("issued", "replied_on_time", "replied_late", "escalated", "open", "unanswered")
+    assert {figures[k] for k in counters} == {0}
+    assert figures["on_time_rate"] is None
+    page = await world.api.ok("GET", "/metrics/cases?period=2026&figure=supervised")
+    assert (page["total"], page["items"]) == (0, [])
+    for query, field, status in (
+        ("period=2026-13", "query.period", 400),
+        ("from=2026-03-01&to=2026-02-01", "query.to", 422),
+        ("district=atlantis", "query.district", 422),
+        ("item=WL-99", "query.item", 422),
+    ):
+        problem = await world.api.problem("GET", f"/metrics/supervision?{query}", status)
+        assert problem["errors"][0]["field"] == field, problem

@@ -34,6 +34,7 @@ from service.domain.deliveries import CHINA, sms_not_before
 from service.security.keys import Keys
 from service.services.deliveries import secret_context
 from tests.factory import Api
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.sms import TENCENT_SDK_APP_ID, TENCENT_SECRET_ID, TENCENT_SECRET_KEY, FakeTencentSms
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.live import ROOT, free_port, service_env
@@ -332,15 +333,24 @@ def test_text_messages_wait_for_the_morning() -> None:
     assert sms_not_before(datetime(2026, 10, 10, 22, 0, tzinfo=CHINA)) == datetime(2026, 10, 11, 8, 0, tzinfo=CHINA)
 
 
-class HangingReceiver:
+class HangingReceiver(LoopbackServer):
     """A webhook receiver that takes the first request and never answers it (the sender
     is killed meanwhile), then answers every later one with 204; it keeps each request's
     ``webhook-id``."""
 
+    _thread_name = "hanging-receiver"
+
     def __init__(self) -> None:
+        super().__init__()
         self.ids: list[str] = []
         self.first_arrived = threading.Event()
         self.release = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"{self.origin}/hooks"
+
+    def _new_server(self) -> ThreadingHTTPServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -357,14 +367,13 @@ class HangingReceiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        return server
 
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
+    def stop(self) -> None:
+        self.release.set()  # the first request's thread returns, so the server can shut down
+        super().stop()
 
 
 async def test_a_worker_killed_mid_send_is_taken_up_again_with_the_same_message_id(
@@ -377,8 +386,7 @@ async def test_a_worker_killed_mid_send_is_taken_up_again_with_the_same_message_
 ) -> None:
     _, smtp_port = smtp
     steward, _, worker, _ = await people(client)
-    receiver = HangingReceiver()
-    try:
+    with HangingReceiver() as receiver:
         await offer_everything(engine, settings, receiver.url, new_secret())
         async with engine.begin() as conn:  # only the webhook goes out in this test
             await conn.execute(text("UPDATE notice_setting SET email_offered = false, sms_offered = false"))
@@ -393,8 +401,6 @@ async def test_a_worker_killed_mid_send_is_taken_up_again_with_the_same_message_
         async with workers(1, test_keys, settings, tmp_path, smtp_port, "http://127.0.0.1:9", stalled_after=2):
             found = await settled(engine, {"webhook:sent": 1}, within=40)
             assert found == {"webhook:sent": 1}, (found, _logs(tmp_path))
-    finally:
-        receiver.close()
     assert len(receiver.ids) == 2 and receiver.ids[0] == receiver.ids[1]
 
 

@@ -28,10 +28,6 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
 
 
-PERSONAL_CHANNELS: tuple[Channel, ...] = (Channel.EMAIL, Channel.SMS)
-"""The channels a person chooses among (the inbox is always on)."""
-
-
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     """Waiting to be sent, or between attempts (``not_before`` says when)."""
@@ -69,10 +65,6 @@ def sms_not_before(now: datetime) -> datetime:
         return now
     day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
     return datetime.combine(day, QUIET_UNTIL, tzinfo=CHINA)
-
-
-def in_quiet_hours(now: datetime) -> bool:
-    return sms_not_before(now) > now
 
 
 def default_choice(*, is_worker: bool) -> tuple[bool, bool]:

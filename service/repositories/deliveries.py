@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.domain.deliveries import QUEUE, TASK, DeliveryStatus
+from service.domain.deliveries import QUEUE, TASK
 from service.domain.notices import Kind, Recipient
 from service.models.accounts import Account
 from service.models.deliveries import Delivery, NoticePreference, WebhookSubscription
@@ -69,14 +69,6 @@ def outlook_columns(kinds: Iterable[Kind]) -> list[Any]:
 async def outlook(session: AsyncSession, kinds: Iterable[Kind]) -> Outlook:
     row = (await session.execute(select(*outlook_columns(kinds)))).one()
     return Outlook.from_columns(tuple(row))
-
-
-def _account_of(who: Recipient) -> ColumnElement[bool]:
-    if who.worker_id is not None:
-        return col(Account.worker_id) == who.worker_id
-    if who.staff_id is not None:
-        return col(Account.staff_id) == who.staff_id
-    return col(Account.id) == who.account_id
 
 
 async def choices(
@@ -146,13 +138,14 @@ async def queue_jobs(session: AsyncSession, jobs: Sequence[tuple[uuid.UUID, date
     )
 
 
-async def lock_for_sending(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery | None:
-    """The delivery, locked until the sender's transaction ends (a second sender waits)."""
+async def locked_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery | None:
+    """The delivery, locked until the transaction ends: a second sender, or an
+    administrator's retry, waits for the one holding it."""
     query = select(Delivery).where(col(Delivery.id) == delivery_id).with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def recipient_of(session: AsyncSession, notification_id: uuid.UUID) -> tuple[Any, ...] | None:
+async def addresses_of(session: AsyncSession, notification_id: uuid.UUID) -> tuple[Any, ...] | None:
     """The notice's recipient columns and, in the same statement, their sealed mobile
     number, staff e-mail and own e-mail address (opened by the caller)."""
     query = (
@@ -181,44 +174,22 @@ async def recipient_of(session: AsyncSession, notification_id: uuid.UUID) -> tup
     return None if found is None else found._tuple()
 
 
-async def page(
-    session: AsyncSession,
-    *,
-    status: DeliveryStatus | None,
-    subscription_id: uuid.UUID | None,
-    limit: int,
-    offset: int,
-) -> tuple[Sequence[Delivery], int]:
-    wanted: list[ColumnElement[bool]] = []
-    if status is not None:
-        wanted.append(col(Delivery.status) == status.value)
-    if subscription_id is not None:
-        wanted.append(col(Delivery.subscription_id) == subscription_id)
-    rows = (
-        (
-            await session.execute(
-                select(Delivery).where(*wanted).order_by(col(Delivery.seq).desc()).limit(limit).offset(offset)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    total = int(await session.scalar(select(func.count()).select_from(Delivery).where(*wanted)) or 0)
-    return rows, total
-
-
 async def counts(session: AsyncSession) -> dict[str, int]:
     query = select(col(Delivery.status), func.count()).group_by(col(Delivery.status))
     return {status: int(n) for status, n in (await session.execute(query)).all()}
 
 
-async def subscription(session: AsyncSession, subscription_id: uuid.UUID) -> WebhookSubscription | None:
-    return await session.get(WebhookSubscription, subscription_id)
+async def subscription(
+    session: AsyncSession, subscription_id: uuid.UUID, *, for_update: bool = False
+) -> WebhookSubscription | None:
+    return await session.get(
+        WebhookSubscription, subscription_id, with_for_update=for_update, populate_existing=for_update
+    )
 
 
 async def disable_subscription(session: AsyncSession, subscription_id: uuid.UUID, reason: str, now: datetime) -> None:
     """A receiver that answers 410 Gone asks not to be sent to again."""
-    found = await session.get(WebhookSubscription, subscription_id, with_for_update=True)
+    found = await subscription(session, subscription_id, for_update=True)
     if found is not None:
         found.active = False
         found.disabled_reason = reason[:200]

@@ -91,12 +91,6 @@ async def delivery_page(
     return rows, total
 
 
-async def locked_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery | None:
-    """The delivery, locked until the transaction ends: a sender holding it finishes first."""
-    query = select(Delivery).where(col(Delivery.id) == delivery_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
-
-
 async def subscriptions(session: AsyncSession, limit: int, offset: int) -> tuple[Sequence[WebhookSubscription], int]:
     query = (
         select(WebhookSubscription)
@@ -107,11 +101,3 @@ async def subscriptions(session: AsyncSession, limit: int, offset: int) -> tuple
     rows = (await session.execute(query)).scalars().all()
     total = int(await session.scalar(select(func.count()).select_from(WebhookSubscription)) or 0)
     return rows, total
-
-
-async def subscription(
-    session: AsyncSession, subscription_id: uuid.UUID, *, for_update: bool = False
-) -> WebhookSubscription | None:
-    return await session.get(
-        WebhookSubscription, subscription_id, with_for_update=for_update, populate_existing=for_update
-    )

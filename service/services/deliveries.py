@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -218,7 +218,7 @@ async def send_one(
     ``failed`` (queued again after the backoff), ``parked``, ``later`` (not yet its time)
     or ``skipped`` (already sent or parked, or gone)."""
     async with sessions() as session, session.begin():
-        delivery = await repo.lock_for_sending(session, delivery_id)
+        delivery = await repo.locked_delivery(session, delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
             return "skipped"
         now = clock()
@@ -228,7 +228,7 @@ async def send_one(
         delivery.attempts += 1
         delivery.updated_at = now
         try:
-            receipt = await _send(session, kit, outbound, delivery)
+            receipt = await _send(session, kit, outbound, delivery, now)
         except DeliveryFailed as failure:
             delivery.last_error = failure.reason
             if isinstance(failure, EndpointGone) and delivery.subscription_id is not None:
@@ -269,19 +269,19 @@ def _audited(delivery: Delivery, outcome: str) -> dict[str, Any]:
     }
 
 
-async def _send(session: AsyncSession, kit: SecurityKit, outbound: Outbound, delivery: Delivery) -> str:
+async def _send(session: AsyncSession, kit: SecurityKit, outbound: Outbound, delivery: Delivery, now: datetime) -> str:
     if delivery.payload_sealed is None:
         raise DeliveryFailed("the message was erased", retryable=False)
     message = msgspec.json.decode(kit.pii.open(delivery.payload_sealed, sealing_context(delivery.id)))
     match Channel(delivery.channel):
         case Channel.WEBHOOK:
             assert delivery.subscription_id is not None
-            target = await _target(session, kit, delivery.subscription_id)
+            target = await _target(session, kit, delivery.subscription_id, now)
             status = await post_webhook(
                 outbound.http,
                 target,
                 message_id=delivery.message_id,
-                sent_at=datetime.now(UTC),
+                sent_at=now,
                 payload=msgspec.json.encode(message),
             )
             return f"HTTP {status}"
@@ -307,7 +307,7 @@ async def _address(session: AsyncSession, kit: SecurityKit, delivery: Delivery, 
     """The person's address now (a mobile number changed since the notice is used): opened
     here, used for this send, and never logged."""
     assert delivery.notification_id is not None
-    found = await repo.recipient_of(session, delivery.notification_id)
+    found = await repo.addresses_of(session, delivery.notification_id)
     if found is None:
         raise DeliveryFailed("the notice is gone", retryable=False)
     worker_id, _staff_id, _account_id, mobile_sealed, staff_email, own_email_sealed, pref_account = found
@@ -326,7 +326,7 @@ def email_context(account_id: uuid.UUID) -> str:
     return f"account:{account_id}:email"
 
 
-async def _target(session: AsyncSession, kit: SecurityKit, subscription_id: uuid.UUID) -> WebhookTarget:
+async def _target(session: AsyncSession, kit: SecurityKit, subscription_id: uuid.UUID, now: datetime) -> WebhookTarget:
     subscription = await repo.subscription(session, subscription_id)
     if subscription is None or not subscription.active:
         raise DeliveryFailed("the webhook subscription is disabled", retryable=False)
@@ -334,7 +334,7 @@ async def _target(session: AsyncSession, kit: SecurityKit, subscription_id: uuid
     if (
         subscription.previous_secret_sealed is not None
         and subscription.previous_secret_until is not None
-        and subscription.previous_secret_until > datetime.now(UTC)
+        and subscription.previous_secret_until > now
     ):
         secrets.append(
             kit.pii.open(subscription.previous_secret_sealed, secret_context(subscription.id, previous=True))

@@ -217,7 +217,7 @@ async def list_deliveries(
     subscription_id: uuid.UUID | None = None,
 ) -> DeliveryPage:
     async with session.begin():
-        if subscription_id is not None and await repo.subscription(session, subscription_id) is None:
+        if subscription_id is not None and await deliveries_repo.subscription(session, subscription_id) is None:
             raise NotFound("webhook subscription", subscription_id)
         rows, total = await repo.delivery_page(
             session,
@@ -262,7 +262,7 @@ async def replay(session: AsyncSession, ctx: Context, delivery_id: uuid.UUID) ->
 
 
 async def _locked(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery:
-    delivery = await repo.locked_delivery(session, delivery_id)
+    delivery = await deliveries_repo.locked_delivery(session, delivery_id)
     if delivery is None:
         raise NotFound("delivery", delivery_id)
     return delivery
@@ -274,7 +274,7 @@ async def _send_again(session: AsyncSession, ctx: Context, delivery: Delivery, a
     if delivery.payload_sealed is None:
         raise Conflict("the message was erased; there is nothing to send again", field="status")
     if delivery.subscription_id is not None:
-        subscription = await repo.subscription(session, delivery.subscription_id)
+        subscription = await deliveries_repo.subscription(session, delivery.subscription_id)
         if subscription is None or not subscription.active:
             raise Conflict("the webhook subscription is switched off; switch it on first", field="subscription_id")
     attempts_before = delivery.attempts
@@ -342,7 +342,7 @@ async def read_subscription(session: AsyncSession, subscription_id: uuid.UUID) -
 async def _subscription(
     session: AsyncSession, subscription_id: uuid.UUID, *, for_update: bool = True
 ) -> WebhookSubscription:
-    row = await repo.subscription(session, subscription_id, for_update=for_update)
+    row = await deliveries_repo.subscription(session, subscription_id, for_update=for_update)
     if row is None:
         raise NotFound("webhook subscription", subscription_id)
     return row

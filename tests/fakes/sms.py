@@ -47,9 +47,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.loopback import LoopbackServer
 
 ALIBABA_ACCESS_KEY_ID = "LTAI5tFakeAccessKeyId"
 ALIBABA_ACCESS_KEY_SECRET = "fake-alibaba-access-key-secret"
@@ -170,7 +171,7 @@ def tencent_tc3_signature(
 # --- the common server -------------------------------------------------------------------
 
 
-class _FakeSmsApi:
+class _FakeSmsApi(LoopbackServer):
     """Serving, recording and failure scripts; the subclasses answer requests."""
 
     _thread_name = "fake-sms"
@@ -183,15 +184,11 @@ class _FakeSmsApi:
         self._refused: list[Refusal] = []
         self._scripts: list[_Scripted] = []
         self._requests = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake SMS API is not serving")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
     @property
     def received(self) -> tuple[AcceptedSms, ...]:
@@ -232,40 +229,8 @@ class _FakeSmsApi:
         """``wait_for`` without blocking the event loop."""
         return await asyncio.to_thread(self.wait_for, count, timeout)
 
-    def start(self) -> Self:
-        if self._server is not None:
-            raise RuntimeError("the fake SMS API is already serving")
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self._thread_name, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> Self:
-        return self.start()
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await asyncio.to_thread(self.stop)
+    def _new_server(self) -> ThreadingHTTPServer:
+        return _Server(("127.0.0.1", 0), _handler_for(self))
 
     def _take_script(self, *, before_checks: bool) -> Failure | None:
         with self._changed:

@@ -22,10 +22,11 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
+
+from tests.fakes.loopback import LoopbackServer
 
 MAX_BODY = 1 << 20
 """Larger bodies are answered 413 without being read."""
@@ -64,10 +65,12 @@ class _Script:
     headers: dict[str, str]
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     """``with WebhookReceiver(secret) as receiver:`` (or ``async with``) serves at
     ``receiver.url`` until the block ends. Give it every secret it should accept; during
     a rotation a real receiver knows one of the sender's two."""
+
+    _thread_name = "webhook-receiver"
 
     def __init__(self, *secrets: str) -> None:
         if not secrets:
@@ -78,15 +81,11 @@ class WebhookReceiver:
         self._refused: list[Refused] = []
         self._attempts: list[Attempt] = []
         self._scripts: list[_Script] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the receiver is not serving")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hooks"
+        return f"{self.origin}/hooks"
 
     @property
     def received(self) -> tuple[Received, ...]:
@@ -126,40 +125,8 @@ class WebhookReceiver:
         """``wait_for`` without blocking the event loop."""
         return await asyncio.to_thread(self.wait_for, count, timeout)
 
-    def start(self) -> Self:
-        if self._server is not None:
-            raise RuntimeError("the receiver is already serving")
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> Self:
-        return self.start()
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await asyncio.to_thread(self.stop)
+    def _new_server(self) -> ThreadingHTTPServer:
+        return ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
 
     def _answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
         """The status and headers for one request; called from the server's threads."""

@@ -104,10 +104,10 @@ class DepartmentLoad:
     liaison_ids: list[uuid.UUID]
 
 
-async def digest_written(session: AsyncSession, day_start: datetime) -> bool:
-    """Whether the department digests of the day starting at ``day_start`` are written."""
+async def digest_written(session: AsyncSession, kind: Kind, day_start: datetime) -> bool:
+    """Whether the digests of ``kind`` of the day starting at ``day_start`` are written."""
     query = text("SELECT EXISTS (SELECT 1 FROM notification WHERE kind = :kind AND threshold_at = :day)")
-    return bool(await session.scalar(query, {"kind": Kind.DEPARTMENT_DIGEST.value, "day": day_start}))
+    return bool(await session.scalar(query, {"kind": kind.value, "day": day_start}))
 
 
 async def department_loads(session: AsyncSession, now: datetime, named: int) -> list[DepartmentLoad]:
@@ -134,3 +134,134 @@ async def department_loads(session: AsyncSession, now: datetime, named: int) -> 
     )
     rows = await session.execute(query, {"now": now, "named": named, "liaison": Role.LIAISON.value})
     return [DepartmentLoad(code, int(o), int(d), list(nos), list(ids)) for code, o, d, nos, ids in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class Official:
+    account_id: uuid.UUID
+    district_code: str | None
+    """None: a city official, whose scope is every district."""
+
+
+async def officials(session: AsyncSession) -> list[Official]:
+    """The active official accounts, whom the officials' digests are for."""
+    query = text("SELECT id, district_code FROM account WHERE role = :official AND active ORDER BY id")
+    rows = await session.execute(query, {"official": Role.OFFICIAL.value})
+    return [Official(*row) for row in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeDay:
+    """One scope's late cases: ``district_code`` None is the whole city."""
+
+    district_code: str | None
+    scope_name: str
+    overdue: int
+    new_overdue: int
+    first_new_case_nos: list[str]
+
+
+async def overdue_by_scope(
+    session: AsyncSession, now: datetime, since: datetime, until: datetime, named: int
+) -> dict[str | None, ScopeDay]:
+    """Per district and for the city (one statement, ``GROUPING SETS``): the cases overdue
+    at ``now`` (the clock running), those of them whose time ran out in (``since``,
+    ``until``], and the numbers of the ``named`` earliest of those."""
+    query = text(
+        f"""
+        WITH late AS (
+          SELECT c.district_code, c.case_no, c.due_at, (c.due_at > :since AND c.due_at <= :until) AS new
+          FROM "case" c WHERE {due_state_is(DueState.OVERDUE)}
+        )
+        SELECT l.district_code, GROUPING(l.district_code) = 1 AS city,
+               count(*), count(*) FILTER (WHERE l.new),
+               (array_agg(l.case_no ORDER BY l.due_at, l.case_no) FILTER (WHERE l.new))[1:(:named)]
+        FROM late l GROUP BY GROUPING SETS ((l.district_code), ())
+        """
+    )
+    rows = await session.execute(query, {"now": now, "since": since, "until": until, "named": named})
+    names = await _district_names(session)
+    found: dict[str | None, ScopeDay] = {}
+    for code, city, overdue, new, first in rows.all():
+        key = None if city else code
+        found[key] = ScopeDay(key, "全市" if city else names.get(code, code), int(overdue), int(new), list(first or []))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeWeek:
+    district_code: str | None
+    scope_name: str
+    received: int
+    resolved: int
+    resolved_on_time: int
+    overdue: int
+
+
+async def week_by_scope(
+    session: AsyncSession, now: datetime, start: datetime, end: datetime
+) -> dict[str | None, ScopeWeek]:
+    """Per district and for the city: cases received and resolved in [``start``, ``end``),
+    how many of those resolved were on time, and the cases overdue at ``now``."""
+    query = text(
+        f"""
+        SELECT c.district_code, GROUPING(c.district_code) = 1 AS city,
+               count(*) FILTER (WHERE c.created_at >= :start AND c.created_at < :end),
+               count(*) FILTER (WHERE c.resolved_at >= :start AND c.resolved_at < :end),
+               count(*) FILTER (WHERE c.resolved_at >= :start AND c.resolved_at < :end AND c.resolved_on_time),
+               count(*) FILTER (WHERE {due_state_is(DueState.OVERDUE)})
+        FROM "case" c
+        WHERE (c.created_at >= :start AND c.created_at < :end)
+           OR (c.resolved_at >= :start AND c.resolved_at < :end)
+           OR {due_state_is(DueState.OVERDUE)}
+        GROUP BY GROUPING SETS ((c.district_code), ())
+        """
+    )
+    rows = await session.execute(query, {"now": now, "start": start, "end": end})
+    names = await _district_names(session)
+    found: dict[str | None, ScopeWeek] = {}
+    for code, city, received, resolved, on_time, overdue in rows.all():
+        key = None if city else code
+        found[key] = ScopeWeek(
+            key, "全市" if city else names.get(code, code), int(received), int(resolved), int(on_time), int(overdue)
+        )
+    return found
+
+
+async def district_name(session: AsyncSession, code: str | None) -> str:
+    return "全市" if code is None else (await _district_names(session)).get(code, code)
+
+
+async def _district_names(session: AsyncSession) -> dict[str, str]:
+    return {code: name for code, name in (await session.execute(text("SELECT code, name_zh FROM district"))).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProgress:
+    title: str
+    resolved: int
+    annual_target: int
+    unit: str | None
+
+
+async def items_behind(
+    session: AsyncSession, year_start: datetime, now: datetime, share: float, named: int
+) -> list[ItemProgress]:
+    """The active items of the list with an annual target whose cases resolved since
+    ``year_start`` fall short of ``share`` of the target (the part of the year gone), the
+    furthest behind first, at most ``named``."""
+    query = text(
+        """
+        SELECT i.title_zh, count(c.id) AS resolved, i.annual_target, i.target_unit
+        FROM work_list_item i
+        LEFT JOIN "case" c ON c.item_id = i.id AND c.resolved_at >= :start AND c.resolved_at <= :now
+        WHERE i.active AND i.annual_target > 0 AND i.year = :year
+        GROUP BY i.id, i.title_zh, i.annual_target, i.target_unit, i.code
+        HAVING count(c.id) < i.annual_target * :share
+        ORDER BY count(c.id)::float / i.annual_target, i.code
+        LIMIT :named
+        """
+    )
+    values = {"start": year_start, "now": now, "share": share, "named": named, "year": year_start.year}
+    rows = await session.execute(query, values)
+    return [ItemProgress(title, int(resolved), int(target), unit) for title, resolved, target, unit in rows.all()]

@@ -38,6 +38,7 @@ from service.domain.deliveries import (
     sms_not_before,
 )
 from service.domain.notices import Facts, Kind, Recipient, sms_parameters
+from service.models import Case, CaseEvent
 from service.models.deliveries import Delivery
 from service.repositories import deliveries as repo
 from service.security.kit import SecurityKit
@@ -48,12 +49,18 @@ from service.services import audit
 @dataclass(frozen=True, slots=True)
 class Event:
     """What a notice tells of, once (a webhook is sent each event once, however many
-    people are told of it): ``line:<timeline line id>``, ``<kind>:<case id>:<when>`` for
-    a reminder, ``<kind>:<scope>:<day>`` for a digest."""
+    people are told of it): ``event:<timeline line id>``, ``<kind>:<case id>:<when>`` for
+    a reminder, ``<kind>:<scope>:<day>`` for a digest. A notice's ``dedupe_key`` is this
+    key and its recipient's."""
 
     key: str
     case_status: str | None = None
     department_code: str | None = None
+
+
+def line_event(line: CaseEvent, case: Case) -> Event:
+    """The event a timeline line is."""
+    return Event(f"event:{line.id}", case_status=case.status, department_code=case.department_code)
 
 
 @dataclass(frozen=True, slots=True)

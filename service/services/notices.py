@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,7 @@ from service.domain.supervision import supervisors_of
 from service.domain.workflow import Status
 from service.models import Case, CaseEvent
 from service.repositories import notifications as repo
+from service.security.pii import PiiCipher
 from service.services import deliveries
 from service.services.context import Context
 
@@ -55,9 +58,8 @@ async def tell(
     )
     recorded = (line.details or {}).get("reason") if line.action in _STAFF_REASONS else None
     told_staff = dataclasses.replace(shown, reason=recorded) if recorded is not None else shown
-    event = deliveries.Event(f"line:{line.id}", case_status=case.status, department_code=case.department_code)
-    rows: list[dict[str, Any]] = []
-    outgoing: list[deliveries.Outgoing] = []
+    event = deliveries.line_event(line, case)
+    batch = Batch(ctx.now)
     told: set[Recipient] = set()
     for notice in notices:
         seen = shown if notice.audience is Audience.WORKER else told_staff
@@ -66,27 +68,69 @@ async def tell(
             if recipient in told or _is_caller(ctx, recipient):
                 continue
             told.add(recipient)
-            notice_id = uuid.uuid4()
-            rows.append(
-                {
-                    "id": notice_id,
-                    "dedupe_key": f"event:{line.id}:{recipient.key}",
-                    "kind": notice.kind.value,
-                    "worker_id": recipient.worker_id,
-                    "staff_id": recipient.staff_id,
-                    "account_id": recipient.account_id,
-                    "case_id": case.id,
-                    "event_id": line.id,
-                    "title": title,
-                    "body": body,
-                    "created_at": ctx.now,
-                }
+            batch.add(
+                notice.kind,
+                recipient,
+                event,
+                title,
+                body,
+                facts=seen,
+                case_id=case.id,
+                event_id=line.id,
+                query_code=query_code if notice.kind is Kind.CASE_LOGGED else None,
             )
-            receipt = query_code if notice.kind is Kind.CASE_LOGGED else None
-            outgoing.append(deliveries.Outgoing(notice_id, notice.kind, recipient, event, seen, title, body, receipt))
-    written = await repo.insert_new(session, rows)
-    await deliveries.plan(session, ctx.kit.pii, ctx.now, [o for o in outgoing if o.notice_id in written], outlook)
-    return len(written)
+    return await batch.write(session, ctx.kit.pii, outlook)
+
+
+@dataclass
+class Batch:
+    """Notices written together (one line's, one pass's batch) and what goes out of them.
+    Each is written once: its ``dedupe_key`` is the event's key and the recipient's, so a
+    second writer of the same notice (an overlapping pass, a retried line) writes nothing
+    and sends nothing."""
+
+    now: datetime
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    outgoing: list[deliveries.Outgoing] = field(default_factory=list)
+
+    def add(
+        self,
+        kind: Kind,
+        recipient: Recipient,
+        event: deliveries.Event,
+        title: str,
+        body: str,
+        *,
+        facts: Facts | None = None,
+        case_id: uuid.UUID | None = None,
+        event_id: int | None = None,
+        threshold_at: datetime | None = None,
+        query_code: str | None = None,
+    ) -> None:
+        notice_id = uuid.uuid4()
+        self.rows.append(
+            {
+                "id": notice_id,
+                "dedupe_key": f"{event.key}:{recipient.key}",
+                "kind": kind.value,
+                "worker_id": recipient.worker_id,
+                "staff_id": recipient.staff_id,
+                "account_id": recipient.account_id,
+                "case_id": case_id,
+                "event_id": event_id,
+                "threshold_at": threshold_at,
+                "title": title,
+                "body": body,
+                "created_at": self.now,
+            }
+        )
+        self.outgoing.append(deliveries.Outgoing(notice_id, kind, recipient, event, facts, title, body, query_code))
+
+    async def write(self, session: AsyncSession, pii: PiiCipher, outlook: deliveries.Outlook) -> int:
+        """Write the notices that are new, and plan what goes out of them; returns how many."""
+        written = await repo.insert_new(session, self.rows)
+        await deliveries.plan(session, pii, self.now, [o for o in self.outgoing if o.notice_id in written], outlook)
+        return len(written)
 
 
 async def recipients(

@@ -17,12 +17,10 @@ its new due time.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,11 +37,10 @@ from service.domain.notices import (
     render_digest,
 )
 from service.domain.time_limit import CST, DAY, add_working_seconds, local_day
-from service.repositories import notifications as notifications_repo
 from service.repositories import reminders as repo
 from service.repositories.reminders import Crossing
 from service.security.pii import PiiCipher
-from service.services import deliveries
+from service.services import deliveries, notices
 from service.services.calendar import load_calendar
 from service.services.supervision import escalate_unanswered
 
@@ -104,49 +101,19 @@ async def _digest(session: AsyncSession, pii: PiiCipher, outlook: deliveries.Out
     soon or overdue."""
     local = now.astimezone(CST)
     day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=CST)
-    if await repo.digest_written(session, day_start):
+    if await repo.digest_written(session, Kind.DEPARTMENT_DIGEST, day_start):
         return 0
-    rows: list[dict[str, Any]] = []
-    outgoing: list[deliveries.Outgoing] = []
+    batch = notices.Batch(now)
     for load in await repo.department_loads(session, now, DIGEST_CASES_NAMED):
         title, body = render_digest(
             local.date().isoformat(), local.strftime("%H:%M"), load.overdue, load.due_soon, load.first_case_nos
         )
         event = deliveries.Event(f"{Kind.DEPARTMENT_DIGEST.value}:{load.department_code}:{local.date()}")
         for liaison_id in load.liaison_ids:
-            notice_id = uuid.uuid4()
-            outgoing.append(
-                deliveries.Outgoing(
-                    notice_id, Kind.DEPARTMENT_DIGEST, Recipient(staff_id=liaison_id), event, None, title, body
-                )
+            batch.add(
+                Kind.DEPARTMENT_DIGEST, Recipient(staff_id=liaison_id), event, title, body, threshold_at=day_start
             )
-            rows.append(
-                {
-                    "id": notice_id,
-                    "dedupe_key": f"{Kind.DEPARTMENT_DIGEST.value}:{load.department_code}:{local.date()}:{liaison_id}",
-                    "kind": Kind.DEPARTMENT_DIGEST.value,
-                    "staff_id": liaison_id,
-                    "threshold_at": day_start,
-                    "title": title,
-                    "body": body,
-                    "created_at": now,
-                }
-            )
-    return await _record(session, pii, outlook, now, rows, outgoing)
-
-
-async def _record(
-    session: AsyncSession,
-    pii: PiiCipher,
-    outlook: deliveries.Outlook,
-    now: datetime,
-    rows: list[dict[str, Any]],
-    outgoing: list[deliveries.Outgoing],
-) -> int:
-    """Write the notices that are new, and what goes out of them; returns how many were new."""
-    written = await notifications_repo.insert_new(session, rows)
-    await deliveries.plan(session, pii, now, [o for o in outgoing if o.notice_id in written], outlook)
-    return len(written)
+    return await batch.write(session, pii, outlook)
 
 
 def _its_own_time(crossing: Crossing) -> datetime:
@@ -170,8 +137,7 @@ async def _remind(
     instant the reminder is for) has come; None means not yet."""
     told = 0
     while found := await find():
-        rows: list[dict[str, Any]] = []
-        outgoing: list[deliveries.Outgoing] = []
+        batch = notices.Batch(now)
         for crossing in found:
             at = threshold(crossing)
             if at is None:
@@ -179,24 +145,10 @@ async def _remind(
             due = crossing.at.astimezone(CST).strftime("%Y-%m-%d %H:%M")
             facts = Facts(case_no=crossing.case_no, item_title=crossing.item_title, due=due)
             title, body = render(kind, facts, outlook.texts)
-            notice_id = uuid.uuid4()
             event = deliveries.Event(f"{kind.value}:{crossing.case_id}:{at.isoformat()}")
             who = Recipient(staff_id=crossing.steward_id)
-            outgoing.append(deliveries.Outgoing(notice_id, kind, who, event, facts, title, body))
-            rows.append(
-                {
-                    "id": notice_id,
-                    "dedupe_key": f"{kind.value}:{crossing.case_id}:{at.isoformat()}:{crossing.steward_id}",
-                    "kind": kind.value,
-                    "staff_id": crossing.steward_id,
-                    "case_id": crossing.case_id,
-                    "threshold_at": at,
-                    "title": title,
-                    "body": body,
-                    "created_at": now,
-                }
-            )
-        written = await _record(session, pii, outlook, now, rows, outgoing)
+            batch.add(kind, who, event, title, body, facts=facts, case_id=crossing.case_id, threshold_at=at)
+        written = await batch.write(session, pii, outlook)
         told += written
         if len(found) < BATCH or written == 0:
             break

@@ -290,9 +290,7 @@ async def _tell_escalation(
         reason=supervision.reason,
         due=supervision.reply_due_at.astimezone(CST).strftime("%Y-%m-%d %H:%M"),
     )
-    event = deliveries.Event(f"line:{line.id}", case_status=case.status, department_code=case.department_code)
-    rows: list[dict[str, Any]] = []
-    outgoing: list[deliveries.Outgoing] = []
+    batch = notices.Batch(now)
     told: set[Recipient] = set()
     for notice in wanted:
         title, body = render(notice.kind, facts, outlook.texts)
@@ -300,23 +298,14 @@ async def _tell_escalation(
             if recipient in told:
                 continue
             told.add(recipient)
-            notice_id = uuid.uuid4()
-            rows.append(
-                {
-                    "id": notice_id,
-                    "dedupe_key": f"event:{line.id}:{recipient.key}",
-                    "kind": notice.kind.value,
-                    "worker_id": recipient.worker_id,
-                    "staff_id": recipient.staff_id,
-                    "account_id": recipient.account_id,
-                    "case_id": case.id,
-                    "event_id": line.id,
-                    "title": title,
-                    "body": body,
-                    "created_at": now,
-                }
+            batch.add(
+                notice.kind,
+                recipient,
+                deliveries.line_event(line, case),
+                title,
+                body,
+                facts=facts,
+                case_id=case.id,
+                event_id=line.id,
             )
-            outgoing.append(deliveries.Outgoing(notice_id, notice.kind, recipient, event, facts, title, body))
-    written = await notifications_repo.insert_new(session, rows)
-    await deliveries.plan(session, pii, now, [o for o in outgoing if o.notice_id in written], outlook)
-    return len(written)
+    return await batch.write(session, pii, outlook)

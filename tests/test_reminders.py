@@ -246,6 +246,54 @@ async def test_each_liaison_gets_one_morning_digest_of_the_departments_late_case
     assert (await _pass(sessions, datetime(2026, 10, 9, 8, 30, tzinfo=CST))).told["department.digest"] == 1
 
 
+async def test_officials_get_a_daily_and_a_weekly_digest_of_their_scope(
+    client: AsyncTestClient[Litestar], sessions: Sessions, clock: Clock
+) -> None:
+    """The first working morning after the 2026 National Day holidays (Thursday 8
+    October) is also the first working day of its week: each official gets both digests,
+    of their own district or of the city, and the city's names the items behind target."""
+    admin = Api(client)
+    calendar = await _calendar(sessions)
+    city = await admin.account("official")
+    yubei = await admin.account("official", district_code="yubei")
+    jiangbei = await admin.account("official", district_code="jiangbei")
+    late = await _accepted_at(admin, clock, add_working_seconds(DUE, -14 * DAY, calendar))
+    morning = datetime(2026, 10, 8, 8, 5, tzinfo=CST)
+
+    told = (await _pass(sessions, morning)).told
+    assert (told["official.daily_digest"], told["official.weekly_digest"]) == (3, 3)
+    again = (await _pass(sessions, morning + timedelta(hours=2))).told
+    assert (again["official.daily_digest"], again["official.weekly_digest"]) == (0, 0)
+
+    async def mine(api: Api, kind: str) -> dict[str, Any]:
+        items = [n for n in (await api.ok("GET", "/notifications"))["items"] if n["kind"] == kind]
+        assert len(items) == 1, items
+        only: dict[str, Any] = items[0]
+        return only
+
+    daily_city = await mine(city, "official.daily_digest")
+    assert daily_city["title"] == "全市办件日报（2026-10-08）"
+    assert "全市超期未办结 1 件，其中上一工作日以来新超期 1 件：" + late["case_no"] in daily_city["body"]
+    assert "进度落后于年度目标的事项：" in daily_city["body"] and "人才住房保障（已办结 0 件" in daily_city["body"]
+    daily_yubei = await mine(yubei, "official.daily_digest")
+    assert daily_yubei["title"].startswith("渝北区办件日报") and late["case_no"] in daily_yubei["body"]
+    assert "年度目标" not in daily_yubei["body"]  # the targets are the city's
+    daily_jiangbei = await mine(jiangbei, "official.daily_digest")
+    assert "超期未办结 0 件，其中上一工作日以来新超期 0 件。" in daily_jiangbei["body"]
+
+    weekly_yubei = await mine(yubei, "official.weekly_digest")
+    assert weekly_yubei["title"] == "渝北区办件周报（2026-09-28 至 2026-10-04）"
+    assert "超期未办结 1 件" in weekly_yubei["body"]
+
+    # Friday is no week's first working day; the next Monday is.
+    friday = (await _pass(sessions, datetime(2026, 10, 9, 8, 30, tzinfo=CST))).told
+    assert (friday["official.daily_digest"], friday["official.weekly_digest"]) == (3, 0)
+    monday = (await _pass(sessions, datetime(2026, 10, 12, 8, 30, tzinfo=CST))).told
+    assert (monday["official.daily_digest"], monday["official.weekly_digest"]) == (3, 3)
+    friday_city = [n for n in (await city.ok("GET", "/notifications"))["items"] if n["kind"] == "official.daily_digest"]
+    assert "其中上一工作日以来新超期 0 件" in friday_city[1]["body"]  # no longer new on Friday
+
+
 async def test_a_reminder_is_written_once_whoever_writes_it(sessions: Sessions) -> None:
     """The unique dedupe key, for passes that overlap without the lock (another release,
     a restarted process): the second write of the same reminder writes nothing."""

@@ -257,7 +257,7 @@ async def items_behind(
         LEFT JOIN "case" c ON c.item_id = i.id AND c.resolved_at >= :start AND c.resolved_at <= :now
         WHERE i.active AND i.annual_target > 0 AND i.year = :year
         GROUP BY i.id, i.title_zh, i.annual_target, i.target_unit, i.code
-        HAVING count(c.id) < i.annual_target * :share
+        HAVING count(c.id) < i.annual_target * CAST(:share AS float8)
         ORDER BY count(c.id)::float / i.annual_target, i.code
         LIMIT :named
         """

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.notices import (
     DIGEST_CASES_NAMED,
+    DIGESTS,
     FOLLOW_UP_WARNING_WORKING_DAYS,
     REMIND_FROM_HOUR,
     REMINDERS,
@@ -40,7 +41,7 @@ from service.domain.time_limit import CST, DAY, add_working_seconds, local_day
 from service.repositories import reminders as repo
 from service.repositories.reminders import Crossing
 from service.security.pii import PiiCipher
-from service.services import deliveries, notices
+from service.services import deliveries, digests, notices
 from service.services.calendar import load_calendar
 from service.services.supervision import escalate_unanswered
 
@@ -68,7 +69,7 @@ async def run_pass(session: AsyncSession, now: datetime, pii: PiiCipher) -> Pass
         if now.astimezone(CST).hour < REMIND_FROM_HOUR:
             return PassResult(ran=False, reason=f"reminders are told from {REMIND_FROM_HOUR}:00")
         result = PassResult(ran=True)
-        outlook = await deliveries.outlook(session, {*REMINDERS, Kind.DEPARTMENT_DIGEST})
+        outlook = await deliveries.outlook(session, {*REMINDERS, *DIGESTS})
         remind = partial(_remind, session, pii, outlook)
         for kind in (Kind.DUE_SOON, Kind.OVERDUE):
             result.told[kind.value] = await remind(
@@ -91,6 +92,8 @@ async def run_pass(session: AsyncSession, now: datetime, pii: PiiCipher) -> Pass
             lambda c: c.at if add_working_seconds(c.at, -warning, calendar) <= now else None,
         )
         result.told[Kind.DEPARTMENT_DIGEST.value] = await _digest(session, pii, outlook, now)
+        result.told[Kind.OFFICIAL_DAILY_DIGEST.value] = await digests.daily(session, pii, outlook, now, calendar)
+        result.told[Kind.OFFICIAL_WEEKLY_DIGEST.value] = await digests.weekly(session, pii, outlook, now, calendar)
         result.told[Kind.SUPERVISION_ESCALATED.value] = await escalate_unanswered(session, pii, now)
         return result
 

@@ -38,7 +38,12 @@ SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e6
 
 # The modules that read the service's settings from the environment; any other module of
 # the service that touches os.environ or getenv is read too (see service_settings).
-SETTINGS_MODULES = ("service/config.py", "service/security/keys.py", "service/adapters/storage.py")
+SETTINGS_MODULES = (
+    "service/config.py",
+    "service/security/keys.py",
+    "service/adapters/storage.py",
+    "service/adapters/outbound.py",
+)
 BANSHI_NAME = re.compile(r"BANSHI_[A-Z0-9_]*[A-Z0-9]")
 EXAMPLE_LINE = re.compile(r"#? ?([A-Z][A-Z0-9_]*)=(.*)")
 INTERPOLATED = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")

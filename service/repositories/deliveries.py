@@ -125,12 +125,14 @@ async def insert_and_queue(session: AsyncSession, rows: list[dict[str, Any]]) ->
 async def queue_jobs(session: AsyncSession, jobs: Sequence[tuple[uuid.UUID, datetime]]) -> None:
     """Queue one send per delivery, not before its time, through the queue's own SQL
     function (the one Procrastinate's ``defer`` calls), so the job is part of the caller's
-    transaction. The delivery's id is the job's lock: one send of it at a time."""
+    transaction. The jobs carry no Procrastinate lock: the delivery's row lock already
+    keeps two sends of it apart (``locked_delivery``), and a lock per job makes every
+    fetch of the queue check every waiting job's lock, which slows the queue as it grows."""
     if not jobs:
         return
     await session.execute(
         text(
-            "SELECT procrastinate_defer_jobs_v1(array_agg(ROW(:queue, :task, 0, d.id::text, NULL, "
+            "SELECT procrastinate_defer_jobs_v1(array_agg(ROW(:queue, :task, 0, NULL, NULL, "
             "jsonb_build_object('delivery_id', d.id::text), d.not_before)::procrastinate_job_to_defer_v1)) "
             "FROM unnest(CAST(:ids AS uuid[]), CAST(:times AS timestamptz[])) AS d(id, not_before)"
         ),

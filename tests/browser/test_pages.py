@@ -188,6 +188,10 @@ async def _seed(url: str) -> Service:
                 headers={"If-Match": f'"{done["id"]}.{done["version"]}"'},
             )
         assert done["status"] == "resolved"
+        # The administrator offers text messages and e-mail (no server is configured: what
+        # is sent later is parked, which these pages do not show).
+        offered = {"email_offered": True, "sms_offered": True, "sms_templates": {}}
+        await ok("PUT", "/notice-settings", json=offered)
         return Service(url=url, case_id=case["id"], case_no=case["case_no"], query_code=code)
 
 
@@ -500,6 +504,37 @@ async def _outline_visible(page: Page) -> bool:
         }"""
     )
     return visible
+
+
+@desktop  # the service is the module's: the first choice made is kept
+async def test_a_worker_chooses_how_notices_reach_them(tab: Tab, service: Service) -> None:
+    page = tab.page
+    await _sign_in(tab, service)
+    await page.goto(f"{service.url}/#/notices")
+    form = page.get_by_role("form", name="通知方式")
+    await expect(form).to_contain_text("您尚未选择，以下为默认方式。")
+    await expect(form.get_by_label("短信通知（发送到登记的手机号；22:00 至次日 8:00 不发送）")).to_be_checked()
+    email = form.get_by_label("邮件通知")
+    await expect(email).not_to_be_checked()
+
+    await email.check()
+    await form.get_by_label("电子邮箱（选填）").fill("zhang at example")
+    await form.get_by_role("button", name="保存通知方式").click()
+    address = form.get_by_label("电子邮箱（选填）")
+    await expect(address).to_have_attribute("aria-invalid", "true")
+    await expect(form.locator(".field-error")).to_have_text("电子邮箱格式不正确。")
+    await expect(form.get_by_role("alert")).to_have_text("电子邮箱格式不正确")
+    await tab.screenshot("notice-preferences-refused")
+
+    await address.fill("zhang.ming@example.com")
+    await form.get_by_role("button", name="保存通知方式").click()
+    await expect(form.get_by_role("status")).to_have_text("已保存；邮件将发送到 z***@example.com。")
+    await page.reload()
+    form = page.get_by_role("form", name="通知方式")
+    await expect(form).to_contain_text("以下为您选择的方式。")
+    await expect(form.get_by_label("邮件通知")).to_be_checked()
+    await expect(form).to_contain_text("已设置为 z***@example.com；留空则保持不变。")
+    await tab.screenshot("notice-preferences")
 
 
 @desktop

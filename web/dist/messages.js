@@ -21,7 +21,8 @@ export function errorMessage(error, context = "general") {
         return "您没有权限进行此操作。";
     if (status === 404)
         return "没有找到该办件，或您无权查看。";
-    if (status === 409)
+    // On the case pages a conflict is a case that moved; on 通知方式 it is a channel not offered.
+    if (status === 409 && context !== "preferences")
         return "办件状态已经变化，请刷新页面后再试。";
     if (status === 503)
         return "服务暂时不可用，请稍后再试。";
@@ -75,6 +76,9 @@ const FIELD_LABELS = {
     attachment_ids: "附件",
     case_no: "受理编号",
     code: "查询码",
+    email_address: "电子邮箱",
+    email: "邮件通知",
+    sms: "短信通知",
 };
 function fieldLabel(name) {
     return FIELD_LABELS[name.replace(/^(body|query|path)\./, "")] ?? "";
@@ -103,5 +107,13 @@ export function reasonText(reason) {
         return `不能超过 ${match[1]} 个字符`;
     if (reason.includes("not files you uploaded"))
         return "中有文件已提交过或不属于本办件，请重新选择文件";
+    if (reason.includes("matching regex"))
+        return "格式不正确";
+    if (reason.includes("is the masked address"))
+        return "请填写完整的地址，或留空保持不变";
+    if (reason.includes("no e-mail address is on record"))
+        return "尚未设置，请填写接收邮件的地址";
+    if (reason.includes("not offered"))
+        return "暂未开通";
     return `：${reason}`;
 }

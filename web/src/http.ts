@@ -18,7 +18,7 @@ export interface Problem {
   allowed_actions?: string[] | null;
 }
 
-type Method = "get" | "post";
+type Method = "get" | "post" | "put";
 type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 type PathsFor<M extends Method> = {
   [P in keyof paths]: [Op<P, M>] extends [never] ? never : P;

@@ -3,7 +3,7 @@
 
 import { ApiError } from "./http.js";
 
-export type Context = "lookup" | "login" | "password" | "upload" | "general";
+export type Context = "lookup" | "login" | "password" | "upload" | "preferences" | "general";
 
 export function errorMessage(error: unknown, context: Context = "general"): string {
   if (!(error instanceof ApiError)) return "页面出现错误，请刷新后重试。";
@@ -18,7 +18,8 @@ export function errorMessage(error: unknown, context: Context = "general"): stri
   if (status === 413) return "文件超过 20 MB，请压缩或拆分后再上传。";
   if (status === 403) return "您没有权限进行此操作。";
   if (status === 404) return "没有找到该办件，或您无权查看。";
-  if (status === 409) return "办件状态已经变化，请刷新页面后再试。";
+  // On the case pages a conflict is a case that moved; on 通知方式 it is a channel not offered.
+  if (status === 409 && context !== "preferences") return "办件状态已经变化，请刷新页面后再试。";
   if (status === 503) return "服务暂时不可用，请稍后再试。";
   if (status >= 500) return "服务出现错误，请稍后再试。";
   const first = problem?.errors?.[0];
@@ -65,6 +66,9 @@ const FIELD_LABELS: Record<string, string> = {
   attachment_ids: "附件",
   case_no: "受理编号",
   code: "查询码",
+  email_address: "电子邮箱",
+  email: "邮件通知",
+  sms: "短信通知",
 };
 
 function fieldLabel(name: string): string {
@@ -86,5 +90,9 @@ export function reasonText(reason: string): string {
   match = /length <= (\d+)/.exec(reason);
   if (match) return `不能超过 ${match[1]} 个字符`;
   if (reason.includes("not files you uploaded")) return "中有文件已提交过或不属于本办件，请重新选择文件";
+  if (reason.includes("matching regex")) return "格式不正确";
+  if (reason.includes("is the masked address")) return "请填写完整的地址，或留空保持不变";
+  if (reason.includes("no e-mail address is on record")) return "尚未设置，请填写接收邮件的地址";
+  if (reason.includes("not offered")) return "暂未开通";
   return `：${reason}`;
 }

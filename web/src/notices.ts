@@ -1,11 +1,12 @@
 /* 消息通知: the signed-in worker's notices, the newest first, twenty to a page. Opening
-   one marks it read and goes to its case; "全部标为已读" marks them all. */
+   one marks it read and goes to its case; "全部标为已读" marks them all. Below them, 通知方式:
+   whether notices also come by text message or e-mail, among the ways the service offers. */
 
 import { pager } from "./components.js";
-import { h } from "./dom.js";
+import { errorBox, field, h, setBusy, statusLine, uid } from "./dom.js";
 import { dateTime } from "./format.js";
 import { call, type Schemas } from "./http.js";
-import { errorMessage } from "./messages.js";
+import { errorMessage, fieldErrors } from "./messages.js";
 import { navigate } from "./router.js";
 
 const PAGE_SIZE = 20;
@@ -53,7 +54,82 @@ export async function noticesView(asked: number): Promise<HTMLElement> {
   }
   const paging = pager("#/notices", page, found.total, PAGE_SIZE);
   if (paging !== null) root.append(paging);
+  const choices = await call("get", "/api/v1/notifications/preferences", {});
+  root.append(preferencesForm(choices));
   return root;
+}
+
+/** 通知方式: a box per channel the service offers (none: a line saying notices come here
+    only), and an e-mail address of one's own, shown masked once saved. */
+function preferencesForm(current: Schemas["PreferencesOut"]): HTMLElement {
+  const heading = h("h2", { id: "preferences-heading" }, "通知方式");
+  if (!current.offered.sms && !current.offered.email) {
+    return h(
+      "section",
+      { class: "card", "aria-labelledby": "preferences-heading" },
+      heading,
+      h("p", null, "消息只在本页提供；短信和邮件通知暂未开通。"),
+    );
+  }
+  const sms = h("input", { type: "checkbox", name: "sms", id: uid("sms"), checked: current.sms });
+  const email = h("input", { type: "checkbox", name: "email", id: uid("email"), checked: current.email });
+  const check = (box: HTMLInputElement, label: string): HTMLElement =>
+    h("div", { class: "check" }, box, h("label", { for: box.id }, label));
+  const address = field(
+    "电子邮箱",
+    h("input", { type: "email", name: "email_address", maxlength: 254, autocomplete: "email" }),
+    {
+      optional: true,
+      hint:
+        current.email_address === null
+          ? "接收邮件通知的地址。"
+          : `已设置为 ${current.email_address}；留空则保持不变。`,
+    },
+  );
+  const notice = errorBox();
+  const status = statusLine();
+  const form = h(
+    "form",
+    { class: "card", novalidate: true, "aria-labelledby": "preferences-heading" },
+    heading,
+    h("p", { class: "hint" }, current.chosen ? "以下为您选择的方式。" : "您尚未选择，以下为默认方式。"),
+    current.offered.sms ? check(sms, "短信通知（发送到登记的手机号；22:00 至次日 8:00 不发送）") : null,
+    current.offered.email ? check(email, "邮件通知") : null,
+    current.offered.email ? address.root : null,
+    notice.root,
+    status.root,
+    h("button", { type: "submit", class: "button" }, "保存通知方式"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void save();
+  });
+
+  async function save(): Promise<void> {
+    notice.clear();
+    address.setError(null);
+    status.say("");
+    const typed = address.control.value.trim();
+    setBusy(form, true);
+    try {
+      const saved = await call("put", "/api/v1/notifications/preferences", {
+        body: {
+          sms: current.offered.sms && sms.checked,
+          email: current.offered.email && email.checked,
+          ...(typed === "" ? {} : { email_address: typed }),
+        },
+      });
+      address.control.value = "";
+      status.say(saved.email_address === null ? "已保存。" : `已保存；邮件将发送到 ${saved.email_address}。`);
+    } catch (error) {
+      const problem = fieldErrors(error).get("email_address");
+      if (problem !== undefined) address.setError(`电子邮箱${problem}。`);
+      notice.error(errorMessage(error, "preferences"), problem === undefined ? [] : [address]);
+    } finally {
+      setBusy(form, false);
+    }
+  }
+  return form;
 }
 
 function noticeItem(notice: Schemas["NotificationOut"]): HTMLElement {

@@ -57,6 +57,7 @@ from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, health_head, metrics, ready
 from service.api.metrics import MetricsController
 from service.api.notifications import NotificationController
+from service.api.params import whole_numbers_only
 from service.api.people import StaffController, WorkerController
 from service.api.problem_pages import problem_page
 from service.api.problems import EXCEPTION_HANDLERS
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         logging_config=None,  # ours: service/adapters/logs.py (JSON lines with the request id)
         request_max_body_size=MAX_BODY_BYTES,
         request_class=ApiRequest,
+        before_request=whole_numbers_only,
     )
     if settings.docs_enabled:
         document_errors(app)

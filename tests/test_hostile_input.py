@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import time
@@ -167,6 +168,29 @@ async def test_a_bad_query_answers_400(client: AsyncTestClient[Litestar], query:
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["field"].startswith("query.")
+
+
+async def test_every_integer_in_a_query_is_written_as_one(client: AsyncTestClient[Litestar]) -> None:
+    """Every GET with an integer query parameter the document names, with that parameter
+    written as ``20.0``: 400 naming it, before anything is read."""
+    document = json.loads(service.app.openapi_document())
+    refused: list[str] = []
+    for path, item in document["paths"].items():
+        operation = item.get("get")
+        if operation is None or "{" in path:
+            continue
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            types = [schema.get("type"), *(s.get("type") for s in schema.get("oneOf", []))]
+            if parameter["in"] != "query" or "integer" not in types:
+                continue
+            response = await client.get(path, params={parameter["name"]: "20.0"})
+            if response.status_code == 403:
+                continue  # the administrator's guard answers first
+            assert response.status_code == 400, (path, parameter["name"], response.text)
+            assert _field(response.json()) == f"query.{parameter['name']}"
+            refused.append(f"{path}?{parameter['name']}")
+    assert len(refused) >= 15, refused
 
 
 @pytest.mark.parametrize("path", ["/cases/not-a-uuid", "/cases/%ff", "/cases/" + "1" * 5000, "/workers/%00"])

@@ -252,11 +252,11 @@ TEXTS: dict[Kind, tuple[str, str]] = {
     # (``services/notices.tell``): the reply deadline is on the notice's record.
     Kind.SUPERVISED: (
         "督办通知：{case_no}",
-        "“{item_title}”办件（{case_no}）被督办，督办事由：{reason}。请在回复期限内回复办理情况（期限见督办记录）。",
+        "“{item_title}”办件（{case_no}）被督办，督办事由：{reason}。请于 {due} 前回复办理情况。",
     ),
     Kind.SUPERVISION_REPLIED: (
         "督办已回复：{case_no}",
-        "“{item_title}”办件（{case_no}）的督办已回复，回复内容见督办记录。",
+        "“{item_title}”办件（{case_no}）的督办已回复：{reason}",
     ),
     Kind.SUPERVISION_ESCALATED: (
         "督办升级：{case_no}",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.domain.access import Role
 from service.domain.notices import Audience, Facts, Kind, Recipient, notices_for, recipient_of, render
 from service.domain.supervision import supervisors_of
+from service.domain.time_limit import CST
 from service.domain.workflow import Status
 from service.models import Case, CaseEvent
 from service.repositories import notifications as repo
@@ -21,8 +22,15 @@ from service.security.pii import PiiCipher
 from service.services import deliveries
 from service.services.context import Context
 
-_STAFF_REASONS = frozenset({"transfer", "reopen", "withdraw", "supervise"})
-"""Lines whose recorded reason staff are told and the worker is not (``domain/visibility.py``)."""
+_STAFF_REASONS = {
+    "transfer": "reason",
+    "reopen": "reason",
+    "withdraw": "reason",
+    "supervise": "reason",
+    "reply_supervision": "reply",
+}
+"""Lines whose recorded reason (under this key of the line's details) staff are told and
+the worker is not (``domain/visibility.py``): a supervision notice's 事由, its reply."""
 
 
 async def tell(
@@ -56,8 +64,12 @@ async def tell(
         outcome=case.outcome,
         reason=case.reject_reason if line.action == "reject" else None,
     )
-    recorded = (line.details or {}).get("reason") if line.action in _STAFF_REASONS else None
+    details = line.details or {}
+    recorded = details.get(_STAFF_REASONS[line.action]) if line.action in _STAFF_REASONS else None
     told_staff = dataclasses.replace(shown, reason=recorded) if recorded is not None else shown
+    if "reply_due_at" in details:  # a supervision notice: the deadline its reply is due by
+        due = datetime.fromisoformat(str(details["reply_due_at"])).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+        told_staff = dataclasses.replace(told_staff, due=due)
     event = deliveries.line_event(line, case)
     batch = Batch(ctx.now)
     told: set[Recipient] = set()

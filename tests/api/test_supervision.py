@@ -149,6 +149,7 @@ async def test_a_notice_is_told_to_the_handling_side_answered_and_the_issuer_tol
         told = (await inbox(handler))[0]
         assert told["kind"] == "case.supervised" and told["case_id"] == case["id"]
         assert "超期未办结，请说明原因并加快办理" in told["body"] and case["case_no"] in told["title"]
+        assert "请于 2026-06-05 10:00 前回复办理情况" in told["body"]
     assert "case.supervised" not in await kinds(people.worker)
     assert await kinds(people.city) == []
 
@@ -175,6 +176,7 @@ async def test_a_notice_is_told_to_the_handling_side_answered_and_the_issuer_tol
         "已协调，预计本周办结",
     )
     assert await kinds(people.district) == ["case.supervision_replied"]
+    assert (await inbox(people.district))[0]["body"].endswith("的督办已回复：已协调，预计本周办结")
     assert await kinds(people.city) == []  # a district-level notice is the district's
     assert [e["action"] for e in await lines(people.admin, case)] == ["supervise", "reply_supervision"]
     again = await people.steward.problem("POST", f"/supervisions/{notice['id']}/reply", 409, json={"reply": "补充"})

@@ -57,7 +57,7 @@ from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, health_head, metrics, ready
 from service.api.metrics import MetricsController
 from service.api.notifications import NotificationController
-from service.api.params import whole_numbers_only
+from service.api.params import integer_queries, whole_numbers_only
 from service.api.people import StaffController, WorkerController
 from service.api.problem_pages import problem_page
 from service.api.problems import EXCEPTION_HANDLERS
@@ -196,6 +196,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         request_class=ApiRequest,
         before_request=whole_numbers_only,
     )
+    app.state.integer_queries = integer_queries(app)
     if settings.docs_enabled:
         document_errors(app)
     return app

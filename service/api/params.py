@@ -11,11 +11,10 @@ answers 400 naming the parameter.
 from __future__ import annotations
 
 import re
-import weakref
 from datetime import date, datetime
 from typing import Any
 
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 
@@ -56,35 +55,44 @@ def instant(name: str, raw: str | None) -> datetime | None:
 
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
-_INTEGER_QUERIES: weakref.WeakKeyDictionary[HTTPRouteHandler, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def integer_queries(app: Litestar) -> dict[int, frozenset[str]]:
+    """Per route handler (by id: the app holds its handlers as long as it lives), the query
+    names it and its dependencies (the page's ``limit`` and ``offset``) read as integers.
+    Made once when the app is built, kept in ``app.state``."""
+    found: dict[int, frozenset[str]] = {}
+    for methods in app.route_handler_method_map.values():
+        for handler in methods.values():
+            if isinstance(handler, HTTPRouteHandler):
+                found[id(handler)] = _integer_names(handler)
+    return found
 
 
 def _integer_names(handler: HTTPRouteHandler) -> frozenset[str]:
-    """The query names an integer is read from, in the handler's signature and in those of
-    its dependencies (the page's ``limit`` and ``offset``)."""
-    found = _INTEGER_QUERIES.get(handler)
-    if found is None:
-        signatures = [handler.parsed_fn_signature]
-        signatures += [p.parsed_fn_signature for p in handler.resolve_dependencies().values() if isinstance(p, Provide)]
-        names: set[str] = set()
-        for signature in signatures:
-            for name, definition in signature.parameters.items():
-                wanted = definition.inner_types if definition.is_optional else (definition,)
-                if any(t.annotation is int for t in wanted):
-                    kwarg = definition.kwarg_definition
-                    names.add(getattr(kwarg, "query", None) or name)
-        found = _INTEGER_QUERIES[handler] = frozenset(names)
-    return found
+    signatures = [handler.parsed_fn_signature]
+    used = handler.parsed_fn_signature.parameters
+    signatures += [
+        p.parsed_fn_signature
+        for name, p in handler.resolve_dependencies().items()
+        if name in used and isinstance(p, Provide)  # what is in scope, only where the handler asks for it
+    ]
+    names: set[str] = set()
+    for signature in signatures:
+        for name, definition in signature.parameters.items():
+            wanted = definition.inner_types if definition.is_optional else (definition,)
+            if any(t.annotation is int for t in wanted):
+                names.add(getattr(definition.kwarg_definition, "query", None) or name)
+    return frozenset(names)
 
 
 def whole_numbers_only(request: Request[Any, Any, Any]) -> None:
     """``before_request`` of the app: an integer in the query is written as one. The
     framework's lax conversion would take ``limit=20.0`` or ``year=2026.0`` as 20 and 2026;
     the API answers 400 naming the parameter, as it does for a lax boolean in a body."""
-    handler = request.scope.get("route_handler")
-    if not isinstance(handler, HTTPRouteHandler) or not request.query_params:
+    if not request.query_params:
         return
-    names = _integer_names(handler)
+    names = request.app.state.integer_queries.get(id(request.scope.get("route_handler")), frozenset())
     for key in request.query_params:
         if key in names and not all(_WHOLE_NUMBER.fullmatch(v) for v in request.query_params.getall(key)):
             raise Malformed(f"query.{key}", "must be a whole number such as 20")

@@ -44,6 +44,9 @@ class MeOut(Output, kw_only=True):
     department_code: str | None
     district_code: str | None
     totp_enabled: bool
+    permissions: list[str]
+    """What this role may do (``domain/access.py``), so that a screen can hide what the
+    API would refuse; the API still decides on every request."""
 
 
 class PasswordChangeIn(Input, kw_only=True):

@@ -59,13 +59,14 @@ from service.api.metrics import MetricsController
 from service.api.notifications import NotificationController
 from service.api.params import integer_queries, whole_numbers_only
 from service.api.people import StaffController, WorkerController
+from service.api.problem_language import keep_language_vary
 from service.api.problem_pages import problem_page
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
 from service.api.request_context import request_context, response_headers
 from service.api.satisfaction import FollowUpController, RatingController
 from service.api.supervision import SupervisionController
-from service.api.web import web_router
+from service.api.web import console_router, web_router
 from service.api.worker_side import LookupController, OwnCaseController
 from service.config import Settings, get_settings, read_settings, security_kit
 from service.db import make_engine, make_session_factory
@@ -155,7 +156,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     )
     docs = [docs_assets_router()] if settings.docs_enabled else []
     app = Litestar(
-        route_handlers=[health, health_head, ready, metrics, problem_page, api, *web_router(settings), *docs],
+        route_handlers=[health, health_head, ready, metrics, problem_page, api, *web_router(settings), *console_router(), *docs],
         dependencies={
             "db": Provide(provide_session, sync_to_thread=False),
             "sessions": Provide(provide_sessions, sync_to_thread=False),
@@ -181,7 +182,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             }
         ),
         middleware=[request_context],
-        before_send=[response_headers],
+        before_send=[response_headers, keep_language_vary],
         cors_config=cors(settings),
         lifespan=[database],
         plugins=[ClosedStructs()],

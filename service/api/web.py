@@ -1,5 +1,6 @@
-"""The web front end (``web/``), served at ``/`` from its built files. It talks to the
-service only through ``/api/v1``, like any other client."""
+"""The web front ends, served from their built files: the worker's page (``web/``) at
+``/`` and the staff console (``console/``) at ``/staff/``. Both talk to the service only
+through ``/api/v1``, like any other client."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from service.config import Settings
 
 BUILT = Path(__file__).resolve().parents[2] / "web" / "dist"
+CONSOLE_BUILT = Path(__file__).resolve().parents[2] / "console" / "dist"
 
 
 def web_dir(settings: Settings) -> Path:
@@ -63,3 +65,29 @@ def web_router(settings: Settings) -> list[Router]:
     )
     router.register(index_head)
     return [router]
+
+
+def console_router(folder: Path = CONSOLE_BUILT) -> list[Router]:
+    """The staff console at ``/staff/``: its page is checked on every load, and its
+    scripts and styles, whose names carry a hash of their content, are kept for a year.
+    Nothing when the console is not built."""
+    if not (folder / "index.html").is_file():
+        return []
+    pages = create_static_files_router(
+        path="/staff",
+        directories=[folder],
+        html_mode=True,
+        include_in_schema=False,
+        name="console",
+        cache_control=CacheControlHeader(no_cache=True),
+        after_request=_page_headers,
+    )
+    assets = create_static_files_router(
+        path="/staff/assets",
+        directories=[folder / "assets"],
+        include_in_schema=False,
+        name="console-assets",
+        cache_control=CacheControlHeader(max_age=31_536_000, public=True, immutable=True),
+        after_request=_page_headers,
+    )
+    return [assets, pages]

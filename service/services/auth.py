@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.auth import LoginIn, MeOut, PasswordChangeIn, TokenOut, TotpConfirmIn, TotpEnrolmentOut
-from service.domain.access import PRIVILEGED_ROLES, Anonymous, Principal, Role, SessionScope
+from service.domain.access import PRIVILEGED_ROLES, ROLE_PERMISSIONS, Anonymous, Principal, Role, SessionScope
 from service.domain.password_policy import password_problem
 from service.errors import Conflict, DomainError, Invalid, SecondFactorRequired, TooManyRequests, Unauthenticated
 from service.models import Account, AuthSession
@@ -260,6 +260,7 @@ async def me(session: AsyncSession, ctx: Context) -> MeOut:
             department_code=caller.department_code,
             district_code=caller.district_code,
             totp_enabled=account.totp_enabled,
+            permissions=sorted(p.value for p in ROLE_PERMISSIONS[caller.role]),
         )
 
 

@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.config import Settings
+from service.domain.access import ROLE_PERMISSIONS, Role
 from tests.conftest import Clock
 from tests.factory import ADMIN_PASSWORD, API, INITIAL_PASSWORD, PASSWORD, Api
 from tests.postgres import asyncpg_dsn
@@ -63,6 +64,10 @@ async def test_login_returns_a_bearer_token_that_opens_the_api(strict: AsyncTest
     me = await strict.get(f"{API}/auth/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
     assert (me.json()["username"], me.json()["role"]) == ("admin", "admin")
+    # The role's permissions, as the access table grants them, so a screen can hide what
+    # the API would refuse.
+    assert me.json()["permissions"] == sorted(p.value for p in ROLE_PERMISSIONS[Role.ADMIN])
+    assert "accounts.write" in me.json()["permissions"] and "audit.read" not in me.json()["permissions"]
 
 
 async def test_without_a_token_only_health_login_and_docs_answer(anonymous: AsyncTestClient[Litestar]) -> None:

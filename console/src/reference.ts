@@ -1,0 +1,70 @@
+/* Names for the codes the API returns: districts (九龙坡区), departments, work-list items
+   and, for the roles that may read staff, stewards' names. Loaded once per sign-in. */
+import { reactive } from "vue";
+import { api, type Schemas } from "./http";
+
+interface Reference {
+  loaded: boolean;
+  districts: Schemas["DistrictOut"][];
+  departments: Schemas["DepartmentOut"][];
+  items: Schemas["WorkListItemOut"][];
+  staff: Map<string, Schemas["StaffOut"]>;
+}
+
+export const ref = reactive<Reference>({ loaded: false, districts: [], departments: [], items: [], staff: new Map() });
+let loading: Promise<void> | null = null;
+
+export function loadReference(canReadStaff: boolean): Promise<void> {
+  loading ??= (async () => {
+    const year = new Date().getFullYear();
+    const [districts, departments, items] = await Promise.all([
+      api.get("/api/v1/districts"),
+      api.get("/api/v1/departments"),
+      api.get("/api/v1/work-list-items", { query: { year } }),
+    ]);
+    ref.districts = districts;
+    ref.departments = departments;
+    ref.items = items;
+    if (canReadStaff) {
+      const staff = new Map<string, Schemas["StaffOut"]>();
+      for (let offset = 0; ; offset += 200) {
+        const page = await api.get("/api/v1/staff", { query: { limit: 200, offset } });
+        page.items.forEach((s) => staff.set(s.id, s));
+        if (offset + page.items.length >= page.total || page.items.length === 0) break;
+      }
+      ref.staff = staff;
+    }
+    ref.loaded = true;
+  })().catch((error: unknown) => {
+    loading = null;
+    throw error;
+  });
+  return loading;
+}
+
+export function forgetReference(): void {
+  loading = null;
+  ref.loaded = false;
+  ref.staff = new Map();
+}
+
+export function districtName(code: string | null | undefined): string {
+  if (!code) return "—";
+  return ref.districts.find((d) => d.code === code)?.name_zh ?? code;
+}
+
+export function departmentName(code: string | null | undefined): string {
+  if (!code) return "—";
+  return ref.departments.find((d) => d.code === code)?.name_zh ?? code;
+}
+
+export function itemTitle(idOrCode: string | null | undefined): string {
+  if (!idOrCode) return "—";
+  const item = ref.items.find((i) => i.id === idOrCode || i.code === idOrCode);
+  return item ? item.title_zh : idOrCode;
+}
+
+export function staffName(id: string | null | undefined): string {
+  if (!id) return "—";
+  return ref.staff.get(id)?.name ?? "—";
+}

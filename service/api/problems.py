@@ -1,4 +1,7 @@
-"""Every error leaves as RFC 9457 problem+json; this is the one place that maps them."""
+"""Every error leaves as RFC 9457 problem+json; this is the one place that maps them.
+
+The handlers write English; each one's answer is then given in the caller's language
+(``api/problem_language.py``: Simplified Chinese when ``Accept-Language`` prefers it)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from schemas.problem import FieldError, Problem
 from service.adapters.limits import LimitsUnavailable
 from service.adapters.storage import StoreUnavailable
+from service.api.problem_language import in_callers_language
 from service.api.problem_pages import problem_type
 from service.errors import DomainError, sqlstate_of
 
@@ -241,7 +245,7 @@ def db_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Probl
     return unexpected_error(request, exc)
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {
+_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
@@ -255,3 +259,4 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DBAPIError: db_error,
     Exception: unexpected_error,
 }
+EXCEPTION_HANDLERS: dict[Any, Any] = {kind: in_callers_language(handler) for kind, handler in _HANDLERS.items()}

@@ -14,6 +14,7 @@ StatusName = Literal[
 ]
 CategoryName = Literal["open", "paused", "done", "terminated"]
 DueStateName = Literal["on_track", "due_soon", "overdue", "paused"]
+QueueName = Literal["overdue", "due_soon", "on_track", "paused", "new", "materials_answered", "open"]
 Visibility = Literal["internal", "public"]
 ActionName = Literal[
     "accept",
@@ -185,6 +186,32 @@ class CasePage(Output, kw_only=True):
     total: int
     limit: int
     offset: int
+
+
+class CaseQueues(Output, kw_only=True):
+    """How many of the caller's cases wait in each work queue now. Each count but the last
+    two is the total of ``GET /cases?queue=`` with the field's name."""
+
+    overdue: int
+    """The clock runs and the due time has come."""
+    due_soon: int
+    """The clock runs and the due time is near."""
+    on_track: int
+    """The clock runs with time left, not yet due soon."""
+    paused: int
+    """Waiting for the worker's materials: the clock is stopped."""
+    new: int
+    """Submitted and not yet accepted."""
+    materials_answered: int
+    """Waiting for materials that the worker has sent: confirm receipt to restart the clock."""
+    open: int
+    """Not finished: new, running and paused."""
+    follow_ups_open: int
+    """Follow-ups of poor ratings waiting for the caller's answer (``GET /follow-ups?state=open``); 0 for a
+    role that answers none."""
+    supervisions_open: int
+    """Supervision notices open on the caller's cases (``GET /supervisions?status=open``); 0 for a role that
+    reads none."""
 
 
 class EventPage(Output, kw_only=True):

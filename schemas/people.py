@@ -127,6 +127,13 @@ class WorkerLookupIn(Input, kw_only=True):
     national_id: NationalIdIn
 
 
+class WorkerMobileIn(Input, kw_only=True):
+    """Find workers by mobile number (sent in the body, never in a URL, so that it stays
+    out of access logs and browser history). Typed as people type it, as when registering."""
+
+    mobile: Mobile
+
+
 class RevealIn(Input, kw_only=True):
     fields: Annotated[list[PersonalField], msgspec.Meta(min_length=1, max_length=2)]
     reason: Annotated[str, msgspec.Meta(min_length=4, max_length=500, pattern=LINES)]

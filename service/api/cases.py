@@ -15,11 +15,13 @@ from schemas.cases import (
     CaseOut,
     CasePage,
     CasePatch,
+    CaseQueues,
     CategoryName,
     DueStateName,
     EventOut,
     EventPage,
     NoteIn,
+    QueueName,
     StatusName,
     TransitionIn,
     Visibility,
@@ -33,6 +35,7 @@ from service.api.worker_side import CodeParam, receipt_response
 from service.domain.access import Permission
 from service.domain.case_number import normalise_case_number
 from service.domain.filters import CaseFilter, CaseOrder, CaseSortKey
+from service.domain.queues import Queue
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
 from service.errors import Malformed
@@ -111,6 +114,15 @@ class CaseController(Controller):
         steward_id: FromQuery[uuid.UUID | None] = None,
         worker_id: FromQuery[uuid.UUID | None] = None,
         due_state: FromQuery[DueStateName | None] = None,
+        queue: Annotated[
+            QueueName | None,
+            QueryParameter(
+                description="The cases of one work queue; its total is that queue's count in GET /cases/queues. "
+                "overdue, due_soon, on_track and paused are the due states; new: submitted, not yet accepted; "
+                "materials_answered: waiting for materials the worker has sent; open: not finished (paused "
+                "included)."
+            ),
+        ] = None,
         created_from: Annotated[
             str | None,
             QueryParameter(max_length=40, schema_extra=INSTANT, description="Received at or after, with offset."),
@@ -132,7 +144,8 @@ class CaseController(Controller):
                 min_length=1,
                 max_length=100,
                 pattern=ONE_LINE,
-                description="Text the title or the description holds (case-insensitive, taken literally).",
+                description="Text the title, the description or the worker's name holds (case-insensitive, "
+                "taken literally).",
             ),
         ] = None,
         sort: FromQuery[CaseSortKey] = "created_at",
@@ -147,6 +160,7 @@ class CaseController(Controller):
             steward_id=steward_id,
             worker_id=worker_id,
             due_state=DueState(due_state) if due_state else None,
+            queue=Queue(queue) if queue else None,
             created_from=instant("created_from", created_from),
             created_to=instant("created_to", created_to),
             case_no=_case_number(case_no),
@@ -155,6 +169,16 @@ class CaseController(Controller):
         return await cases.list_cases(
             db, ctx, where, CaseOrder(by=sort, descending=order == "desc"), paging.limit, paging.offset
         )
+
+    @get(
+        "/queues",
+        summary="How many of the cases within reach wait in each work queue",
+        description="Each case count is the total of GET /cases?queue= with its name; follow-ups and "
+        "supervision notices have their own lists.",
+        opt=needs(Permission.CASES_READ),
+    )
+    async def queues(self, db: Db, ctx: Ctx) -> CaseQueues:
+        return await cases.count_queues(db, ctx)
 
     @get(
         "/{case_id:uuid}",

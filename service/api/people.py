@@ -20,6 +20,7 @@ from schemas.people import (
     TalentCard,
     WorkerIn,
     WorkerLookupIn,
+    WorkerMobileIn,
     WorkerOut,
     WorkerPage,
     WorkerPatch,
@@ -89,6 +90,16 @@ class WorkerController(Controller):
     )
     async def lookup(self, db: Db, ctx: Ctx, data: JSONBody[WorkerLookupIn]) -> WorkerOut:
         return await workers.lookup_worker(db, ctx, data)
+
+    @post(
+        "/by-mobile",
+        summary="Find the workers within reach with a mobile number (sent in the body)",
+        description="Several workers may share a number; none within reach answers an empty list.",
+        status_code=HTTP_200_OK,
+        opt=needs(Permission.WORKERS_READ),
+    )
+    async def by_mobile(self, db: Db, ctx: Ctx, data: JSONBody[WorkerMobileIn]) -> list[WorkerOut]:
+        return await workers.workers_by_mobile(db, ctx, data)
 
     @get(
         "/{worker_id:uuid}", summary="One science worker (personal numbers masked)", opt=needs(Permission.WORKERS_READ)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from service.domain.queues import Queue
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
 
@@ -26,12 +27,14 @@ class CaseFilter:
     worker_id: uuid.UUID | None = None
     due_state: DueState | None = None
     """By the due state a case shows (``domain/due.py``)."""
+    queue: Queue | None = None
+    """By the work queue a case is in (``domain/queues.py``)."""
     created_from: datetime | None = None
     created_to: datetime | None = None
     case_no: str | None = None
     """The case number in its canonical form (``domain.case_number.normalise_case_number``)."""
     text: str | None = None
-    """Words the title or the description holds, as typed (case-insensitive)."""
+    """Words the title, the description or the worker's name holds, as typed (case-insensitive)."""
 
 
 CaseSortKey = Literal["created_at", "updated_at", "due_at", "case_no"]

@@ -20,9 +20,9 @@ from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
 from service.domain.workflow import statuses_in
-from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, WorkListItem
+from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, Worker, WorkListItem
 from service.models.base import from_row
-from service.repositories import due
+from service.repositories import due, queues
 from service.repositories.filters import between, equal_to
 from service.repositories.reach import case_reach, reach_values
 
@@ -123,12 +123,20 @@ def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
     )
     if where.text is not None:
         pattern = "%" + _LIKE_SPECIAL.sub(r"\\\g<0>", where.text) + "%"
+        # The worker's name through the case's worker: within reach whenever the case is.
+        named = select(col(Worker.id)).where(col(Worker.name).ilike(pattern, escape="\\"))
         query = query.where(
-            or_(col(Case.title).ilike(pattern, escape="\\"), col(Case.description).ilike(pattern, escape="\\"))
+            or_(
+                col(Case.title).ilike(pattern, escape="\\"),
+                col(Case.description).ilike(pattern, escape="\\"),
+                col(Case.worker_id).in_(named),
+            )
         )
     query = between(query, Case.created_at, where.created_from, where.created_to)
     if where.due_state is not None:
         query = query.where(due.clause(due.due_state_is(where.due_state, '"case"'), now))
+    if where.queue is not None:
+        query = query.where(due.clause(queues.in_queue(where.queue, '"case"'), now))
     return query
 
 

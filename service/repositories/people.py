@@ -46,6 +46,13 @@ async def worker_by_index(session: AsyncSession, national_id_index: bytes, reach
     return (await session.scalars(query)).first()
 
 
+async def workers_by_mobile_index(session: AsyncSession, mobile_index: bytes, reach: Any) -> Sequence[Worker]:
+    """The workers within ``reach`` with this mobile number (several may share one), the
+    first registered first."""
+    query = select(Worker).where(col(Worker.mobile_index) == mobile_index, reach)
+    return (await session.scalars(query.order_by(col(Worker.created_at), col(Worker.id)))).all()
+
+
 async def national_id_taken(session: AsyncSession, national_id_index: bytes) -> bool:
     query = select(col(Worker.id)).where(col(Worker.national_id_index) == national_id_index)
     return (await session.scalar(query)) is not None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -40,6 +40,24 @@ async def earliest_open_follow_up(session: AsyncSession, case_id: uuid.UUID) -> 
             col(SatisfactionRating.follow_up_due_at).is_not(None),
             col(SatisfactionRating.follow_up_answered_at).is_(None),
         )
+    )
+
+
+def open_follow_ups(reach: Any) -> ScalarSelect[int]:
+    """How many follow-ups wait for an answer (overdue ones too) on cases within ``reach``:
+    the total of ``list_follow_ups`` with the state ``open``, as a subquery of a query that
+    may itself read the case table (it correlates with nothing)."""
+    return (
+        select(func.count())
+        .select_from(SatisfactionRating)
+        .join(Case, col(Case.id) == col(SatisfactionRating.case_id))
+        .where(
+            reach,
+            col(SatisfactionRating.follow_up_due_at).is_not(None),
+            col(SatisfactionRating.follow_up_answered_at).is_(None),
+        )
+        .correlate(None)
+        .scalar_subquery()
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, select, true
+from sqlalchemy import ScalarSelect, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -123,6 +123,20 @@ async def list_reached(
     count = select(func.count()).select_from(Supervision).join(Case, col(Case.id) == col(Supervision.case_id))
     total = await session.scalar(count.where(*wanted))
     return rows, int(total or 0)
+
+
+def open_notices(reach: Any) -> ScalarSelect[int]:
+    """How many notices on cases within ``reach`` are open: the total of ``list_reached``
+    with the status ``open``, as a subquery of a query that may itself read the case table
+    (it correlates with nothing)."""
+    return (
+        select(func.count())
+        .select_from(Supervision)
+        .join(Case, col(Case.id) == col(Supervision.case_id))
+        .where(reach, col(Supervision.status) == SupervisionStatus.OPEN.value)
+        .correlate(None)
+        .scalar_subquery()
+    )
 
 
 def _past_deadline(now: datetime) -> list[Any]:

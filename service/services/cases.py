@@ -12,10 +12,11 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import cases as api
-from service.domain.access import Role, may_move
+from service.domain.access import Permission, Role, may_move
 from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
 from service.domain.filters import CaseFilter, CaseOrder
+from service.domain.queues import Queue
 from service.domain.time_limit import DAY, local_day, working_seconds
 from service.domain.visibility import PUBLIC
 from service.domain.workflow import Action, Status, allowed_actions, target_of
@@ -31,8 +32,10 @@ from service.errors import (
 from service.models import Case, IdempotencyRecord, Worker
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
+from service.repositories import queues as queue_repo
 from service.repositories import reference as reference_repo
 from service.repositories.reach import cases_reached, workers_reached
+from service.repositories.supervision import supervisions_reached
 from service.services import audit, deadlines, notices, query_codes
 from service.services.calendar import calendar_for_reading, kept_calendar, load_calendar
 from service.services.context import Context
@@ -96,6 +99,32 @@ async def list_cases(
             limit=limit,
             offset=offset,
         )
+
+
+async def count_queues(session: AsyncSession, ctx: Context) -> api.CaseQueues:
+    """How many of the caller's cases wait in each work queue (``domain/queues.py``), with
+    the follow-ups they answer and the supervision notices open on their cases."""
+    caller = ctx.caller
+    async with session.begin():
+        counted = await queue_repo.count(
+            session,
+            cases_reached(caller),
+            follow_ups=cases_reached(caller) if caller.can(Permission.FOLLOW_UPS) else None,
+            supervisions=supervisions_reached(caller) if caller.can(Permission.SUPERVISION_READ) else None,
+            now=ctx.now,
+        )
+    queue = counted.cases
+    return api.CaseQueues(
+        overdue=queue[Queue.OVERDUE],
+        due_soon=queue[Queue.DUE_SOON],
+        on_track=queue[Queue.ON_TRACK],
+        paused=queue[Queue.PAUSED],
+        new=queue[Queue.NEW],
+        materials_answered=queue[Queue.MATERIALS_ANSWERED],
+        open=queue[Queue.OPEN],
+        follow_ups_open=counted.follow_ups_open,
+        supervisions_open=counted.supervisions_open,
+    )
 
 
 async def _render(session: AsyncSession, ctx: Context, case: Case, calendar: WorkingCalendar) -> api.CaseOut:

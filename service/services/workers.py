@@ -14,6 +14,7 @@ from schemas.people import (
     StewardAssignmentOut,
     WorkerIn,
     WorkerLookupIn,
+    WorkerMobileIn,
     WorkerOut,
     WorkerPage,
     WorkerPatch,
@@ -145,6 +146,16 @@ async def lookup_worker(session: AsyncSession, ctx: Context, data: WorkerLookupI
         if worker is None:
             raise NotFound("worker", "with this national ID number")
         return worker_out(ctx.kit.pii, worker)
+
+
+async def workers_by_mobile(session: AsyncSession, ctx: Context, data: WorkerMobileIn) -> list[WorkerOut]:
+    """The workers within reach with this mobile number; none is an empty list, not a 404,
+    since a number may be shared and the list is the answer."""
+    mobile = _mobile(data.mobile)
+    index = ctx.kit.pii.index(mobile, "mobile")
+    async with session.begin():
+        found = await people_repo.workers_by_mobile_index(session, index, workers_reached(ctx.caller))
+        return [worker_out(ctx.kit.pii, worker) for worker in found]
 
 
 async def list_workers(session: AsyncSession, ctx: Context, where: WorkerFilter, limit: int, offset: int) -> WorkerPage:

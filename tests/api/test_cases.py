@@ -339,3 +339,32 @@ async def test_staff_find_a_case_by_its_number_or_by_words_of_its_text(client: A
     other, _ = await api.steward_account("别的专员")
     assert (await other.ok("GET", f"/cases?case_no={number}"))["total"] == 0
     assert (await other.ok("GET", "/cases?q=人才住房"))["total"] == 0
+
+
+async def test_words_of_the_workers_name_find_their_cases_within_reach(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    own, own_staff = await api.steward_account()
+    other, other_staff = await api.steward_account("别的专员")
+    ming = await own.worker(own_staff["id"], name="Zhang Ming 张明")
+    percent = await own.worker(own_staff["id"], name="王_100%")
+    elsewhere = await other.worker(other_staff["id"], name="Zhang Mingyu 张明宇")
+    ming_case = await own.case(worker_id=ming["id"], title="子女入学")
+    percent_case = await own.case(worker_id=percent["id"], title="人才住房")
+    other_case = await other.case(worker_id=elsewhere["id"], title="子女入学")
+    titled = await own.case(worker_id=percent["id"], title="联系张明同志")  # the title holds the words
+
+    async def found(api: Api, q: str) -> set[str]:
+        page = await api.ok("GET", "/cases", params={"q": q})
+        assert page["total"] == len(page["items"])
+        return {c["id"] for c in page["items"]}
+
+    assert await found(own, "张明") == {ming_case["id"], titled["id"]}
+    assert await found(own, "zhang MING") == {ming_case["id"]}  # case-insensitive
+    assert await found(own, "%") == {percent_case["id"], titled["id"]}  # literally: the worker's name holds a %
+    assert await found(own, "王_1") == {percent_case["id"], titled["id"]}
+    assert await found(own, "王x1") == set()  # _ is no wildcard
+    # Reach still decides: each steward finds only the cases they reach, the administrator all.
+    assert await found(other, "张明") == {other_case["id"]}
+    assert await found(api, "张明") == {ming_case["id"], titled["id"], other_case["id"]}
+    liaison, _ = await api.liaison_account("education")
+    assert await found(liaison, "张明") == set()

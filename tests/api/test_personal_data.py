@@ -101,6 +101,49 @@ async def test_lookup_by_national_id_uses_the_keyed_hash_within_reach(client: As
     await own.problem("POST", "/workers/lookup", 404, json={"national_id": national_id()})
 
 
+async def test_workers_by_mobile_are_found_by_the_keyed_hash_within_reach(
+    client: AsyncTestClient[Litestar], clock: Clock
+) -> None:
+    api = Api(client)
+    own, own_staff = await api.steward_account()
+    other, other_staff = await api.steward_account("周专员")
+    liaison, _ = await api.liaison_account("housing")
+    first = await own.worker(own_staff["id"], name="王一", mobile="13955501234")
+    clock.advance(minutes=1)
+    second = await own.worker(own_staff["id"], name="王二", mobile="+86 139-5550-1234")  # a shared number
+    await own.worker(own_staff["id"], name="王三", mobile="13955509999")
+    clock.advance(minutes=1)
+    elsewhere = await other.worker(other_staff["id"], name="周四", mobile="13955501234")
+
+    async def found(caller: Api, mobile: str) -> list[str]:
+        workers: list[dict[str, Any]] = await caller.ok("POST", "/workers/by-mobile", json={"mobile": mobile})
+        assert all(w["mobile_masked"] == "139****1234" and "mobile" not in w for w in workers), workers
+        return [w["id"] for w in workers]
+
+    assert await found(own, "13955501234") == [first["id"], second["id"]]  # the first registered first
+    assert await found(own, "１３９ ５５５０ １２３４") == [first["id"], second["id"]]
+    assert await found(other, "008613955501234") == [elsewhere["id"]]
+    assert await found(api, "13955501234") == [first["id"], second["id"], elsewhere["id"]]
+    # A liaison reaches the workers with a case in their department.
+    assert await found(liaison, "13955501234") == []
+    await api.case(worker_id=second["id"])
+    assert await found(liaison, "13955501234") == [second["id"]]
+    assert await found(own, "13700001111") == []
+    # The response carries the masked worker, as GET /workers does.
+    listed = await own.ok("GET", "/workers?name=王一")
+    assert (await own.ok("POST", "/workers/by-mobile", json={"mobile": "13955501234"}))[0] == listed["items"][0]
+
+
+async def test_a_bad_mobile_in_a_search_is_refused_naming_the_field(client: AsyncTestClient[Litestar]) -> None:
+    own, _ = await Api(client).steward_account()
+    for mobile, status in [("12345678901", 422), ("023-6700-0000", 422), ("139555", 400), (13955501234, 400)]:
+        problem = await own.problem("POST", "/workers/by-mobile", status, json={"mobile": mobile})
+        assert [e["field"] for e in problem["errors"]] == ["mobile"], (mobile, problem)
+    missing = await own.problem("POST", "/workers/by-mobile", 400, json={})
+    assert [e["field"] for e in missing["errors"]] == ["mobile"]
+    await own.problem("POST", "/workers/by-mobile", 400, json={"mobile": "13955501234", "name": "王一"})
+
+
 async def test_old_keys_still_open_values_after_a_new_key_takes_over(
     client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
 ) -> None:
@@ -155,6 +198,7 @@ async def test_no_response_or_log_line_carries_a_full_number(
         await as_steward.problem("POST", "/workers", 422, json={**_body(steward["id"]), "mobile": "12345678901"})
         await as_steward.ok("GET", f"/workers?name={numbers[1]}")
         await as_steward.ok("POST", "/workers/lookup", json={"national_id": numbers[2]})
+        assert len(await as_steward.ok("POST", "/workers/by-mobile", json={"mobile": mobiles[1]})) == 1
         await as_steward.ok("PATCH", f"/workers/{workers[0]['id']}", json={"mobile": "13700001111"})
         mobiles.append("13700001111")
         case = await as_steward.case(worker_id=workers[0]["id"])

@@ -181,8 +181,14 @@ class CaseCreated(CaseOut, kw_only=True):
     receipt_url: str | None
 
 
+class CaseListItem(CaseSummary, kw_only=True):
+    worker_name: str
+    """The worker's name, so that a queue reads as people (staff see names; the worker's
+    numbers stay masked and are shown on request, audited)."""
+
+
 class CasePage(Output, kw_only=True):
-    items: list[CaseSummary]
+    items: list[CaseListItem]
     total: int
     limit: int
     offset: int

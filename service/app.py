@@ -156,7 +156,17 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     )
     docs = [docs_assets_router()] if settings.docs_enabled else []
     app = Litestar(
-        route_handlers=[health, health_head, ready, metrics, problem_page, api, *web_router(settings), *console_router(), *docs],
+        route_handlers=[
+            health,
+            health_head,
+            ready,
+            metrics,
+            problem_page,
+            api,
+            *web_router(settings),
+            *console_router(),
+            *docs,
+        ],
         dependencies={
             "db": Provide(provide_session, sync_to_thread=False),
             "sessions": Provide(provide_sessions, sync_to_thread=False),

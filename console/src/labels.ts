@@ -2,7 +2,7 @@
    Chinese labels (status_label, level_zh) are shown where the API gives them. */
 import type { Schemas } from "./http";
 
-export type Status = Schemas["CaseSummary"]["status"];
+export type Status = Schemas["CaseListItem"]["status"];
 export type Action = Schemas["CaseOut"]["allowed_actions"][number];
 export type Role = Schemas["MeOut"]["role"];
 

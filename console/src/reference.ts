@@ -12,10 +12,13 @@ interface Reference {
 }
 
 export const ref = reactive<Reference>({ loaded: false, districts: [], departments: [], items: [], staff: new Map() });
-let loading: Promise<void> | null = null;
+let lists: Promise<void> | null = null;
+let staff: Promise<void> | null = null;
 
-export function loadReference(canReadStaff: boolean): Promise<void> {
-  loading ??= (async () => {
+/** Districts, departments and this year's work list: what every staff role may read.
+   Started as early as the session is known, beside `GET /auth/me`. */
+export function loadLists(): Promise<void> {
+  lists ??= (async () => {
     const year = new Date().getFullYear();
     const [districts, departments, items] = await Promise.all([
       api.get("/api/v1/districts"),
@@ -25,25 +28,38 @@ export function loadReference(canReadStaff: boolean): Promise<void> {
     ref.districts = districts;
     ref.departments = departments;
     ref.items = items;
-    if (canReadStaff) {
-      const staff = new Map<string, Schemas["StaffOut"]>();
-      for (let offset = 0; ; offset += 200) {
-        const page = await api.get("/api/v1/staff", { query: { limit: 200, offset } });
-        page.items.forEach((s) => staff.set(s.id, s));
-        if (offset + page.items.length >= page.total || page.items.length === 0) break;
-      }
-      ref.staff = staff;
-    }
     ref.loaded = true;
   })().catch((error: unknown) => {
-    loading = null;
+    lists = null;
     throw error;
   });
-  return loading;
+  return lists;
+}
+
+/** Staff names, for the roles that may read staff. */
+export function loadStaff(): Promise<void> {
+  staff ??= (async () => {
+    const found = new Map<string, Schemas["StaffOut"]>();
+    for (let offset = 0; ; offset += 200) {
+      const page = await api.get("/api/v1/staff", { query: { limit: 200, offset } });
+      page.items.forEach((s) => found.set(s.id, s));
+      if (offset + page.items.length >= page.total || page.items.length === 0) break;
+    }
+    ref.staff = found;
+  })().catch((error: unknown) => {
+    staff = null;
+    throw error;
+  });
+  return staff;
+}
+
+export function loadReference(canReadStaff: boolean): Promise<void> {
+  return Promise.all([loadLists(), canReadStaff ? loadStaff() : Promise.resolve()]).then(() => undefined);
 }
 
 export function forgetReference(): void {
-  loading = null;
+  lists = null;
+  staff = null;
   ref.loaded = false;
   ref.staff = new Map();
 }

@@ -2,6 +2,7 @@
    and every view, with its filters, can be bookmarked and shared. */
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from "vue-router";
 import { can, homeOf, loadMe, me } from "./access";
+import { loadLists } from "./reference";
 import { currentSession } from "./session";
 
 declare module "vue-router" {
@@ -21,11 +22,12 @@ const routes: RouteRecordRaw[] = [
     component: () => import("./Layout.vue"),
     meta: { title: "工作台" },
     children: [
-      { path: "", redirect: () => homeOf(me.who?.role) },
+      // The role's own first screen: decided in the guard, once the role is known.
+      { path: "", component: () => import("./views/Forbidden.vue"), meta: { title: "工作台" } },
       { path: "queue", component: () => import("./views/Queue.vue"), meta: { title: "待办案件", permission: "cases.read" } },
       { path: "cases/new", component: () => import("./views/NewCase.vue"), meta: { title: "登记案件", permission: "cases.create" } },
       { path: "cases/:id", component: () => import("./views/CaseDetail.vue"), meta: { title: "案件详情", permission: "cases.read" } },
-      { path: "workers", component: () => import("./views/Workers.vue"), meta: { title: "我的科技工作者", permission: "workers.write" } },
+      { path: "workers", component: () => import("./views/Workers.vue"), meta: { title: "科技工作者", permission: "workers.read" } },
       { path: "supervisions", component: () => import("./views/Supervisions.vue"), meta: { title: "督办", permission: "supervision.read" } },
       { path: "dashboard", component: () => import("./views/Dashboard.vue"), meta: { title: "办理情况", permission: "metrics.read" } },
       { path: "figures", component: () => import("./views/FigureCases.vue"), meta: { title: "数据明细", permission: "metrics.read" } },
@@ -41,12 +43,18 @@ const routes: RouteRecordRaw[] = [
   },
 ];
 
+export function mayOpen(meta: { permission?: string; anyOf?: string[] }): boolean {
+  const needed = meta.anyOf ?? (meta.permission ? [meta.permission] : []);
+  return needed.length === 0 || needed.some(can);
+}
+
 export const router = createRouter({ history: createWebHashHistory(), routes });
 
 router.beforeEach(async (to) => {
   if (to.meta.public) return true;
   if (!currentSession()) return { path: "/login", query: { next: to.fullPath } };
   if (!me.who) {
+    void loadLists().catch(() => undefined); // beside /auth/me, not after it
     try {
       await loadMe();
     } catch {
@@ -54,8 +62,8 @@ router.beforeEach(async (to) => {
     }
   }
   if (me.who && me.who.scope !== "full") return { path: "/login", query: { step: me.who.scope } };
-  const needed = to.meta.anyOf ?? (to.meta.permission ? [to.meta.permission] : []);
-  if (needed.length && !needed.some(can)) return { path: "/forbidden", query: { from: to.fullPath } };
+  if (to.path === "/") return homeOf(me.who?.role);
+  if (!mayOpen(to.meta)) return { path: "/forbidden", query: { from: to.fullPath } };
   return true;
 });
 

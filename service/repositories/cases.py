@@ -149,16 +149,21 @@ async def list_cases(
     order: CaseOrder,
     limit: int,
     offset: int,
-) -> tuple[Sequence[tuple[Case, str]], int]:
+) -> tuple[Sequence[tuple[Case, str, str]], int]:
+    """A page of cases with their item's code and their worker's name, and the total."""
     base = _where(select(col(Case.id)).where(reach), where, now)
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     column = col(getattr(Case, order.by))
     order_by = [column.desc().nulls_last() if order.descending else column.asc().nulls_last()]
     order_by.append(col(Case.id).desc() if order.descending else col(Case.id).asc())
-    joined: Any = select(Case, col(WorkListItem.code)).join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
+    joined: Any = (
+        select(Case, col(WorkListItem.code), col(Worker.name))
+        .join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
+        .join(Worker, col(Worker.id) == col(Case.worker_id))
+    )
     query = _where(joined.where(reach), where, now)
     rows = await session.execute(query.order_by(*order_by).limit(limit).offset(offset))
-    return [(case, code) for case, code in rows], total or 0
+    return [(case, code, name) for case, code, name in rows], total or 0
 
 
 async def events_of(session: AsyncSession, case_id: uuid.UUID, visibility: str | None = None) -> Sequence[CaseEvent]:

@@ -39,7 +39,7 @@ from service.repositories.supervision import supervisions_reached
 from service.services import audit, deadlines, notices, query_codes
 from service.services.calendar import calendar_for_reading, kept_calendar, load_calendar
 from service.services.context import Context
-from service.services.presenters.cases import case_out, case_summary, event_out
+from service.services.presenters.cases import case_list_item, case_out, event_out
 from service.services.query_codes import receipt_url
 from service.services.reach import reached_case, reached_worker
 from service.services.staff import require_steward
@@ -94,7 +94,7 @@ async def list_cases(
         )
         calendar = await calendar_for_reading(session)
         return api.CasePage(
-            items=[case_summary(case, code, calendar, ctx.now) for case, code in rows],
+            items=[case_list_item(case, code, name, calendar, ctx.now) for case, code, name in rows],
             total=total,
             limit=limit,
             offset=offset,

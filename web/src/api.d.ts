@@ -286,6 +286,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many of the cases within reach wait in each work queue
+         * @description Each case count is the total of GET /cases?queue= with its name; follow-ups and supervision notices have their own lists.
+         */
+        get: operations["ApiV1CasesQueuesQueues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}": {
         parameters: {
             query?: never;
@@ -1225,6 +1245,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers/by-mobile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find the workers within reach with a mobile number (sent in the body)
+         * @description Several workers may share a number; none within reach answers an empty list.
+         */
+        post: operations["ApiV1WorkersByMobileByMobile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workers/lookup": {
         parameters: {
             query?: never;
@@ -1610,6 +1650,40 @@ export interface components {
             /** Format: uuid */
             worker_id: string;
         };
+        /** CaseListItem */
+        CaseListItem: {
+            accepted_at: string | null;
+            case_no: string;
+            /** @enum {string} */
+            category: "open" | "paused" | "done" | "terminated";
+            /** @enum {string} */
+            channel: "phone" | "website" | "wechat" | "platform" | "in_person";
+            /** Format: date-time */
+            created_at: string;
+            department_code: string;
+            district_code: string;
+            due: components["schemas"]["DueInfo"];
+            /** Format: uuid */
+            id: string;
+            item_code: string;
+            /** Format: uuid */
+            item_id: string;
+            materials_answered_at?: string | null;
+            promised_working_days: number | null;
+            resolved_at: string | null;
+            /** @enum {string} */
+            status: "submitted" | "accepted" | "in_progress" | "awaiting_materials" | "resolved" | "closed" | "rejected" | "withdrawn";
+            status_label: string;
+            /** Format: uuid */
+            steward_id: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+            /** Format: uuid */
+            worker_id: string;
+            worker_name: string;
+        };
         /** CaseOut */
         CaseOut: {
             accepted_at: string | null;
@@ -1657,7 +1731,7 @@ export interface components {
         };
         /** CasePage */
         CasePage: {
-            items: components["schemas"]["CaseSummary"][];
+            items: components["schemas"]["CaseListItem"][];
             limit: number;
             offset: number;
             total: number;
@@ -1668,6 +1742,18 @@ export interface components {
             description?: string;
             title?: string;
         };
+        /** CaseQueues */
+        CaseQueues: {
+            due_soon: number;
+            follow_ups_open: number;
+            materials_answered: number;
+            new: number;
+            on_track: number;
+            open: number;
+            overdue: number;
+            paused: number;
+            supervisions_open: number;
+        };
         /** CaseRequestIn */
         CaseRequestIn: {
             /** @default  */
@@ -1675,39 +1761,6 @@ export interface components {
             /** Format: uuid */
             item_id: string;
             title: string;
-        };
-        /** CaseSummary */
-        CaseSummary: {
-            accepted_at: string | null;
-            case_no: string;
-            /** @enum {string} */
-            category: "open" | "paused" | "done" | "terminated";
-            /** @enum {string} */
-            channel: "phone" | "website" | "wechat" | "platform" | "in_person";
-            /** Format: date-time */
-            created_at: string;
-            department_code: string;
-            district_code: string;
-            due: components["schemas"]["DueInfo"];
-            /** Format: uuid */
-            id: string;
-            item_code: string;
-            /** Format: uuid */
-            item_id: string;
-            materials_answered_at?: string | null;
-            promised_working_days: number | null;
-            resolved_at: string | null;
-            /** @enum {string} */
-            status: "submitted" | "accepted" | "in_progress" | "awaiting_materials" | "resolved" | "closed" | "rejected" | "withdrawn";
-            status_label: string;
-            /** Format: uuid */
-            steward_id: string;
-            title: string;
-            /** Format: date-time */
-            updated_at: string;
-            version: number;
-            /** Format: uuid */
-            worker_id: string;
         };
         /** ChainReport */
         ChainReport: {
@@ -1988,6 +2041,7 @@ export interface components {
             account_id: string;
             department_code: string | null;
             district_code: string | null;
+            permissions: string[];
             /** @enum {string} */
             role: "admin" | "security" | "auditor" | "steward" | "liaison" | "worker" | "official";
             /** @enum {string} */
@@ -2701,6 +2755,10 @@ export interface components {
         /** WorkerLookupIn */
         WorkerLookupIn: {
             national_id: string;
+        };
+        /** WorkerMobileIn */
+        WorkerMobileIn: {
+            mobile: string;
         };
         /** WorkerOut */
         WorkerOut: {
@@ -4251,13 +4309,15 @@ export interface operations {
                 steward_id?: string | null;
                 worker_id?: string | null;
                 due_state?: "on_track" | "due_soon" | "overdue" | "paused" | null;
+                /** @description The cases of one work queue; its total is that queue's count in GET /cases/queues. overdue, due_soon, on_track and paused are the due states; new: submitted, not yet accepted; materials_answered: waiting for materials the worker has sent; open: not finished (paused included). */
+                queue?: "overdue" | "due_soon" | "on_track" | "paused" | "new" | "materials_answered" | "open" | null;
                 /** @description Received at or after, with offset. */
                 created_from?: string | null;
                 /** @description Received before, with offset. */
                 created_to?: string | null;
                 /** @description A case number, with or without its hyphens (BS-20260301-000001-7, BS202603010000017). */
                 case_no?: string | null;
-                /** @description Text the title or the description holds (case-insensitive, taken literally). */
+                /** @description Text the title, the description or the worker's name holds (case-insensitive, taken literally). */
                 q?: string | null;
                 sort?: "created_at" | "updated_at" | "due_at" | "case_no";
                 order?: "asc" | "desc";
@@ -4418,6 +4478,55 @@ export interface operations {
             };
             /** @description The request is well formed but breaks a rule of the programme; nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the rate-limit store is unavailable, or the change collided with a concurrent one and was rolled back; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1CasesQueuesQueues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseQueues"];
+                };
+            };
+            /** @description No valid access token (or, for sign-in, wrong credentials). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or session may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10130,6 +10239,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkerOut"];
+                };
+            };
+            /** @description The request is malformed: a parameter or field has the wrong type, format, length or range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token (or, for sign-in, wrong credentials). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or session may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body arrived too slowly. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The change conflicts with the record's current state; nothing was written. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well formed but breaks a rule of the programme; nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the rate-limit store is unavailable, or the change collided with a concurrent one and was rolled back; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1WorkersByMobileByMobile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkerMobileIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerOut"][];
                 };
             };
             /** @description The request is malformed: a parameter or field has the wrong type, format, length or range. */

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from schemas.cases import CaseOut, CaseSummary, DueInfo, EventOut
+from schemas.cases import CaseListItem, CaseOut, CaseSummary, DueInfo, EventOut
 from service.domain.calendar import WorkingCalendar
 from service.domain.due import UNFINISHED, due_state_of
 from service.domain.time_limit import (
@@ -75,6 +75,12 @@ def _summary_fields(case: Case, item_code: str, calendar: WorkingCalendar, now: 
 
 def case_summary(case: Case, item_code: str, calendar: WorkingCalendar, now: datetime) -> CaseSummary:
     return CaseSummary(**_summary_fields(case, item_code, calendar, now))
+
+
+def case_list_item(
+    case: Case, item_code: str, worker_name: str, calendar: WorkingCalendar, now: datetime
+) -> CaseListItem:
+    return CaseListItem(**_summary_fields(case, item_code, calendar, now), worker_name=worker_name)
 
 
 def event_out(event: CaseEvent) -> EventOut:

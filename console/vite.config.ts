@@ -1,11 +1,15 @@
 // The console is built once with npm and the output committed (console/dist), so that
 // serving it needs no Node.js. The service serves dist/ at /staff/.
 import vue from "@vitejs/plugin-vue";
+import { ElementPlusResolver } from "unplugin-vue-components/resolvers";
+import Components from "unplugin-vue-components/vite";
 import { defineConfig } from "vite";
 
 export default defineConfig({
   base: "/staff/",
-  plugins: [vue()],
+  // Element Plus on demand (its documented way): each screen imports the components and
+  // styles its template uses, so the first screen parses a fraction of the library.
+  plugins: [vue(), Components({ resolvers: [ElementPlusResolver({ importStyle: "css" })], dts: false })],
   build: {
     outDir: "dist",
     emptyOutDir: true,
@@ -16,11 +20,10 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     rollupOptions: {
       output: {
-        // The libraries change less often than the screens: separate files cache apart.
+        // ECharts changes less often than the screens and only the dashboard needs it: a
+        // file of its own. Element Plus is split by the screens that use each component.
         manualChunks(id: string) {
           if (id.includes("node_modules/echarts") || id.includes("node_modules/zrender")) return "echarts";
-          if (id.includes("node_modules/element-plus") || id.includes("node_modules/@element-plus")) return "element-plus";
-          if (id.includes("node_modules/")) return "vendor";
           return undefined;
         },
       },

@@ -2,12 +2,14 @@
    the role cannot do; the API still decides on every request. */
 import { reactive } from "vue";
 import { api, type Schemas } from "./http";
+import { rememberRole } from "./session";
 
 export const me = reactive<{ who: Schemas["MeOut"] | null }>({ who: null });
 
 export async function loadMe(): Promise<Schemas["MeOut"]> {
   const who = await api.get("/api/v1/auth/me");
   me.who = who;
+  rememberRole(who.role);
   return who;
 }
 

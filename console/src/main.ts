@@ -1,6 +1,7 @@
-import ElementPlus from "element-plus";
-import zhCn from "element-plus/es/locale/lang/zh-cn";
-import "element-plus/dist/index.css";
+import { vLoading } from "element-plus";
+import "element-plus/es/components/loading/style/css";
+import "element-plus/es/components/message-box/style/css";
+import "element-plus/es/components/message/style/css";
 import { createApp } from "vue";
 import App from "./App.vue";
 import { forgetMe } from "./access";
@@ -15,4 +16,4 @@ whenSignedOut((reason) => {
   void router.push({ path: "/login", query: { reason } });
 });
 
-createApp(App).use(ElementPlus, { locale: zhCn }).use(router).mount("#app");
+createApp(App).directive("loading", vLoading).use(router).mount("#app");

@@ -1,8 +1,13 @@
 /* Screens by hash (`/staff/#/queue?due=overdue`), so that the service serves one file
    and every view, with its filters, can be bookmarked and shared. */
+import Layout from "./Layout.vue";
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from "vue-router";
 import { can, homeOf, loadMe, me } from "./access";
+import { askEarly } from "./dashboardData";
 import { loadLists } from "./reference";
+
+/** Roles whose dashboard data may be asked for before `/auth/me` answers. */
+const METRICS_ROLES = new Set(["official", "liaison", "admin"]);
 import { currentSession } from "./session";
 
 declare module "vue-router" {
@@ -19,7 +24,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/login", component: () => import("./views/Login.vue"), meta: { title: "登录", public: true } },
   {
     path: "/",
-    component: () => import("./Layout.vue"),
+    component: Layout,
     meta: { title: "工作台" },
     children: [
       // The role's own first screen: decided in the guard, once the role is known.
@@ -55,6 +60,12 @@ router.beforeEach(async (to) => {
   if (!currentSession()) return { path: "/login", query: { next: to.fullPath } };
   if (!me.who) {
     void loadLists().catch(() => undefined); // beside /auth/me, not after it
+    const role = currentSession()?.role;
+    if (to.path === "/dashboard" && role && METRICS_ROLES.has(role)) {
+      const period = typeof to.query["period"] === "string" ? to.query["period"] : String(new Date().getFullYear());
+      const district = typeof to.query["district"] === "string" && to.query["district"] ? to.query["district"] : undefined;
+      askEarly({ period, ...(district ? { district } : {}) });
+    }
     try {
       await loadMe();
     } catch {

@@ -59,6 +59,14 @@ export function touchSession(): void {
   write();
 }
 
+/** The role, kept once `/auth/me` has told it, so that a reload can ask for its first
+   screen's data early (a hint only: the API decides). */
+export function rememberRole(role: string): void {
+  if (!state.session || state.session.role === role) return;
+  state.session.role = role;
+  write();
+}
+
 export function clearSession(): void {
   state.session = null;
   write();

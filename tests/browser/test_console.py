@@ -149,14 +149,23 @@ async def _seed(url: str, database_url: str) -> Seeded:
         running = await case("公租房资格复核", ("accept", {}))
         transfer = await case("子女入学咨询", ("accept", {}))
         await case("已办结的落户", ("accept", {}), ("start", {}), ("resolve", {"outcome": "已办结"}))
-    # A clock that has run out: the overdue case's due date moves into the past.
+    # A clock that has run out: the overdue case was accepted 40 days ago. Its timeline says
+    # so too, so that a recomputation (an administrator's calendar change) agrees.
     connection = await asyncpg.connect(database_url)
     try:
-        await connection.execute(
-            "UPDATE \"case\" SET due_soon_at = now() - interval '5 days', due_at = now() - interval '2 days' "
-            "WHERE id = $1",
-            uuid.UUID(overdue["id"]),
-        )
+        overdue_id = uuid.UUID(overdue["id"])
+        async with connection.transaction():
+            await connection.execute(
+                "UPDATE case_event SET at = at - interval '40 days' "
+                "WHERE case_id = $1 AND action IN ('accept', 'start')",
+                overdue_id,
+            )
+            await connection.execute(
+                "UPDATE \"case\" SET accepted_at = accepted_at - interval '40 days', "
+                "started_at = started_at - interval '40 days', "
+                "due_soon_at = now() - interval '5 days', due_at = now() - interval '2 days' WHERE id = $1",
+                overdue_id,
+            )
     finally:
         await connection.close()
     return Seeded(

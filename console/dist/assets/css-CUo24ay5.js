@@ -1,0 +1,1 @@
+import"./css-C1btf8mR.js";

@@ -1,0 +1,1 @@
+import{Nn as e}from"./css-C1btf8mR.js";var t=t=>[``,...e].includes(t);export{t};

@@ -250,7 +250,10 @@ def serve(host: str, port: int, workers: int) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(settings.data_dir / "prometheus", os.getpid()))
     get_settings.cache_clear()
     address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 (a comparison)
-    click.echo(f"Web page: {address}/   API docs: {address}/docs  (Scalar: /docs/scalar)", err=True)
+    click.echo(
+        f"Web page: {address}/   Staff console: {address}/staff/   API docs: {address}/docs  (Scalar: /docs/scalar)",
+        err=True,
+    )
     _remember_address(settings.data_dir, address)
     # uvicorn ends by raising the signal that stopped it again; as an exception here, so
     # that the embedded PostgreSQL is stopped with the service rather than left running.

@@ -535,3 +535,41 @@ async def test_each_screen_is_refused_by_the_api_to_the_roles_it_is_not_for(brow
         await expect(menu).to_contain_text("部门待办")
         for hidden in ("账号管理", "工作日历", "审计日志", "登记案件"):
             await expect(menu).not_to_contain_text(hidden)
+
+
+async def test_the_api_s_reason_shows_in_chinese_beside_its_field(browser: Browser, seeded: Seeded) -> None:
+    async with signed_in(browser, seeded, "admin") as page:
+        await page.goto(f"{seeded.url}/staff/#/admin/accounts")
+        await page.get_by_test_id("new-account").click()
+        await field(page, "account-username").fill("ab")  # shorter than the API allows
+        await choose(page, "account-role", "主管领导")
+        await field(page, "account-password").fill("Initial-Pass-2026")
+        await page.get_by_test_id("account-create").click()
+        # The service's own reason, asked for in Chinese, next to the user name field.
+        username_item = page.locator(".el-form-item").filter(has=page.locator('[data-testid="account-username"]'))
+        await expect(username_item.locator(".el-form-item__error")).to_contain_text("字符")
+        await shoot(page, "admin-account-refused")
+
+
+async def test_the_idle_timeout_is_announced_before_it_ends_the_session(browser: Browser, seeded: Seeded) -> None:
+    async with signed_in(browser, seeded, STEWARD) as page:
+        # As if the service's idle limit were a minute and two seconds: the warning comes a
+        # minute before the end, then 继续工作 keeps the session (it asks the service again).
+        await expect(page.locator(".el-loading-mask")).to_have_count(0)  # nothing in flight
+        async with page.expect_navigation():
+            await page.evaluate(
+                """() => {
+                  const key = "banshi.staff.session";
+                  const s = JSON.parse(sessionStorage.getItem(key));
+                  s.expiresIn = 62;
+                  s.lastUsed = Date.now();
+                  sessionStorage.setItem(key, JSON.stringify(s));
+                  location.reload();
+                }"""
+            )
+        warning = page.get_by_role("dialog", name="即将退出登录")
+        await expect(warning).to_be_visible()
+        await expect(warning).to_contain_text("秒后自动退出登录")
+        await shoot(page, "steward-idle-warning")
+        await warning.get_by_role("button", name="继续工作").click()
+        await expect(page.get_by_test_id("account-menu")).to_contain_text(STEWARD)

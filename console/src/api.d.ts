@@ -274,7 +274,7 @@ export interface paths {
         };
         /**
          * List the cases within reach, with filters
-         * @description A filter naming a work-list item, worker or staff member out of reach answers 404.
+         * @description A `worker_id` out of reach answers 404, as reading that worker would; an item, department, district or steward that matches none of the cases within reach gives an empty page.
          */
         get: operations["ApiV1CasesListAll"];
         put?: never;

@@ -6,6 +6,8 @@ import { can, homeOf, loadMe, me } from "./access";
 import { askEarly } from "./dashboardData";
 import { loadLists } from "./reference";
 
+/** Roles that read the districts, departments and work list (`reference.read`). */
+const READERS_OF_LISTS = new Set(["steward", "liaison", "official", "admin"]);
 /** Roles whose dashboard data may be asked for before `/auth/me` answers. */
 const METRICS_ROLES = new Set(["official", "liaison", "admin"]);
 import { currentSession } from "./session";
@@ -59,8 +61,10 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true;
   if (!currentSession()) return { path: "/login", query: { next: to.fullPath } };
   if (!me.who) {
-    void loadLists().catch(() => undefined); // beside /auth/me, not after it
     const role = currentSession()?.role;
+    // Beside /auth/me, not after it, for the roles that read the reference lists (the
+    // security officer and the auditor do not: asking would only be refused).
+    if (role && READERS_OF_LISTS.has(role)) void loadLists().catch(() => undefined);
     if (to.path === "/dashboard" && role && METRICS_ROLES.has(role)) {
       const period = typeof to.query["period"] === "string" ? to.query["period"] : String(new Date().getFullYear());
       const district = typeof to.query["district"] === "string" && to.query["district"] ? to.query["district"] : undefined;

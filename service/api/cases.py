@@ -95,7 +95,10 @@ class CaseController(Controller):
     @get(
         "/",
         summary="List the cases within reach, with filters",
-        description="A filter naming a work-list item, worker or staff member out of reach answers 404.",
+        description=(
+            "A `worker_id` out of reach answers 404, as reading that worker would; an item, department, "
+            "district or steward that matches none of the cases within reach gives an empty page."
+        ),
         opt={**needs(Permission.CASES_READ), PROBLEMS: (404,)},
     )
     async def list_all(

@@ -437,7 +437,9 @@ def _rule(pattern: str, template: str, **convert: Convert) -> Rule:
 
 def _regex_reason(found: re.Match[str]) -> str:
     shown = found.group("regex")
-    return _KNOWN_PATTERNS.get(shown, f"格式不正确，须符合正则表达式 {shown}")
+    # A regular expression means nothing to the person filling the form: the field is named
+    # in ``errors[].field``, and the reason says only that its form is wrong.
+    return _KNOWN_PATTERNS.get(shown, "格式不正确")
 
 
 _KNOWN_PATTERNS = {
@@ -598,9 +600,9 @@ def translate(text: str) -> str | None:
     if text in TEXTS_ZH:
         return TEXTS_ZH[text]
     if found := _LOCATION.fullmatch(text):
-        # msgspec names the place in the body: carried over after the reason.
-        core = translate(found.group("core"))
-        return None if core is None else f"{core}（位置：{found.group('path')}）"
+        # msgspec names the place in the body (`$.title`); ``errors[].field`` names it for
+        # clients, so the Chinese reason is the reason alone, ready to show beside the field.
+        return translate(found.group("core"))
     for pattern, build in RULES:
         if (found := pattern.fullmatch(text)) and (built := build(found)) is not None:
             return built

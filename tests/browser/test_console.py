@@ -221,7 +221,10 @@ async def signed_in(browser: Browser, seeded: Seeded, username: str, size: str =
     )
     page = await context.new_page()
     errors: list[str] = []
+    refused: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # The console asks only for what the role may read: no request of its own is refused.
+    page.on("response", lambda r: refused.append(r.url) if r.status == 403 and "/api/" in r.url else None)
     try:
         await page.goto(f"{seeded.url}/staff/")
         await field(page, "username").fill(username)
@@ -230,6 +233,7 @@ async def signed_in(browser: Browser, seeded: Seeded, username: str, size: str =
         await expect(page.get_by_test_id("account-menu")).to_contain_text(username)
         yield page
         assert errors == [], f"uncaught errors in the console: {errors}"
+        assert refused == [], f"the console asked for what {username} may not read: {refused}"
     finally:
         await context.close()
 

@@ -85,6 +85,10 @@ function fieldLabel(name) {
 }
 /** The service's reasons (English) in Chinese, for the ones a worker can meet. */
 export function reasonText(reason) {
+    // The service answers in Chinese when the browser asks for it (Accept-Language): its
+    // reason reads on from the field's name (电子邮箱 + 格式不正确).
+    if (/[\u4e00-\u9fff]/.test(reason))
+        return reason;
     let match = /at least (\d+) characters/.exec(reason);
     if (match)
         return `至少需要 ${match[1]} 个字符`;

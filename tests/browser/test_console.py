@@ -250,10 +250,10 @@ async def choose(page: Page, test_id: str, option: str) -> None:
     await page.get_by_role("option", name=option, exact=True).last.click()
 
 
-async def shoot(page: Page, name: str, size: str = "1440") -> None:
-    # Loading veils gone, transitions settled: then the picture.
+async def shoot(page: Page, name: str, size: str = "1440", settle_ms: int = 250) -> None:
+    # Loading veils gone, transitions (a message, a dialog) settled: then the picture.
     await expect(page.locator(".el-loading-mask")).to_have_count(0)
-    await page.wait_for_timeout(250)
+    await page.wait_for_timeout(settle_ms)
     await page.screenshot(path=SHOTS / f"{name}-{size}.png", full_page=True)
 
 
@@ -506,7 +506,7 @@ async def test_every_screen_of_every_role_is_photographed(browser: Browser, seed
                 await expect(page.get_by_role("heading", level=1).first).to_contain_text(heading)
                 if screen == "dashboard":
                     await expect(page.locator("#dashboard[data-state=ready]")).to_be_visible()
-                await shoot(page, f"{username.split('.')[-1]}-{screen}", size)
+                await shoot(page, f"{username.split('.')[-1]}-{screen}", size, settle_ms=60)
             if username == STEWARD:
                 await page.goto(f"{seeded.url}/staff/#/cases/{seeded.running_case_id}")
                 await expect(page.get_by_test_id("case-status")).to_be_visible()

@@ -32,3 +32,8 @@ export function dashboardTables(query: DashboardQuery): Promise<Tables> {
   early = null;
   return taken && taken.key === keyOf(query) ? taken.tables : ask(query);
 }
+
+/** Forget a prefetch made for a session that has ended. */
+export function forgetEarly(): void {
+  early = null;
+}

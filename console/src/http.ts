@@ -33,6 +33,9 @@ export interface Call<O> {
   body?: BodyOf<O>;
   form?: FormData;
   headers?: Record<string, string>;
+  /** A request the page makes by itself (the unread count): not a sign of the user at work,
+      so it does not reset the console's idle clock. */
+  background?: boolean;
 }
 
 export interface FieldProblem {
@@ -52,11 +55,6 @@ export class ApiProblem extends Error {
     super(detail || title);
   }
 
-  /** The reason given for one field (`body.title`, `query.q`, or just `title`). */
-  reasonFor(field: string): string | undefined {
-    const hit = this.errors.find((e) => e.field === field || e.field.endsWith(`.${field}`));
-    return hit?.reason;
-  }
 }
 
 const LANGUAGE = "zh-CN, zh;q=0.9";
@@ -100,7 +98,7 @@ async function problemOf(response: Response): Promise<ApiProblem> {
 }
 
 /** Any request to the service, with the token, Chinese problem texts and the idle clock. */
-export async function send(method: string, url: string, init: RequestInit = {}): Promise<Response> {
+export async function send(method: string, url: string, init: RequestInit = {}, background = false): Promise<Response> {
   const session = currentSession();
   const headers = new Headers(init.headers);
   headers.set("Accept-Language", LANGUAGE);
@@ -116,7 +114,7 @@ export async function send(method: string, url: string, init: RequestInit = {}):
     onSignedOut("登录已失效，请重新登录。");
   }
   if (!response.ok) throw await problemOf(response);
-  if (session) touchSession();
+  if (session && !background) touchSession();
   return response;
 }
 
@@ -133,7 +131,7 @@ async function call<M extends Method, P extends PathsWith<M>>(
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(options.body);
   }
-  const response = await send(method.toUpperCase(), url, { headers, body });
+  const response = await send(method.toUpperCase(), url, { headers, body }, options.background === true);
   if (response.status === 204 || response.headers.get("Content-Length") === "0") return undefined as Answer<paths[P][M]>;
   return (await response.json()) as Answer<paths[P][M]>;
 }

@@ -5,6 +5,7 @@ import "element-plus/es/components/message/style/css";
 import { createApp } from "vue";
 import App from "./App.vue";
 import { forgetMe } from "./access";
+import { forgetEarly } from "./dashboardData";
 import { whenSignedOut } from "./http";
 import { forgetReference } from "./reference";
 import { router } from "./router";
@@ -12,6 +13,7 @@ import "./console.css";
 
 whenSignedOut((reason) => {
   forgetMe();
+  forgetEarly();
   forgetReference();
   void router.push({ path: "/login", query: { reason } });
 });

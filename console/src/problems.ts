@@ -1,6 +1,6 @@
-/* The API's problem+json, shown next to the field it names, in Chinese. The console asks
-   for Chinese (Accept-Language: zh-CN); the few texts the service still gives in
-   English are put into Chinese here by their shape, and a field's name by the form. */
+/* The API's problem+json, shown next to the field it names, in Chinese: the console asks
+   for Chinese (Accept-Language: zh-CN). A whole-request message falls back to a Chinese
+   sentence by status when the service's text is not Chinese. */
 import { ElMessage } from "element-plus";
 import { ApiProblem } from "./http";
 
@@ -20,26 +20,10 @@ const BY_STATUS: Record<number, string> = {
   503: "服务暂时不可用，请稍后再试。",
 };
 
-const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
-  [/^Expected `str` of length <= (\d+)/, (m) => `不能超过 ${m[1]} 个字符`],
-  [/^Expected `str` of length >= (\d+)/, (m) => `至少 ${m[1]} 个字符`],
-  [/^Expected `str` matching regex/, () => "格式不正确"],
-  [/^Object missing required field/, () => "必填"],
-  [/is required/, () => "必填"],
-  [/^Expected `(int|integer)`/, () => "须为整数"],
-  [/^Expected `bool`/, () => "须为是或否"],
-  [/^Invalid enum value/, () => "不是可选的值"],
-  [/^Invalid UUID/, () => "编号格式不正确"],
-  [/date/i, () => "不是有效的日期"],
-];
-
-/** Chinese for a reason: the service's own when it gave Chinese, else by its shape. */
+/** A field's reason as the service gave it: the console asks for Chinese, and the
+    service's own table (service/api/problem_language.py) is the one place texts are put
+    into Chinese. */
 export function reasonZh(reason: string): string {
-  if (/[\u4e00-\u9fff]/.test(reason)) return reason;
-  for (const [pattern, text] of REASONS) {
-    const match = pattern.exec(reason);
-    if (match) return text(match);
-  }
   return reason;
 }
 

@@ -1,7 +1,9 @@
 /* The sign-in kept for this tab only (sessionStorage), as the worker's page does: the
    access token, the user name and role shown in the header, and the idle clock. The
    service ends a token unused for `expiresIn` seconds; each request extends it up to
-   `expiresAt`. The console warns a minute before either happens. */
+   `expiresAt`. The idle clock here counts what the user does (requests they cause), not
+   what the page asks by itself; the console warns a minute before the end and signs out
+   when it comes, so an unattended console does not stay signed in. */
 import { reactive } from "vue";
 
 export interface Session {
@@ -72,11 +74,20 @@ export function clearSession(): void {
   write();
 }
 
+/** The service notes a session's last use at most once a minute, so its idle end can come
+    up to a minute before the one counted here: the console counts a minute short. */
+const SERVICE_SLACK_MS = 60_000;
+
 /** Milliseconds until the token ends: idle limit or absolute end, whichever comes first. */
 export function msLeft(now = Date.now()): number {
   const s = state.session;
   if (!s) return 0;
-  const idleEnd = (s.lastUsed ?? now) + s.expiresIn * 1000;
+  const idleEnd = (s.lastUsed ?? now) + s.expiresIn * 1000 - SERVICE_SLACK_MS;
   const hardEnd = Date.parse(s.expiresAt);
   return Math.min(idleEnd, Number.isNaN(hardEnd) ? idleEnd : hardEnd) - now;
+}
+
+/** Milliseconds since the user last caused a request. */
+export function msSinceUse(now = Date.now()): number {
+  return now - (state.session?.lastUsed ?? 0);
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from litestar import Litestar
@@ -32,6 +33,28 @@ async def test_the_front_end_is_served_at_the_root_with_a_strict_policy(
     assert (await anonymous.get("/health")).json() == {"status": "ok"}
     assert (await anonymous.get("/api/v1/lookup")).status_code == 400
     assert (await anonymous.get("/no-such-page.js")).status_code == 404
+
+
+async def test_the_staff_console_is_served_at_staff_with_the_same_policy(
+    anonymous: AsyncTestClient[Litestar],
+) -> None:
+    page = await anonymous.get("/staff/")
+    assert page.status_code == 200
+    assert '<div id="app">' in page.text and "/staff/assets/" in page.text
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-cache"  # the page names the current build
+    head = await anonymous.head("/staff/")
+    assert head.status_code == 200 and head.content == b""
+    asset = re.search(r'src="(/staff/assets/[^"]+\.js)"', page.text)
+    assert asset is not None
+    script = await anonymous.get(asset.group(1))
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    # Named by their content: kept a year, never asked for again.
+    assert script.headers["cache-control"] == "max-age=31536000, public, immutable"
+    assert (await anonymous.get("/staff/assets/no-such-file.js")).status_code == 404
+    # The worker's page and the API are still where they were.
+    assert '<html lang="zh-CN">' in (await anonymous.get("/")).text
+    assert (await anonymous.get("/api/v1/lookup")).status_code == 400
 
 
 async def test_without_a_built_front_end_only_the_api_is_served(

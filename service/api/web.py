@@ -71,8 +71,18 @@ def console_router(folder: Path = CONSOLE_BUILT) -> list[Router]:
     """The staff console at ``/staff/``: its page is checked on every load, and its
     scripts and styles, whose names carry a hash of their content, are kept for a year.
     Nothing when the console is not built."""
-    if not (folder / "index.html").is_file():
+    index = folder / "index.html"
+    if not index.is_file():
         return []
+
+    @head("/", include_in_schema=False, after_request=_page_headers, name="console/index-head")
+    async def console_head() -> Response[None]:
+        return Response(
+            None,
+            media_type=MediaType.HTML,
+            headers={"Content-Length": str(index.stat().st_size), "Cache-Control": "no-cache"},
+        )
+
     pages = create_static_files_router(
         path="/staff",
         directories=[folder],
@@ -90,4 +100,5 @@ def console_router(folder: Path = CONSOLE_BUILT) -> list[Router]:
         cache_control=CacheControlHeader(max_age=31_536_000, public=True, immutable=True),
         after_request=_page_headers,
     )
+    pages.register(console_head)
     return [assets, pages]

@@ -11,29 +11,29 @@ interface Reference {
   staff: Map<string, Schemas["StaffOut"]>;
 }
 
-export const ref = reactive<Reference>({ loaded: false, districts: [], departments: [], items: [], staff: new Map() });
-let lists: Promise<void> | null = null;
+export const lists = reactive<Reference>({ loaded: false, districts: [], departments: [], items: [], staff: new Map() });
+let listsLoad: Promise<void> | null = null;
 let staff: Promise<void> | null = null;
 
 /** Districts, departments and this year's work list: what every staff role may read.
    Started as early as the session is known, beside `GET /auth/me`. */
 export function loadLists(): Promise<void> {
-  lists ??= (async () => {
+  listsLoad ??= (async () => {
     const year = new Date().getFullYear();
     const [districts, departments, items] = await Promise.all([
       api.get("/api/v1/districts"),
       api.get("/api/v1/departments"),
       api.get("/api/v1/work-list-items", { query: { year } }),
     ]);
-    ref.districts = districts;
-    ref.departments = departments;
-    ref.items = items;
-    ref.loaded = true;
+    lists.districts = districts;
+    lists.departments = departments;
+    lists.items = items;
+    lists.loaded = true;
   })().catch((error: unknown) => {
-    lists = null;
+    listsLoad = null;
     throw error;
   });
-  return lists;
+  return listsLoad;
 }
 
 /** Staff names, for the roles that may read staff. */
@@ -45,7 +45,7 @@ export function loadStaff(): Promise<void> {
       page.items.forEach((s) => found.set(s.id, s));
       if (offset + page.items.length >= page.total || page.items.length === 0) break;
     }
-    ref.staff = found;
+    lists.staff = found;
   })().catch((error: unknown) => {
     staff = null;
     throw error;
@@ -58,29 +58,29 @@ export function loadReference(canReadStaff: boolean): Promise<void> {
 }
 
 export function forgetReference(): void {
-  lists = null;
+  listsLoad = null;
   staff = null;
-  ref.loaded = false;
-  ref.staff = new Map();
+  lists.loaded = false;
+  lists.staff = new Map();
 }
 
 export function districtName(code: string | null | undefined): string {
   if (!code) return "—";
-  return ref.districts.find((d) => d.code === code)?.name_zh ?? code;
+  return lists.districts.find((d) => d.code === code)?.name_zh ?? code;
 }
 
 export function departmentName(code: string | null | undefined): string {
   if (!code) return "—";
-  return ref.departments.find((d) => d.code === code)?.name_zh ?? code;
+  return lists.departments.find((d) => d.code === code)?.name_zh ?? code;
 }
 
 export function itemTitle(idOrCode: string | null | undefined): string {
   if (!idOrCode) return "—";
-  const item = ref.items.find((i) => i.id === idOrCode || i.code === idOrCode);
+  const item = lists.items.find((i) => i.id === idOrCode || i.code === idOrCode);
   return item ? item.title_zh : idOrCode;
 }
 
 export function staffName(id: string | null | undefined): string {
   if (!id) return "—";
-  return ref.staff.get(id)?.name ?? "—";
+  return lists.staff.get(id)?.name ?? "—";
 }

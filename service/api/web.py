@@ -38,15 +38,13 @@ async def _page_headers(response: Response[Any]) -> Response[Any]:
     return response
 
 
-def web_router(settings: Settings) -> list[Router]:
-    """Nothing when the front end is not built (an API-only deployment)."""
-    folder = web_dir(settings)
-    if not (folder / "index.html").is_file():
-        return []
+def _pages(path: str, folder: Path, name: str) -> Router:
+    """A built front end's files at ``path``: its page served for the folder's address and
+    checked on every load, with the policy above on every answer."""
     index = folder / "index.html"
 
-    # Litestar's HTML mode serves GET / but not HEAD / (uptime checkers ask HEAD).
-    @head("/", include_in_schema=False, after_request=_page_headers, name="web/index-head")
+    # Litestar's HTML mode serves GET but not HEAD for the page (uptime checkers ask HEAD).
+    @head("/", include_in_schema=False, after_request=_page_headers, name=f"{name}/index-head")
     async def index_head() -> Response[None]:
         return Response(
             None,
@@ -55,43 +53,32 @@ def web_router(settings: Settings) -> list[Router]:
         )
 
     router = create_static_files_router(
-        path="/",
+        path=path,
         directories=[folder],
         html_mode=True,
         include_in_schema=False,
-        name="web",
+        name=name,
         cache_control=CacheControlHeader(no_cache=True),
         after_request=_page_headers,
     )
     router.register(index_head)
-    return [router]
+    return router
+
+
+def web_router(settings: Settings) -> list[Router]:
+    """Nothing when the front end is not built (an API-only deployment)."""
+    folder = web_dir(settings)
+    if not (folder / "index.html").is_file():
+        return []
+    return [_pages("/", folder, "web")]
 
 
 def console_router(folder: Path = CONSOLE_BUILT) -> list[Router]:
     """The staff console at ``/staff/``: its page is checked on every load, and its
     scripts and styles, whose names carry a hash of their content, are kept for a year.
     Nothing when the console is not built."""
-    index = folder / "index.html"
-    if not index.is_file():
+    if not (folder / "index.html").is_file():
         return []
-
-    @head("/", include_in_schema=False, after_request=_page_headers, name="console/index-head")
-    async def console_head() -> Response[None]:
-        return Response(
-            None,
-            media_type=MediaType.HTML,
-            headers={"Content-Length": str(index.stat().st_size), "Cache-Control": "no-cache"},
-        )
-
-    pages = create_static_files_router(
-        path="/staff",
-        directories=[folder],
-        html_mode=True,
-        include_in_schema=False,
-        name="console",
-        cache_control=CacheControlHeader(no_cache=True),
-        after_request=_page_headers,
-    )
     assets = create_static_files_router(
         path="/staff/assets",
         directories=[folder / "assets"],
@@ -100,5 +87,4 @@ def console_router(folder: Path = CONSOLE_BUILT) -> list[Router]:
         cache_control=CacheControlHeader(max_age=31_536_000, public=True, immutable=True),
         after_request=_page_headers,
     )
-    pages.register(console_head)
-    return [assets, pages]
+    return [assets, _pages("/staff", folder, "console")]

@@ -29,3 +29,14 @@ export function int(value: string, fallback: number): number {
   const n = Number.parseInt(value, 10);
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
+
+/** For a screen that asks again whenever its filters change: each call marks a new request,
+    and the function it returns says whether that request is still the latest, so an answer
+    that comes back late is dropped rather than shown over a newer one. */
+export function latestRequest(): () => () => boolean {
+  let asked = 0;
+  return () => {
+    const mine = ++asked;
+    return () => mine === asked;
+  };
+}

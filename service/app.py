@@ -29,7 +29,7 @@ from service.api.accounts import AccountController, SecurityController
 from service.api.attachments import AttachmentController, CaseAttachmentController
 from service.api.audit import AuditController
 from service.api.auth import AuthController
-from service.api.background import keep_reminding
+from service.api.background import BackgroundJobs, keep_reminding
 from service.api.bodies import ApiRequest
 from service.api.calendar import CalendarController
 from service.api.cases import CaseController
@@ -55,6 +55,7 @@ from service.api.deps import (
 from service.api.docs import docs_assets_router, scalar_page, swagger_page
 from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, health_head, metrics, ready
+from service.api.imports import ImportController
 from service.api.metrics import MetricsController
 from service.api.notifications import NotificationController
 from service.api.params import integer_queries, whole_numbers_only
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         try:
             yield
         finally:
+            await app.state.imports.close()
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -150,6 +152,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             DeliveryController,
             WebhookSubscriptionController,
             SupervisionController,
+            ImportController,
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC)],
         security=[{BEARER: []}],
@@ -187,6 +190,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
                 "clock": clock,
                 "counters": counters,
                 "store": store,
+                "imports": BackgroundJobs(),
                 "migration_head": head_revision(),
                 "signed_in": SignedInCache(timedelta(seconds=settings.sign_in_cache_seconds)),
             }

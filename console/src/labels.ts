@@ -49,6 +49,7 @@ export const EVENT: Record<string, string> = {
   answer_materials: "科技工作者提交补正材料",
   attach: "上传附件",
   reissue_code: "重新发放查询码",
+  import: "由台账导入",
   supervise: "督办",
   reply_supervision: "督办回复",
   escalate_supervision: "督办升级",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from service.domain.ledger import EXAMPLE_MARK, Column
 
@@ -87,9 +88,28 @@ class Choices:
 
 _FIXED: dict[str, Sequence[tuple[str, str]]] = {
     "talent_card": [("A", "A卡"), ("B", "B卡"), ("none", "无")],
-    "status": [("submitted", "待受理"), ("accepted", "已受理"), ("in_progress", "办理中"), ("awaiting_materials", "待补件")],
-    "channel": [("in_person", "现场"), ("phone", "电话"), ("wechat", "微信"), ("website", "网站"), ("platform", "服务平台")],
+    "status": [
+        ("submitted", "待受理"),
+        ("accepted", "已受理"),
+        ("in_progress", "办理中"),
+        ("awaiting_materials", "待补件"),
+    ],
+    "channel": [
+        ("in_person", "现场"),
+        ("phone", "电话"),
+        ("wechat", "微信"),
+        ("website", "网站"),
+        ("platform", "服务平台"),
+    ],
 }
+
+
+_NOTES = (
+    f"第二行是示例：姓名以「{EXAMPLE_MARK}」开头的行导入时跳过，可保留也可删除。",
+    "同一文件重复导入不会重复登记：身份证号相同的科技工作者只登记一次，"
+    "同一人、同一事项、同一收件日期和同一台账编号（或标题）的办件只导入一次。",
+    "请先试导入（检查），按检查结果修改后再正式导入；有任何一行不通过时，默认整批不导入。",
+)
 
 
 def template_xlsx(title: str, columns: Sequence[Column], choices: Choices) -> bytes:
@@ -106,7 +126,8 @@ def template_xlsx(title: str, columns: Sequence[Column], choices: Choices) -> by
     as_text = book.add_format({"num_format": "@"})
     ranges = _write_lists(lists, header, choices)
     for index, column in enumerate(columns):
-        sheet.write_string(0, index, column.title + (" *" if column.required else ""), required if column.required else header)
+        title = column.title + (" *" if column.required else "")
+        sheet.write_string(0, index, title, required if column.required else header)
         sheet.write_string(1, index, column.example, example)
         sheet.set_column(index, index, max(14, len(column.title) * 2 + 4), as_text)
         if column.key in ranges:
@@ -120,11 +141,10 @@ def template_xlsx(title: str, columns: Sequence[Column], choices: Choices) -> by
     for index, column in enumerate(columns, start=1):
         notes.write_string(index, 0, column.title)
         notes.write_string(index, 1, "必填" if column.required else "选填")
-        notes.write_string(index, 2, column.note + ("；也可用列名：" + "、".join(column.aliases) if column.aliases else ""))
-    tail = len(columns) + 2
-    notes.write_string(tail, 0, f"第二行是示例，首格以「{EXAMPLE_MARK}」开头的行导入时跳过，可保留也可删除。")
-    notes.write_string(tail + 1, 0, "同一文件重复导入不会重复登记：身份证号相同的科技工作者、同一人同一事项同一收件日期的办件只导入一次。")
-    notes.write_string(tail + 2, 0, "先试导入（检查），按检查结果修改后再正式导入；有任何一行不通过时，默认整批不导入。")
+        aliases = "；也可用列名：" + "、".join(column.aliases) if column.aliases else ""
+        notes.write_string(index, 2, column.note + aliases)
+    for offset, line in enumerate(_NOTES, start=len(columns) + 2):
+        notes.write_string(offset, 0, line)
     notes.set_column(0, 0, 16)
     notes.set_column(2, 2, 90)
     book.close()
@@ -152,7 +172,7 @@ def _write_lists(lists: Any, header: Any, choices: Choices) -> dict[str, str]:
             lists.write_string(row, name_col, name)
         lists.set_column(code_col, code_col, 18)
         lists.set_column(name_col, name_col, 28)
-        letter = xlsxwriter.utility.xl_col_to_name(name_col)
+        letter = xl_col_to_name(name_col)
         ranges[key] = f"=可选值!${letter}$2:${letter}${len(values) + 1}"
     return ranges
 

@@ -1,12 +1,14 @@
 """Work the service process does besides answering requests: the reminder passes
-(``services/reminders.py``), started and stopped with the app."""
+(``services/reminders.py``) and the ledger imports a request starts, started and
+stopped with the app."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,3 +34,26 @@ async def keep_reminding(
             continue
         if result.ran and any(result.told.values()):
             log.info("reminders told: %s", result.told)
+
+
+class BackgroundJobs:
+    """Jobs a request starts and the process runs after answering it (ledger imports).
+    The app's shutdown cancels those still running; each records that it was stopped."""
+
+    def __init__(self) -> None:
+        self.running: set[asyncio.Task[object]] = set()
+
+    def start(self, work: Coroutine[Any, Any, object]) -> None:
+        task: asyncio.Task[object] = asyncio.create_task(work)
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    async def wait(self) -> None:
+        """Until every job started so far has ended (tests, and a graceful stop)."""
+        while self.running:
+            await asyncio.gather(*list(self.running), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self.running):
+            task.cancel()
+        await asyncio.gather(*list(self.running), return_exceptions=True)

@@ -71,6 +71,9 @@ class Permission(StrEnum):
     """Read the supervision notices within reach: those one issues in one's scope, or answers."""
     NOTICES_MANAGE = "notices.manage"
     """What goes out beyond the inbox: channels offered, texts, the delivery log, webhooks."""
+    IMPORTS = "imports"
+    """Bring ledgers in: workers and open cases from a spreadsheet. A steward brings in
+    only their own workers and their cases (``services/imports.py``)."""
 
 
 P = Permission
@@ -104,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SUPERVISE,
             P.SUPERVISION_READ,
             P.NOTICES_MANAGE,
+            P.IMPORTS,
         }
     ),
     Role.SECURITY: frozenset({P.ACCOUNTS_READ, P.ACCOUNTS_UNLOCK, P.SECURITY_SETTINGS}),
@@ -126,6 +130,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ATTACHMENTS_WRITE,
             P.REPLY_SUPERVISION,
             P.SUPERVISION_READ,
+            P.IMPORTS,
         }
     ),
     Role.LIAISON: frozenset(

@@ -54,6 +54,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "answer_materials": "已提交补正材料",
     "attach": "上传附件",
     "reissue_code": "重新发放查询码",
+    "import": "由台账导入",
     # Supervision lines are internal and keep the status, so a worker's view never shows
     # them (``domain/supervision.py``); the labels serve the staff's pages.
     "supervise": "督办",

@@ -125,6 +125,7 @@ CASE_COLUMNS = (
     "due_at",
     "due_soon_at",
     "clock_remaining_seconds",
+    "resolutions",
     "import_key",
 )
 EVENT_COLUMNS = (

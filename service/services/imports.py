@@ -398,6 +398,7 @@ class CasePass(Pass):
             due_at,
             due_soon_at,
             remaining,
+            0,
             key,
             row_no,
         )

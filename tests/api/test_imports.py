@@ -84,3 +84,80 @@ async def test_workers_dry_run_then_import_then_again(client: AsyncTestClient[Li
     assert again["status"] == "imported"
     assert (again["rows_existing"], again["rows_imported"]) == (2, 0)
     assert (await api.ok("GET", "/workers?limit=50"))["total"] == 2
+
+
+async def _workers(api: Api, steward_name: str, count: int) -> list[str]:
+    """Bring in ``count`` workers for the steward named; returns their ID numbers."""
+    ids = [national_id() for _ in range(count)]
+    rows = [WORKER_TITLES, *[worker_row(f"工作者{n}", steward_name, nid=nid) for n, nid in enumerate(ids)]]
+    job = await give(api, "workers", xlsx(rows), dry_run=False)
+    assert job["status"] == "imported", job
+    return ids
+
+
+async def test_cases_keep_their_received_date_and_due_dates_on_the_calendar(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    first, second, third = await _workers(api, "王丽", 3)
+    rows = [
+        CASE_TITLES,
+        # Received the day before the May Day holiday (1–5 May 2026): 14 working days run to 22 May.
+        [first, "工作者0", "WL-04", "子女转学", "秋季入学", date(2026, 4, 30), "办理中", "", "", "电话"],
+        # An Excel serial number (46099 is 2026-03-18) and the item by its title.
+        [second, "", "人才落户", "", "", 46099, "待受理", "市公安局", "", ""],
+        # Text as Excel writes it in a CSV, with a time.
+        [third, "", "WL-07", "就医", "", "2026/5/6 14:30", "待补件", "", "", "现场"],
+    ]
+    job = await give(api, "cases", xlsx(rows), dry_run=False)
+    assert job["status"] == "imported", job
+    assert job["rows_imported"] == 3
+    cases = (await api.ok("GET", "/cases?limit=50&sort=case_no"))["items"]
+    by_item = {c["item_code"]: c for c in cases}
+    school = await api.ok("GET", f"/cases/{by_item['WL-04']['id']}")
+    assert school["case_no"].startswith("BS-20260430-")
+    assert school["status"] == "in_progress"
+    assert school["created_at"] == "2026-04-30T01:00:00Z"  # 09:00 in Chongqing
+    assert school["due"]["due_at"].startswith("2026-05-22")
+    assert school["channel"] == "phone"
+    line = school["timeline"][0]
+    assert line["action"] == "import"
+    assert line["visibility"] == "public"
+    assert "2026-04-30" in line["note"]
+    hukou = await api.ok("GET", f"/cases/{by_item['WL-05']['id']}")
+    assert hukou["case_no"].startswith("BS-20260318-")
+    assert hukou["status"] == "submitted"
+    assert hukou["due"]["due_at"] is None
+    assert hukou["department_code"] == "public-security"
+    assert hukou["title"] == "人才落户"
+    medical = await api.ok("GET", f"/cases/{by_item['WL-07']['id']}")
+    assert medical["status"] == "awaiting_materials"
+    assert medical["created_at"] == "2026-05-06T06:30:00Z"
+    assert [e["action"] for e in medical["timeline"]] == ["import", "request_materials"]
+
+
+async def test_imported_cases_count_in_the_metrics_from_their_received_date(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    ids = await _workers(api, "王丽", 2)
+    rows = [CASE_TITLES, *[[nid, "", "WL-04", "入学", "", "2026-03-05", "办理中", "", "", ""] for nid in ids]]
+    assert (await give(api, "cases", xlsx(rows), dry_run=False))["status"] == "imported"
+    march = await api.ok("GET", "/metrics/items?period=2026-03")
+    school = next(r for r in march["rows"] if r["code"] == "WL-04")
+    assert (school["received"], school["in_progress"]) == (2, 2)
+    # Received 5 March, due 14 working days later: overdue by the test's clock (2 June).
+    assert school["overdue"] == 2
+    april = await api.ok("GET", "/metrics/items?period=2026-04")
+    assert next(r for r in april["rows"] if r["code"] == "WL-04")["received"] == 0
+    districts = await api.ok("GET", "/metrics/by/district?period=2026-03")
+    assert next(r for r in districts["rows"] if r["key"] == "jiulongpo")["received"] == 2
+
+
+async def test_the_same_cases_file_twice_adds_nothing(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    (nid,) = await _workers(api, "王丽", 1)
+    rows = [CASE_TITLES, [nid, "", "WL-04", "入学", "", "2026-03-05", "已受理", "", "", ""]]
+    assert (await give(api, "cases", xlsx(rows), dry_run=False))["rows_imported"] == 1
+    again = await give(api, "cases", xlsx(rows), dry_run=False)
+    assert (again["status"], again["rows_existing"], again["rows_imported"]) == ("imported", 1, 0)
+    assert (await api.ok("GET", "/cases"))["total"] == 1

@@ -32,6 +32,10 @@ _CHUNK = 1024 * 1024
 IMPORTS = needs(Permission.IMPORTS)
 
 
+Flag = Literal["true", "false"]
+"""A yes or no in a form: the words only (a form carries text, and ``1`` or ``yes`` are refused)."""
+
+
 class ImportForm(msgspec.Struct, kw_only=True):
     """A ledger file and what to do with it. It names Litestar's ``UploadFile``, so it
     lives with the controller rather than among the API's Structs."""
@@ -40,9 +44,9 @@ class ImportForm(msgspec.Struct, kw_only=True):
     """workers (科技工作者台账) or cases (办件台账)."""
     file: UploadFile
     """XLSX, XLS, ODS or CSV (UTF-8 with or without BOM, GB18030, UTF-16); the first row holds the column titles."""
-    dry_run: bool = True
+    dry_run: Flag = "true"
     """Check every row and report, writing nothing (the default). Send false to import."""
-    partial: bool = False
+    partial: Flag = "false"
     """Import the good rows and leave the bad ones. By default one bad row stops them all."""
 
 
@@ -105,7 +109,9 @@ class ImportController(Controller):
     ) -> Response[ImportJobOut]:
         path = await _save(data.file)
         try:
-            upload = Upload(Kind(data.kind), path, data.file.filename or "", data.dry_run, data.partial)
+            upload = Upload(
+                Kind(data.kind), path, data.file.filename or "", data.dry_run == "true", data.partial == "true"
+            )
             job = await imports.open_job(db, ctx, upload)
         except BaseException:
             await asyncio.to_thread(path.unlink, missing_ok=True)

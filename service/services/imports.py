@@ -70,6 +70,8 @@ log = logging.getLogger("banshi.imports")
 BATCH_ROWS = 1000
 KEPT_PROBLEMS = 200
 """Problems kept on the job for the API; the report has every one."""
+PASSED = "通过"
+"""A good, new row; whether it came in the job's status says (the report is written as the rows are read)."""
 STALE_AFTER_SECONDS = 120
 """A running job that has not reported for this long was stopped (its process ended)."""
 Progress = Callable[[ImportJob], Awaitable[None] | None]
@@ -196,7 +198,7 @@ class WorkerPass(Pass):
             else:
                 self.tally.valid += 1
                 fresh.append((result, index))
-                outcomes.append(Outcome(cells, "通过" if self.job.dry_run else "已导入", True))
+                outcomes.append(Outcome(cells, PASSED, True))
         if self.writing and fresh:
             await self._write(session, fresh)
         return outcomes
@@ -290,7 +292,7 @@ class CasePass(Pass):
                 self.tally.valid += 1
                 found = workers[pii.index(result.national_id, "national_id")]
                 fresh.append((row_no, result, found, key))
-                outcomes.append(Outcome(cells, "通过" if self.job.dry_run else "已导入", True))
+                outcomes.append(Outcome(cells, PASSED, True))
         if self.writing and fresh:
             await self._stage(session, fresh)
         return outcomes

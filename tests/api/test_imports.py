@@ -18,7 +18,18 @@ from tests.factory import Api, national_id
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WORKER_TITLES = ["姓名", "身份证号", "手机号", "所在区县", "工作单位", "英才卡", "专业领域", "科技专员"]
-CASE_TITLES = ["身份证号", "姓名", "服务事项", "诉求标题", "诉求内容", "收件日期", "办理状态", "承办部门", "科技专员", "受理渠道"]
+CASE_TITLES = [
+    "身份证号",
+    "姓名",
+    "服务事项",
+    "诉求标题",
+    "诉求内容",
+    "收件日期",
+    "办理状态",
+    "承办部门",
+    "科技专员",
+    "受理渠道",
+]
 
 
 def xlsx(rows: list[list[Any]]) -> bytes:
@@ -161,3 +172,241 @@ async def test_the_same_cases_file_twice_adds_nothing(client: AsyncTestClient[Li
     again = await give(api, "cases", xlsx(rows), dry_run=False)
     assert (again["status"], again["rows_existing"], again["rows_imported"]) == ("imported", 1, 0)
     assert (await api.ok("GET", "/cases"))["total"] == 1
+
+
+def _report_rows(content: bytes) -> list[list[Any]]:
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    return [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+
+
+async def test_every_kind_of_bad_row_is_reported_and_nothing_is_written(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    await api.steward("刘强")
+    await api.steward("刘强")  # two stewards of one name: the name alone cannot say which
+    good = national_id()
+    bad_check = good[:17] + ("0" if good[17] != "0" else "1")
+    rows = [
+        WORKER_TITLES,
+        worker_row("张明", "王丽", nid=good),
+        worker_row("重复", "王丽", nid=good),
+        worker_row("校验", "王丽", nid=bad_check),
+        ["数字", 500103199001011234, "13800138000", "九龙坡区", "重庆大学", "", "", "王丽"],
+        ["手机", national_id(), "0236512345", "九龙坡区", "重庆大学", "", "", "王丽"],
+        worker_row("区县", "王丽", district="火星区"),
+        ["", national_id(), "13800138000", "渝北", "", "C卡", "", "王丽"],
+        worker_row("专员", "不存在"),
+        worker_row("同名", "刘强"),
+        [],  # a blank row is skipped, not counted
+    ]
+    content = xlsx(rows)
+    job = await give(api, "workers", content, dry_run=False)
+    assert job["status"] == "refused", job
+    assert (job["rows_read"], job["rows_valid"], job["rows_invalid"], job["rows_imported"]) == (9, 1, 8, 0)
+    reasons = {(p["row"], p["column"]): p["reason"] for p in job["problems"]}
+    assert reasons[(3, "身份证号")] == "与第2行是同一人"
+    assert reasons[(4, "身份证号")] == "校验码不正确"
+    assert "存成了数字" in reasons[(5, "身份证号")]
+    assert reasons[(6, "手机号")] == "不是有效的11位手机号码"
+    assert reasons[(7, "所在区县")] == "没有「火星区」这个区县"
+    assert reasons[(8, "姓名")] == "不能为空"
+    assert reasons[(8, "工作单位")] == "不能为空"
+    assert reasons[(8, "英才卡")] == "应为A卡、B卡或无"
+    assert (8, "所在区县") not in reasons  # 渝北 without 区 is 渝北区
+    assert reasons[(9, "科技专员")] == "系统中没有科技专员「不存在」"
+    assert "请填写其登录账号" in reasons[(10, "科技专员")]
+    assert (await api.ok("GET", "/workers"))["total"] == 0
+    response = await api.send("GET", f"/imports/{job['id']}/report")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
+    report = _report_rows(response.content)
+    assert report[0] == [*WORKER_TITLES, "导入检查结果"]
+    assert report[1][0] == "张明"
+    assert report[1][-1] == "通过"
+    assert report[2][-1] == "身份证号：与第2行是同一人"
+    assert "所在区县：没有「火星区」这个区县" in report[6][-1]
+    assert len(report) == 10
+
+
+async def test_bad_case_rows_are_reported(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    (nid,) = await _workers(api, "王丽", 1)
+    rows = [
+        CASE_TITLES,
+        [nid, "", "WL-04", "入学", "", "2026-02-30", "办理中", "", "", ""],
+        [nid, "", "WL-04", "入学", "", "2026-12-01", "办理中", "", "", ""],
+        [nid, "", "WL-04", "入学", "", "明天", "办理中", "", "", ""],
+        [nid, "", "WL-99", "入学", "", "2026-03-01", "办理中", "", "", ""],
+        [nid, "", "WL-04", "入学", "", "2026-03-01", "已办结", "", "", ""],
+        [nid, "", "WL-04", "入学", "", "2026-03-01", "办理中", "市交委", "", "飞鸽"],
+        [nid, "别人", "WL-04", "入学", "", "2026-03-01", "办理中", "", "", ""],
+        [national_id(), "", "WL-04", "入学", "", "2026-03-01", "办理中", "", "", ""],
+        [nid, "", "WL-04", "入学", "", "2025-03-01", "办理中", "", "", ""],
+        [nid, "", "WL-04", "入学", "", "2026-03-02", "办理中", "", "", ""],
+        [nid, "", "WL-04", "入学", "", "2026-03-02", "办理中", "", "", ""],
+    ]
+    job = await give(api, "cases", xlsx(rows))
+    assert job["status"] == "checked"
+    reasons = {(p["row"], p["column"]): p["reason"] for p in job["problems"]}
+    assert reasons[(2, "收件日期")] == "2026年2月30日不存在"
+    assert reasons[(3, "收件日期")] == "晚于今天"
+    assert "不是可识别的日期" in reasons[(4, "收件日期")]
+    assert "没有「WL-99」这个事项" in reasons[(5, "服务事项")]
+    assert "只导入在办的办件" in reasons[(6, "办理状态")]
+    assert reasons[(7, "承办部门")] == "没有「市交委」这个部门"
+    assert reasons[(7, "受理渠道")] == "应为电话、现场、微信、网站或服务平台"
+    assert reasons[(8, "姓名")] == "与系统中该身份证号的姓名不一致"
+    assert "请先导入科技工作者台账" in reasons[(9, "身份证号")]
+    assert reasons[(10, "服务事项")] == "2025年的工作清单中没有该事项"
+    assert "与第11行是同一办件" in reasons[(12, "")]
+    assert (job["rows_valid"], job["rows_invalid"]) == (1, 10)
+
+
+async def test_partial_import_takes_the_good_rows(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    rows = [WORKER_TITLES, worker_row("张明", "王丽"), worker_row("区县", "王丽", district="火星区")]
+    job = await give(api, "workers", xlsx(rows), dry_run=False, partial=True)
+    assert (job["status"], job["rows_imported"], job["rows_invalid"]) == ("imported", 1, 1)
+    assert [w["name"] for w in (await api.ok("GET", "/workers"))["items"]] == ["张明"]
+
+
+async def test_csv_in_gb18030_and_utf8_with_or_without_bom(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    for encoding, label in (("gb18030", "GB18030"), ("utf-8-sig", "UTF-8 (BOM)"), ("utf-8", "UTF-8")):
+        rows = [WORKER_TITLES, worker_row("重庆璧山", "王丽"), worker_row("𠮷田", "王丽")]
+        job = await give(api, "workers", csv_bytes(rows, encoding), "台账.csv", dry_run=False)
+        assert (job["status"], job["file_format"], job["file_encoding"]) == ("imported", "csv", label), job
+        assert job["rows_imported"] == 2
+    names = {w["name"] for w in (await api.ok("GET", "/workers?limit=50"))["items"]}
+    assert names == {"重庆璧山", "𠮷田"}
+
+
+async def test_cases_from_a_gb18030_csv_with_text_dates(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    ids = await _workers(api, "王丽", 4)
+    days = ["2026年3月5日", "2026/3/6", "2026.3.9", "20260310"]
+    rows = [
+        CASE_TITLES,
+        *[[nid, "", "WL-04", "入学", "", d, "已受理", "", "", ""] for nid, d in zip(ids, days, strict=True)],
+    ]
+    job = await give(api, "cases", csv_bytes(rows, "gb18030"), "办件.csv", dry_run=False)
+    assert job["status"] == "imported", job
+    cases = (await api.ok("GET", "/cases?limit=50"))["items"]
+    assert sorted(c["created_at"][:10] for c in cases) == ["2026-03-05", "2026-03-06", "2026-03-09", "2026-03-10"]
+
+
+async def test_templates_come_with_titles_an_example_and_the_lists(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    response = await api.send("GET", "/imports/templates/workers")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == XLSX
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["科技工作者", "可选值", "填写说明"]
+    sheet = book["科技工作者"]
+    titles = [c.value for c in sheet[1]]
+    assert titles[:3] == ["姓名 *", "身份证号 *", "手机号 *"]
+    assert sheet["A2"].value.startswith("示例")
+    lists = [c.value for c in book["可选值"]["B"] if c.value]
+    assert "九龙坡区" in lists
+    assert "两江新区" in lists
+    # Filled in and given back as it is, example row and all, it imports.
+    sheet.append(["张明", national_id(), "13800138000", "九龙坡区", "重庆大学", "B卡", "", "王丽"])
+    filled = io.BytesIO()
+    book.save(filled)
+    job = await give(api, "workers", filled.getvalue(), dry_run=False)
+    assert (job["status"], job["rows_read"], job["rows_imported"]) == ("imported", 1, 1), job
+    cases = await api.send("GET", "/imports/templates/cases?format=csv")
+    assert cases.status_code == 200
+    text = cases.content.decode("utf-8-sig").splitlines()
+    assert text[0].split(",")[:3] == ["身份证号", "姓名", "服务事项"]
+    items = openpyxl.load_workbook(io.BytesIO((await api.send("GET", "/imports/templates/cases")).content))["可选值"]
+    assert "WL-04" in [c.value for c in items["G"]]
+
+
+async def test_a_file_that_is_not_a_ledger_is_refused(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    for content, name, reason in (
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "photo.xlsx", "不是 UTF-8 或 GB18030"),
+        (b"", "empty.csv", "文件是空的"),
+        ("姓名,工作单位\r\n张明,重庆大学\r\n".encode(), "short.csv", "缺少必填列：身份证号、手机号、所在区县"),
+        (b"PK\x03\x04broken", "broken.xlsx", "文件已损坏"),
+    ):
+        job = await give(api, "workers", content, name)
+        assert job["status"] == "refused", job
+        assert reason in job["failure"], job
+        assert job["report_url"] is None
+        await api.problem("GET", f"/imports/{job['id']}/report", 409)
+
+
+async def test_a_steward_imports_their_own_workers_and_cases_only(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    steward_api, steward = await api.steward_account("陈专员")
+    await api.steward("王丽")
+    mine = await give(steward_api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "")]), dry_run=False)
+    assert mine["status"] == "imported", mine
+    workers = (await api.ok("GET", "/workers"))["items"]
+    assert [w["steward_id"] for w in workers] == [steward["id"]]
+    theirs = await give(steward_api, "workers", xlsx([WORKER_TITLES, worker_row("李华", "王丽")]))
+    assert theirs["problems"][0]["reason"] == "科技专员只能导入由本人服务的科技工作者和办件"
+    (other,) = await _workers(api, "王丽", 1)
+    rows = [CASE_TITLES, [other, "", "WL-04", "入学", "", "2026-03-05", "办理中", "", "", ""]]
+    refused = await give(steward_api, "cases", xlsx(rows))
+    assert refused["problems"][0]["reason"] == "这位科技工作者不由您服务"
+    # A steward sees their own imports only; the administrator sees them all.
+    assert {j["id"] for j in (await steward_api.ok("GET", "/imports"))["items"]} == {
+        mine["id"],
+        theirs["id"],
+        refused["id"],
+    }
+    assert (await api.ok("GET", "/imports"))["total"] == 4
+    (admins,) = [
+        j
+        for j in (await api.ok("GET", "/imports"))["items"]
+        if j["id"] not in (mine["id"], theirs["id"], refused["id"])
+    ]
+    await steward_api.problem("GET", f"/imports/{admins['id']}", 404)
+    await steward_api.problem("GET", f"/imports/{admins['id']}/report", 404)
+
+
+async def test_roles_without_the_import_permission_are_refused(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    official = await api.account("official")
+    liaison, _ = await api.liaison_account()
+    for who in (official, liaison):
+        files = {"file": ("台账.csv", csv_bytes([WORKER_TITLES], "utf-8"))}
+        await who.problem("POST", "/imports", 403, files=files, data={"kind": "workers"})
+        await who.problem("GET", "/imports/templates/workers", 403)
+
+
+async def test_bad_forms_are_refused_before_anything_runs(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    files = {"file": ("台账.csv", csv_bytes([WORKER_TITLES], "utf-8"))}
+    problem = await api.problem("POST", "/imports", 400, files=files, data={"kind": "people"})
+    assert "kind" in str(problem)
+    problem = await api.problem("POST", "/imports", 400, files=files, data={"kind": "workers", "dry_run": "1"})
+    assert "dry_run" in str(problem)
+    await api.problem("POST", "/imports", 400, data={"kind": "workers"})
+    await api.problem("GET", "/imports/templates/people", 400)
+    await api.problem("GET", "/imports/templates/workers?format=pdf", 400)
+    assert (await api.ok("GET", "/imports"))["total"] == 0
+
+
+async def test_imports_are_on_the_audit_trail(client: AsyncTestClient[Litestar]) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    checked = await give(api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "王丽")]))
+    imported = await give(api, "workers", xlsx([WORKER_TITLES, worker_row("李华", "王丽")]), dry_run=False)
+    auditor = await api.account("auditor")
+    trail = (await auditor.ok("GET", "/audit/events?action=import.workers"))["items"]
+    by_target = {e["target_id"]: e for e in trail}
+    assert by_target[checked["id"]]["details"]["dry_run"] is True
+    assert by_target[imported["id"]]["details"]["imported"] == 1
+    assert by_target[imported["id"]]["actor_username"] == "admin"
+    assert by_target[checked["id"]]["outcome"] == "success"
+    assert (await api.ok("POST", "/audit/verify"))["intact"] is True

@@ -183,6 +183,7 @@ RECORDS_ZH = {
     "attachment": "附件",
     "rating": "评价",
     "supervision": "督办",
+    "import": "导入任务",
     "notification": "通知",
     "notice text": "通知文本",
     "delivery": "推送记录",
@@ -371,6 +372,10 @@ TEXTS_ZH: dict[str, str] = {
         "只有该案件的科技专员或承办部门的联络员可以回复"
     ),
     "the supervision notice has been replied to already": "该督办通知已回复",
+    # ledger imports
+    "the import has no report yet: it is still running or the file could not be read": (
+        "该导入任务还没有检查结果：仍在进行中，或文件无法读取"
+    ),
     # metrics
     "no such work-list item in the period's years": "所选期间的年度中没有该清单事项",
     "give either period or from/to, not both": "period 与 from/to 只能二选一",

@@ -110,7 +110,7 @@ async def test_cases_keep_their_received_date_and_due_dates_on_the_calendar(clie
     api = Api(client)
     await api.steward("王丽")
     first, second, third = await _workers(api, "王丽", 3)
-    rows = [
+    rows: list[list[Any]] = [
         CASE_TITLES,
         # Received the day before the May Day holiday (1–5 May 2026): 14 working days run to 22 May.
         [first, "工作者0", "WL-04", "子女转学", "秋季入学", date(2026, 4, 30), "办理中", "", "", "电话"],

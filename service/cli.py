@@ -21,6 +21,7 @@ from service.security.keys import ENV_NAMES, development_keys, generate_env
 if TYPE_CHECKING:
     from schemas.accounts import AccountOut
     from service.demo import DemoWorker
+    from service.models import ImportJob
     from service.security.pii import PiiCipher
 
 
@@ -459,6 +460,83 @@ def load_reference_command() -> None:
     require_schema(url)
     counts = asyncio.run(_load_reference(url))
     click.echo(json.dumps(counts))
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring ledgers (台账) in from XLSX, XLS or CSV: `banshi import workers FILE`, `banshi import cases FILE`."""
+
+
+def _import_command(kind: str, what: str) -> None:
+    @import_group.command(kind, help=f"Check and import {what} from FILE (all rows or none, unless --partial).")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+    @click.option("--as", "username", default="admin", show_default=True, help="The account to import as.")
+    @click.option("--dry-run", is_flag=True, help="Check every row and write the report; change nothing.")
+    @click.option("--partial", is_flag=True, help="Import the good rows and leave the bad ones.")
+    @click.option(
+        "--report",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        default=None,
+        help="Where to write the report workbook (default: FILE's name with -检查结果.xlsx, in the same folder).",
+    )
+    def command(file: Path, username: str, dry_run: bool, partial: bool, report: Path | None) -> None:
+        settings = keyed_settings()
+        url = database_url()
+        require_schema(url)
+        target = report or file.with_name(f"{file.stem}-检查结果.xlsx")
+        job = asyncio.run(_import(url, settings, kind, file, username, dry_run, partial, target))
+        summary = {
+            "status": job.status,
+            "rows": job.rows_read,
+            "valid": job.rows_valid,
+            "invalid": job.rows_invalid,
+            "existing": job.rows_existing,
+            "imported": job.rows_imported,
+        }
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        if job.failure:
+            click.echo(job.failure, err=True)
+        if job.report_key:
+            click.echo(f"Report: {target}", err=True)
+        if job.status not in ("checked", "imported"):
+            sys.exit(1)
+
+
+for _kind, _what in (("workers", "science workers"), ("cases", "open cases")):
+    _import_command(_kind, _what)
+
+
+async def _import(
+    url: str, settings: Settings, kind: str, file: Path, username: str, dry_run: bool, partial: bool, target: Path
+) -> ImportJob:
+    from service.adapters.storage import store_from_environment
+    from service.config import security_kit
+    from service.db import make_engine, make_session_factory
+    from service.domain.ledger import Kind
+    from service.errors import DomainError
+    from service.models.base import utcnow
+    from service.services.imports import Upload, run_from_command_line
+
+    engine = make_engine(url, pool_size=2)
+    store = store_from_environment(dict(settings.attachments_env), settings.data_dir)
+    upload = Upload(Kind(kind), file, file.name, dry_run, partial)
+    with click.progressbar(length=1, label=f"{file.name}", file=sys.stderr, show_pos=True) as bar:
+
+        def progress(job: ImportJob) -> None:
+            bar.length = max(job.rows_total or 1, job.rows_read, 1)
+            bar.update(job.rows_read - bar.pos)
+
+        try:
+            job = await run_from_command_line(
+                make_session_factory(engine), security_kit(settings), store, username, upload, utcnow, progress
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        finally:
+            await engine.dispose()
+    if job.report_key:
+        await asyncio.to_thread(target.write_bytes, await store.get(job.report_key))
+    return job
 
 
 @main.command("demo-data")

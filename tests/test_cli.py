@@ -121,3 +121,60 @@ def test_each_server_counts_in_a_folder_of_its_own(tmp_path: Path) -> None:
     finally:
         running.kill()
         running.wait()
+
+
+async def _count(database_url: str, sql: str) -> int:
+    from sqlalchemy import text
+
+    from service.db import make_engine
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text(sql))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_import_checks_then_brings_a_ledger_in_with_a_report(
+    keyed_env: dict[str, str], database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.api.test_imports import WORKER_TITLES, worker_row, xlsx
+
+    monkeypatch.setenv("BANSHI_ATTACHMENTS_DIR", str(tmp_path / "files"))
+    get_settings.cache_clear()
+    from sqlalchemy import text
+
+    from service.db import make_engine
+
+    engine = make_engine(database_url, pool_size=1)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO staff (id, name, role, active, created_at, updated_at) "
+                "VALUES (gen_random_uuid(), '王丽', 'steward', true, now(), now())"
+            )
+        )
+    await engine.dispose()
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(xlsx([WORKER_TITLES, worker_row("张明", "王丽"), worker_row("李华", "王丽")]))
+    runner = CliRunner()
+    checked = await asyncio.to_thread(runner.invoke, main, ["import", "workers", str(ledger), "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert '"status": "checked"' in checked.output and '"valid": 2' in checked.output
+    assert (tmp_path / "台账-检查结果.xlsx").exists()
+    assert await _count(database_url, "SELECT count(*) FROM worker") == 0
+    imported = await asyncio.to_thread(runner.invoke, main, ["import", "workers", str(ledger)])
+    assert '"imported": 2' in imported.output, imported.output
+    assert await _count(database_url, "SELECT count(*) FROM worker") == 2
+    again = await asyncio.to_thread(runner.invoke, main, ["import", "workers", str(ledger)])
+    assert '"existing": 2' in again.output and '"imported": 0' in again.output
+    audited = "SELECT count(*) FROM audit_event WHERE action = 'import.workers' AND client_addr = 'command line'"
+    assert await _count(database_url, audited) == 3
+    bad = tmp_path / "bad.csv"
+    bad.write_text("姓名,身份证号,手机号,所在区县,工作单位\n张三,123,1,火星,某单位\n", encoding="gb18030")
+    refused = await asyncio.to_thread(runner.invoke, main, ["import", "workers", str(bad)])
+    assert refused.exit_code == 1
+    assert '"invalid": 1' in refused.output
+    nobody = await asyncio.to_thread(runner.invoke, main, ["import", "workers", str(ledger), "--as", "nobody"])
+    assert nobody.exit_code == 1 and "no active account" in nobody.output

@@ -33,7 +33,7 @@ from schemas.imports import ImportJobOut, ImportJobPage, ImportProblem
 from service.adapters.ledger_files import LedgerFile, UnreadableLedger, open_ledger
 from service.adapters.ledger_sheets import CheckReport, Choices, template_csv, template_xlsx
 from service.adapters.storage import AttachmentStore
-from service.domain.access import Principal, Role
+from service.domain.access import Permission, Principal, Role, SessionScope, can
 from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
 from service.domain.ledger import (
@@ -56,10 +56,12 @@ from service.domain.ledger import (
 from service.domain.time_limit import DAY, StatusChange, compute_deadline, local_day
 from service.domain.visibility import PUBLIC
 from service.domain.workflow import Status
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from service.models import ImportJob
+from service.repositories import accounts as account_repo
 from service.repositories import imports as repo
 from service.repositories import reference as reference_repo
+from service.security.kit import SecurityKit
 from service.services import audit
 from service.services.calendar import load_calendar
 from service.services.context import Context
@@ -602,6 +604,40 @@ def _audit_fields(job: ImportJob, outcome: str) -> dict[str, Any]:
             "failure": job.failure,
         },
     }
+
+
+async def run_from_command_line(
+    sessions: async_sessionmaker[AsyncSession],
+    kit: SecurityKit,
+    store: AttachmentStore,
+    username: str,
+    upload: Upload,
+    clock: Clock,
+    progress: Progress | None = None,
+) -> ImportJob:
+    """``banshi import``: the same job, made as the account named, on this machine. The
+    account's role decides what it may bring in, as it would through the API."""
+    async with sessions() as session, session.begin():
+        account = await account_repo.account_by_username(session, username)
+    if account is None or not account.active:
+        raise Invalid("as", f"no active account {username!r}")
+    role = Role(account.role)
+    if not can(role, Permission.IMPORTS):
+        raise Invalid("as", f"a {role.value} account may not import ledgers")
+    caller = Principal(
+        account_id=account.id,
+        username=account.username,
+        role=role,
+        session_id=uuid.uuid4(),
+        scope=SessionScope.FULL,
+        client_addr="command line",
+        staff_id=account.staff_id,
+        district_code=account.district_code,
+    )
+    ctx = Context(caller=caller, now=clock(), kit=kit)
+    async with sessions() as session:
+        job = await open_job(session, ctx, upload)
+    return await Runner(sessions, ctx, store, job, clock, progress).run(upload.path)
 
 
 # --- reading jobs, reports and templates -----------------------------------------------------------

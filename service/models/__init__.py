@@ -7,6 +7,7 @@ from service.models.base import metadata
 from service.models.calendar import CalendarDay, CalendarYear
 from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
 from service.models.deliveries import Delivery, NoticePreference, NoticeSetting, NoticeTemplate, WebhookSubscription
+from service.models.imports import ImportJob
 from service.models.notifications import Notification
 from service.models.people import Staff, StewardAssignment, Worker
 from service.models.reference import Department, District, WorkListItem
@@ -39,6 +40,7 @@ __all__ = [
     "DurationTally",
     "FlowTally",
     "IdempotencyRecord",
+    "ImportJob",
     "LoginThrottle",
     "NoticePreference",
     "NoticeSetting",

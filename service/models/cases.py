@@ -40,6 +40,7 @@ EVENT_ACTIONS = (
     "attach",
     "reissue_code",
     *[a.value for a in SupervisionAction],
+    "import",
 )
 
 RECEIVED_ON = "((created_at AT TIME ZONE 'Asia/Shanghai'))::date"
@@ -130,6 +131,9 @@ class Case(SQLModel, table=True):
     steward confirms receipt or asks again."""
     query_code_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     """Keyed hash of the query code (查询码); the code itself is never stored."""
+    import_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True, unique=True))
+    """For a case brought in from a ledger: the hash of its worker, item, day received and
+    ledger number or title (``domain/ledger.case_key``), so the same row comes in once."""
 
     # Derived columns the database computes for the metrics (see docs in README, "Metrics").
     received_on: date | None = Field(

@@ -117,6 +117,7 @@ class ItemRow(Figures, kw_only=True):
     annual_target: int | None
     """The item's target for the year, when it has one and the period lies within one year."""
     target_unit: str | None
+    """The unit the target counts, in Chinese (套, 家, 个, 项, 人); null without a target."""
     target_rate: float | None
     """resolved / annual_target."""
 

@@ -204,8 +204,9 @@ async def test_the_work_list_table_for_the_year(world: World) -> None:
     assert figures_of(rows["WL-04"]) == WL04
     assert rows["WL-02"]["received"] == 0
     assert rows["WL-02"]["median_working_days"] is None and rows["WL-02"]["on_time_rate"] is None
-    # WL-01 has an annual target of 10,826 housing units: 3 delivered.
+    # WL-01 has an annual target of 10,826 housing units (套): 3 delivered.
     assert rows["WL-01"]["annual_target"] == 10826
+    assert rows["WL-01"]["target_unit"] == "套"
     assert rows["WL-01"]["target_rate"] == round(3 / 10826, 4)
     assert rows["WL-01"]["title_zh"] == "人才住房保障"
     assert (rows["WL-01"]["lead_department_code"], rows["WL-01"]["lead_department_name_zh"]) == (
@@ -213,6 +214,20 @@ async def test_the_work_list_table_for_the_year(world: World) -> None:
         "市住房城乡建委",
     )
     assert rows["WL-04"]["lead_department_name_zh"] == "市教委"
+
+
+async def test_the_targets_count_in_chinese_units(world: World) -> None:
+    rows = (await world.api.ok("GET", "/metrics/items?period=2026"))["rows"]
+    units = {row["code"]: row["target_unit"] for row in rows if row["annual_target"] is not None}
+    assert units == {
+        "WL-01": "套",
+        "WL-02": "套",
+        "WL-07": "家",
+        "WL-09": "个",
+        "WL-10": "项",
+        "WL-12": "项",
+        "WL-17": "人",
+    }
 
 
 async def test_the_default_period_is_the_current_year(world: World) -> None:
@@ -409,6 +424,7 @@ async def test_the_table_as_xlsx_matches_the_json_cell_by_cell(world: World) -> 
         "housing",
         "市住房城乡建委",
     )
+    assert (wl01_cells["年度目标"], wl01_cells["目标单位"]) == (10826, "套")
     # Numbers are numbers, rates carry a percentage format, widths fit the Chinese titles.
     wl01 = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "WL-01")
     rate_cell = wl01[[c.key for c in ITEMS].index("on_time_rate")]

@@ -1,6 +1,8 @@
 """Officials' metrics: the 20-item table, breakdowns, trend, city summary and the cases behind a number.
 
-No shape here carries a person's name, ID number or phone number.
+Names stand beside codes (district, department, item, steward). A steward's name is the
+only personal datum here, shown because officials supervise stewards' work; no shape
+carries a worker, an ID number, a phone number or an e-mail address.
 """
 
 from __future__ import annotations
@@ -111,9 +113,11 @@ class ItemRow(Figures, kw_only=True):
     title_zh: str
     category: str
     lead_department_code: str
+    lead_department_name_zh: str
     annual_target: int | None
     """The item's target for the year, when it has one and the period lies within one year."""
     target_unit: str | None
+    """The unit the target counts, in Chinese (套, 家, 个, 项, 人); null without a target."""
     target_rate: float | None
     """resolved / annual_target."""
 
@@ -129,8 +133,8 @@ class ItemTable(Output, kw_only=True):
 class BreakdownRow(Figures, kw_only=True):
     key: str
     """District code, department code or steward id."""
-    name_zh: str | None
-    """District or department name; stewards are listed by id only."""
+    name_zh: str
+    """District or department name, or the steward's name."""
 
 
 class Breakdown(Output, kw_only=True):
@@ -212,15 +216,20 @@ class SupervisionFigures(Output, kw_only=True):
 
 
 class FigureCase(Output, kw_only=True):
-    """A case behind a figure: no worker, title or description, only what the figure is about."""
+    """A case behind a figure: no worker, title or description, only what the figure is about,
+    with the names of its item, district, department and steward beside their codes."""
 
     case_no: str
     item_code: str
+    item_title_zh: str
     status: str
     status_zh: str
     district_code: str
+    district_name_zh: str
     department_code: str
+    department_name_zh: str
     steward_id: uuid.UUID
+    steward_name: str
     received_on: date
     accepted_at: datetime | None
     due_at: datetime | None

@@ -214,3 +214,54 @@ async def test_existing_workers_are_sealed_by_the_upgrade_and_opened_by_the_down
     async with engine.connect() as conn:
         back = (await conn.execute(text("SELECT national_id, mobile FROM worker"))).one()
     assert tuple(back) == ("50010319900101123X", "13812345678")
+
+
+async def test_the_english_target_units_an_older_database_loaded_become_chinese(
+    empty_url: str, engine: AsyncEngine
+) -> None:
+    await asyncio.to_thread(upgrade, empty_url, "0009")
+    units = {
+        "WL-01": "housing units",
+        "WL-02": "housing units",
+        "WL-07": "designated hospitals",
+        "WL-09": "staffing quotas",
+        "WL-10": "service items",
+        "WL-12": "projects",
+        "WL-17": "experts",
+        "WL-18": "人次",  # set by an administrator: kept
+        "WL-19": "Projects",  # not what the list shipped: kept
+        "WL-20": None,
+    }
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO department (code, name_zh, name_en, active) VALUES ('cast', '市科协', 'CAST', true)")
+        )
+        for code, unit in units.items():
+            await conn.execute(
+                text(
+                    "INSERT INTO work_list_item (id, year, code, category, title_zh, title_en, lead_department_code, "
+                    "promised_working_days, annual_target, target_unit, active, updated_at) VALUES "
+                    "(gen_random_uuid(), 2026, :code, 'c', '事项', 'item', 'cast', 14, 1, :unit, true, now())"
+                ),
+                {"code": code, "unit": unit},
+            )
+    await asyncio.to_thread(upgrade, empty_url, "0010")
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT code, target_unit FROM work_list_item"))
+        found: dict[str, str | None] = {code: unit for code, unit in rows.all()}
+    assert found == {
+        "WL-01": "套",
+        "WL-02": "套",
+        "WL-07": "家",
+        "WL-09": "个",
+        "WL-10": "项",
+        "WL-12": "项",
+        "WL-17": "人",
+        "WL-18": "人次",
+        "WL-19": "Projects",
+        "WL-20": None,
+    }
+    # The units stay Chinese below 0010: every version shows a unit as it is stored.
+    await asyncio.to_thread(downgrade, empty_url, "0009")
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT target_unit FROM work_list_item WHERE code = 'WL-01'")) == "套"

@@ -1536,7 +1536,7 @@ export interface components {
             in_progress: number;
             key: string;
             median_working_days: number | null;
-            name_zh: string | null;
+            name_zh: string;
             on_time_rate: number | null;
             open: number;
             overdue: number;
@@ -1890,10 +1890,13 @@ export interface components {
             accepted_at: string | null;
             case_no: string;
             department_code: string;
+            department_name_zh: string;
             district_code: string;
+            district_name_zh: string;
             due_at: string | null;
             follow_up_due_at: string | null;
             item_code: string;
+            item_title_zh: string;
             rating: string | null;
             /** Format: date */
             received_on: string;
@@ -1903,6 +1906,7 @@ export interface components {
             status_zh: string;
             /** Format: uuid */
             steward_id: string;
+            steward_name: string;
             working_days_used: number | null;
         };
         /** FigureCasePage */
@@ -1975,6 +1979,7 @@ export interface components {
             follow_ups_overdue: number;
             in_progress: number;
             lead_department_code: string;
+            lead_department_name_zh: string;
             median_working_days: number | null;
             on_time_rate: number | null;
             open: number;

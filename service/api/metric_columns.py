@@ -1,4 +1,7 @@
-"""The columns of each metrics export, with the Chinese titles officials read."""
+"""The columns of each metrics export, with the Chinese titles officials read.
+
+Every code has its name beside it: people read the names, and machines (and the people
+who filter by them) use the codes."""
 
 from __future__ import annotations
 
@@ -36,18 +39,24 @@ FIGURES = [
 ITEMS = [
     Column("code", "事项编号", "text"),
     Column("title_zh", "事项名称", "text"),
-    Column("lead_department_code", "牵头部门", "text"),
+    Column("lead_department_code", "牵头部门编码", "text"),
+    Column("lead_department_name_zh", "牵头部门", "text"),
     *FIGURES,
     Column("annual_target", "年度目标"),
     Column("target_unit", "目标单位", "text"),
     Column("target_rate", "目标完成率", "rate"),
 ]
 
-BREAKDOWN_KEYS = {"district": "区县编码", "department": "部门编码", "steward": "科技专员编号"}
+BREAKDOWN_KEYS = {
+    "district": ("区县编码", "区县"),
+    "department": ("部门编码", "部门"),
+    "steward": ("科技专员编号", "科技专员"),
+}
 
 
 def breakdown(by: str) -> list[Column]:
-    return [Column("key", BREAKDOWN_KEYS[by], "text"), Column("name_zh", "名称", "text"), *FIGURES]
+    key, name = BREAKDOWN_KEYS[by]
+    return [Column("key", key, "text"), Column("name_zh", name, "text"), *FIGURES]
 
 
 TREND = [
@@ -61,10 +70,14 @@ TREND = [
 CASES = [
     Column("case_no", "受理编号", "text"),
     Column("item_code", "事项编号", "text"),
+    Column("item_title_zh", "事项名称", "text"),
     Column("status_zh", "状态", "text"),
-    Column("district_code", "区县", "text"),
-    Column("department_code", "承办部门", "text"),
+    Column("district_code", "区县编码", "text"),
+    Column("district_name_zh", "区县", "text"),
+    Column("department_code", "承办部门编码", "text"),
+    Column("department_name_zh", "承办部门", "text"),
     Column("steward_id", "科技专员编号", "text"),
+    Column("steward_name", "科技专员", "text"),
     Column("received_on", "收件日期", "date"),
     Column("accepted_at", "受理时间", "datetime"),
     Column("due_at", "承诺办结时间", "datetime"),

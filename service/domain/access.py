@@ -57,6 +57,9 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     METRICS_READ = "metrics.read"
+    """The metrics tables and their exports. They name the stewards beside their ids (the
+    name only, never a phone number or e-mail address: ``repositories/metrics.STEWARD_NAME``),
+    since officials supervise the stewards' work; listing staff remains ``staff.read``."""
     OWN_CASES = "own_cases"
     """A worker's own cases: read them, submit a request, answer for materials, withdraw."""
     ATTACHMENTS_READ = "attachments.read"

@@ -82,6 +82,11 @@ FIGURE_SQL: dict[str, str] = {
 }
 
 
+STEWARD_NAME = "st.name"
+"""What the metrics read of a steward (alias ``st``): the name, never the work phone or
+e-mail. Every role that may read the metrics sees it (``Permission.METRICS_READ``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which cases count: equal-to filters on the case's item, district, department, steward."""
@@ -370,12 +375,28 @@ async def backlog_counted(session: AsyncSession, month: date, scope: Scope) -> i
     return int(value or 0)
 
 
-CASE_ROW_SQL = """
-SELECT c.id, c.case_no, w.code AS item_code, c.status, c.district_code, c.department_code, c.steward_id,
+CASE_ROW_SQL = f"""
+SELECT c.id, c.case_no, w.code AS item_code, w.title_zh AS item_title_zh, c.status,
+       c.district_code, d.name_zh AS district_name_zh, c.department_code, p.name_zh AS department_name_zh,
+       c.steward_id, {STEWARD_NAME} AS steward_name,
        c.received_on, c.accepted_at, c.due_at, c.resolved_at, c.resolved_on_time, c.working_days_used,
        c.rating, c.follow_up_due_at
-FROM "case" c JOIN work_list_item w ON w.id = c.item_id
+FROM "case" c
+JOIN work_list_item w ON w.id = c.item_id
+JOIN district d ON d.code = c.district_code
+JOIN department p ON p.code = c.department_code
+JOIN staff st ON st.id = c.steward_id
 """
+
+
+async def steward_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of these stewards, for a metrics table."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        text(f"SELECT st.id, {STEWARD_NAME} FROM staff st WHERE st.id = ANY(:ids)"), {"ids": list(ids)}
+    )
+    return {staff_id: name for staff_id, name in rows.all()}
 
 
 SUPERVISION_SQL: dict[str, str] = {

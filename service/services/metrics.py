@@ -65,6 +65,7 @@ class Item:
     title_zh: str
     category: str
     lead_department_code: str
+    lead_department_name_zh: str
     annual_target: int | None
     target_unit: str | None
 
@@ -107,7 +108,8 @@ async def frame(session: AsyncSession, ctx: Context, ask: Ask) -> Frame:
     )
     if district is not None and await reference_repo.get_district(session, district) is None:
         raise Invalid("query.district", "no such district")
-    if department is not None and await reference_repo.get_department(session, department) is None:
+    departments = {d.code: d.name_zh for d in await reference_repo.list_departments(session)}
+    if department is not None and department not in departments:
         raise Invalid("query.department", "no such department")
     items = [
         Item(
@@ -117,6 +119,7 @@ async def frame(session: AsyncSession, ctx: Context, ask: Ask) -> Frame:
             item.title_zh,
             item.category,
             item.lead_department_code,
+            departments[item.lead_department_code],
             item.annual_target,
             item.target_unit,
         )
@@ -184,6 +187,7 @@ def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
                 title_zh=latest.title_zh,
                 category=latest.category,
                 lead_department_code=latest.lead_department_code,
+                lead_department_name_zh=latest.lead_department_name_zh,
                 annual_target=target,
                 target_unit=latest.target_unit if target is not None else None,
                 target_rate=derive(tally, target).target_rate,
@@ -221,8 +225,9 @@ async def breakdown(
     return await _breakdown(sessions, ctx, f, by, names)
 
 
-async def _names(session: AsyncSession, f: Frame, by: str) -> dict[str, str | None] | None:
-    """The rows a breakdown lists whether or not they have cases (None: those with cases)."""
+async def _names(session: AsyncSession, f: Frame, by: str) -> dict[str, str] | None:
+    """The rows a breakdown lists whether or not they have cases (None: the stewards with
+    cases, named once they are counted)."""
     if by == "district":
         names = {d.code: d.name_zh for d in await reference_repo.list_districts(session)}
         own = f.scope.district_code
@@ -235,12 +240,15 @@ async def _names(session: AsyncSession, f: Frame, by: str) -> dict[str, str | No
 
 
 async def _breakdown(
-    sessions: async_sessionmaker[AsyncSession], ctx: Context, f: Frame, by: str, names: dict[str, str | None] | None
+    sessions: async_sessionmaker[AsyncSession], ctx: Context, f: Frame, by: str, names: dict[str, str] | None
 ) -> api.Breakdown:
     counted, whole = await _counted(sessions, ctx, f, by)
     if names is None:
         # Stewards with cases in the period (a tally row emptied by reassignment stays behind at zero).
-        names = {str(key): None for key, tally in counted.items() if tally.counts["received"]}
+        stewards = [key for key, tally in counted.items() if tally.counts["received"]]
+        async with sessions() as session, session.begin():
+            found = await repo.steward_names(session, stewards)
+        names = {str(key): found[key] for key in stewards}
     tallies = {str(key): tally for key, tally in counted.items()}
     rows = [
         api.BreakdownRow(key=key, name_zh=name, **figures(tallies.get(key, Tally())))
@@ -346,7 +354,7 @@ async def city_summary(
         rate = derive(tally, None).on_time_rate
         if rate is not None:
             on_time.append(
-                api.DistrictOnTime(code=code, name_zh=name or "", on_time_rate=rate, resolved=tally.counts["resolved"])
+                api.DistrictOnTime(code=code, name_zh=name, on_time_rate=rate, resolved=tally.counts["resolved"])
             )
     return api.CitySummary(
         period=f.period_out,

@@ -43,6 +43,8 @@ from tests.factory import MOVE_FIELDS, Api
 
 CST = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 6, 2, 10, 0, tzinfo=CST)
+STEWARD_PHONE = "023-67001234"
+STEWARD_EMAIL = "jiangbei.steward@example.cn"
 
 
 def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2026) -> datetime:
@@ -77,7 +79,16 @@ async def build(client: AsyncTestClient[Litestar], clock: Clock) -> World:
     steward = await api.steward()
     yubei = await api.worker(steward["id"])
     north = await api.ok(
-        "POST", "/staff", 201, json={"name": "江北管家", "role": "steward", "district_code": "jiangbei"}
+        "POST",
+        "/staff",
+        201,
+        json={
+            "name": "江北管家",
+            "role": "steward",
+            "district_code": "jiangbei",
+            "work_phone": STEWARD_PHONE,
+            "email": STEWARD_EMAIL,
+        },
     )
     jiangbei = await api.worker(north["id"], district_code="jiangbei")
     wl01, wl04 = await api.item("WL-01"), await api.item("WL-04")
@@ -193,10 +204,30 @@ async def test_the_work_list_table_for_the_year(world: World) -> None:
     assert figures_of(rows["WL-04"]) == WL04
     assert rows["WL-02"]["received"] == 0
     assert rows["WL-02"]["median_working_days"] is None and rows["WL-02"]["on_time_rate"] is None
-    # WL-01 has an annual target of 10,826 housing units: 3 delivered.
+    # WL-01 has an annual target of 10,826 housing units (套): 3 delivered.
     assert rows["WL-01"]["annual_target"] == 10826
+    assert rows["WL-01"]["target_unit"] == "套"
     assert rows["WL-01"]["target_rate"] == round(3 / 10826, 4)
     assert rows["WL-01"]["title_zh"] == "人才住房保障"
+    assert (rows["WL-01"]["lead_department_code"], rows["WL-01"]["lead_department_name_zh"]) == (
+        "housing",
+        "市住房城乡建委",
+    )
+    assert rows["WL-04"]["lead_department_name_zh"] == "市教委"
+
+
+async def test_the_targets_count_in_chinese_units(world: World) -> None:
+    rows = (await world.api.ok("GET", "/metrics/items?period=2026"))["rows"]
+    units = {row["code"]: row["target_unit"] for row in rows if row["annual_target"] is not None}
+    assert units == {
+        "WL-01": "套",
+        "WL-02": "套",
+        "WL-07": "家",
+        "WL-09": "个",
+        "WL-10": "项",
+        "WL-12": "项",
+        "WL-17": "人",
+    }
 
 
 async def test_the_default_period_is_the_current_year(world: World) -> None:
@@ -241,9 +272,9 @@ async def test_department_and_steward_breakdowns(world: World) -> None:
     rows = {row["key"]: row for row in by_department["rows"]}
     assert figures_of(rows["housing"]) == YUBEI
     assert figures_of(rows["education"]) == WL04
+    assert rows["housing"]["name_zh"] == "市住房城乡建委"
     by_steward = await world.api.ok("GET", "/metrics/by/steward?period=2026")
-    assert sorted(row["received"] for row in by_steward["rows"]) == [1, 9]
-    assert all(row["name_zh"] is None for row in by_steward["rows"])
+    assert sorted((row["name_zh"], row["received"]) for row in by_steward["rows"]) == [("江北管家", 1), ("王管家", 9)]
     # An item filter on the steward breakdown is counted from the cases themselves.
     wl04 = await world.api.ok("GET", "/metrics/by/steward?period=2026&item=WL-04")
     assert [figures_of(row) for row in wl04["rows"]] == [WL04]
@@ -349,6 +380,10 @@ async def test_the_cases_behind_a_figure(world: World) -> None:
     assert row["case_no"] == cases["C10"]["case_no"]
     assert (row["working_days_used"], row["resolved_on_time"], row["rating"]) == (1, True, "satisfied")
     assert row["status_zh"] == "已办结"
+    assert (row["item_code"], row["item_title_zh"]) == ("WL-04", "子女入学服务")
+    assert (row["district_code"], row["district_name_zh"]) == ("jiangbei", "江北区")
+    assert (row["department_code"], row["department_name_zh"]) == ("education", "市教委")
+    assert row["steward_name"] == "江北管家"
     assert not {"worker_id", "worker", "name", "title", "national_id_masked", "mobile_masked"} & set(row)
 
 
@@ -376,13 +411,20 @@ async def test_the_table_as_xlsx_matches_the_json_cell_by_cell(world: World) -> 
     assert sheet.freeze_panes == "A2"
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     header = rows[0]
-    assert header[:4] == ["事项编号", "事项名称", "牵头部门", "收件数"]
+    assert header[:5] == ["事项编号", "事项名称", "牵头部门编码", "牵头部门", "收件数"]
     from service.api.metric_columns import ITEMS
 
     assert len(rows) == 1 + 20 + 1  # header, 20 items, 合计
     for json_row, cells in zip([*table["rows"], {**table["total"], "code": "合计"}], rows[1:], strict=True):
         for column, cell in zip(ITEMS, cells, strict=True):
             assert cell == json_row.get(column.key), (column.key, cell, json_row.get(column.key))
+    wl01_cells = dict(zip(header, next(r for r in rows if r[0] == "WL-01"), strict=True))
+    assert (wl01_cells["事项名称"], wl01_cells["牵头部门编码"], wl01_cells["牵头部门"]) == (
+        "人才住房保障",
+        "housing",
+        "市住房城乡建委",
+    )
+    assert (wl01_cells["年度目标"], wl01_cells["目标单位"]) == (10826, "套")
     # Numbers are numbers, rates carry a percentage format, widths fit the Chinese titles.
     wl01 = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "WL-01")
     rate_cell = wl01[[c.key for c in ITEMS].index("on_time_rate")]
@@ -395,9 +437,11 @@ async def test_the_table_as_csv_opens_in_excel_and_matches(world: World) -> None
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["区县编码", "名称", "收件数"]
+    assert rows[0][:3] == ["区县编码", "区县", "收件数"]
     yubei = next(r for r in rows if r[0] == "yubei")
     header = rows[0]
+    assert yubei[1] == "渝北区"
+    assert next(r for r in rows if r[0] == "jiangbei")[1] == "江北区"
     assert yubei[header.index("收件数")] == "9"
     assert yubei[header.index("按时办结率")] == "66.67%"
     assert rows[-1][0] == "合计" and rows[-1][header.index("收件数")] == "10"
@@ -409,6 +453,19 @@ async def test_the_case_list_export_is_masked_and_audited(world: World, database
     rows = _sheet(response.content)
     assert rows[0][0] == "受理编号"
     assert sorted(r[0] for r in rows[1:]) == sorted(c["case_no"] for n, c in world.cases.items() if n != "C11")
+    header = rows[0]
+    c10 = dict(zip(header, next(r for r in rows if r[0] == world.cases["C10"]["case_no"]), strict=True))
+    assert [(title, c10[title]) for title in header[1:9]] == [
+        ("事项编号", "WL-04"),
+        ("事项名称", "子女入学服务"),
+        ("状态", "已办结"),
+        ("区县编码", "jiangbei"),
+        ("区县", "江北区"),
+        ("承办部门编码", "education"),
+        ("承办部门", "市教委"),
+        ("科技专员编号", world.cases["C10"]["steward_id"]),
+    ]
+    assert c10["科技专员"] == "江北管家"
     text_of_sheet = repr(rows)
     assert "张明" not in text_of_sheet and "申请人才住房" not in text_of_sheet
     engine = create_async_engine(async_url(database_url))
@@ -468,6 +525,27 @@ async def test_a_liaison_sees_the_figures_of_their_department(world: World) -> N
     await liaison.problem("GET", "/metrics/items?department=housing", 403)
 
 
+async def test_every_metrics_reader_sees_the_stewards_names_but_may_not_list_staff(world: World) -> None:
+    """Officials supervise the stewards' work: the metrics name them, to every role that
+    reads the metrics, without the staff list (and its phone numbers) that staff.read gives."""
+    official = await world.api.account("official")
+    liaison, _ = await world.api.liaison_account("education")
+    for reader in (official, liaison, world.api):
+        by_steward = await reader.ok("GET", "/metrics/by/steward?period=2026")
+        assert "江北管家" in [row["name_zh"] for row in by_steward["rows"]]
+        page = await reader.ok("GET", "/metrics/cases?period=2026&figure=resolved&district=jiangbei")
+        assert [row["steward_name"] for row in page["items"]] == ["江北管家"]
+    await official.problem("GET", "/staff", 403)
+    await liaison.ok("GET", "/staff")  # a liaison may list staff anyway, as before
+    response = await official.send("GET", "/metrics/by/steward/export?period=2026&format=xlsx")
+    assert response.status_code == 200
+    rows = _sheet(response.content)
+    assert rows[0][:3] == ["科技专员编号", "科技专员", "收件数"]
+    named = {row[1]: row[2] for row in rows[1:]}
+    assert named == {"王管家": 9, "江北管家": 1, None: 10}  # the 合计 row has no name
+    assert rows[-1][0] == "合计"
+
+
 async def test_no_metrics_response_carries_personal_data(world: World) -> None:
     bodies = []
     for path in (
@@ -484,7 +562,10 @@ async def test_no_metrics_response_carries_personal_data(world: World) -> None:
         bodies.append(response.content.decode("utf-8-sig"))
     everything = "\n".join(bodies)
     assert "张明" not in everything  # the workers' name
-    assert "王管家" not in everything and "江北管家" not in everything  # the stewards' names
+    # The stewards are named, by their name only.
+    assert "王管家" in everything and "江北管家" in everything
+    assert STEWARD_PHONE not in everything and STEWARD_EMAIL not in everything
+    assert "67001234" not in everything
     assert "13812345678" not in everything
     assert not any(ch.isdigit() and len(tok) == 18 for tok in everything.split() for ch in tok[:1])
 

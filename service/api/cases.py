@@ -31,7 +31,7 @@ from service.api.access import needs
 from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page
 from service.api.documented_errors import PROBLEMS
 from service.api.params import INSTANT, instant
-from service.api.worker_side import CodeParam, receipt_response
+from service.api.worker_side import CodeParam, completion_notice_response, receipt_response
 from service.domain.access import Permission
 from service.domain.case_number import normalise_case_number
 from service.domain.filters import CaseFilter, CaseOrder, CaseSortKey
@@ -39,7 +39,7 @@ from service.domain.queues import Queue
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, Status
 from service.errors import Malformed
-from service.services import cases, query_codes
+from service.services import cases, completion_notices, query_codes
 
 IfMatch = Annotated[
     str | None,
@@ -249,6 +249,18 @@ class CaseController(Controller):
         self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], code: CodeParam
     ) -> Response[str]:
         return receipt_response(request, await query_codes.receipt(db, ctx, case_id, code))
+
+    @get(
+        "/{case_id:uuid}/completion-notice",
+        summary="The printable completion notice (办结通知书) of a resolved or archived case",
+        media_type="text/html",
+        opt={**needs(Permission.CASES_READ), PROBLEMS: (409,)},
+    )
+    async def completion_notice(
+        self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, settings: Config, case_id: FromPath[uuid.UUID]
+    ) -> Response[str]:
+        notice = await completion_notices.completion_notice(db, ctx, case_id, settings.reopen_window_days)
+        return completion_notice_response(request, notice, ctx.now)
 
     @post(
         "/{case_id:uuid}/query-code",

@@ -353,6 +353,7 @@ TEXTS_ZH: dict[str, str] = {
     "only an administrator hands a new case to another steward": "只有系统管理员可以将新案件交给其他科技专员",
     "the case is already with this department": "案件已由该部门办理",
     "the case is not waiting for materials": "该案件不在待补件状态",
+    "the case is not resolved": "该案件尚未办结",
     "no case matches this case number and query code": "没有与该受理编号和查询码相符的案件",
     "the case has no query code yet; issue one first": "该案件尚未发放查询码，请先发放",
     "is not this case's current query code": "不是该案件当前的查询码",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -22,12 +23,14 @@ from schemas.worker_side import (
     WithdrawIn,
 )
 from service.api.access import PUBLIC, client_address, needs
+from service.api.completion_notices import completion_notice_html
 from service.api.deps import Config, Ctx, Db, Kit, Limits, Now, Page
 from service.api.documented_errors import PROBLEMS
 from service.api.receipts import receipt_html
+from service.config import Settings
 from service.domain.access import Permission
+from service.services import completion_notices, own_cases, query_codes
 from service.services import lookup as lookup_service
-from service.services import own_cases, query_codes
 from service.services.cases import MoveRules
 
 CodeParam = Annotated[
@@ -39,12 +42,41 @@ CodeParam = Annotated[
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+CaseNoParam = Annotated[
+    CaseNo,
+    QueryParameter(
+        name="case_no", description="The case number (受理编号)", min_length=1, max_length=24, pattern=SYMBOLS
+    ),
+]
+
+
+def portal_url(request: Request[Any, Any, Any]) -> str:
+    """The worker's page, which the service serves at its root."""
+    return f"{str(request.base_url).rstrip('/')}/"
+
+
 def lookup_url(request: Request[Any, Any, Any]) -> str:
-    return f"{str(request.base_url).rstrip('/')}/#/lookup"
+    return f"{portal_url(request)}#/lookup"
 
 
 def receipt_response(request: Request[Any, Any, Any], receipt: query_codes.Receipt) -> Response[str]:
     return Response(receipt_html(receipt, lookup_url(request)), media_type="text/html", headers=NO_STORE)
+
+
+def completion_notice_response(
+    request: Request[Any, Any, Any], notice: completion_notices.CompletionNotice, now: datetime
+) -> Response[str]:
+    page = completion_notice_html(notice, portal_url(request), lookup_url(request), now)
+    return Response(page, media_type="text/html", headers=NO_STORE)
+
+
+def lookup_limits(settings: Settings) -> lookup_service.LookupLimits:
+    return lookup_service.LookupLimits(
+        per_address=settings.lookup_limit_per_address,
+        address_window_seconds=600,
+        lock_threshold=settings.lookup_lock_threshold,
+        lock_seconds=settings.lookup_lock_minutes * 60,
+    )
 
 
 class LookupController(Controller):
@@ -68,24 +100,53 @@ class LookupController(Controller):
         now: Now,
         settings: Config,
         counters: Limits,
-        case_no: Annotated[
-            CaseNo,
-            QueryParameter(
-                name="case_no", description="The case number (受理编号)", min_length=1, max_length=24, pattern=SYMBOLS
-            ),
-        ],
+        case_no: CaseNoParam,
         code: CodeParam,
     ) -> Response[LookupOut]:
-        limits = lookup_service.LookupLimits(
-            per_address=settings.lookup_limit_per_address,
-            address_window_seconds=600,
-            lock_threshold=settings.lookup_lock_threshold,
-            lock_seconds=settings.lookup_lock_minutes * 60,
-        )
         found = await lookup_service.lookup(
-            db, kit, counters, limits, case_no=case_no, code=code, client_addr=client_address(request), now=now
+            db,
+            kit,
+            counters,
+            lookup_limits(settings),
+            case_no=case_no,
+            code=code,
+            client_addr=client_address(request),
+            now=now,
         )
         return Response(found, headers=NO_STORE)
+
+    @get(
+        "/completion-notice",
+        summary="The printable completion notice of a resolved case, by case number and query code (no sign-in)",
+        description=(
+            "The worker's name is masked. Counted against the lookup's limits: a wrong number or code answers "
+            "404 and counts as a wrong code for that case number; a case not resolved answers 409."
+        ),
+        media_type="text/html",
+        opt={PUBLIC: True, PROBLEMS: (404, 409, 429)},
+    )
+    async def completion_notice(
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        kit: Kit,
+        now: Now,
+        settings: Config,
+        counters: Limits,
+        case_no: CaseNoParam,
+        code: CodeParam,
+    ) -> Response[str]:
+        notice = await lookup_service.completion_notice(
+            db,
+            kit,
+            counters,
+            lookup_limits(settings),
+            case_no=case_no,
+            code=code,
+            client_addr=client_address(request),
+            reopen_window_days=settings.reopen_window_days,
+        )
+        return completion_notice_response(request, notice, now)
 
 
 class OwnCaseController(Controller):
@@ -146,3 +207,15 @@ class OwnCaseController(Controller):
         self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], code: CodeParam
     ) -> Response[str]:
         return receipt_response(request, await query_codes.receipt(db, ctx, case_id, code))
+
+    @get(
+        "/{case_id:uuid}/completion-notice",
+        summary="The printable completion notice (办结通知书) of my resolved case",
+        media_type="text/html",
+        opt={**needs(Permission.OWN_CASES), PROBLEMS: (409,)},
+    )
+    async def completion_notice(
+        self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, settings: Config, case_id: FromPath[uuid.UUID]
+    ) -> Response[str]:
+        notice = await completion_notices.completion_notice(db, ctx, case_id, settings.reopen_window_days)
+        return completion_notice_response(request, notice, ctx.now)

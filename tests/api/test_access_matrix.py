@@ -85,6 +85,7 @@ SUPERVISION_READERS = SUPERVISORS | SUPERVISION_REPLIERS
 SEPARATELY = {
     ("POST", "/auth/login"): "test_signing_in_and_the_lookup_are_the_public_endpoints",
     ("GET", "/lookup"): "test_the_public_lookup_needs_no_token",
+    ("GET", "/lookup/completion-notice"): "test_the_public_lookup_needs_no_token",
     ("POST", "/notifications/{notice_id}/read"): "test_the_inbox_counts_marks_read_and_keeps_to_its_owner",
     ("GET", "/imports/{job_id}"): "test_imports.test_a_steward_imports_their_own_workers_and_cases_only",
     ("GET", "/imports/{job_id}/report"): "test_imports.test_a_steward_imports_their_own_workers_and_cases_only",
@@ -121,6 +122,8 @@ class World:
     totp_secrets: dict[str, str] = field(default_factory=dict)
     supervisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     """A supervision notice on a late case like ``cases[variant]``, made when first needed."""
+    resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """A resolved case like ``cases[variant]`` with its ``query_code``, made when first needed."""
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def n(self) -> int:
@@ -141,6 +144,15 @@ class World:
             case = await self.admin.move(case, action, **MOVE_FIELDS.get(action, {}))
         assert case["status"] == status
         return case
+
+    async def resolved_case(self, variant: str) -> dict[str, Any]:
+        if variant not in self.resolved:
+            case = await self.new_case(variant)
+            code = case["query_code"]
+            for action in PATH_TO["resolved"]:
+                case = await self.admin.move(case, action, **MOVE_FIELDS.get(action, {}))
+            self.resolved[variant] = {**case, "query_code": code}
+        return self.resolved[variant]
 
     async def etag(self, case_id: str) -> str:
         response = await self.admin.send("GET", f"/cases/{case_id}")
@@ -289,6 +301,16 @@ def receipt(prefix: str) -> Build:
     def build(world: World, caller: str, variant: str) -> Call:
         case = world.cases[variant]
         return Call(f"{prefix}/{case['id']}/receipt?code={case['query_code']}")
+
+    return build
+
+
+def completion_notice(prefix: str) -> Build:
+    """The completion notice of a resolved case like the world's."""
+
+    async def build(world: World, caller: str, variant: str) -> Call:
+        case = await world.resolved_case(variant)
+        return Call(f"{prefix}/{case['id']}/completion-notice")
 
     return build
 
@@ -590,6 +612,14 @@ def _endpoints() -> list[Endpoint]:
         ),
         E("GET", "/cases/{case_id}/events", 200, CASE_READERS, case_path("/events"), reach=True),
         E("GET", "/cases/{case_id}/receipt", 200, CASE_READERS, receipt("/cases"), reach=True),
+        E(
+            "GET",
+            "/cases/{case_id}/completion-notice",
+            200,
+            CASE_READERS,
+            completion_notice("/cases"),
+            reach=True,
+        ),
         E("POST", "/cases/{case_id}/query-code", 201, RECORD_WRITERS, reissue_code, reach=True),
         # Everyone's own notices (one's own only: tested in test_notifications.py).
         E("GET", "/notifications", 200, EVERYONE, fixed("/notifications")),
@@ -688,6 +718,14 @@ def _endpoints() -> list[Endpoint]:
         E("POST", "/my/cases/{case_id}/materials", 200, OWN_CASES, answer_materials, reach=True),
         E("POST", "/my/cases/{case_id}/withdraw", 200, OWN_CASES, withdraw_own, reach=True),
         E("GET", "/my/cases/{case_id}/receipt", 200, OWN_CASES, receipt("/my/cases"), reach=True),
+        E(
+            "GET",
+            "/my/cases/{case_id}/completion-notice",
+            200,
+            OWN_CASES,
+            completion_notice("/my/cases"),
+            reach=True,
+        ),
         # Files on a case.
         E("POST", "/cases/{case_id}/attachments", 201, FILE_USERS, upload, reach=True),
         E("GET", "/cases/{case_id}/attachments", 200, FILE_USERS, case_path("/attachments"), reach=True),
@@ -818,8 +856,8 @@ async def test_access_matrix(
                     if (line := await _cell(world, endpoint, caller, variant)) is not None:
                         mismatches.append(line)
     assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
-    # 98 rows: 72 tried once, 26 on an own and another's record; 124 variants for 8 callers.
-    assert cells == 992, cells
+    # 100 rows: 72 tried once, 28 on an own and another's record; 128 variants for 8 callers.
+    assert cells == 1024, cells
 
 
 # Signing in, the public lookup, and callers without a valid token.
@@ -875,6 +913,7 @@ async def test_the_public_lookup_needs_no_token(
 ) -> None:
     world = await build_world(client, anonymous, clock)
     case = world.cases[OWN]
+    resolved = await world.resolved_case(OWN)
     askers: dict[str, Api] = {
         "no token": world.callers[ANONYMOUS],
         "bad token": Api(anonymous, "not-a-token"),
@@ -887,16 +926,18 @@ async def test_the_public_lookup_needs_no_token(
         decoy = await world.new_case(OWN)
         wrong = "2222-2222" if decoy["query_code"] != "2222-2222" else "3333-3333"
         attempts = [
-            ("right code", case["case_no"], case["query_code"], 200),
-            ("wrong code", decoy["case_no"], wrong, 404),
+            ("/lookup", "right code", case["case_no"], case["query_code"], 200),
+            ("/lookup", "wrong code", decoy["case_no"], wrong, 404),
+            ("/lookup/completion-notice", "right code", resolved["case_no"], resolved["query_code"], 200),
+            ("/lookup/completion-notice", "wrong code", decoy["case_no"], wrong, 404),
         ]
-        for what, case_no, code, want in attempts:
-            response = await api.send("GET", "/lookup", params={"case_no": case_no, "code": code})
-            where = f"{who:<9} GET /lookup ({what})"
+        for path, what, case_no, code, want in attempts:
+            response = await api.send("GET", path, params={"case_no": case_no, "code": code})
+            where = f"{who:<9} GET {path} ({what})"
             content_type = response.headers.get("content-type", "")
             if response.status_code != want:
                 mismatches.append(f"{where} expected {want}, got {response.status_code}: {_excerpt(response)}")
-            elif want == 200 and response.json()["case_no"] != case_no:
+            elif want == 200 and case_no not in response.text:
                 mismatches.append(f"{where} shows another case: {_excerpt(response)}")
             elif want != 200 and not content_type.startswith(PROBLEM_JSON):
                 mismatches.append(f"{where} answered {want} as {content_type!r}, not problem+json")

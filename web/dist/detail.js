@@ -1,11 +1,12 @@
 /* 办件详情 (#/my/{id}): one of the worker's cases with its time limit, steward, files
    and timeline, and what the worker can do: answer a request for materials, rate a
-   resolved case, withdraw an open one. Each action re-reads and redraws the case. */
+   resolved case and print its completion notice, withdraw an open one. Each action re-reads and redraws the case. */
 import { awaitedBox, details, dueBadge, dueText, statusBadge, timeline } from "./components.js";
 import { errorBox, field, h, replaceChildren, setBusy, statusLine, uid } from "./dom.js";
 import { dateTime, fileSize, RATING_LABELS, ratingLabel } from "./format.js";
-import { call, fetchWithToken, uploadAttachment } from "./http.js";
+import { call, fetchPage, fetchWithToken, uploadAttachment } from "./http.js";
 import { errorMessage, fieldErrors } from "./messages.js";
+import { printableButton } from "./printable.js";
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const MAX_FILES = 10; // MaterialsAnswerIn.attachment_ids holds at most ten
 const ACCEPT = ".pdf,.jpg,.jpeg,.png,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp";
@@ -20,7 +21,7 @@ async function load(id) {
 /** Draw the case; after an action, `message` says what happened and focus goes to it. */
 function render(root, found, message) {
     const done = message === null ? null : h("p", { class: "callout tone-ok", role: "status", tabindex: -1 }, message);
-    replaceChildren(root, h("p", { class: "back" }, h("a", { href: "#/my" }, h("span", { "aria-hidden": "true" }, "← "), "返回我的办件")), h("h1", { tabindex: -1 }, found.title), done, summary(found), found.can_answer_materials ? materialsCard(root, found) : null, stewardCard(found.steward), found.attachments.length > 0 ? attachmentsCard(found.attachments) : null, timeline(found.timeline, uid("timeline")), found.can_rate ? ratingCard(root, found) : null, found.can_withdraw ? withdrawCard(root, found) : null);
+    replaceChildren(root, h("p", { class: "back" }, h("a", { href: "#/my" }, h("span", { "aria-hidden": "true" }, "← "), "返回我的办件")), h("h1", { tabindex: -1 }, found.title), done, summary(found), isFinished(found) ? completionCard(found) : null, found.can_answer_materials ? materialsCard(root, found) : null, stewardCard(found.steward), found.attachments.length > 0 ? attachmentsCard(found.attachments) : null, timeline(found.timeline, uid("timeline")), found.can_rate ? ratingCard(root, found) : null, found.can_withdraw ? withdrawCard(root, found) : null);
     done?.focus();
 }
 function summary(found) {
@@ -36,6 +37,14 @@ function summary(found) {
         ["撤回原因", found.withdraw_reason],
         ["我的评价", ratingLabel(found.rating)],
     ]));
+}
+/** Resolved or archived: the case has a completion notice (the service answers 409 otherwise). */
+function isFinished(found) {
+    return found.status === "resolved" || found.status === "closed";
+}
+function completionCard(found) {
+    const headingId = uid("completion");
+    return h("section", { class: "card", "aria-labelledby": headingId }, h("h2", { id: headingId }, "办结通知书"), h("p", null, "通知书载明办理结果、办理时效和评价方式，可打开后打印或保存。"), printableButton("打开办结通知书（可打印）", "点此查看办结通知书", () => fetchPage("/api/v1/my/cases/{case_id}/completion-notice", { path: { case_id: found.id } })));
 }
 function stewardCard(steward) {
     const headingId = uid("steward");

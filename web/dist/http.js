@@ -46,6 +46,14 @@ export async function fetchWithToken(serviceUrl) {
         throw new ApiError(400, null, null);
     return send(serviceUrl, { method: "GET", headers: {} }, SESSION);
 }
+/** A printable page of the service (HTML) by its path in the generated `paths`: with the
+    session's token, or none (`auth: false`) for the public lookup's. */
+export async function fetchPage(path, init) {
+    const url = buildUrl(path, init.path, init.query);
+    const credential = init.auth === false ? { kind: "none" } : SESSION;
+    const response = await send(url, { method: "GET", headers: { Accept: "text/html" } }, credential);
+    return response.text();
+}
 const SESSION = { kind: "session" };
 async function send(url, request, credential) {
     const session = credential.kind === "session" ? currentSession() : null;

@@ -1,9 +1,11 @@
-/* 办件查询: a case's progress by case number and query code, without signing in. */
+/* 办件查询: a case's progress by case number and query code, without signing in, and
+   the completion notice of a resolved case by the same two. */
 import { awaitedBox, details, dueBadge, dueText, statusBadge, timeline } from "./components.js";
 import { errorBox, field, h, replaceChildren, setBusy } from "./dom.js";
 import { dateTime } from "./format.js";
-import { call } from "./http.js";
+import { call, fetchPage } from "./http.js";
 import { errorMessage } from "./messages.js";
+import { printableButton } from "./printable.js";
 import { currentSession } from "./session.js";
 /** Full-width letters and dashes typed on a phone become the ASCII the service expects. */
 function tidy(value) {
@@ -48,7 +50,7 @@ export function lookupView() {
         setBusy(form, true);
         try {
             const found = await call("get", "/api/v1/lookup", { query: { case_no: number, code: query }, auth: false });
-            replaceChildren(result, resultView(found));
+            replaceChildren(result, resultView(found, query));
             result.querySelector("h2")?.focus();
         }
         catch (error) {
@@ -62,7 +64,7 @@ export function lookupView() {
     }
     return h("div", { class: "view" }, h("h1", { tabindex: -1 }, "办件查询"), h("p", { class: "lead" }, "输入受理回执上的受理编号和查询码，无需登录即可查看办理进度。"), form, result);
 }
-function resultView(found) {
+function resultView(found, code) {
     const signedIn = currentSession() !== null;
     const answerHint = signedIn
         ? h("p", null, "请在", h("a", { href: "#/my" }, "我的办件"), "中提交补正材料，或联系您的科技专员。")
@@ -74,5 +76,10 @@ function resultView(found) {
         ["提交时间", dateTime(found.received_at)],
         ["当前状态", found.status_label],
         ["办理时限", dueText(found.due, found.status)],
-    ]), found.awaited_materials ? awaitedBox(found.awaited_materials, answerHint) : null), timeline(found.timeline, "lookup-timeline"));
+    ]), found.awaited_materials ? awaitedBox(found.awaited_materials, answerHint) : null, found.status === "resolved" || found.status === "closed"
+        ? printableButton("打开办结通知书（可打印）", "点此查看办结通知书", () => fetchPage("/api/v1/lookup/completion-notice", {
+            query: { case_no: found.case_no, code },
+            auth: false,
+        }))
+        : null), timeline(found.timeline, "lookup-timeline"));
 }

@@ -5,6 +5,7 @@ import { errorBox, field, h, replaceChildren, setBusy } from "./dom.js";
 import { currentYear, dateTime } from "./format.js";
 import { call, fetchWithToken } from "./http.js";
 import { errorMessage, fieldErrors } from "./messages.js";
+import { printableButton } from "./printable.js";
 /** This year's active items; in a new year with no list yet, the latest list there is. */
 async function loadItems() {
     const year = currentYear();
@@ -66,39 +67,15 @@ export async function newCaseView() {
     return root;
 }
 function createdView(created) {
-    const notice = errorBox();
-    const receiptButton = h("button", { type: "button", class: "primary" }, "打开受理回执（可打印）");
-    const fallback = h("p", { hidden: true });
-    receiptButton.addEventListener("click", () => {
-        notice.clear();
-        // Opened now, while the tap counts as the user's, and filled once the receipt arrives.
-        const tab = window.open("", "_blank");
-        void openReceipt(created.receipt_url, tab, fallback).catch((error) => {
-            tab?.close();
-            notice.error(errorMessage(error));
-        });
-    });
+    const receiptUrl = created.receipt_url;
+    const receipt = printableButton("打开受理回执（可打印）", "点此查看受理回执", async () => (await fetchWithToken(receiptUrl)).text());
     return [
         h("h1", { tabindex: -1 }, "申请已提交"),
-        h("section", { class: "card code-card", "aria-labelledby": "query-code-heading" }, h("h2", { id: "query-code-heading" }, "您的查询码"), h("p", { class: "query-code mono", id: "query-code" }, created.query_code), h("p", { class: "callout tone-warn" }, h("strong", null, "查询码只显示这一次。"), "请抄下或截图保存，也可打开受理回执打印。凭受理编号和查询码，无需登录即可查询进度。"), h("div", { class: "actions" }, receiptButton), fallback, notice.root),
+        h("section", { class: "card code-card", "aria-labelledby": "query-code-heading" }, h("h2", { id: "query-code-heading" }, "您的查询码"), h("p", { class: "query-code mono", id: "query-code" }, created.query_code), h("p", { class: "callout tone-warn" }, h("strong", null, "查询码只显示这一次。"), "请抄下或截图保存，也可打开受理回执打印。凭受理编号和查询码，无需登录即可查询进度。"), receipt),
         h("section", { class: "card", "aria-label": "申请信息" }, h("dl", { class: "details" }, row("受理编号", h("span", { class: "mono" }, created.case_no)), row("服务事项", `${created.item_code} ${created.item_title}`), row("申请事项", created.title), row("提交时间", dateTime(created.received_at)), row("当前状态", created.status_label), row("科技专员", created.steward.name))),
         h("p", { class: "actions" }, h("a", { class: "button", href: `#/my/${created.id}` }, "查看办件详情"), h("a", { class: "button", href: "#/my" }, "返回我的办件")),
     ];
 }
 function row(label, value) {
     return h("div", { class: "row" }, h("dt", null, label), h("dd", null, value));
-}
-/** The receipt needs the token, so it is fetched here and shown from a blob. */
-async function openReceipt(url, tab, fallback) {
-    const response = await fetchWithToken(url);
-    const html = await response.text();
-    const blobUrl = URL.createObjectURL(new Blob([html], { type: "text/html;charset=utf-8" }));
-    const opened = tab !== null && !tab.closed;
-    if (opened)
-        tab.location.href = blobUrl;
-    // An in-app browser may refuse or ignore a new tab: a link to tap is always offered too.
-    replaceChildren(fallback, opened ? "回执已在新页面打开。如未看到，" : null, h("a", { href: blobUrl, target: "_blank", rel: "noopener" }, "点此查看受理回执"));
-    fallback.hidden = false;
-    if (!opened)
-        fallback.querySelector("a")?.focus();
 }

@@ -1,12 +1,13 @@
 /* 办件详情 (#/my/{id}): one of the worker's cases with its time limit, steward, files
    and timeline, and what the worker can do: answer a request for materials, rate a
-   resolved case, withdraw an open one. Each action re-reads and redraws the case. */
+   resolved case and print its completion notice, withdraw an open one. Each action re-reads and redraws the case. */
 
 import { awaitedBox, details, dueBadge, dueText, statusBadge, timeline } from "./components.js";
 import { errorBox, field, h, replaceChildren, setBusy, statusLine, uid } from "./dom.js";
 import { dateTime, fileSize, RATING_LABELS, ratingLabel, type RatingLevel } from "./format.js";
-import { call, fetchWithToken, uploadAttachment, type Schemas } from "./http.js";
+import { call, fetchPage, fetchWithToken, uploadAttachment, type Schemas } from "./http.js";
 import { errorMessage, fieldErrors } from "./messages.js";
+import { printableButton } from "./printable.js";
 
 type Case = Schemas["OwnCaseOut"];
 
@@ -33,6 +34,7 @@ function render(root: HTMLElement, found: Case, message: string | null): void {
     h("h1", { tabindex: -1 }, found.title),
     done,
     summary(found),
+    isFinished(found) ? completionCard(found) : null,
     found.can_answer_materials ? materialsCard(root, found) : null,
     stewardCard(found.steward),
     found.attachments.length > 0 ? attachmentsCard(found.attachments) : null,
@@ -60,6 +62,24 @@ function summary(found: Case): HTMLElement {
       ["撤回原因", found.withdraw_reason],
       ["我的评价", ratingLabel(found.rating)],
     ]),
+  );
+}
+
+/** Resolved or archived: the case has a completion notice (the service answers 409 otherwise). */
+function isFinished(found: Case): boolean {
+  return found.status === "resolved" || found.status === "closed";
+}
+
+function completionCard(found: Case): HTMLElement {
+  const headingId = uid("completion");
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": headingId },
+    h("h2", { id: headingId }, "办结通知书"),
+    h("p", null, "通知书载明办理结果、办理时效和评价方式，可打开后打印或保存。"),
+    printableButton("打开办结通知书（可打印）", "点此查看办结通知书", () =>
+      fetchPage("/api/v1/my/cases/{case_id}/completion-notice", { path: { case_id: found.id } }),
+    ),
   );
 }
 

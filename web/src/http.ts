@@ -110,6 +110,18 @@ export async function fetchWithToken(serviceUrl: string): Promise<Response> {
   return send(serviceUrl, { method: "GET", headers: {} }, SESSION);
 }
 
+/** A printable page of the service (HTML) by its path in the generated `paths`: with the
+    session's token, or none (`auth: false`) for the public lookup's. */
+export async function fetchPage(
+  path: keyof paths,
+  init: { path?: Record<string, string>; query?: Record<string, string>; auth?: boolean },
+): Promise<string> {
+  const url = buildUrl(path, init.path, init.query);
+  const credential: Credential = init.auth === false ? { kind: "none" } : SESSION;
+  const response = await send(url, { method: "GET", headers: { Accept: "text/html" } }, credential);
+  return response.text();
+}
+
 /** Which token a request carries: the signed-in one, none, or one given during sign-in. */
 type Credential = { kind: "session" } | { kind: "none" } | { kind: "token"; token: string };
 const SESSION: Credential = { kind: "session" };

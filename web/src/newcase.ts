@@ -6,6 +6,7 @@ import { errorBox, field, h, replaceChildren, setBusy } from "./dom.js";
 import { currentYear, dateTime } from "./format.js";
 import { call, fetchWithToken, type Schemas } from "./http.js";
 import { errorMessage, fieldErrors } from "./messages.js";
+import { printableButton } from "./printable.js";
 
 type Item = Schemas["WorkListItemOut"];
 
@@ -91,18 +92,10 @@ export async function newCaseView(): Promise<HTMLElement> {
 }
 
 function createdView(created: Schemas["OwnCaseCreated"]): HTMLElement[] {
-  const notice = errorBox();
-  const receiptButton = h("button", { type: "button", class: "primary" }, "打开受理回执（可打印）");
-  const fallback = h("p", { hidden: true });
-  receiptButton.addEventListener("click", () => {
-    notice.clear();
-    // Opened now, while the tap counts as the user's, and filled once the receipt arrives.
-    const tab = window.open("", "_blank");
-    void openReceipt(created.receipt_url, tab, fallback).catch((error: unknown) => {
-      tab?.close();
-      notice.error(errorMessage(error));
-    });
-  });
+  const receiptUrl = created.receipt_url;
+  const receipt = printableButton("打开受理回执（可打印）", "点此查看受理回执", async () =>
+    (await fetchWithToken(receiptUrl)).text(),
+  );
   return [
     h("h1", { tabindex: -1 }, "申请已提交"),
     h(
@@ -116,9 +109,7 @@ function createdView(created: Schemas["OwnCaseCreated"]): HTMLElement[] {
         h("strong", null, "查询码只显示这一次。"),
         "请抄下或截图保存，也可打开受理回执打印。凭受理编号和查询码，无需登录即可查询进度。",
       ),
-      h("div", { class: "actions" }, receiptButton),
-      fallback,
-      notice.root,
+      receipt,
     ),
     h(
       "section",
@@ -145,21 +136,4 @@ function createdView(created: Schemas["OwnCaseCreated"]): HTMLElement[] {
 
 function row(label: string, value: Node | string): HTMLElement {
   return h("div", { class: "row" }, h("dt", null, label), h("dd", null, value));
-}
-
-/** The receipt needs the token, so it is fetched here and shown from a blob. */
-async function openReceipt(url: string, tab: Window | null, fallback: HTMLElement): Promise<void> {
-  const response = await fetchWithToken(url);
-  const html = await response.text();
-  const blobUrl = URL.createObjectURL(new Blob([html], { type: "text/html;charset=utf-8" }));
-  const opened = tab !== null && !tab.closed;
-  if (opened) tab.location.href = blobUrl;
-  // An in-app browser may refuse or ignore a new tab: a link to tap is always offered too.
-  replaceChildren(
-    fallback,
-    opened ? "回执已在新页面打开。如未看到，" : null,
-    h("a", { href: blobUrl, target: "_blank", rel: "noopener" }, "点此查看受理回执"),
-  );
-  fallback.hidden = false;
-  if (!opened) fallback.querySelector("a")?.focus();
 }

@@ -42,6 +42,28 @@ def supervision_figure(counter: str) -> str:
     return "supervised" if counter == "issued" else f"supervision_{counter}"
 
 
+TARGET_UNITS_ZH = {
+    "housing units": "套",
+    "designated hospitals": "家定点医院",
+    "experts": "人",
+    "projects": "项",
+    "service items": "项",
+    "staffing quotas": "个编制",
+    "people": "人",
+    "cases": "件",
+}
+"""The work list states its targets' units in English; officials read them in Chinese
+(the console keeps the same table in ``console/src/views/Dashboard.vue``)."""
+
+
+def target_unit_zh(unit: str | None) -> str:
+    """A target's unit in Chinese: resolved cases (件) when none is named, the unit as
+    stored when the table does not know it."""
+    if not unit:
+        return "件"
+    return TARGET_UNITS_ZH.get(unit.lower(), unit)
+
+
 MAX_PERIOD_DAYS = 3 * 366 + 1
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 """The years a period may lie in (the calendar's too)."""

@@ -64,6 +64,7 @@ from service.api.problem_language import keep_language_vary
 from service.api.problem_pages import problem_page
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.reference import ReferenceController
+from service.api.reports import ReportController
 from service.api.request_context import request_context, response_headers
 from service.api.satisfaction import FollowUpController, RatingController
 from service.api.supervision import SupervisionController
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
             CaseController,
             CalendarController,
             MetricsController,
+            ReportController,
             RatingController,
             FollowUpController,
             LookupController,

@@ -1135,6 +1135,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The monthly report (月度通报) of a scope, as a page to print (no personal data of workers)
+         * @description The month's and the year-to-date figures, the 20-item table with its targets, districts (or, for a district, departments) ranked by on-time rate, the overdue cases and the last twelve months' trend, counted as the metrics endpoints count them, with the same scope rules. Audited.
+         */
+        get: operations["ApiV1ReportsMonthlyMonthly"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/security/settings": {
         parameters: {
             query?: never;
@@ -9233,6 +9253,78 @@ export interface operations {
             };
             /** @description The change conflicts with the record's current state; nothing was written. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well formed but breaks a rule of the programme; nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the rate-limit store is unavailable, or the change collided with a concurrent one and was rolled back; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ReportsMonthlyMonthly: {
+        parameters: {
+            query: {
+                /** @description The month reported, e.g. 2026-11 (years 2000 to 2100; not a month still to come). */
+                month: string;
+                /** @description District code. */
+                district?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The request is malformed: a parameter or field has the wrong type, format, length or range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token (or, for sign-in, wrong credentials). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or session may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,3 +21,14 @@ export function periodOptions(now = new Date()): { label: string; options: Perio
   }
   return groups;
 }
+
+/** The month a monthly report is for: the period's own month, or the last month of a
+   quarter or year that has begun (this month at the latest), as `2026-11`. */
+export function reportMonth(period: string, now = new Date()): string {
+  const current = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
+  if (/^\d{4}-\d{2}$/.test(period)) return period;
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(period);
+  const year = /^(\d{4})$/.exec(period);
+  const last = quarter ? `${quarter[1]}-${String(Number(quarter[2]) * 3).padStart(2, "0")}` : year ? `${year[1]}-12` : current;
+  return last < current ? last : current;
+}

@@ -384,6 +384,9 @@ TEXTS_ZH: dict[str, str] = {
     "give both from and to": "from 和 to 须同时提供",
     "must not be before from": "不能早于 from",
     "must not be longer than three years": "期间不能超过三年",
+    # the monthly report
+    "must be a month such as 2026-11": "应为月份，如 2026-11",
+    "must not be a month still to come": "不能是尚未到来的月份",
     # notices and deliveries
     "this is the masked address; leave the field out to keep the one on record": (
         "这是脱敏后的地址；如需保留已登记的地址，请不要提交该字段"

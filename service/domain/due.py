@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from service.domain.time_limit import DueState, due_state
+from service.domain.calendar import WorkingCalendar
+from service.domain.time_limit import DueState, due_state, remaining_seconds, whole_working_days
 from service.domain.workflow import Category, Status, category_of, clock_runs_in
 
 CLOCK_RUNS: frozenset[Status] = frozenset(s for s in Status if clock_runs_in(s))
@@ -67,3 +68,21 @@ def past_due(status: Status, due_at: datetime | None, clock_remaining_seconds: f
     """Not finished, and its time limit has run out by ``now``."""
     since = overdue_since(status, due_at, clock_remaining_seconds)
     return status in UNFINISHED and since is not None and since <= now
+
+
+def working_days_overdue(
+    status: Status,
+    due_at: datetime | None,
+    clock_remaining_seconds: float | None,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> int | None:
+    """How many working days a past-due case is late, as a person counts them (part of a
+    day counts as a day): the case page's ``working_days_left`` turned round. A running
+    clock keeps counting; one stopped for materials after its time ran out keeps the
+    lateness it had when it stopped. None when the case is not late."""
+    if status in CLOCK_RUNS and due_at is not None and due_at <= now:
+        return -whole_working_days(remaining_seconds(due_at, now, calendar))
+    if status in UNFINISHED and clock_remaining_seconds is not None and clock_remaining_seconds < 0:
+        return -whole_working_days(clock_remaining_seconds)
+    return None

@@ -42,6 +42,12 @@ def supervision_figure(counter: str) -> str:
     return "supervised" if counter == "issued" else f"supervision_{counter}"
 
 
+def target_unit_zh(unit: str | None) -> str:
+    """A target's unit as the work list stores it (in Chinese since migration 0010), or
+    resolved cases (件) when none is named."""
+    return unit or "件"
+
+
 MAX_PERIOD_DAYS = 3 * 366 + 1
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 """The years a period may lie in (the calendar's too)."""

@@ -460,6 +460,32 @@ async def list_figure_cases(
     return [dict(row) for row in rows.mappings()], int(total or 0)
 
 
+OVERDUE_ROW_SQL = """
+SELECT c.case_no, w.title_zh AS item_title, d.name_zh AS district_name, p.name_zh AS department_name,
+       s.name AS steward_name, c.status, c.due_at, c.clock_remaining_seconds
+FROM "case" c
+JOIN work_list_item w ON w.id = c.item_id
+LEFT JOIN district d ON d.code = c.district_code
+LEFT JOIN department p ON p.code = c.department_code
+LEFT JOIN staff s ON s.id = c.steward_id
+"""
+
+
+async def list_overdue_named(
+    session: AsyncSession, period: Period, scope: Scope, now: datetime, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The cases behind the figure ``overdue``, those whose time ran out first at the top,
+    with the names a printed report shows (item, district, department, steward; never the
+    worker's)."""
+    where, params = _case_query(period, "overdue", scope, now)
+    total = await session.scalar(text(f'SELECT count(*) FROM "case" c WHERE {where}'), params)
+    rows = await session.execute(
+        text(f"{OVERDUE_ROW_SQL} WHERE {where} ORDER BY c.overdue_since, c.case_no LIMIT :limit"),
+        {**params, "limit": limit},
+    )
+    return [dict(row) for row in rows.mappings()], int(total or 0)
+
+
 async def stream_figure_cases(
     session: AsyncSession, period: Period, figure: str, scope: Scope, now: datetime
 ) -> AsyncIterator[dict[str, Any]]:

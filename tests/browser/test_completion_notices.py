@@ -161,9 +161,9 @@ async def _console(browser: Browser, page: Page, seeded: Seeded) -> None:
     await page.goto(f"{seeded.url}/staff/#/cases/{seeded.case_id}")
     await expect(page.get_by_test_id("case-status")).to_have_text("已办结")
     await page.get_by_test_id("open-completion-notice").click()
-    dialog = page.get_by_test_id("receipt-dialog")
+    dialog = page.get_by_test_id("completion-notice-dialog")
     await expect(dialog.locator(".el-dialog__title")).to_have_text("办结通知书")
-    frame = page.frame_locator('[data-testid="receipt-frame"]')
+    frame = page.frame_locator('[data-testid="completion-notice-frame"]')
     await expect(frame.locator("h1")).to_have_text("为科技工作者办实事 · 办结通知书")
     await expect(frame.locator("body")).to_contain_text(WORKER_NAME)  # signed in: the name in full
     await expect(page.locator(".el-loading-mask")).to_have_count(0)

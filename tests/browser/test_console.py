@@ -5,6 +5,8 @@ real service, one journey per role, as the people who use it would go:
   query code, requests materials, receives them once the worker has answered, resolves;
 - a liaison transfers a case to another department, whose liaison takes it up;
 - an official opens the dashboard, clicks the overdue figure and exports the list;
+- an official prints the monthly report (月度通报) of the month chosen: it is printed to
+  PDF and photographed into ``test-output/screenshots/reports/``;
 - an administrator adds a holiday to the calendar and sees a case's due date move.
 
 Every screen is also photographed for each role at 1440×900 and 1024×768 into
@@ -39,6 +41,7 @@ from tests.postgres import Databases
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-output" / "screenshots" / "staff"
+REPORT_SHOTS = ROOT / "test-output" / "screenshots" / "reports"
 SIZES: dict[str, ViewportSize] = {"1440": {"width": 1440, "height": 900}, "1024": {"width": 1024, "height": 768}}
 PASSWORD = "Console-Pass-2026!"
 STEWARD, LIAISON, LIAISON_2, OFFICIAL, SECURITY, AUDITOR = (
@@ -392,6 +395,49 @@ async def test_an_official_opens_the_overdue_figure_and_exports_the_list(browser
         assert (await anyio.Path(saved).read_bytes())[:2] == b"PK"  # an XLSX (zip) file
         assert download.suggested_filename.endswith(".xlsx")
         await shoot(page, "official-overdue-cases")
+
+
+async def test_an_official_prints_the_monthly_report(browser: Browser, seeded: Seeded) -> None:
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # China time, as the service counts
+    async with signed_in(browser, seeded, OFFICIAL) as page:
+        await expect(page.locator("#dashboard[data-state=ready]")).to_be_visible()
+        await choose(page, "period", f"{today.year} 年 {today.month} 月")
+        await expect(page).to_have_url(re.compile(rf"period={today:%Y-%m}"))
+        await page.get_by_test_id("open-report").click()
+        frame = page.frame_locator('[data-testid="report-frame"]')
+        body = frame.locator("body")
+        await expect(body).to_contain_text("工作月度通报")
+        await expect(body).to_contain_text(f"{today.year}年{today.month}月 · 全市")
+        await expect(body).to_contain_text(seeded.overdue_case_no)
+        for text in ("人才住房保障", "渝北区", "市住房城乡建委", "王专员", "区县办理情况排名"):
+            await expect(body).to_contain_text(text)
+        await expect(body).not_to_contain_text("张晓明")  # the worker's name is in no report
+        await shoot(page, "official-monthly-report")
+
+        # The page on its own, as the browser prints it: the blob it was shown from, in a tab.
+        source = await page.get_by_test_id("report-frame").get_attribute("src")
+        assert source is not None and source.startswith("blob:"), source
+        tab = await page.context.new_page()
+        fetched: list[str] = []
+        tab.on("request", lambda request: fetched.append(request.url))
+        await tab.set_viewport_size({"width": 900, "height": 1200})
+        await tab.goto(source)
+        await expect(tab.locator("h1")).to_have_text("工作月度通报")
+        assert fetched == [source], f"the report fetched more than itself: {fetched}"
+        # Its styles apply (the console's policy, which a blob inherits, allows inline styles).
+        colour = await tab.locator("h1").evaluate("h => getComputedStyle(h).color")
+        assert colour == "rgb(179, 18, 27)", colour
+        chart = tab.locator("figure svg rect")
+        assert await chart.count() >= 24  # two bars a month for twelve months, and the legend
+        pdf = await tab.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        assert pdf.startswith(b"%PDF")
+        pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+        assert pages >= 2, pages  # the twenty items and 41 districts do not fit one A4 page
+        REPORT_SHOTS.mkdir(parents=True, exist_ok=True)
+        (REPORT_SHOTS / "monthly-report.pdf").write_bytes(pdf)
+        await tab.screenshot(path=REPORT_SHOTS / "monthly-report.png", full_page=True)
+        await tab.close()
+        await page.get_by_role("button", name="关闭").last.click()
 
 
 async def test_an_administrator_adds_a_holiday_and_the_due_date_moves(browser: Browser, seeded: Seeded) -> None:

@@ -479,3 +479,20 @@ def test_add_working_seconds_returns_shanghai_time() -> None:
     result = add_working_seconds(datetime(2026, 3, 9, 2, 0, tzinfo=UTC), DAY, CALENDAR)
     assert result == cst(2026, 3, 10, 10)
     assert result.utcoffset() == timedelta(hours=8)
+
+
+def test_working_days_overdue_counts_on_while_the_clock_runs_and_stops_with_it() -> None:
+    from service.domain.due import working_days_overdue
+
+    calendar = build_calendar([], [2026])
+    due = cst(2026, 5, 21, 10)  # a Thursday
+    # Running: part of a working day counts as a day; the weekend does not count.
+    assert working_days_overdue(Status.IN_PROGRESS, due, None, cst(2026, 5, 21, 11), calendar) == 1
+    assert working_days_overdue(Status.IN_PROGRESS, due, None, cst(2026, 5, 25, 9), calendar) == 2  # 14 h + 24 h + 9 h
+    assert working_days_overdue(Status.IN_PROGRESS, due, None, cst(2026, 6, 2, 10), calendar) == 8
+    assert working_days_overdue(Status.IN_PROGRESS, due, None, cst(2026, 5, 21, 9), calendar) is None
+    # Paused for materials a day and a half after the time ran out: late by two, however long it waits.
+    assert working_days_overdue(Status.AWAITING_MATERIALS, due, -1.5 * DAY, cst(2026, 9, 1), calendar) == 2
+    # Paused in time, or finished: not late.
+    assert working_days_overdue(Status.AWAITING_MATERIALS, due, 3 * DAY, cst(2026, 9, 1), calendar) is None
+    assert working_days_overdue(Status.RESOLVED, due, -1.5 * DAY, cst(2026, 9, 1), calendar) is None

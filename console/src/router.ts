@@ -38,6 +38,7 @@ const routes: RouteRecordRaw[] = [
       { path: "supervisions", component: () => import("./views/Supervisions.vue"), meta: { title: "督办", permission: "supervision.read" } },
       { path: "dashboard", component: () => import("./views/Dashboard.vue"), meta: { title: "办理情况", permission: "metrics.read" } },
       { path: "figures", component: () => import("./views/FigureCases.vue"), meta: { title: "数据明细", permission: "metrics.read" } },
+      { path: "imports", component: () => import("./views/Imports.vue"), meta: { title: "导入台账", permission: "imports" } },
       { path: "notices", component: () => import("./views/Notices.vue"), meta: { title: "消息", permission: "notifications" } },
       { path: "admin/accounts", component: () => import("./views/admin/Accounts.vue"), meta: { title: "账号管理", permission: "accounts.read" } },
       { path: "admin/calendar", component: () => import("./views/admin/Calendar.vue"), meta: { title: "工作日历", permission: "calendar.write" } },

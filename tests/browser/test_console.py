@@ -53,6 +53,7 @@ STEWARD, LIAISON, LIAISON_2, OFFICIAL, SECURITY, AUDITOR = (
     "qian.auditor",
 )
 HOUSING = "housing"  # the lead department of WL-01
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EDUCATION = "education"
 assert CHROMIUM_ARGS  # the same Chromium switches as the worker's pages
 
@@ -507,6 +508,38 @@ async def _working_day_between(seeded: Seeded, start: dt.date, end: dt.date) -> 
     return day
 
 
+async def test_a_steward_checks_a_ledger_fixes_it_and_imports_it(browser: Browser, seeded: Seeded) -> None:
+    from tests.api.test_imports import WORKER_TITLES, worker_row, xlsx
+
+    good = [worker_row("赵台账", "", nid=national_id(8301)), worker_row("钱台账", "", nid=national_id(8302))]
+    bad = [*good, worker_row("孙台账", "", nid=national_id(8303), district="火星区")]
+    async with signed_in(browser, seeded, STEWARD) as page:
+        await page.get_by_role("menuitem", name="导入台账").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("导入台账")
+        files = page.get_by_test_id("import-file")
+        await files.set_input_files({"name": "台账.xlsx", "mimeType": XLSX, "buffer": xlsx([WORKER_TITLES, *bad])})
+        await page.get_by_test_id("import-check").click()
+        await expect(page.get_by_test_id("import-status")).to_have_text("检查完成")
+        problems = page.get_by_test_id("import-problems")
+        await expect(problems).to_contain_text("没有「火星区」这个区县")
+        await expect(problems).to_contain_text("4")  # the row as Excel numbers it
+        await expect(page.get_by_test_id("import-outcome")).to_contain_text("有 1 行需要修改")
+        async with page.expect_download() as waiting:
+            await page.get_by_test_id("import-report").click()
+        assert (await waiting.value).suggested_filename == "台账-检查结果.xlsx"
+        await shoot(page, "steward-import-checked")
+        await files.set_input_files({"name": "台账.xlsx", "mimeType": XLSX, "buffer": xlsx([WORKER_TITLES, *good])})
+        await page.get_by_test_id("import-check").click()
+        await expect(page.get_by_test_id("import-outcome")).to_contain_text("全部通过")
+        await page.get_by_test_id("import-run").click()  # checked and passed: no question asked
+        await expect(page.get_by_test_id("import-status")).to_have_text("已导入")
+        await expect(page.get_by_test_id("import-outcome")).to_contain_text("已导入 2 行")
+        await expect(page.get_by_test_id("import-history")).to_contain_text("已导入")
+        await shoot(page, "steward-import-done")
+        await page.get_by_role("menuitem", name="我的科技工作者").click()
+        await expect(page.get_by_role("main")).to_contain_text("钱台账")
+
+
 # Every screen: its route, its heading, and the API request it opens with, which the API
 # refuses (403) to every role the screen is not for.
 SCREENS: dict[str, tuple[str, str, str]] = {
@@ -517,6 +550,7 @@ SCREENS: dict[str, tuple[str, str, str]] = {
     "dashboard": ("/dashboard", "办理情况", "/metrics/items"),
     "figures": ("/figures?figure=overdue", "超期案件", "/metrics/cases?figure=overdue"),
     "notices": ("/notices", "消息", "/notifications"),
+    "imports": ("/imports", "导入台账", "/imports"),
     "accounts": ("/admin/accounts", "账号管理", "/accounts"),
     "calendar": ("/admin/calendar", "工作日历", "/calendar/2026"),
     "items": ("/admin/items", "清单事项", "/work-list-items"),
@@ -524,10 +558,10 @@ SCREENS: dict[str, tuple[str, str, str]] = {
     "security": ("/admin/security", "安全设置", "/security/settings"),
 }
 ROLE_SCREENS: dict[str, list[str]] = {
-    STEWARD: ["queue", "new-case", "workers", "supervisions", "notices"],
+    STEWARD: ["queue", "new-case", "workers", "supervisions", "notices", "imports"],
     LIAISON: ["queue", "workers", "supervisions", "dashboard", "figures", "notices"],
     OFFICIAL: ["dashboard", "figures", "supervisions", "notices"],
-    "admin": ["accounts", "calendar", "items", "queue", "workers", "supervisions", "dashboard", "figures"],
+    "admin": ["accounts", "calendar", "items", "queue", "workers", "supervisions", "dashboard", "figures", "imports"],
     SECURITY: ["accounts", "security"],
     AUDITOR: ["audit"],
 }

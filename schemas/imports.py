@@ -36,7 +36,7 @@ class ImportJobOut(Output, kw_only=True):
     """Import the good rows and leave the bad ones (otherwise a bad row stops them all)."""
     file_name: str
     file_format: str | None
-    """xlsx, xls, ods or csv, read from the file's content."""
+    """xlsx, xls or csv, read from the file's content."""
     file_encoding: str | None
     """For CSV: UTF-8, UTF-8 (BOM), GB18030 or UTF-16."""
     file_sha256: str

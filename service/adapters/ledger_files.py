@@ -1,4 +1,4 @@
-"""Reading a ledger file, row by row: XLSX, XLS and ODS through calamine (the Rust reader
+"""Reading a ledger file, row by row: XLSX and XLS through calamine (the Rust reader
 pandas and Polars use), CSV in UTF-8 with or without a byte-order mark, in GB18030 (what
 Excel in Chinese writes as "CSV"), or UTF-16 (Excel's "Unicode text", tab-separated).
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,9 +19,16 @@ from pathlib import Path
 
 import python_calamine
 
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+from service.domain.ledger import MAX_ROWS
+
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 """A workbook whose parts unpack to more than this is refused before it is read (a
 100,000-row ledger unpacks to about 60 MB)."""
+MAX_COLUMNS = 200
+"""Ledgers have a dozen columns or two. calamine holds a sheet as a dense grid as wide and
+tall as its farthest cell, so a workbook with one cell at XFD1048576 would ask for billions
+of cells: a sheet's extent is read from its XML, cheaply, before calamine is given it."""
+_CELL_REF = re.compile(rb'<(?:\w+:)?c [^>]*?r="([A-Z]{1,3})([0-9]{1,7})"')
 _CHUNK = 1024 * 1024
 
 
@@ -31,7 +39,7 @@ class UnreadableLedger(ValueError):
 @dataclass(slots=True)
 class LedgerFile:
     format: str
-    """xlsx, xls, ods or csv"""
+    """xlsx, xls or csv"""
     encoding: str | None
     """The text encoding of a CSV file."""
     estimated_rows: int
@@ -47,6 +55,7 @@ def open_ledger(path: Path) -> LedgerFile:
         raise UnreadableLedger("文件是空的")
     if start.startswith(b"PK\x03\x04"):
         _check_unpacked_size(path)
+        _check_extent(path)
         return _workbook(path, "xlsx")
     if start.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return _workbook(path, "xls")
@@ -63,6 +72,45 @@ def _check_unpacked_size(path: Path) -> None:
         raise UnreadableLedger("文件解压后过大，请拆分成几个文件")
 
 
+def _check_extent(path: Path) -> None:
+    """Refuse a workbook whose sheets reach past the rows and columns a ledger may have,
+    reading each sheet's XML as a stream (an OpenDocument file is refused: its repeated
+    rows and columns expand the same way, and Excel and WPS both save XLSX)."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if "content.xml" in names and "xl/workbook.xml" not in names:
+            raise UnreadableLedger("不支持 OpenDocument 表格，请另存为 Excel 工作簿（.xlsx）")
+        for name in names:
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            rows, columns = _extent(archive, name)
+            if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS:
+                raise UnreadableLedger(
+                    f"工作表有{rows}行、{columns}列，超出台账的范围（最多{MAX_ROWS}行、{MAX_COLUMNS}列），"
+                    "请删去多余的行列或拆分文件"
+                )
+
+
+def _extent(archive: zipfile.ZipFile, name: str) -> tuple[int, int]:
+    rows = columns = 0
+    tail = b""
+    with archive.open(name) as stream:
+        while chunk := stream.read(_CHUNK):
+            text = tail + chunk
+            for match in _CELL_REF.finditer(text):
+                rows = max(rows, int(match.group(2)))
+                columns = max(columns, _column_number(match.group(1)))
+            tail = text[-256:]
+    return rows, columns
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
 def _workbook(path: Path, kind: str) -> LedgerFile:
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -76,13 +124,7 @@ def _workbook(path: Path, kind: str) -> LedgerFile:
         if isinstance(error, UnreadableLedger):
             raise
         raise UnreadableLedger("文件已损坏，或不是 Excel 工作簿") from error
-    fmt = "ods" if kind == "xlsx" and _is_ods(path) else kind
-    return LedgerFile(fmt, None, max(sheet.height - 1, 0), _sheet_rows(sheet))
-
-
-def _is_ods(path: Path) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        return "content.xml" in archive.namelist()
+    return LedgerFile(kind, None, max(sheet.height - 1, 0), _sheet_rows(sheet))
 
 
 def _sheet_rows(sheet: python_calamine.CalamineSheet) -> Iterator[Sequence[object]]:

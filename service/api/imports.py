@@ -43,7 +43,7 @@ class ImportForm(msgspec.Struct, kw_only=True):
     kind: ImportKind
     """workers (科技工作者台账) or cases (办件台账)."""
     file: UploadFile
-    """XLSX, XLS, ODS or CSV (UTF-8 with or without BOM, GB18030, UTF-16); the first row holds the column titles."""
+    """XLSX, XLS or CSV (UTF-8 with or without BOM, GB18030, UTF-16); the first row holds the column titles."""
     dry_run: Flag = "true"
     """Check every row and report, writing nothing (the default). Send false to import."""
     partial: Flag = "false"

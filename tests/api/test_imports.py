@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
@@ -410,3 +411,26 @@ async def test_imports_are_on_the_audit_trail(client: AsyncTestClient[Litestar])
     assert by_target[imported["id"]]["actor_username"] == "admin"
     assert by_target[checked["id"]]["outcome"] == "success"
     assert (await api.ok("POST", "/audit/verify"))["intact"] is True
+
+
+async def test_a_workbook_reaching_far_past_a_ledger_is_refused_before_it_is_read(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    """One cell at XFD1048576 would make the reader hold a grid of 17 billion cells."""
+    api = Api(client)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, WORKER_TITLES)
+    sheet.write_string(1_048_575, 16_383, "远处")
+    book.close()
+    job = await give(api, "workers", buffer.getvalue())
+    assert job["status"] == "refused"
+    assert "1048576行、16384列" in job["failure"]
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    job = await give(api, "workers", zipped.getvalue(), "台账.ods")
+    assert job["status"] == "refused"
+    assert "OpenDocument" in job["failure"]

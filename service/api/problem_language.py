@@ -525,6 +525,9 @@ RULES: list[Rule] = [
     _rule(r"an? (?P<role>\w+) account has no staff record", "{role}账号不关联工作人员记录", role=_role),
     _rule(r"an? (?P<role>\w+) account has no worker record", "{role}账号不关联科技工作者档案", role=_role),
     _rule(r"no such active (?P<role>\w+)", "该{role}不存在或已不在岗", role=_role),
+    # ledger imports from the command line
+    _rule(r"no active account (?P<name>.+)", "没有在用的账号 {name}"),
+    _rule(r"the (?P<role>\w+) role may not import ledgers", "“{role}”角色不能导入台账", role=_role),
     _rule(r"must be at least (?P<n>\d+) characters long", "长度不能少于 {n} 个字符"),
     _rule(r"must be at most (?P<n>\d+) characters long", "长度不能超过 {n} 个字符"),
     _rule(

@@ -623,7 +623,7 @@ async def run_from_command_line(
         raise Invalid("as", f"no active account {username!r}")
     role = Role(account.role)
     if not can(role, Permission.IMPORTS):
-        raise Invalid("as", f"a {role.value} account may not import ledgers")
+        raise Invalid("as", f"the {role.value} role may not import ledgers")
     caller = Principal(
         account_id=account.id,
         username=account.username,

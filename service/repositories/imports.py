@@ -50,9 +50,11 @@ async def reference_lists(session: AsyncSession) -> Lists:
     return lists
 
 
-async def lock_imports(session: AsyncSession) -> None:
-    """One import writes at a time, so two files naming the same rows cannot both add them."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('banshi.import', 0))"))
+async def try_lock_imports(session: AsyncSession) -> bool:
+    """One import writes at a time, so two files naming the same rows cannot both add them.
+    True when this transaction now holds the lock (until it ends)."""
+    taken = await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtextextended('banshi.import', 0))"))
+    return bool(taken)
 
 
 async def existing_workers(session: AsyncSession, indexes: Sequence[bytes]) -> set[bytes]:

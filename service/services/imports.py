@@ -74,6 +74,7 @@ KEPT_PROBLEMS = 200
 """Problems kept on the job for the API; the report has every one."""
 PASSED = "通过"
 """A good, new row; whether it came in the job's status says (the report is written as the rows are read)."""
+LOCK_RETRY_SECONDS = 1.0
 STALE_AFTER_SECONDS = 120
 """A running job that has not reported for this long was stopped (its process ended)."""
 Progress = Callable[[ImportJob], Awaitable[None] | None]
@@ -465,7 +466,11 @@ class Runner:
         async with self.sessions() as session:
             transaction = await session.begin()
             try:
-                await repo.lock_imports(session)
+                while not await repo.try_lock_imports(session):
+                    # Another import is writing: wait for it, saying so on the job.
+                    job.heartbeat_at = self.clock()
+                    await self.save()
+                    await asyncio.sleep(LOCK_RETRY_SECONDS)
                 lists = await repo.reference_lists(session)
                 calendar = await load_calendar(session)
                 kind = Kind(job.kind)

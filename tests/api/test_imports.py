@@ -434,3 +434,30 @@ async def test_a_workbook_reaching_far_past_a_ledger_is_refused_before_it_is_rea
     job = await give(api, "workers", zipped.getvalue(), "台账.ods")
     assert job["status"] == "refused"
     assert "OpenDocument" in job["failure"]
+
+
+async def test_an_import_waits_while_another_writes(client: AsyncTestClient[Litestar], database_url: str) -> None:
+    import asyncpg
+
+    from tests.postgres import asyncpg_dsn
+
+    api = Api(client)
+    await api.steward("王丽")
+    other = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await other.execute("SELECT pg_advisory_lock(hashtextextended('banshi.import', 0))")
+        data = {"kind": "workers", "dry_run": "false"}
+        files = {"file": ("台账.xlsx", xlsx([WORKER_TITLES, worker_row("张明", "王丽")]))}
+        started = await api.ok("POST", "/imports", 202, files=files, data=data)
+        await asyncio.sleep(1.5)
+        waiting = await api.ok("GET", f"/imports/{started['id']}")
+        assert (waiting["status"], waiting["rows_read"]) == ("running", 0)
+        await other.execute("SELECT pg_advisory_unlock(hashtextextended('banshi.import', 0))")
+    finally:
+        await other.close()
+    for _ in range(100):
+        job = await api.ok("GET", f"/imports/{started['id']}")
+        if job["status"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert (job["status"], job["rows_imported"]) == ("imported", 1)

@@ -6837,6 +6837,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The change conflicts with the record's current state; nothing was written. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The database or the rate-limit store is unavailable, or the change collided with a concurrent one and was rolled back; retry after Retry-After seconds. */
             503: {
                 headers: {

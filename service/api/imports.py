@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from schemas.imports import ImportJobOut, ImportJobPage, ImportKind
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page, Store
-from service.api.documented_errors import DOWNLOADS
+from service.api.documented_errors import DOWNLOADS, PROBLEMS
 from service.api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from service.domain.access import Permission
 from service.domain.ledger import Kind
@@ -134,7 +134,7 @@ class ImportController(Controller):
     @get(
         "/{job_id:uuid}/report",
         summary="The report: the file's rows as given, with a column saying what became of each (XLSX)",
-        opt={**IMPORTS, DOWNLOADS: (XLSX_MEDIA_TYPE,)},
+        opt={**IMPORTS, DOWNLOADS: (XLSX_MEDIA_TYPE,), PROBLEMS: (409,)},
     )
     async def report(self, db: Db, ctx: Ctx, store: Store, job_id: FromPath[uuid.UUID]) -> Response[bytes]:
         name, content = await imports.report(db, ctx, store, job_id)

@@ -461,3 +461,24 @@ async def test_an_import_waits_while_another_writes(client: AsyncTestClient[Lite
             break
         await asyncio.sleep(0.1)
     assert (job["status"], job["rows_imported"]) == ("imported", 1)
+
+
+async def test_the_worker_sees_an_imported_case_with_its_ledger_date_and_can_be_given_a_code(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    api = Api(client)
+    await api.steward("王丽")
+    (nid,) = await _workers(api, "王丽", 1)
+    rows = [CASE_TITLES, [nid, "", "WL-04", "子女转学", "", "2026-03-05", "办理中", "", "", ""]]
+    assert (await give(api, "cases", xlsx(rows), dry_run=False))["status"] == "imported"
+    (case,) = (await api.ok("GET", "/cases"))["items"]
+    worker = await api.account("worker", worker_id=case["worker_id"])
+    own = await worker.ok("GET", f"/my/cases/{case['id']}")
+    first = own["timeline"][0]
+    assert (first["action"], first["label"], first["status"]) == ("import", "由台账导入", "in_progress")
+    assert "2026-03-05" in first["note"]
+    assert own["due"]["state"] == "overdue"  # 14 working days from 5 March have long passed by 2 June
+    # No receipt was ever given for it: the steward issues a query code, and the lookup finds it.
+    issued = await api.ok("POST", f"/cases/{case['id']}/query-code", 201)
+    found = await api.ok("GET", f"/lookup?case_no={case['case_no']}&code={issued['query_code']}")
+    assert found["received_at"] == "2026-03-05T01:00:00Z"

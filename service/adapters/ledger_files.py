@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import codecs
 import csv
-import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import python_calamine
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 
 from service.domain.ledger import MAX_ROWS
 
@@ -28,7 +30,6 @@ MAX_COLUMNS = 200
 """Ledgers have a dozen columns or two. calamine holds a sheet as a dense grid as wide and
 tall as its farthest cell, so a workbook with one cell at XFD1048576 would ask for billions
 of cells: a sheet's extent is read from its XML, cheaply, before calamine is given it."""
-_CELL_REF = re.compile(rb'<(?:\w+:)?c [^>]*?r="([A-Z]{1,3})([0-9]{1,7})"')
 _CHUNK = 1024 * 1024
 
 
@@ -73,41 +74,69 @@ def _check_unpacked_size(path: Path) -> None:
 
 
 def _check_extent(path: Path) -> None:
-    """Refuse a workbook whose sheets reach past the rows and columns a ledger may have,
-    reading each sheet's XML as a stream (an OpenDocument file is refused: its repeated
-    rows and columns expand the same way, and Excel and WPS both save XLSX)."""
+    """Refuse a workbook whose sheets reach past the rows and columns a ledger may have.
+    Every part of the archive whose root is a worksheet is parsed as a stream, wherever it
+    lies and whatever its name (calamine finds sheets through the workbook's relations),
+    counting rows and cells with or without their ``r`` references (with defusedxml, which
+    refuses entity expansions and external references). An OpenDocument file is
+    refused: its repeated rows and columns expand the same way, and Excel and WPS save XLSX."""
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         if "content.xml" in names and "xl/workbook.xml" not in names:
             raise UnreadableLedger("不支持 OpenDocument 表格，请另存为 Excel 工作簿（.xlsx）")
         for name in names:
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            rows, columns = _extent(archive, name)
-            if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS:
-                raise UnreadableLedger(
-                    f"工作表有{rows}行、{columns}列，超出台账的范围（最多{MAX_ROWS}行、{MAX_COLUMNS}列），"
-                    "请删去多余的行列或拆分文件"
-                )
+            with archive.open(name) as stream:
+                looks_like_xml = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+            if looks_like_xml:
+                rows, columns = _extent(archive, name)
+                if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS:
+                    raise UnreadableLedger(
+                        f"工作表有{rows}行、{columns}列，超出台账的范围（最多{MAX_ROWS}行、{MAX_COLUMNS}列），"
+                        "请删去多余的行列或拆分文件"
+                    )
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
 
 
 def _extent(archive: zipfile.ZipFile, name: str) -> tuple[int, int]:
-    rows = columns = 0
-    tail = b""
-    with archive.open(name) as stream:
-        while chunk := stream.read(_CHUNK):
-            text = tail + chunk
-            for match in _CELL_REF.finditer(text):
-                rows = max(rows, int(match.group(2)))
-                columns = max(columns, _column_number(match.group(1)))
-            tail = text[-256:]
+    """The rows and columns a worksheet part spans; (0, 0) for a part that is not one."""
+    rows = columns = row = column = 0
+    try:
+        with archive.open(name) as stream:
+            events = iterparse(stream, events=("start", "end"))
+            _, root = next(events)
+            if _local(root.tag) not in ("worksheet", "dialogsheet"):
+                return 0, 0
+            for event, element in events:
+                tag = _local(element.tag)
+                if event == "start" and tag == "row":
+                    reference = element.get("r")
+                    row = int(reference) if reference and reference.isdigit() else row + 1
+                    column = 0
+                    rows = max(rows, row)
+                elif event == "start" and tag == "c":
+                    reference = element.get("r") or ""
+                    letters = reference.rstrip("0123456789")
+                    column = _column_number(letters) if letters.isalpha() and letters.isupper() else column + 1
+                    columns = max(columns, column)
+                    digits = reference[len(letters) :]
+                    if digits.isdigit():
+                        rows = max(rows, int(digits))
+                elif event == "end" and tag == "row":
+                    element.clear()
+                if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS:
+                    break
+    except (ParseError, DefusedXmlException, StopIteration, zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise UnreadableLedger("文件已损坏，不是有效的 Excel 文件") from error
     return rows, columns
 
 
-def _column_number(letters: bytes) -> int:
+def _column_number(letters: str) -> int:
     number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
+    for letter in letters[:4]:
+        number = number * 26 + ord(letter) - 64
     return number
 
 

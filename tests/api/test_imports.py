@@ -426,7 +426,7 @@ async def test_a_workbook_reaching_far_past_a_ledger_is_refused_before_it_is_rea
     book.close()
     job = await give(api, "workers", buffer.getvalue())
     assert job["status"] == "refused"
-    assert "1048576行、16384列" in job["failure"]
+    assert "超出台账的范围" in job["failure"]
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
@@ -482,3 +482,42 @@ async def test_the_worker_sees_an_imported_case_with_its_ledger_date_and_can_be_
     issued = await api.ok("POST", f"/cases/{case['id']}/query-code", 201)
     found = await api.ok("GET", f"/lookup?case_no={case['case_no']}&code={issued['query_code']}")
     assert found["received_at"] == "2026-03-05T01:00:00Z"
+
+
+def _sheet_xml(cells: str) -> str:
+    return (
+        '<?xml version="1.0"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{cells}</sheetData></worksheet>"
+    )
+
+
+def _rewritten(content: bytes, replace: dict[str, str], add: dict[str, str] | None = None) -> bytes:
+    """The workbook with some parts replaced or added."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, replace.get(info.filename, source.read(info.filename)))
+        for name, text in (add or {}).items():
+            target.writestr(name, text)
+    return out.getvalue()
+
+
+async def test_a_far_cell_written_any_way_excel_allows_is_still_seen(client: AsyncTestClient[Litestar]) -> None:
+    """Single quotes, a line break inside the tag, cells without references, a sheet stored
+    under another name: each still reaches row 300,000 or column 300 and is refused."""
+    api = Api(client)
+    base = xlsx([WORKER_TITLES, worker_row("张明", "王丽")])
+    far_cells = {
+        "single quotes": "<row r='300000'><c r='A300000' t='inlineStr'><is><t>x</t></is></c></row>",
+        "a line break": '<row r="300000"><c\nr="A300000"/></row>',
+        "no references": "<row/>" * 200_002,
+        "wide, no references": "<row>" + "<c/>" * 300 + "</row>",
+    }
+    for why, cells in far_cells.items():
+        job = await give(api, "workers", _rewritten(base, {"xl/worksheets/sheet1.xml": _sheet_xml(cells)}))
+        assert job["status"] == "refused", why
+        assert "超出台账的范围" in job["failure"], (why, job["failure"])
+    elsewhere = _rewritten(base, {}, {"xl/other/s.xml": _sheet_xml('<row r="300000"><c r="A300000"/></row>')})
+    job = await give(api, "workers", elsewhere)
+    assert "超出台账的范围" in job["failure"]

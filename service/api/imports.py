@@ -51,14 +51,19 @@ class ImportForm(msgspec.Struct, kw_only=True):
 
 
 async def _save(upload: UploadFile) -> Path:
-    """The upload in a temporary file, copied a chunk at a time."""
+    """The upload in a temporary file, copied a chunk at a time (removed if that fails)."""
     handle = await asyncio.to_thread(_temporary)
+    path = Path(handle.name)
     try:
-        while chunk := await upload.read(_CHUNK):
-            await asyncio.to_thread(_write, handle, chunk)
-    finally:
-        await asyncio.to_thread(handle.close)
-    return Path(handle.name)
+        try:
+            while chunk := await upload.read(_CHUNK):
+                await asyncio.to_thread(_write, handle, chunk)
+        finally:
+            await asyncio.to_thread(handle.close)
+    except BaseException:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        raise
+    return path
 
 
 def _temporary() -> IO[bytes]:
@@ -97,7 +102,7 @@ class ImportController(Controller):
         summary="Give a ledger file: it is checked row by row (dry run) or imported, as a job in the background",
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=IMPORT_BODY_LIMIT,
-        opt=IMPORTS,
+        opt={**IMPORTS, PROBLEMS: (429,)},
     )
     async def start(
         self,

@@ -525,6 +525,10 @@ RULES: list[Rule] = [
     _rule(r"an? (?P<role>\w+) account has no staff record", "{role}账号不关联工作人员记录", role=_role),
     _rule(r"an? (?P<role>\w+) account has no worker record", "{role}账号不关联科技工作者档案", role=_role),
     _rule(r"no such active (?P<role>\w+)", "该{role}不存在或已不在岗", role=_role),
+    _rule(
+        r"(?P<n>\d+) imports of this account are still queued or running; wait for them",
+        "本账号还有 {n} 个导入任务在排队或进行中，请等它们结束",
+    ),
     # ledger imports from the command line
     _rule(r"no active account (?P<name>.+)", "没有在用的账号 {name}"),
     _rule(r"the (?P<role>\w+) role may not import ledgers", "“{role}”角色不能导入台账", role=_role),

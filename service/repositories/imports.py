@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -230,6 +230,20 @@ async def list_jobs(
         counted = counted.where(col(ImportJob.account_id) == account_id)
     rows = await session.scalars(statement.order_by(col(ImportJob.created_at).desc()).limit(limit).offset(offset))
     return rows.all(), int(await session.scalar(counted) or 0)
+
+
+async def count_unfinished(session: AsyncSession, account_id: uuid.UUID, alive_since: datetime) -> int:
+    """The account's imports queued or running that have reported since ``alive_since``."""
+    counted = await session.scalar(
+        select(func.count())
+        .select_from(ImportJob)
+        .where(
+            col(ImportJob.account_id) == account_id,
+            col(ImportJob.status).in_(("queued", "running")),
+            func.coalesce(col(ImportJob.heartbeat_at), col(ImportJob.created_at)) >= alive_since,
+        )
+    )
+    return int(counted or 0)
 
 
 async def set_job(session: AsyncSession, job_id: uuid.UUID, values: dict[str, Any]) -> None:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import tempfile
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -56,7 +58,7 @@ from service.domain.ledger import (
 from service.domain.time_limit import DAY, StatusChange, compute_deadline, local_day
 from service.domain.visibility import PUBLIC
 from service.domain.workflow import Status
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound, TooManyRequests
 from service.models import ImportJob
 from service.repositories import accounts as account_repo
 from service.repositories import imports as repo
@@ -100,7 +102,15 @@ def digest(path: Path) -> tuple[str, int]:
 
 
 async def open_job(session: AsyncSession, ctx: Context, upload: Upload) -> ImportJob:
-    """Record the file given; ``run`` takes it from there."""
+    """Record the file given; ``run`` takes it from there. An account with imports still
+    queued or running up to ``OPEN_PER_ACCOUNT`` is asked to wait for them."""
+    async with session.begin():
+        alive_since = ctx.now - timedelta(seconds=STALE_AFTER_SECONDS)
+        unfinished = await repo.count_unfinished(session, ctx.caller.account_id, alive_since)
+    if unfinished >= OPEN_PER_ACCOUNT:
+        raise TooManyRequests(
+            f"{unfinished} imports of this account are still queued or running; wait for them", retry_after=30
+        )
     sha256, size = await asyncio.to_thread(digest, upload.path)
     job = ImportJob(
         kind=upload.kind.value,
@@ -412,6 +422,22 @@ class CasePass(Pass):
 
 # --- running a job ---------------------------------------------------------------------------
 
+PROCESS_SLOTS = 1
+"""Imports a service process works on at once; the others wait as queued. A workbook is
+held in memory while it is read, so two large ones at once would double that."""
+OPEN_PER_ACCOUNT = 2
+"""Imports one account may have queued or running; a third is refused (429)."""
+_process_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _slots() -> asyncio.Semaphore:
+    """The slots of this event loop (a test client runs the app on a loop of its own)."""
+    loop = asyncio.get_running_loop()
+    slots = _process_slots.get(loop)
+    if slots is None:
+        slots = _process_slots[loop] = asyncio.Semaphore(PROCESS_SLOTS)
+    return slots
+
 
 Clock = Callable[[], datetime]
 
@@ -428,11 +454,28 @@ class Runner:
     progress: Progress | None = None
 
     async def run(self, path: Path) -> ImportJob:
-        """Check and (unless a dry run) import the file; the job row tells how it went."""
+        """Check and (unless a dry run) import the file, once this process has a free slot;
+        the job row tells how it went."""
+        slot = _slots()
+        while True:
+            try:
+                await asyncio.wait_for(slot.acquire(), LOCK_RETRY_SECONDS)
+                break
+            except TimeoutError:  # queued behind this process's other imports: still alive
+                self.job.heartbeat_at = self.clock()
+                await self.save()
+        try:
+            return await self._run(path)
+        finally:
+            slot.release()
+
+    async def _run(self, path: Path) -> ImportJob:
         job = self.job
         job.status, job.started_at, job.heartbeat_at = "running", self.clock(), self.clock()
         await self.save()
-        report_path = Path(tempfile.mkstemp(prefix="banshi-import-", suffix=".xlsx")[1])
+        handle, name = tempfile.mkstemp(prefix="banshi-import-", suffix=".xlsx")
+        os.close(handle)
+        report_path = Path(name)
         try:
             ledger = await asyncio.to_thread(open_ledger, path)
             header_cells = await asyncio.to_thread(next, ledger.rows, None)

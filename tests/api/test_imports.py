@@ -452,6 +452,12 @@ async def test_an_import_waits_while_another_writes(client: AsyncTestClient[Lite
         await asyncio.sleep(1.5)
         waiting = await api.ok("GET", f"/imports/{started['id']}")
         assert (waiting["status"], waiting["rows_read"]) == ("running", 0)
+        # A second waits its turn in this process; a third from the same account is refused.
+        second = await api.ok("POST", "/imports", 202, files=files, data={"kind": "workers"})
+        await asyncio.sleep(1.2)
+        assert (await api.ok("GET", f"/imports/{second['id']}"))["status"] == "queued"
+        problem = await api.problem("POST", "/imports", 429, files=files, data={"kind": "workers"})
+        assert "still queued or running" in problem["detail"]
         await other.execute("SELECT pg_advisory_unlock(hashtextextended('banshi.import', 0))")
     finally:
         await other.close()
@@ -461,6 +467,12 @@ async def test_an_import_waits_while_another_writes(client: AsyncTestClient[Lite
             break
         await asyncio.sleep(0.1)
     assert (job["status"], job["rows_imported"]) == ("imported", 1)
+    for _ in range(100):
+        checked = await api.ok("GET", f"/imports/{second['id']}")
+        if checked["status"] not in ("queued", "running"):
+            break
+        await asyncio.sleep(0.1)
+    assert (checked["status"], checked["rows_existing"]) == ("checked", 1)
 
 
 async def test_the_worker_sees_an_imported_case_with_its_ledger_date_and_can_be_given_a_code(

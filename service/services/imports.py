@@ -312,10 +312,11 @@ class CasePass(Pass):
 
     def _worker_problems(self, row: CaseRow, worker: repo.KnownWorker | None) -> list[Problem]:
         id_title = self.header.titles["national_id"]
+        if self.own_steward is not None and (worker is None or worker.steward_id != self.own_steward):
+            # One answer for both: a steward learns nothing of workers served by others.
+            return [Problem(id_title, "系统中没有由您服务的这位科技工作者，请先导入您的科技工作者台账")]
         if worker is None:
             return [Problem(id_title, "系统中没有这位科技工作者，请先导入科技工作者台账")]
-        if self.own_steward is not None and worker.steward_id != self.own_steward:
-            return [Problem(id_title, "这位科技工作者不由您服务")]
         if row.name and row.name != worker.name:
             return [Problem(self.header.titles.get("name", "姓名"), "与系统中该身份证号的姓名不一致")]
         return []
@@ -532,10 +533,13 @@ class Runner:
                     job.heartbeat_at = self.clock()
                     await self.save()
                 outcome = _outcome(job, step.tally)
+                if kind is Kind.CASES and step.writing:
+                    # A dry run too: the cases meet the table's own rules, then roll back.
+                    await _number_cases(session)
+                    job.heartbeat_at = self.clock()
+                    await self.save()
+                    await repo.publish_staged(session)
                 if outcome == "imported":
-                    if kind is Kind.CASES:
-                        await _number_cases(session)
-                        await repo.publish_staged(session)
                     job.rows_imported = step.tally.written
                     await audit.record(ctx, session, f"import.{job.kind}", **_audit_fields(job, outcome))
                     await transaction.commit()

@@ -349,7 +349,8 @@ async def test_a_steward_imports_their_own_workers_and_cases_only(client: AsyncT
     api = Api(client)
     steward_api, steward = await api.steward_account("陈专员")
     await api.steward("王丽")
-    mine = await give(steward_api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "")]), dry_run=False)
+    own = national_id()
+    mine = await give(steward_api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "", nid=own)]), dry_run=False)
     assert mine["status"] == "imported", mine
     workers = (await api.ok("GET", "/workers"))["items"]
     assert [w["steward_id"] for w in workers] == [steward["id"]]
@@ -358,19 +359,25 @@ async def test_a_steward_imports_their_own_workers_and_cases_only(client: AsyncT
     (other,) = await _workers(api, "王丽", 1)
     rows = [CASE_TITLES, [other, "", "WL-04", "入学", "", "2026-03-05", "办理中", "", "", ""]]
     refused = await give(steward_api, "cases", xlsx(rows))
-    assert refused["problems"][0]["reason"] == "这位科技工作者不由您服务"
+    reason = refused["problems"][0]["reason"]
+    assert reason == "系统中没有由您服务的这位科技工作者，请先导入您的科技工作者台账"
+    # Someone not in the system at all reads the same to a steward.
+    unknown = [CASE_TITLES, [national_id(), "", "WL-04", "入学", "", "2026-03-05", "办理中", "", "", ""]]
+    assert (await give(steward_api, "cases", xlsx(unknown)))["problems"][0]["reason"] == reason
+    # Their own worker's case comes in; naming another steward on it does not.
+    elsewhere = [CASE_TITLES, [own, "", "WL-04", "入学", "", "2026-03-05", "办理中", "", "王丽", ""]]
+    named = await give(steward_api, "cases", xlsx(elsewhere))
+    assert named["problems"][0]["reason"] == "科技专员只能导入由本人服务的科技工作者和办件"
+    ours = [CASE_TITLES, [own, "张明", "WL-04", "入学", "", "2026-03-05", "办理中", "", "", ""]]
+    done = await give(steward_api, "cases", xlsx(ours), dry_run=False)
+    assert (done["status"], done["rows_imported"]) == ("imported", 1), done
+    (case,) = (await steward_api.ok("GET", "/cases"))["items"]
+    assert case["steward_id"] == steward["id"]
     # A steward sees their own imports only; the administrator sees them all.
-    assert {j["id"] for j in (await steward_api.ok("GET", "/imports"))["items"]} == {
-        mine["id"],
-        theirs["id"],
-        refused["id"],
-    }
-    assert (await api.ok("GET", "/imports"))["total"] == 4
-    (admins,) = [
-        j
-        for j in (await api.ok("GET", "/imports"))["items"]
-        if j["id"] not in (mine["id"], theirs["id"], refused["id"])
-    ]
+    own_jobs = {j["id"] for j in (await steward_api.ok("GET", "/imports"))["items"]}
+    assert len(own_jobs) == 6
+    everyone = (await api.ok("GET", "/imports"))["items"]
+    (admins,) = [j for j in everyone if j["id"] not in own_jobs]
     await steward_api.problem("GET", f"/imports/{admins['id']}", 404)
     await steward_api.problem("GET", f"/imports/{admins['id']}/report", 404)
 

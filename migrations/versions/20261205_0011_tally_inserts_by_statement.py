@@ -39,6 +39,11 @@ def _inserted_function() -> str:
     if truncated != 1 or body.count(_SOURCE) != 6:
         raise RuntimeError("tally_rebuild() does not read as migration 0003 wrote it")
     body = body.replace(_SOURCE, "FROM inserted c")
+    # Tally rows are locked in the order of their keys, so that two inserting statements
+    # (an import and a case being logged) take them in the same order.
+    body, ordered = re.subn(r"(GROUP BY ([0-9, ]+)) ON CONFLICT", r"\1 ORDER BY \2 ON CONFLICT", body)
+    if ordered != 6:
+        raise RuntimeError("tally_rebuild() does not group as migration 0003 wrote it")
     return (
         "CREATE FUNCTION tally_cases_inserted() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         f"{body}    RETURN NULL;\nEND\n$$"

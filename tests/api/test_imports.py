@@ -540,3 +540,65 @@ async def test_a_far_cell_written_any_way_excel_allows_is_still_seen(client: Asy
     elsewhere = _rewritten(base, {}, {"xl/other/s.xml": _sheet_xml('<row r="300000"><c r="A300000"/></row>')})
     job = await give(api, "workers", elsewhere)
     assert "超出台账的范围" in job["failure"]
+
+
+TALLIES = (
+    "case_tally",
+    "steward_tally",
+    "duration_tally",
+    "department_duration_tally",
+    "steward_duration_tally",
+    "flow_tally",
+)
+
+
+async def _tallies(connection: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every tally's rows that count something, sorted."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for table in TALLIES:
+        rows = await connection.fetch(f"SELECT * FROM {table}")
+        found[table] = sorted(tuple(r) for r in rows if any(isinstance(v, int) and v for v in tuple(r)[2:]))
+    return found
+
+
+async def test_the_tallies_count_imported_cases_as_a_recount_does(
+    client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    """The insert trigger counts a statement's cases together (migration 0011): after an
+    import beside cases logged one by one, and a refused import and a dry run that left
+    nothing, every tally equals ``tally_rebuild()``'s recount of the cases."""
+    import asyncpg
+
+    from tests.postgres import asyncpg_dsn
+
+    api = Api(client)
+    await api.steward("王丽")
+    ids = await _workers(api, "王丽", 6)
+    await api.case(title="逐件登记")
+    statuses = ["待受理", "已受理", "办理中", "待补件", "办理中", "已受理"]
+    items = ["WL-04", "WL-04", "WL-01", "WL-07", "WL-12", "WL-01"]
+    days = ["2026-01-05", "2026-03-05", "2026-03-05", "2026-04-30", "2026-05-20", "2025-12-31"]
+    rows = [
+        CASE_TITLES,
+        *[[n, "", i, "诉求", "", d, s, "", "", ""] for n, i, d, s in zip(ids, items, days, statuses, strict=True)],
+    ]
+    checked = await give(api, "cases", xlsx(rows[:-1]))
+    assert checked["status"] == "checked"
+    refused = await give(api, "cases", xlsx(rows), dry_run=False)  # the 2025 list is not in the system
+    assert refused["status"] == "refused"
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        before = await _tallies(connection)
+        assert (await connection.fetchval('SELECT count(*) FROM "case"')) == 1
+        assert (await connection.fetchval("SELECT count(*) FROM case_number_counter WHERE day < '2026-06-01'")) == 0
+        assert (await give(api, "cases", xlsx(rows[:-1]), dry_run=False))["rows_imported"] == 5
+        counted = await _tallies(connection)
+        assert counted != before
+        recount = connection.transaction()
+        await recount.start()
+        await connection.execute("SELECT tally_rebuild()")
+        recounted = await _tallies(connection)
+        await recount.rollback()
+        assert recounted == counted
+    finally:
+        await connection.close()

@@ -117,7 +117,7 @@ class ImportController(Controller):
             upload = Upload(
                 Kind(data.kind), path, data.file.filename or "", data.dry_run == "true", data.partial == "true"
             )
-            job = await imports.open_job(db, ctx, upload)
+            job = await imports.open_job(db, ctx, upload, store)
         except BaseException:
             await asyncio.to_thread(path.unlink, missing_ok=True)
             raise

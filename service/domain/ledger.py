@@ -269,6 +269,7 @@ def read_day(value: object, today: date) -> datetime | str:
     return moment.replace(tzinfo=CST)
 
 
+
 _DAY_TEXT = re.compile(
     r"(?P<y>\d{4})\s*(?:[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?|(?P<m2>\d{2})(?P<d2>\d{2}))"
     r"(?:[\sT]+(?P<H>\d{1,2})[:：时](?P<M>\d{1,2})(?:[:：分](?P<S>\d{1,2})秒?)?分?)?"
@@ -489,16 +490,22 @@ def check_worker(
     return WorkerRow(name, national_id, mobile, district, employer, card, work_field, steward)
 
 
+def local_today(now: datetime) -> date:
+    return now.astimezone(CST).date()
+
+
 def check_case(
-    cells: Mapping[str, object], header: Header, lists: Lists, own: uuid.UUID | None, today: date
+    cells: Mapping[str, object], header: Header, lists: Lists, own: uuid.UUID | None, now: datetime
 ) -> CaseRow | list[Problem]:
     """One row of a cases ledger; the worker it names is looked up afterwards."""
     row = Checker(cells, header)
     national_id = row.national_id()
     name = row.text("name", 64)
-    received = read_day(cells.get("received_on"), today)
+    received = read_day(cells.get("received_on"), local_today(now))
     if isinstance(received, str):
         row.refuse("received_on", received)
+    elif received > now:  # today, at 09:00 or a time still to come: received now at the latest
+        received = now
     item_text = _text(cells.get("item"))
     item: ItemRef | None = None
     if not item_text:

@@ -246,5 +246,15 @@ async def count_unfinished(session: AsyncSession, account_id: uuid.UUID, alive_s
     return int(counted or 0)
 
 
+async def expired_reports(session: AsyncSession, before: datetime) -> list[tuple[uuid.UUID, str]]:
+    """Jobs whose report was made before ``before`` and is still kept: (id, report key)."""
+    rows = await session.execute(
+        select(col(ImportJob.id), col(ImportJob.report_key)).where(
+            col(ImportJob.report_key).is_not(None), col(ImportJob.finished_at) < before
+        )
+    )
+    return [(r[0], str(r[1])) for r in rows]
+
+
 async def set_job(session: AsyncSession, job_id: uuid.UUID, values: dict[str, Any]) -> None:
     await session.execute(update(ImportJob).where(col(ImportJob.id) == job_id).values(**values))

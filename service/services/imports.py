@@ -74,6 +74,8 @@ log = logging.getLogger("banshi.imports")
 BATCH_ROWS = 1000
 KEPT_PROBLEMS = 200
 """Problems kept on the job for the API; the report has every one."""
+REPORT_DAYS = 14
+"""How long a report is kept after its import."""
 PASSED = "通过"
 """A good, new row; whether it came in the job's status says (the report is written as the rows are read)."""
 LOCK_RETRY_SECONDS = 1.0
@@ -101,7 +103,18 @@ def digest(path: Path) -> tuple[str, int]:
     return hasher.hexdigest(), size
 
 
-async def open_job(session: AsyncSession, ctx: Context, upload: Upload) -> ImportJob:
+async def _purge_reports(session: AsyncSession, store: AttachmentStore, now: datetime) -> None:
+    """Reports hold the ledger's rows as given, ID numbers and mobiles in full: each is
+    deleted ``REPORT_DAYS`` after its import (the job keeps its counts and first problems)."""
+    async with session.begin():
+        expired = await repo.expired_reports(session, now - timedelta(days=REPORT_DAYS))
+    for job_id, key in expired:
+        await store.delete(key)
+        async with session.begin():
+            await repo.set_job(session, job_id, {"report_key": None})
+
+
+async def open_job(session: AsyncSession, ctx: Context, upload: Upload, store: AttachmentStore) -> ImportJob:
     """Record the file given; ``run`` takes it from there. An account with imports still
     queued or running up to ``OPEN_PER_ACCOUNT`` is asked to wait for them."""
     async with session.begin():
@@ -111,6 +124,7 @@ async def open_job(session: AsyncSession, ctx: Context, upload: Upload) -> Impor
         raise TooManyRequests(
             f"{unfinished} imports of this account are still queued or running; wait for them", retry_after=30
         )
+    await _purge_reports(session, store, ctx.now)
     sha256, size = await asyncio.to_thread(digest, upload.path)
     job = ImportJob(
         kind=upload.kind.value,
@@ -270,10 +284,9 @@ ASSIGNMENT_COLUMNS = ("worker_id", "steward_id", "assigned_at", "assigned_by", "
 class CasePass(Pass):
     async def take(self, session: AsyncSession, rows: Sequence[tuple[int, Sequence[object]]]) -> list[Outcome]:
         pii = self.ctx.kit.pii
-        today = local_day(self.ctx.now)
         checked: list[tuple[int, Sequence[object], CaseRow | list[Problem], bytes]] = []
         for row_no, cells in rows:
-            result = check_case(cells_of(cells, self.header), self.header, self.lists, self.own_steward, today)
+            result = check_case(cells_of(cells, self.header), self.header, self.lists, self.own_steward, self.ctx.now)
             index = pii.index(result.national_id, "national_id") if isinstance(result, CaseRow) else b""
             checked.append((row_no, cells, result, index))
         workers = await repo.workers_by_index(session, [c[3] for c in checked if c[3]])
@@ -688,7 +701,7 @@ async def run_from_command_line(
     )
     ctx = Context(caller=caller, now=clock(), kit=kit)
     async with sessions() as session:
-        job = await open_job(session, ctx, upload)
+        job = await open_job(session, ctx, upload, store)
     return await Runner(sessions, ctx, store, job, clock, progress).run(upload.path)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import uuid
 import zipfile
 from datetime import date, datetime
 from typing import Any
@@ -602,3 +603,27 @@ async def test_the_tallies_count_imported_cases_as_a_recount_does(
         assert recounted == counted
     finally:
         await connection.close()
+
+
+async def test_reports_are_deleted_two_weeks_after_their_import(
+    client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    import asyncpg
+
+    from tests.postgres import asyncpg_dsn
+
+    api = Api(client)
+    await api.steward("王丽")
+    old = await give(api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "王丽")]))
+    assert (await api.send("GET", f"/imports/{old['id']}/report")).status_code == 200
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await connection.execute(
+            "UPDATE import_job SET finished_at = finished_at - interval '15 days' WHERE id = $1", uuid.UUID(old["id"])
+        )
+    finally:
+        await connection.close()
+    fresh = await give(api, "workers", xlsx([WORKER_TITLES, worker_row("李华", "王丽")]))
+    await api.problem("GET", f"/imports/{old['id']}/report", 409)
+    assert (await api.ok("GET", f"/imports/{old['id']}"))["rows_valid"] == 1  # the counts stay
+    assert (await api.send("GET", f"/imports/{fresh['id']}/report")).status_code == 200

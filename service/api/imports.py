@@ -24,7 +24,7 @@ from service.api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from service.domain.access import Permission
 from service.domain.ledger import Kind
 from service.services import imports
-from service.services.imports import Runner, Upload, job_out
+from service.services.imports import Upload
 
 IMPORT_BODY_LIMIT = 64 * 1024 * 1024
 """A ledger of 200,000 rows (the most one file may hold) is about 20 MB as XLSX and 40 MB as CSV."""
@@ -74,13 +74,6 @@ def _write(handle: IO[bytes], chunk: bytes) -> None:
     handle.write(chunk)
 
 
-async def _run_then_remove(runner: Runner, path: Path) -> None:
-    try:
-        await runner.run(path)
-    finally:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-
-
 def _attachment(name: str, content: bytes, media_type: str) -> Response[bytes]:
     return Response(
         content,
@@ -113,20 +106,10 @@ class ImportController(Controller):
         data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[ImportJobOut]:
         path = await _save(data.file)
-        try:
-            upload = Upload(
-                Kind(data.kind), path, data.file.filename or "", data.dry_run == "true", data.partial == "true"
-            )
-            job = await imports.open_job(db, ctx, upload, store)
-        except BaseException:
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-            raise
         state = request.app.state
-        runner = Runner(state.session_factory, ctx, store, job, state.clock)
-        state.imports.start(_run_then_remove(runner, path))
-        return Response(
-            job_out(job, ctx.now), status_code=HTTP_202_ACCEPTED, headers={"Location": f"/api/v1/imports/{job.id}"}
-        )
+        upload = Upload(Kind(data.kind), path, data.file.filename or "", data.dry_run == "true", data.partial == "true")
+        job = await imports.give(db, state.session_factory, ctx, store, upload, state.clock, state.imports.start)
+        return Response(job, status_code=HTTP_202_ACCEPTED, headers={"Location": f"/api/v1/imports/{job.id}"})
 
     @get("/", summary="Imports: an administrator's list has everyone's, anyone else's their own", opt=IMPORTS)
     async def list_jobs(self, db: Db, ctx: Ctx, paging: Page) -> ImportJobPage:

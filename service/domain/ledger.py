@@ -269,7 +269,6 @@ def read_day(value: object, today: date) -> datetime | str:
     return moment.replace(tzinfo=CST)
 
 
-
 _DAY_TEXT = re.compile(
     r"(?P<y>\d{4})\s*(?:[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?|(?P<m2>\d{2})(?P<d2>\d{2}))"
     r"(?:[\sT]+(?P<H>\d{1,2})[:：时](?P<M>\d{1,2})(?:[:：分](?P<S>\d{1,2})秒?)?分?)?"

@@ -190,15 +190,16 @@ async def running_case_ids(session: AsyncSession) -> Sequence[uuid.UUID]:
     return (await session.scalars(query)).all()
 
 
-async def next_case_sequence(session: AsyncSession, day: date) -> int:
-    """Bump the day's counter. The row lock lasts until the creating transaction ends,
-    so numbers are handed out in commit order without gaps from rolled-back creations."""
+async def next_case_sequence(session: AsyncSession, day: date, count: int = 1) -> int:
+    """Bump the day's counter by ``count`` and return its new value (the last number taken).
+    The row lock lasts until the creating transaction ends, so numbers are handed out in
+    commit order without gaps from rolled-back creations."""
     statement = (
         insert(CaseNumberCounter)
-        .values(day=day, last_value=1)
+        .values(day=day, last_value=count)
         .on_conflict_do_update(
             index_elements=[col(CaseNumberCounter.day)],
-            set_={"last_value": col(CaseNumberCounter.last_value) + 1},
+            set_={"last_value": col(CaseNumberCounter.last_value) + count},
         )
         .returning(col(CaseNumberCounter.last_value))
     )

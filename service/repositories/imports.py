@@ -171,20 +171,6 @@ async def staged_days(session: AsyncSession) -> list[tuple[date, int]]:
     return [(r[0], int(r[1])) for r in rows]
 
 
-async def take_numbers(session: AsyncSession, day: date, count: int) -> int:
-    """Reserve ``count`` numbers of ``day``'s sequence; returns the first. The counter row
-    stays locked until the import commits, as a single creation's does."""
-    value = await session.scalar(
-        text(
-            "INSERT INTO case_number_counter (day, last_value) VALUES (:day, :count) "
-            "ON CONFLICT (day) DO UPDATE SET last_value = case_number_counter.last_value + EXCLUDED.last_value "
-            "RETURNING last_value"
-        ),
-        {"day": day, "count": count},
-    )
-    return int(value) - count + 1
-
-
 async def staged_in_order(session: AsyncSession) -> AsyncIterator[tuple[uuid.UUID, date]]:
     """The staged cases in the order they were received (file order within a moment)."""
     result = await session.stream(

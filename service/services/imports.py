@@ -21,66 +21,51 @@ import os
 import tempfile
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from schemas.imports import ImportJobOut, ImportJobPage, ImportProblem
+from schemas.imports import ImportJobOut, ImportJobPage
 from service.adapters.ledger_files import LedgerFile, UnreadableLedger, open_ledger
 from service.adapters.ledger_sheets import CheckReport, Choices, template_csv, template_xlsx
 from service.adapters.storage import AttachmentStore
 from service.domain.access import Permission, Principal, Role, SessionScope, can
-from service.domain.calendar import WorkingCalendar
 from service.domain.case_number import format_case_number
 from service.domain.ledger import (
     COLUMNS,
     MAX_ROWS,
-    CaseRow,
     Header,
     Kind,
-    Lists,
-    Problem,
-    WorkerRow,
-    case_key,
     cells_of,
-    check_case,
-    check_worker,
     is_blank,
     is_example,
     read_header,
 )
-from service.domain.time_limit import DAY, StatusChange, compute_deadline, local_day
-from service.domain.visibility import PUBLIC
-from service.domain.workflow import Status
+from service.domain.time_limit import local_day
 from service.errors import Conflict, Invalid, NotFound, TooManyRequests
 from service.models import ImportJob
 from service.repositories import accounts as account_repo
+from service.repositories import cases as case_repo
 from service.repositories import imports as repo
 from service.repositories import reference as reference_repo
 from service.security.kit import SecurityKit
 from service.services import audit
 from service.services.calendar import load_calendar
 from service.services.context import Context
-from service.services.workers import sealed_mobile, sealed_national_id
+from service.services.ledger_rows import CasePass, Outcome, Pass, Tally, WorkerPass
+from service.services.presenters.imports import STALE_AFTER_SECONDS, job_out
 
 log = logging.getLogger("banshi.imports")
 
 BATCH_ROWS = 1000
-KEPT_PROBLEMS = 200
-"""Problems kept on the job for the API; the report has every one."""
 REPORT_DAYS = 14
 """How long a report is kept after its import."""
-PASSED = "通过"
-"""A good, new row; whether it came in the job's status says (the report is written as the rows are read)."""
 LOCK_RETRY_SECONDS = 1.0
-STALE_AFTER_SECONDS = 120
-"""A running job that has not reported for this long was stopped (its process ended)."""
 Progress = Callable[[ImportJob], Awaitable[None] | None]
 
 
@@ -139,299 +124,6 @@ async def open_job(session: AsyncSession, ctx: Context, upload: Upload, store: A
     async with session.begin():
         session.add(job)
     return job
-
-
-# --- the pass over the rows ----------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What became of one row, for the report."""
-
-    cells: Sequence[object]
-    text: str
-    ok: bool
-
-
-@dataclass(slots=True)
-class Tally:
-    read: int = 0
-    valid: int = 0
-    invalid: int = 0
-    existing: int = 0
-    written: int = 0
-    problems: list[dict[str, Any]] = field(default_factory=list)
-
-    def refuse(self, row_no: int, problems: Sequence[Problem]) -> str:
-        self.invalid += 1
-        for problem in problems:
-            if len(self.problems) < KEPT_PROBLEMS:
-                self.problems.append({"row": row_no, "column": problem.column, "reason": problem.reason})
-        return "；".join(f"{p.column}：{p.reason}" if p.column else p.reason for p in problems)
-
-
-class Pass:
-    """The rows of one file, checked and (while nothing has been refused, or when the good
-    rows are wanted alone) written."""
-
-    def __init__(self, ctx: Context, job: ImportJob, header: Header, lists: Lists, calendar: WorkingCalendar) -> None:
-        self.ctx = ctx
-        self.job = job
-        self.header = header
-        self.lists = lists
-        self.calendar = calendar
-        self.tally = Tally()
-        self.seen: dict[bytes, int] = {}
-        """Natural key → the row it was first seen on."""
-        caller = ctx.caller
-        self.own_steward = caller.staff_id if caller.role is Role.STEWARD else None
-
-    @property
-    def writing(self) -> bool:
-        return self.job.partial or self.tally.invalid == 0
-
-    def duplicate(self, key: bytes, row_no: int) -> int | None:
-        first = self.seen.get(key)
-        if first is None:
-            self.seen[key] = row_no
-        return first
-
-    async def take(self, session: AsyncSession, rows: Sequence[tuple[int, Sequence[object]]]) -> list[Outcome]:
-        raise NotImplementedError
-
-
-class WorkerPass(Pass):
-    async def take(self, session: AsyncSession, rows: Sequence[tuple[int, Sequence[object]]]) -> list[Outcome]:
-        pii = self.ctx.kit.pii
-        checked: list[tuple[int, Sequence[object], WorkerRow | list[Problem], bytes]] = []
-        for row_no, cells in rows:
-            result = check_worker(cells_of(cells, self.header), self.header, self.lists, self.own_steward)
-            index = pii.index(result.national_id, "national_id") if isinstance(result, WorkerRow) else b""
-            checked.append((row_no, cells, result, index))
-        existing = await repo.existing_workers(session, [c[3] for c in checked if c[3]])
-        outcomes: list[Outcome] = []
-        fresh: list[tuple[WorkerRow, bytes]] = []
-        for row_no, cells, result, index in checked:
-            if isinstance(result, list):
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, result), False))
-                continue
-            first = self.duplicate(index, row_no)
-            if first is not None:
-                problem = Problem(self.header.titles["national_id"], f"与第{first}行是同一人")
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, [problem]), False))
-            elif index in existing:
-                self.tally.existing += 1
-                outcomes.append(Outcome(cells, "已在系统中，未更改", True))
-            else:
-                self.tally.valid += 1
-                fresh.append((result, index))
-                outcomes.append(Outcome(cells, PASSED, True))
-        if self.writing and fresh:
-            await self._write(session, fresh)
-        return outcomes
-
-    async def _write(self, session: AsyncSession, fresh: Sequence[tuple[WorkerRow, bytes]]) -> None:
-        pii = self.ctx.kit.pii
-        now = self.ctx.now
-        workers: list[tuple[Any, ...]] = []
-        assignments: list[tuple[Any, ...]] = []
-        reason = f"由台账导入（{self.job.file_name}）"[:500]
-        for row, index in fresh:
-            worker_id = uuid.uuid4()
-            sealed = sealed_national_id(pii, worker_id, row.national_id)
-            phone = sealed_mobile(pii, worker_id, row.mobile)
-            workers.append(
-                (
-                    worker_id,
-                    row.name,
-                    sealed["national_id_sealed"],
-                    index,
-                    phone["mobile_sealed"],
-                    phone["mobile_index"],
-                    row.employer,
-                    row.district_code,
-                    row.talent_card,
-                    row.field,
-                    row.steward_id,
-                    now,
-                    now,
-                )
-            )
-            assignments.append((worker_id, row.steward_id, now, self.ctx.caller.staff_id, reason))
-        await repo.copy_rows(session, "worker", WORKER_COLUMNS, workers)
-        await repo.copy_rows(session, "steward_assignment", ASSIGNMENT_COLUMNS, assignments)
-        self.tally.written += len(workers)
-
-
-WORKER_COLUMNS = (
-    "id",
-    "name",
-    "national_id_sealed",
-    "national_id_index",
-    "mobile_sealed",
-    "mobile_index",
-    "employer",
-    "district_code",
-    "talent_card",
-    "field",
-    "steward_id",
-    "created_at",
-    "updated_at",
-)
-ASSIGNMENT_COLUMNS = ("worker_id", "steward_id", "assigned_at", "assigned_by", "reason")
-
-
-class CasePass(Pass):
-    async def take(self, session: AsyncSession, rows: Sequence[tuple[int, Sequence[object]]]) -> list[Outcome]:
-        pii = self.ctx.kit.pii
-        checked: list[tuple[int, Sequence[object], CaseRow | list[Problem], bytes]] = []
-        for row_no, cells in rows:
-            result = check_case(cells_of(cells, self.header), self.header, self.lists, self.own_steward, self.ctx.now)
-            index = pii.index(result.national_id, "national_id") if isinstance(result, CaseRow) else b""
-            checked.append((row_no, cells, result, index))
-        workers = await repo.workers_by_index(session, [c[3] for c in checked if c[3]])
-        keyed: list[tuple[int, Sequence[object], CaseRow | list[Problem], bytes]] = []
-        for row_no, cells, result, index in checked:
-            if isinstance(result, CaseRow):
-                problems = self._worker_problems(result, workers.get(index))
-                if problems:
-                    keyed.append((row_no, cells, problems, b""))
-                    continue
-                keyed.append((row_no, cells, result, case_key(index, result)))
-            else:
-                keyed.append((row_no, cells, result, b""))
-        existing = await repo.existing_case_keys(session, [k[3] for k in keyed if k[3]])
-        outcomes: list[Outcome] = []
-        fresh: list[tuple[int, CaseRow, repo.KnownWorker, bytes]] = []
-        for row_no, cells, result, key in keyed:
-            if isinstance(result, list):
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, result), False))
-                continue
-            first = self.duplicate(key, row_no)
-            if first is not None:
-                problem = Problem("", f"与第{first}行是同一办件（同一人、事项、收件日期和台账编号或标题）")
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, [problem]), False))
-            elif key in existing:
-                self.tally.existing += 1
-                outcomes.append(Outcome(cells, "已导入过，未重复导入", True))
-            else:
-                self.tally.valid += 1
-                found = workers[pii.index(result.national_id, "national_id")]
-                fresh.append((row_no, result, found, key))
-                outcomes.append(Outcome(cells, PASSED, True))
-        if self.writing and fresh:
-            await self._stage(session, fresh)
-        return outcomes
-
-    def _worker_problems(self, row: CaseRow, worker: repo.KnownWorker | None) -> list[Problem]:
-        id_title = self.header.titles["national_id"]
-        if self.own_steward is not None and (worker is None or worker.steward_id != self.own_steward):
-            # One answer for both: a steward learns nothing of workers served by others.
-            return [Problem(id_title, "系统中没有由您服务的这位科技工作者，请先导入您的科技工作者台账")]
-        if worker is None:
-            return [Problem(id_title, "系统中没有这位科技工作者，请先导入科技工作者台账")]
-        if row.name and row.name != worker.name:
-            return [Problem(self.header.titles.get("name", "姓名"), "与系统中该身份证号的姓名不一致")]
-        return []
-
-    async def _stage(
-        self, session: AsyncSession, fresh: Sequence[tuple[int, CaseRow, repo.KnownWorker, bytes]]
-    ) -> None:
-        cases: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
-        for row_no, row, worker, key in fresh:
-            case_id = uuid.uuid4()
-            case, lines = self._case(case_id, row_no, row, worker, key)
-            cases.append(case)
-            events.extend(lines)
-        await repo.copy_rows(session, "import_case", (*repo.CASE_COLUMNS, "ordinal"), cases)
-        await repo.copy_rows(session, "import_event", repo.EVENT_COLUMNS, events)
-        self.tally.written += len(cases)
-
-    def _case(
-        self, case_id: uuid.UUID, row_no: int, row: CaseRow, worker: repo.KnownWorker, key: bytes
-    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-        now = self.ctx.now
-        caller = self.ctx.caller
-        received = row.received_at
-        status = row.status
-        accepted = received if status is not Status.SUBMITTED else None
-        days = row.item.promised_working_days if accepted is not None else None
-        due_at = due_soon_at = None
-        remaining: float | None = None
-        if days is not None:
-            running = compute_deadline(days, [StatusChange(received, Status.ACCEPTED)], self.calendar)
-            assert running is not None
-            due_at, due_soon_at, remaining = running.due_at, running.due_soon_at, float(days * DAY)
-            if status is Status.AWAITING_MATERIALS:
-                paused = compute_deadline(
-                    days,
-                    [StatusChange(received, Status.ACCEPTED), StatusChange(max(now, received), status)],
-                    self.calendar,
-                )
-                assert paused is not None
-                remaining = paused.remaining_seconds
-        details = {"job": str(self.job.id), "file": self.job.file_name, "row": row_no}
-        if row.ledger_no:
-            details["ledger_no"] = row.ledger_no
-        first_status = Status.ACCEPTED if status is Status.AWAITING_MATERIALS else status
-        note = f"由台账导入，原收件日期 {received.date().isoformat()}"
-        lines: list[tuple[Any, ...]] = [
-            (
-                case_id,
-                received,
-                caller.staff_id,
-                caller.account_id,
-                "import",
-                None,
-                first_status.value,
-                note,
-                PUBLIC,
-                msgspec.json.encode(details).decode(),
-            )
-        ]
-        if status is Status.AWAITING_MATERIALS:
-            lines.append(
-                (
-                    case_id,
-                    max(now, received),
-                    caller.staff_id,
-                    caller.account_id,
-                    "request_materials",
-                    first_status.value,
-                    status.value,
-                    "台账导入时为待补件",
-                    PUBLIC,
-                    "{}",
-                )
-            )
-        case = (
-            case_id,
-            worker.id,
-            row.item.id,
-            row.title,
-            row.description,
-            row.channel,
-            row.steward_id or worker.steward_id,
-            row.department_code,
-            worker.district_code,
-            status.value,
-            1,
-            days,
-            caller.staff_id,
-            received,
-            now,
-            accepted,
-            received if status is Status.IN_PROGRESS else None,
-            max(now, received) if status is Status.AWAITING_MATERIALS else None,
-            due_at,
-            due_soon_at,
-            remaining,
-            0,
-            key,
-            row_no,
-        )
-        return case, lines
 
 
 # --- running a job ---------------------------------------------------------------------------
@@ -637,7 +329,10 @@ def _outcome(job: ImportJob, tally: Tally) -> str:
 
 async def _number_cases(session: AsyncSession) -> None:
     """Case numbers for the staged cases, in the sequence of the day each was received."""
-    next_of = {day: await repo.take_numbers(session, day, count) for day, count in await repo.staged_days(session)}
+    next_of = {
+        day: await case_repo.next_case_sequence(session, day, count) - count + 1
+        for day, count in await repo.staged_days(session)
+    }
     numbers: list[tuple[uuid.UUID, str]] = []
     async for case_id, day in repo.staged_in_order(session):
         numbers.append((case_id, format_case_number(day, next_of[day])))
@@ -669,6 +364,33 @@ def _audit_fields(job: ImportJob, outcome: str) -> dict[str, Any]:
             "failure": job.failure,
         },
     }
+
+
+async def give(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    ctx: Context,
+    store: AttachmentStore,
+    upload: Upload,
+    clock: Clock,
+    launch: Callable[[Coroutine[Any, Any, object]], None],
+) -> ImportJobOut:
+    """Record the file given through the API and start its run in the background with
+    ``launch``; the uploaded file is removed when the run ends (or now, if refused)."""
+    try:
+        job = await open_job(session, ctx, upload, store)
+    except BaseException:
+        await asyncio.to_thread(upload.path.unlink, missing_ok=True)
+        raise
+    launch(_run_then_remove(Runner(sessions, ctx, store, job, clock), upload.path))
+    return job_out(job, ctx.now)
+
+
+async def _run_then_remove(runner: Runner, path: Path) -> None:
+    try:
+        await runner.run(path)
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
 async def run_from_command_line(
@@ -711,37 +433,6 @@ async def run_from_command_line(
 def _owner_filter(caller: Principal) -> uuid.UUID | None:
     """An administrator reads every import; anyone else their own."""
     return None if caller.role is Role.ADMIN else caller.account_id
-
-
-def job_out(job: ImportJob, now: datetime) -> ImportJobOut:
-    status = job.status
-    stale = job.heartbeat_at or job.created_at
-    if status in ("queued", "running") and (now - stale).total_seconds() > STALE_AFTER_SECONDS:
-        status = "interrupted"
-    return ImportJobOut(
-        id=job.id,
-        kind=job.kind,  # type: ignore[arg-type]
-        status=status,  # type: ignore[arg-type]
-        dry_run=job.dry_run,
-        partial=job.partial,
-        file_name=job.file_name,
-        file_format=job.file_format,
-        file_encoding=job.file_encoding,
-        file_sha256=job.file_sha256,
-        file_bytes=job.file_bytes,
-        rows_total=job.rows_total,
-        rows_read=job.rows_read,
-        rows_valid=job.rows_valid,
-        rows_invalid=job.rows_invalid,
-        rows_existing=job.rows_existing,
-        rows_imported=job.rows_imported,
-        problems=[msgspec.convert(p, ImportProblem) for p in job.problems],
-        failure=job.failure,
-        report_url=f"/api/v1/imports/{job.id}/report" if job.report_key else None,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
 
 
 async def read_job(session: AsyncSession, ctx: Context, job_id: uuid.UUID) -> ImportJobOut:

@@ -243,7 +243,7 @@ class CaseController(Controller):
         "/{case_id:uuid}/receipt",
         summary="The printable receipt with the query code (bring the code from the creation response)",
         media_type="text/html",
-        opt=needs(Permission.CASES_READ),
+        opt={**needs(Permission.CASES_READ), PROBLEMS: (409,)},
     )
     async def receipt(
         self, request: Request[Any, Any, Any], db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID], code: CodeParam

@@ -19,6 +19,7 @@ _PAGE = """<!doctype html>
          color: #1a1a1a; background: #fff; }}
   main {{ max-width: 640px; margin: 0 auto; padding: 24px 16px; }}
   h1 {{ font-size: 1.4rem; text-align: center; margin: 0 0 4px; }}
+  h1 span {{ display: inline-block; }}
   p.sub {{ text-align: center; margin: 0 0 20px; color: #444; }}
   dl {{ display: grid; grid-template-columns: max-content 1fr; gap: 10px 16px; margin: 0;
         border-top: 2px solid #1a1a1a; border-bottom: 2px solid #1a1a1a; padding: 16px 0; }}
@@ -31,7 +32,7 @@ _PAGE = """<!doctype html>
 </head>
 <body>
 <main>
-<h1>为科技工作者办实事 · 受理回执</h1>
+<h1><span>为科技工作者办实事</span> · <span>受理回执</span></h1>
 <p class="sub">请妥善保管本回执，查询码只在此显示</p>
 <dl>
   <dt>受理编号</dt><dd>{case_no}</dd>

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,11 @@ KEPT_PROBLEMS = 200
 """Problems kept on the job for the API; the report has every one."""
 PASSED = "通过"
 """A good, new row; whether it came in the job's status says (the report is written as the rows are read)."""
+
+
+R = TypeVar("R")
+Keyed = tuple[int, Sequence[object], R | list[Problem], bytes]
+"""A checked row: its number, its cells, what it reads as (or its problems), its natural key."""
 
 
 @dataclass(slots=True)
@@ -95,44 +100,52 @@ class Pass:
     async def take(self, session: AsyncSession, rows: Sequence[tuple[int, Sequence[object]]]) -> list[Outcome]:
         raise NotImplementedError
 
+    def sort(
+        self, keyed: Sequence[Keyed[R]], existing: set[bytes], repeated: Problem, existing_text: str
+    ) -> tuple[list[Outcome], list[tuple[int, R, bytes]]]:
+        """Each checked row's outcome, and the good new ones: a row refused by its checks,
+        one whose natural key an earlier row of the file had (``repeated``: the column and
+        what the two rows share), one already in the system (``existing_text``), or a new one."""
+        outcomes: list[Outcome] = []
+        fresh: list[tuple[int, R, bytes]] = []
+        for row_no, cells, result, key in keyed:
+            if isinstance(result, list):
+                outcomes.append(Outcome(cells, self.tally.refuse(row_no, result), False))
+            elif (first := self.duplicate(key, row_no)) is not None:
+                problem = Problem(repeated.column, f"与第{first}行是{repeated.reason}")
+                outcomes.append(Outcome(cells, self.tally.refuse(row_no, [problem]), False))
+            elif key in existing:
+                self.tally.existing += 1
+                outcomes.append(Outcome(cells, existing_text, True))
+            else:
+                self.tally.valid += 1
+                fresh.append((row_no, result, key))
+                outcomes.append(Outcome(cells, PASSED, True))
+        return outcomes, fresh
+
 
 class WorkerPass(Pass):
     async def take(self, session: AsyncSession, rows: Sequence[tuple[int, Sequence[object]]]) -> list[Outcome]:
         pii = self.ctx.kit.pii
-        checked: list[tuple[int, Sequence[object], WorkerRow | list[Problem], bytes]] = []
+        checked: list[Keyed[WorkerRow]] = []
         for row_no, cells in rows:
             result = check_worker(cells_of(cells, self.header), self.header, self.lists, self.own_steward)
             index = pii.index(result.national_id, "national_id") if isinstance(result, WorkerRow) else b""
             checked.append((row_no, cells, result, index))
         existing = await repo.existing_workers(session, [c[3] for c in checked if c[3]])
-        outcomes: list[Outcome] = []
-        fresh: list[tuple[WorkerRow, bytes]] = []
-        for row_no, cells, result, index in checked:
-            if isinstance(result, list):
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, result), False))
-                continue
-            first = self.duplicate(index, row_no)
-            if first is not None:
-                problem = Problem(self.header.titles["national_id"], f"与第{first}行是同一人")
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, [problem]), False))
-            elif index in existing:
-                self.tally.existing += 1
-                outcomes.append(Outcome(cells, "已在系统中，未更改", True))
-            else:
-                self.tally.valid += 1
-                fresh.append((result, index))
-                outcomes.append(Outcome(cells, PASSED, True))
+        same_person = Problem(self.header.titles["national_id"], "同一人")
+        outcomes, fresh = self.sort(checked, existing, same_person, "已在系统中，未更改")
         if self.writing and fresh:
             await self._write(session, fresh)
         return outcomes
 
-    async def _write(self, session: AsyncSession, fresh: Sequence[tuple[WorkerRow, bytes]]) -> None:
+    async def _write(self, session: AsyncSession, fresh: Sequence[tuple[int, WorkerRow, bytes]]) -> None:
         pii = self.ctx.kit.pii
         now = self.ctx.now
         workers: list[tuple[Any, ...]] = []
         assignments: list[tuple[Any, ...]] = []
         reason = f"由台账导入（{self.job.file_name}）"[:500]
-        for row, index in fresh:
+        for _, row, index in fresh:
             worker_id = uuid.uuid4()
             sealed = sealed_national_id(pii, worker_id, row.national_id)
             phone = sealed_mobile(pii, worker_id, row.mobile)
@@ -180,41 +193,24 @@ ASSIGNMENT_COLUMNS = ("worker_id", "steward_id", "assigned_at", "assigned_by", "
 class CasePass(Pass):
     async def take(self, session: AsyncSession, rows: Sequence[tuple[int, Sequence[object]]]) -> list[Outcome]:
         pii = self.ctx.kit.pii
-        checked: list[tuple[int, Sequence[object], CaseRow | list[Problem], bytes]] = []
+        checked: list[Keyed[CaseRow]] = []
         for row_no, cells in rows:
             result = check_case(cells_of(cells, self.header), self.header, self.lists, self.own_steward, self.ctx.now)
             index = pii.index(result.national_id, "national_id") if isinstance(result, CaseRow) else b""
             checked.append((row_no, cells, result, index))
         workers = await repo.workers_by_index(session, [c[3] for c in checked if c[3]])
-        keyed: list[tuple[int, Sequence[object], CaseRow | list[Problem], bytes]] = []
+        keyed: list[Keyed[tuple[CaseRow, repo.KnownWorker]]] = []
         for row_no, cells, result, index in checked:
-            if isinstance(result, CaseRow):
-                problems = self._worker_problems(result, workers.get(index))
-                if problems:
-                    keyed.append((row_no, cells, problems, b""))
-                    continue
-                keyed.append((row_no, cells, result, case_key(index, result)))
-            else:
-                keyed.append((row_no, cells, result, b""))
-        existing = await repo.existing_case_keys(session, [k[3] for k in keyed if k[3]])
-        outcomes: list[Outcome] = []
-        fresh: list[tuple[int, CaseRow, repo.KnownWorker, bytes]] = []
-        for row_no, cells, result, key in keyed:
             if isinstance(result, list):
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, result), False))
-                continue
-            first = self.duplicate(key, row_no)
-            if first is not None:
-                problem = Problem("", f"与第{first}行是同一办件（同一人、事项、收件日期和台账编号或标题）")
-                outcomes.append(Outcome(cells, self.tally.refuse(row_no, [problem]), False))
-            elif key in existing:
-                self.tally.existing += 1
-                outcomes.append(Outcome(cells, "已导入过，未重复导入", True))
+                keyed.append((row_no, cells, result, b""))
+            elif problems := self._worker_problems(result, worker := workers.get(index)):
+                keyed.append((row_no, cells, problems, b""))
             else:
-                self.tally.valid += 1
-                found = workers[pii.index(result.national_id, "national_id")]
-                fresh.append((row_no, result, found, key))
-                outcomes.append(Outcome(cells, PASSED, True))
+                assert worker is not None  # _worker_problems refuses a row without one
+                keyed.append((row_no, cells, (result, worker), case_key(index, result)))
+        existing = await repo.existing_case_keys(session, [k[3] for k in keyed if k[3]])
+        same_case = Problem("", "同一办件（同一人、事项、收件日期和台账编号或标题）")
+        outcomes, fresh = self.sort(keyed, existing, same_case, "已导入过，未重复导入")
         if self.writing and fresh:
             await self._stage(session, fresh)
         return outcomes
@@ -231,11 +227,11 @@ class CasePass(Pass):
         return []
 
     async def _stage(
-        self, session: AsyncSession, fresh: Sequence[tuple[int, CaseRow, repo.KnownWorker, bytes]]
+        self, session: AsyncSession, fresh: Sequence[tuple[int, tuple[CaseRow, repo.KnownWorker], bytes]]
     ) -> None:
         cases: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
-        for row_no, row, worker, key in fresh:
+        for row_no, (row, worker), key in fresh:
             case_id = uuid.uuid4()
             case, lines = self._case(case_id, row_no, row, worker, key)
             cases.append(case)

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from service.domain.identity import mobile_problem, national_id_problem, normalise_mobile, normalise_national_id
+from service.domain.time_limit import CST, local_day
 from service.domain.workflow import Status
 
-CST = ZoneInfo("Asia/Shanghai")
 MAX_ROWS = 200_000
 """Rows in one file at most; a larger ledger is split (the report says so)."""
 EXAMPLE_MARK = "示例"
@@ -489,10 +488,6 @@ def check_worker(
     return WorkerRow(name, national_id, mobile, district, employer, card, work_field, steward)
 
 
-def local_today(now: datetime) -> date:
-    return now.astimezone(CST).date()
-
-
 def check_case(
     cells: Mapping[str, object], header: Header, lists: Lists, own: uuid.UUID | None, now: datetime
 ) -> CaseRow | list[Problem]:
@@ -500,7 +495,7 @@ def check_case(
     row = Checker(cells, header)
     national_id = row.national_id()
     name = row.text("name", 64)
-    received = read_day(cells.get("received_on"), local_today(now))
+    received = read_day(cells.get("received_on"), local_day(now))
     if isinstance(received, str):
         row.refuse("received_on", received)
     elif received > now:  # today, at 09:00 or a time still to come: received now at the latest

@@ -18,36 +18,18 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.domain.ledger import ItemRef, Lists, StewardRef
-from service.models import Account, Department, District, ImportJob, Staff, WorkListItem
+from service.domain.ledger import StewardRef
+from service.models import Account, ImportJob, Staff
 
 
-async def reference_lists(session: AsyncSession) -> Lists:
-    lists = Lists()
-    for district in (await session.execute(select(col(District.code), col(District.name_zh)))).all():
-        lists.add_district(district.code, district.name_zh)
-    for department in (await session.execute(select(col(Department.code), col(Department.name_zh)))).all():
-        lists.add_department(department.code, department.name_zh)
-    for item in (await session.scalars(select(WorkListItem))).all():
-        lists.add_item(
-            ItemRef(
-                id=item.id,
-                code=item.code,
-                title=item.title_zh,
-                year=item.year,
-                lead_department_code=item.lead_department_code,
-                promised_working_days=item.promised_working_days,
-                active=item.active,
-            )
-        )
-    stewards = await session.execute(
+async def active_stewards(session: AsyncSession) -> list[StewardRef]:
+    """Every steward in post, with the username of their account if they have one."""
+    rows = await session.execute(
         select(col(Staff.id), col(Staff.name), col(Account.username))
         .outerjoin(Account, col(Account.staff_id) == col(Staff.id))
         .where(col(Staff.role) == "steward", col(Staff.active))
     )
-    for row in stewards.all():
-        lists.add_steward(StewardRef(row.id, row.name, row.username))
-    return lists
+    return [StewardRef(r.id, r.name, r.username) for r in rows.all()]
 
 
 async def try_lock_imports(session: AsyncSession) -> bool:

@@ -40,7 +40,9 @@ from service.domain.ledger import (
     COLUMNS,
     MAX_ROWS,
     Header,
+    ItemRef,
     Kind,
+    Lists,
     cells_of,
     is_blank,
     is_example,
@@ -220,7 +222,7 @@ class Runner:
                     job.heartbeat_at = self.clock()
                     await self.save()
                     await asyncio.sleep(LOCK_RETRY_SECONDS)
-                lists = await repo.reference_lists(session)
+                lists = await _reference_lists(session)
                 calendar = await load_calendar(session)
                 kind = Kind(job.kind)
                 step: Pass = (WorkerPass if kind is Kind.WORKERS else CasePass)(ctx, job, header, lists, calendar)
@@ -302,6 +304,30 @@ _PROGRESS = (
     "heartbeat_at",
     "finished_at",
 )
+
+
+async def _reference_lists(session: AsyncSession) -> Lists:
+    """The names and codes a ledger may use, read once before its rows."""
+    lists = Lists()
+    for district in await reference_repo.list_districts(session):
+        lists.add_district(district.code, district.name_zh)
+    for department in await reference_repo.list_departments(session):
+        lists.add_department(department.code, department.name_zh)
+    for item in await reference_repo.list_items(session, None, None):
+        lists.add_item(
+            ItemRef(
+                id=item.id,
+                code=item.code,
+                title=item.title_zh,
+                year=item.year,
+                lead_department_code=item.lead_department_code,
+                promised_working_days=item.promised_working_days,
+                active=item.active,
+            )
+        )
+    for steward in await repo.active_stewards(session):
+        lists.add_steward(steward)
+    return lists
 
 
 def _next_batch(rows: Iterator[tuple[int, Sequence[object]]]) -> list[tuple[int, Sequence[object]]]:

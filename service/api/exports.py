@@ -16,6 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Seq
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
@@ -26,6 +27,11 @@ CHUNK_ROWS = 1000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv"
 """Litestar adds ``; charset=utf-8`` to every text type; naming it here would send it twice."""
+
+
+def attachment_disposition(filename: str) -> str:
+    """``Content-Disposition`` for a file to save under ``filename`` (RFC 6266, UTF-8)."""
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import IO, Annotated, Any, Literal
-from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -20,7 +19,7 @@ from schemas.imports import ImportJobOut, ImportJobPage, ImportKind
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page, Store
 from service.api.documented_errors import DOWNLOADS, PROBLEMS
-from service.api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from service.api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, attachment_disposition
 from service.domain.access import Permission
 from service.domain.ledger import Kind
 from service.services import imports
@@ -79,7 +78,7 @@ def _attachment(name: str, content: bytes, media_type: str) -> Response[bytes]:
         content,
         media_type=media_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Disposition": attachment_disposition(name),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },

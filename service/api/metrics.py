@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from litestar import Controller, get
 from litestar.datastructures import State
@@ -28,7 +27,14 @@ from service.api import metric_columns as columns
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Page, Sessions
 from service.api.documented_errors import DOWNLOADS
-from service.api.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Column, csv_chunks, xlsx_chunks
+from service.api.exports import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Column,
+    attachment_disposition,
+    csv_chunks,
+    xlsx_chunks,
+)
 from service.api.params import DAY, day
 from service.domain.access import Permission
 from service.services import metrics
@@ -103,7 +109,7 @@ def _download(
     return Stream(
         body,
         media_type=CSV_MEDIA_TYPE if fmt == "csv" else XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        headers={"Content-Disposition": attachment_disposition(filename)},
     )
 
 

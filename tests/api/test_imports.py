@@ -16,6 +16,14 @@ import xlsxwriter
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.models import (
+    CaseTally,
+    DepartmentDurationTally,
+    DurationTally,
+    FlowTally,
+    StewardDurationTally,
+    StewardTally,
+)
 from tests.factory import Api, national_id
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -543,14 +551,10 @@ async def test_a_far_cell_written_any_way_excel_allows_is_still_seen(client: Asy
     assert "超出台账的范围" in job["failure"]
 
 
-TALLIES = (
-    "case_tally",
-    "steward_tally",
-    "duration_tally",
-    "department_duration_tally",
-    "steward_duration_tally",
-    "flow_tally",
-)
+TALLIES = [
+    table.__tablename__
+    for table in (CaseTally, StewardTally, DurationTally, DepartmentDurationTally, StewardDurationTally, FlowTally)
+]
 
 
 async def _tallies(connection: Any) -> dict[str, list[tuple[Any, ...]]]:

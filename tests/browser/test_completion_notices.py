@@ -17,8 +17,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from service.security.keys import Keys
+from tests.browser.seed import account, ok
 from tests.browser.test_pages import DEVICES, ROOT, _browser_wanted, chromium, serving
-from tests.factory import ADMIN_PASSWORD, API, INITIAL_PASSWORD, national_id
+from tests.factory import ADMIN_PASSWORD, API, national_id
 from tests.postgres import Databases
 
 SHOTS = ROOT / "test-output" / "screenshots" / "notices"
@@ -40,29 +41,14 @@ class Seeded:
     query_code: str
 
 
-async def _ok(api: httpx.AsyncClient, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-    response = await api.request(method, path, **kwargs)
-    assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
-
-
-async def _account(api: httpx.AsyncClient, username: str, role: str, **links: Any) -> None:
-    body = {"username": username, "role": role, "password": INITIAL_PASSWORD, **links}
-    await _ok(api, "POST", "/accounts", 201, json=body)
-    first = await _ok(api, "POST", "/auth/login", json={"username": username, "password": INITIAL_PASSWORD})
-    change = {"current_password": INITIAL_PASSWORD, "new_password": PASSWORD}
-    headers = {"Authorization": f"Bearer {first['access_token']}"}
-    await _ok(api, "POST", "/auth/password", 204, json=change, headers=headers)
-
-
 async def _seed(url: str) -> Seeded:
     """A steward and a worker with accounts, and a resolved case of the worker's."""
     async with httpx.AsyncClient(base_url=url + API, timeout=20) as api:
         login = {"username": "admin", "password": ADMIN_PASSWORD}
-        api.headers["Authorization"] = f"Bearer {(await _ok(api, 'POST', '/auth/login', json=login))['access_token']}"
+        api.headers["Authorization"] = f"Bearer {(await ok(api, 'POST', '/auth/login', json=login))['access_token']}"
         staff = {"name": "许专员", "role": "steward", "district_code": "shapingba", "work_phone": "023-6512 3456"}
-        steward = await _ok(api, "POST", "/staff", 201, json=staff)
-        worker = await _ok(
+        steward = await ok(api, "POST", "/staff", 201, json=staff)
+        worker = await ok(
             api,
             "POST",
             "/workers",
@@ -76,14 +62,14 @@ async def _seed(url: str) -> Seeded:
                 "steward_id": steward["id"],
             },
         )
-        await _account(api, STEWARD, "steward", staff_id=steward["id"])
-        await _account(api, WORKER, "worker", worker_id=worker["id"])
-        items = {i["code"]: i for i in await _ok(api, "GET", "/work-list-items", params={"active": "true"})}
+        await account(api, STEWARD, "steward", PASSWORD, staff_id=steward["id"])
+        await account(api, WORKER, "worker", PASSWORD, worker_id=worker["id"])
+        items = {i["code"]: i for i in await ok(api, "GET", "/work-list-items", params={"active": "true"})}
         body = {"title": TITLE, "channel": "phone", "worker_id": worker["id"], "item_id": items["WL-02"]["id"]}
-        case = await _ok(api, "POST", "/cases", 201, json=body)
+        case = await ok(api, "POST", "/cases", 201, json=body)
         code = case["query_code"]
         for action, fields in (("accept", {}), ("start", {}), ("resolve", {"outcome": OUTCOME})):
-            case = await _ok(
+            case = await ok(
                 api,
                 "POST",
                 f"/cases/{case['id']}/transitions",

@@ -34,8 +34,9 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 
 from service.security.keys import Keys
+from tests.browser.seed import account, ok
 from tests.browser.test_pages import CHROMIUM_ARGS, PDF, _browser_wanted, chromium
-from tests.factory import ADMIN_PASSWORD, API, INITIAL_PASSWORD, national_id
+from tests.factory import ADMIN_PASSWORD, API, national_id
 from tests.live import running_service, service_env
 from tests.postgres import Databases
 
@@ -68,29 +69,8 @@ class Seeded:
     transfer_case_no: str
 
 
-async def _ok(api: httpx.AsyncClient, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-    response = await api.request(method, path, **kwargs)
-    assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
-
-
-async def _account(api: httpx.AsyncClient, username: str, role: str, **links: Any) -> None:
-    await _ok(
-        api, "POST", "/accounts", 201, json={"username": username, "role": role, "password": INITIAL_PASSWORD, **links}
-    )
-    first = await _ok(api, "POST", "/auth/login", json={"username": username, "password": INITIAL_PASSWORD})
-    await _ok(
-        api,
-        "POST",
-        "/auth/password",
-        204,
-        json={"current_password": INITIAL_PASSWORD, "new_password": PASSWORD},
-        headers={"Authorization": f"Bearer {first['access_token']}"},
-    )
-
-
 async def _move(api: httpx.AsyncClient, case: dict[str, Any], action: str, **fields: Any) -> dict[str, Any]:
-    moved: dict[str, Any] = await _ok(
+    moved: dict[str, Any] = await ok(
         api,
         "POST",
         f"/cases/{case['id']}/transitions",
@@ -102,26 +82,26 @@ async def _move(api: httpx.AsyncClient, case: dict[str, Any], action: str, **fie
 
 async def _seed(url: str, database_url: str) -> Seeded:
     async with httpx.AsyncClient(base_url=url + API, timeout=20) as api:
-        token = (await _ok(api, "POST", "/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}))[
+        token = (await ok(api, "POST", "/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}))[
             "access_token"
         ]
         api.headers["Authorization"] = f"Bearer {token}"
-        steward = await _ok(
+        steward = await ok(
             api, "POST", "/staff", 201, json={"name": "王专员", "role": "steward", "district_code": "yubei"}
         )
-        liaison = await _ok(
+        liaison = await ok(
             api, "POST", "/staff", 201, json={"name": "李联络", "role": "liaison", "department_code": HOUSING}
         )
-        liaison_2 = await _ok(
+        liaison_2 = await ok(
             api, "POST", "/staff", 201, json={"name": "赵联络", "role": "liaison", "department_code": EDUCATION}
         )
-        await _account(api, STEWARD, "steward", staff_id=steward["id"])
-        await _account(api, LIAISON, "liaison", staff_id=liaison["id"])
-        await _account(api, LIAISON_2, "liaison", staff_id=liaison_2["id"])
-        await _account(api, OFFICIAL, "official")
-        await _account(api, SECURITY, "security")
-        await _account(api, AUDITOR, "auditor")
-        worker = await _ok(
+        await account(api, STEWARD, "steward", PASSWORD, staff_id=steward["id"])
+        await account(api, LIAISON, "liaison", PASSWORD, staff_id=liaison["id"])
+        await account(api, LIAISON_2, "liaison", PASSWORD, staff_id=liaison_2["id"])
+        await account(api, OFFICIAL, "official", PASSWORD)
+        await account(api, SECURITY, "security", PASSWORD)
+        await account(api, AUDITOR, "auditor", PASSWORD)
+        worker = await ok(
             api,
             "POST",
             "/workers",
@@ -135,10 +115,10 @@ async def _seed(url: str, database_url: str) -> Seeded:
                 "steward_id": steward["id"],
             },
         )
-        items = {i["code"]: i for i in await _ok(api, "GET", "/work-list-items", params={"active": "true"})}
+        items = {i["code"]: i for i in await ok(api, "GET", "/work-list-items", params={"active": "true"})}
 
         async def case(title: str, *moves: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-            made: dict[str, Any] = await _ok(
+            made: dict[str, Any] = await ok(
                 api,
                 "POST",
                 "/cases",
@@ -467,15 +447,15 @@ async def test_an_administrator_adds_a_holiday_and_the_due_date_moves(browser: B
 
 async def _worker_answers(seeded: Seeded, case_id: str) -> None:
     async with httpx.AsyncClient(base_url=seeded.url + API, timeout=15) as api:
-        token = (await _ok(api, "POST", "/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}))[
+        token = (await ok(api, "POST", "/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}))[
             "access_token"
         ]
         api.headers["Authorization"] = f"Bearer {token}"
-        worker_id = (await _ok(api, "GET", f"/cases/{case_id}"))["worker_id"]
-        await _account(api, "liu.worker", "worker", worker_id=worker_id)
+        worker_id = (await ok(api, "GET", f"/cases/{case_id}"))["worker_id"]
+        await account(api, "liu.worker", "worker", PASSWORD, worker_id=worker_id)
         del api.headers["Authorization"]
-        mine = await _ok(api, "POST", "/auth/login", json={"username": "liu.worker", "password": PASSWORD})
-        await _ok(
+        mine = await ok(api, "POST", "/auth/login", json={"username": "liu.worker", "password": PASSWORD})
+        await ok(
             api,
             "POST",
             f"/my/cases/{case_id}/materials",
@@ -499,7 +479,7 @@ async def _working_day_between(seeded: Seeded, start: dt.date, end: dt.date) -> 
         ]
         special: dict[str, str] = {}
         for year in {start.year, end.year}:
-            calendar = await _ok(api, "GET", f"/calendar/{year}", headers={"Authorization": f"Bearer {token}"})
+            calendar = await ok(api, "GET", f"/calendar/{year}", headers={"Authorization": f"Bearer {token}"})
             special.update({d["date"]: d["kind"] for d in calendar["days"]})
     day = start + dt.timedelta(days=1)
     while special.get(day.isoformat(), "workday" if day.weekday() < 5 else "holiday") != "workday":
@@ -603,7 +583,7 @@ async def test_each_screen_is_refused_by_the_api_to_the_roles_it_is_not_for(brow
     async with httpx.AsyncClient(base_url=seeded.url + API, timeout=15) as api:
         for username, screens in ROLE_SCREENS.items():
             password = ADMIN_PASSWORD if username == "admin" else PASSWORD
-            token = (await _ok(api, "POST", "/auth/login", json={"username": username, "password": password}))[
+            token = (await ok(api, "POST", "/auth/login", json={"username": username, "password": password}))[
                 "access_token"
             ]
             headers = {"Authorization": f"Bearer {token}"}

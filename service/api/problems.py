@@ -20,7 +20,7 @@ from service.adapters.limits import LimitsUnavailable
 from service.adapters.storage import StoreUnavailable
 from service.api.problem_language import in_callers_language
 from service.api.problem_pages import problem_type
-from service.errors import DomainError, sqlstate_of
+from service.errors import DomainError, MalformedBody, sqlstate_of
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("banshi.errors")
@@ -245,8 +245,17 @@ def db_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Probl
     return unexpected_error(request, exc)
 
 
+def undecodable_request(request: Request[Any, Any, Any], _: UnicodeDecodeError) -> Response[Problem]:
+    """Bytes of the request that are not UTF-8 where text was expected. JSON bodies are
+    checked before this (``api/bodies.py``); what gets here is a multipart form's fields,
+    which Litestar's form parser decodes as UTF-8 (an import's ``kind``, an upload's
+    ``visibility``): a 400, as for a JSON body."""
+    return domain_error(request, MalformedBody("is not valid UTF-8"))
+
+
 _HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
+    UnicodeDecodeError: undecodable_request,
     ValidationException: validation_error,
     HTTPException: http_error,
     IntegrityError: integrity_error,

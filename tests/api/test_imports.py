@@ -631,3 +631,20 @@ async def test_reports_are_deleted_two_weeks_after_their_import(
     await api.problem("GET", f"/imports/{old['id']}/report", 409)
     assert (await api.ok("GET", f"/imports/{old['id']}"))["rows_valid"] == 1  # the counts stay
     assert (await api.send("GET", f"/imports/{fresh['id']}/report")).status_code == 200
+
+
+async def test_a_form_field_that_is_not_utf8_is_a_bad_request(client: AsyncTestClient[Litestar]) -> None:
+    """Litestar's form parser decodes fields as UTF-8; broken bytes answer 400, not 500."""
+    api = Api(client)
+    boundary = "banshi-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n'.encode()
+        + b"work\xffers\r\n"
+        + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'.encode()
+        + "姓名\r\n".encode()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Accept-Language": "zh-CN"}
+    problem = await api.problem("POST", "/imports", 400, content=body, headers=headers)
+    assert "UTF-8" in problem["detail"]
+    assert (await api.ok("GET", "/imports"))["total"] == 0

@@ -17,6 +17,7 @@ tests are skipped, saying which.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import shutil
@@ -24,9 +25,11 @@ import socket
 import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -108,32 +111,158 @@ def test_the_proxy_takes_the_largest_body_the_service_takes_and_sets_the_forward
     assert _directives(main, "include") == ["banshi.conf"]
 
 
+# --- the deployment's configuration, live ----------------------------------------------------
+
+
+class NameServer(asyncio.DatagramProtocol):
+    """A DNS server for one name, as Docker's answers for a service: an A record for each
+    address in ``addresses``; other names do not exist. Counts the questions."""
+
+    def __init__(self, name: str, addresses: list[str]) -> None:
+        self.name, self.addresses, self.questions = name, addresses, 0
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast("asyncio.DatagramTransport", transport)  # uvloop's is not a subclass
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        end, labels = 12, []
+        while data[end]:
+            labels.append(data[end + 1 : end + 1 + data[end]].decode())
+            end += 1 + data[end]
+        question = data[12 : end + 5]
+        asks_for_a = data[end + 1 : end + 3] == b"\x00\x01"
+        known = ".".join(labels).lower() == self.name
+        self.questions += 1
+        answers = self.addresses if known and asks_for_a else []
+        flags = b"\x81\x80" if known else b"\x81\x83"  # a response, recursion available; NXDOMAIN
+        header = data[:2] + flags + b"\x00\x01" + len(answers).to_bytes(2, "big") + b"\x00" * 4
+        records = b"".join(
+            b"\xc0\x0c\x00\x01\x00\x01" + (1).to_bytes(4, "big") + b"\x00\x04" + socket.inet_aton(a) for a in answers
+        )
+        assert self.transport is not None
+        self.transport.sendto(header + question + records, addr)
+
+
+class Replica:
+    """A stand-in for an API replica: answers every request with its own address and keeps
+    the headers it was sent."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.received: list[dict[str, str]] = []
+
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")[1:]
+        self.received.append(
+            {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head if line)}
+        )
+        body = self.address.encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+
+def deployment_conf(folder: Path, name_server: int, api_port: int) -> tuple[Path, int, int]:
+    """deploy/nginx/nginx.conf as it is, but for where it listens, writes and asks for names, and
+    the replicas' port; with banshi.conf beside it. Returns it, its port and its health port."""
+    port, health = free_port(), free_port()
+    text = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    replacements = {
+        "pid /run/nginx.pid;": f"pid {folder / 'nginx.pid'};",
+        "access_log /dev/stdout banshi;": f"access_log {folder / 'access.log'} banshi;",
+        "resolver 127.0.0.11 ": f"resolver 127.0.0.1:{name_server} ",
+        "listen 8080 default_server;": f"listen {CLIENT_A}:{port} default_server;",
+        "listen 127.0.0.1:8081;": f"listen 127.0.0.1:{health};",
+        "set $banshi_api api:8000;": f"set $banshi_api api:{api_port};",
+        "\nhttp {\n": "\nhttp {\n" + temp_paths(folder),
+    }
+    for old, new in replacements.items():
+        assert text.count(old) == 1, f"deploy/nginx/nginx.conf no longer has {old!r} once: change this test with it"
+        text = text.replace(old, new)
+    (folder / "nginx.conf").write_text(text, encoding="utf-8")
+    shutil.copy(DEPLOY / "banshi.conf", folder / "banshi.conf")
+    return folder / "nginx.conf", port, health
+
+
+@needs_nginx
+async def test_the_deployment_configuration_spreads_requests_over_every_address_of_the_name(tmp_path: Path) -> None:
+    """compose's nginx.conf, with a name server standing in for Docker's and two stand-in
+    replicas at the two addresses it gives for `api`."""
+    name_server = NameServer("api", ["127.0.0.4", "127.0.0.5"])
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: name_server, local_addr=("127.0.0.1", 0)
+    )
+    api_port = free_port()
+    replicas = {address: Replica(address) for address in name_server.addresses}
+    servers = {a: await asyncio.start_server(r.answer, a, api_port) for a, r in replicas.items()}
+    try:
+        config, port, health = deployment_conf(tmp_path, transport.get_extra_info("sockname")[1], api_port)
+        async with (
+            running_nginx(config, port) as proxy,
+            httpx.AsyncClient(base_url=proxy, timeout=10, trust_env=False) as client,
+        ):
+            claims = {"X-Forwarded-For": "198.51.100.7", "Forwarded": "for=198.51.100.8", "X-Request-ID": "mine-0001"}
+            answers = [await client.get(f"{API}/cases", headers=claims) for _ in range(40)]
+            assert [r.status_code for r in answers] == [200] * 40
+            counts = Counter(r.text for r in answers)
+            assert set(counts) == set(replicas) and min(counts.values()) >= 5, counts
+            assert name_server.questions >= 1
+
+            # What the replicas were told: the address nginx saw, not the client's claims.
+            received = [headers for replica in replicas.values() for headers in replica.received]
+            assert {h["x-forwarded-for"] for h in received} == {CLIENT_A}
+            assert {h["x-forwarded-proto"] for h in received} == {"http"}
+            assert not any("forwarded" in h for h in received)
+            assert all(re.fullmatch(r"[0-9a-f]{32}", h["x-request-id"]) for h in received)
+            logged = [json.loads(line) for line in (tmp_path / "access.log").read_text().splitlines()]
+            assert {line["client"] for line in logged} == {CLIENT_A}
+            assert {line["request_id"] for line in logged} == {h["x-request-id"] for h in received}
+
+            # A replica that is gone refuses the connection, and the other answers instead.
+            servers["127.0.0.5"].close()
+            await servers["127.0.0.5"].wait_closed()
+            after = [await client.get("/health") for _ in range(10)]
+            assert [(r.status_code, r.text) for r in after] == [(200, "127.0.0.4")] * 10
+
+            # None left: 503 problem+json; nginx's own health check still answers.
+            servers["127.0.0.4"].close()
+            await servers["127.0.0.4"].wait_closed()
+            gone = await client.get("/health")
+            assert gone.status_code == 503, gone.text
+            assert gone.headers["content-type"] == "application/problem+json"
+            assert gone.json()["status"] == 503
+            itself = await client.get(f"http://127.0.0.1:{health}/health")
+            assert (itself.status_code, itself.text) == (200, "ok\n")
+    finally:
+        transport.close()
+        for server in servers.values():
+            server.close()
+
+
 # --- the topology, live ---------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def running_nginx(folder: Path, replicas: Iterable[str]) -> AsyncIterator[str]:
-    """nginx in the foreground, one process, with banshi.conf in front of ``replicas``
-    (host:port each, balanced round robin); yields the proxy's base URL."""
-    assert NGINX is not None
+def temp_paths(folder: Path) -> str:
+    """nginx's temporary folders inside ``folder`` (the compiled-in ones may not be writable)."""
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    return "".join(f"    {kind}_temp_path {folder / kind};\n" for kind in kinds)
+
+
+def replicas_behind_banshi_conf(folder: Path, replicas: Iterable[str]) -> tuple[Path, int]:
+    """A configuration with banshi.conf in front of ``replicas`` (host:port each, round robin),
+    connecting from the proxy's address and naming the replica that answered in X-Upstream."""
     port = free_port()
-    servers = "\n".join(f"        server {replica};" for replica in replicas)
-    temp = "\n".join(
-        f"    {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
+    servers = "".join(f"        server {replica};\n" for replica in replicas)
     config = folder / "nginx.conf"
     config.write_text(
-        f"""daemon off;
-master_process off;
-error_log {folder / "error.log"} notice;
-pid {folder / "nginx.pid"};
+        f"""pid {folder / "nginx.pid"};
 events {{ worker_connections 256; }}
 http {{
     access_log {folder / "access.log"};
-{temp}
+{temp_paths(folder)}
     upstream banshi_replicas {{
-{servers}
-    }}
+{servers}    }}
     server {{
         listen {CLIENT_A}:{port};
         set $banshi_api banshi_replicas;
@@ -145,21 +274,32 @@ http {{
 """,
         encoding="utf-8",
     )
-    process = await asyncio.create_subprocess_exec(
-        NGINX, "-c", str(config), "-p", str(folder), "-e", str(folder / "error.log"),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    return config, port
+
+
+@asynccontextmanager
+async def running_nginx(config: Path, port: int) -> AsyncIterator[str]:
+    """nginx with ``config`` in the foreground as a single process (no workers, so no change of
+    user); yields its base URL once it accepts connections on ``port``."""
+    assert NGINX is not None
+    folder = config.parent
+    log = folder / "error.log"
+    with (folder / "stdout.log").open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            NGINX, "-c", str(config), "-p", str(folder), "-e", str(log), "-g", "daemon off; master_process off;",
+            stdout=out, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 10
         while True:
-            assert process.returncode is None, (folder / "error.log").read_text(errors="replace")
+            assert process.returncode is None, log.read_text(errors="replace")
             try:
                 _, writer = await asyncio.open_connection(CLIENT_A, port)
                 writer.close()
                 await writer.wait_closed()
                 break
             except OSError:
-                assert time.monotonic() < deadline, (folder / "error.log").read_text(errors="replace")
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
                 await asyncio.sleep(0.05)
         yield f"http://{CLIENT_A}:{port}"
     finally:
@@ -200,7 +340,8 @@ async def test_two_replicas_behind_the_proxy_share_sessions_and_count_each_clien
         replicas = await start_together(stack, [serve_replica(env, tmp_path, name) for name in ("one", "two")])
         replica_of = {r.url.removeprefix("http://"): r for r in replicas}
         (tmp_path / "nginx").mkdir()
-        proxy = await stack.enter_async_context(running_nginx(tmp_path / "nginx", replica_of))
+        config, port = replicas_behind_banshi_conf(tmp_path / "nginx", replica_of)
+        proxy = await stack.enter_async_context(running_nginx(config, port))
 
         a = await stack.enter_async_context(client_from(CLIENT_A, proxy + API))
         b = await stack.enter_async_context(client_from(CLIENT_B, proxy + API))

@@ -1,14 +1,17 @@
-"""The deployment's proxy: deploy/nginx/ checked by nginx itself, and compose's topology run
-without containers.
+"""The deployment's proxy: deploy/nginx/ checked by nginx itself, then run.
 
-Two ``banshi serve`` replicas on one database with the same keys, one Redis that asks for a
-password, and a real nginx in front running deploy/nginx/banshi.conf (the part of the
-configuration that handles requests; the generated part only says where to listen and where
-the replicas are). As in compose, the replicas trust X-Forwarded-For from the proxy's address
-only: nginx connects to them from 127.0.0.3 (``proxy_bind``) and FORWARDED_ALLOW_IPS names that
-address. Two clients with different addresses are two loopback source addresses, 127.0.0.1 and
-127.0.0.2, both talking to nginx. nginx's round robin alternates between the replicas, and the
-test configuration (only) names the replica that answered in an ``X-Upstream`` header.
+compose's nginx.conf runs as it is, but for its addresses, with a name server standing in for
+Docker's that gives two addresses for `api`, and two stand-in replicas there: it shows how
+requests are spread, how a replica that is gone is passed over, and what the replicas are told.
+
+Then compose's topology without containers: two ``banshi serve`` replicas on one database with
+the same keys, one Redis that asks for a password, and a real nginx in front running
+deploy/nginx/banshi.conf (the part of the configuration that handles requests; the generated
+part only says where to listen and where the replicas are, round robin, and names the replica
+that answered in an ``X-Upstream`` header). As in compose, the replicas trust X-Forwarded-For
+from the proxy's address only: nginx connects to them from 127.0.0.3 (``proxy_bind``) and
+FORWARDED_ALLOW_IPS names that address. Two clients with different addresses are two loopback
+source addresses, 127.0.0.1 and 127.0.0.2 (Linux answers on all of 127.0.0.0/8).
 
 The nginx and redis-server of the machine are used (.ci/run installs them); without one the
 tests are skipped, saying which.

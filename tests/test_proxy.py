@@ -353,7 +353,12 @@ async def test_two_replicas_behind_the_proxy_share_sessions_and_count_each_clien
         for path in ("/health", "/", "/staff/"):
             answered = await a.get(proxy + path)
             assert answered.status_code == 200, (path, answered.text[:200])
-        assert "text/html" in (await a.get(proxy + "/staff/")).headers["content-type"]
+        console = await a.get(proxy + "/staff/")
+        assert "text/html" in console.headers["content-type"]
+        # Its scripts are compressed on the way (the service compresses nothing)...
+        script = re.search(r'src="([^"]+[.]js)"', console.text)
+        assert script, console.text[:500]
+        assert (await a.get(proxy + script[1])).headers["content-encoding"] == "gzip"
 
         # (a) One sign-in holds on both replicas.
         signed_in = await a.post("/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
@@ -362,6 +367,7 @@ async def test_two_replicas_behind_the_proxy_share_sessions_and_count_each_clien
         a.headers["Authorization"] = f"Bearer {token}"
         seen = [await a.get("/auth/me") for _ in range(4)]
         assert [r.status_code for r in seen] == [200] * 4
+        assert "content-encoding" not in seen[0].headers  # ...JSON is not
         assert {r.headers["x-upstream"] for r in seen} == set(replica_of)
         # nginx's request id replaces the client's and is the one the API answers with.
         answered = await a.get("/auth/me", headers={"X-Request-ID": "chosen-by-the-client"})
@@ -370,10 +376,11 @@ async def test_two_replicas_behind_the_proxy_share_sessions_and_count_each_clien
         # The sign-in was recorded with the client's address, not the proxy's.
         assert await session_addresses(database_url) == [CLIENT_A]
 
-        # A streamed export arrives whole through the proxy.
+        # A streamed export arrives whole through the proxy, compressed.
         export = await a.get("/metrics/items/export", params={"format": "csv"})
         assert export.status_code == 200, export.text[:300]
         assert export.headers["content-type"].startswith("text/csv")
+        assert export.headers["content-encoding"] == "gzip"
         assert "合计" in export.text
 
         # (b) Sign-in attempts from one address count on both replicas together: the admin's

@@ -198,6 +198,11 @@ def _refusal(error: Exception) -> str | None:
     if _never_migrated(error):
         return "the database has no Banshi tables yet (or lacks some): run `banshi db upgrade` first"
     state = _sqlstate(error) or ""
+    if state == "42501":  # insufficient_privilege
+        return (
+            "the database refused the role this command connected as: changing the tables takes their owner "
+            "(BANSHI_DATABASE_OWNER_URL), and the service's own role may need `banshi db grant` after an upgrade"
+        )
     connecting = isinstance(error, DBAPIError) and error.statement is None
     if isinstance(error, OSError) or connecting or state.startswith(_UNREACHABLE):
         url = get_settings().database_url

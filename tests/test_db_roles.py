@@ -3,6 +3,7 @@ table, a trigger or the audit trail, while the whole service works as it."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
@@ -10,12 +11,15 @@ from typing import Any
 
 import asyncpg
 import pytest
+from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from service.adapters.privileges import APPEND_ONLY, GrantRefused, grant
 from service.app import create_app
-from service.config import Settings
+from service.cli import main
+from service.config import Settings, get_settings
+from service.security.keys import generate_env
 from tests.api.test_imports import CASE_TITLES, WORKER_TITLES, give, worker_row, xlsx
 from tests.conftest import Clock
 from tests.factory import ADMIN_PASSWORD, API, MOVE_FIELDS, Api
@@ -162,3 +166,33 @@ async def test_grant_refuses_the_owner_a_superuser_and_a_missing_role_without_a_
             await owner.execute(f'DROP ROLE "{mighty}"')
     finally:
         await owner.close()
+
+
+def test_the_commands_migrate_and_grant_as_the_owner_and_the_service_connects_as_its_role(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """What the compose migrate job runs: `db upgrade`, `db grant` (the role named in
+    DATABASE_URL, created with BANSHI_DB_SERVICE_PASSWORD) and `load-reference`, as the owner."""
+    role = f"banshi_svc_{uuid.uuid4().hex[:8]}"
+    service = make_url(database_url).set(username=role, password=PASSWORD).render_as_string(hide_password=False)
+    for name, value in {**generate_env(), "DATABASE_URL": service}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BANSHI_DATABASE_OWNER_URL", database_url)
+    monkeypatch.setenv("BANSHI_DB_SERVICE_PASSWORD", PASSWORD)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        for command in (["db", "upgrade"], ["db", "grant"], ["load-reference"], ["db", "grant"]):
+            done = runner.invoke(main, command)
+            assert done.exit_code == 0, (command, done.output)
+        assert f"{role} granted" in done.output
+        # Without the owner's URL the commands run as the service's role, which may not migrate.
+        monkeypatch.delenv("BANSHI_DATABASE_OWNER_URL")
+        get_settings.cache_clear()
+        refused = runner.invoke(main, ["db", "grant"])
+        assert refused.exit_code != 0 and "migrations run as" in refused.output
+        downgrade = runner.invoke(main, ["db", "downgrade", "base"])
+        assert downgrade.exit_code == 1 and "BANSHI_DATABASE_OWNER_URL" in downgrade.output, downgrade.output
+    finally:
+        get_settings.cache_clear()
+        asyncio.run(_drop_role(database_url, role))

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -16,10 +17,14 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from service.adapters.privileges import APPEND_ONLY, GrantRefused, grant
+from service.adapters.queue import make_queue, run_worker
 from service.app import create_app
 from service.cli import main
-from service.config import Settings, get_settings
+from service.config import Settings, get_settings, security_kit
+from service.db import make_engine, make_session_factory
+from service.domain.deliveries import TASK
 from service.security.keys import generate_env
+from service.services.reminders import run_pass
 from tests.api.test_imports import CASE_TITLES, WORKER_TITLES, give, worker_row, xlsx
 from tests.conftest import Clock
 from tests.factory import ADMIN_PASSWORD, API, MOVE_FIELDS, Api
@@ -128,6 +133,40 @@ async def test_the_whole_service_works_as_its_own_role(service_url: str, setting
         rows = [CASE_TITLES, [nid, "张明", "WL-04", "子女转学", "", "2026-05-06", "办理中", "", "", "电话"]]
         cases = await give(api, "cases", xlsx(rows), dry_run=False)
         assert (cases["status"], cases["rows_imported"]) == ("imported", 1), cases
+
+
+async def test_the_delivery_queue_and_the_reminder_pass_work_as_the_service_role(
+    service_url: str, settings: Settings
+) -> None:
+    """What ``banshi worker`` does: Procrastinate's tables and functions (queueing, taking
+    and finishing jobs, the worker's heartbeat) and the reminder pass with its lock."""
+    ran: list[str] = []
+    everything = asyncio.Event()
+
+    async def deliver(delivery_id: str) -> None:
+        ran.append(delivery_id)
+        if len(ran) == 3:
+            everything.set()
+
+    queue = make_queue(service_url, deliver)
+    async with queue.open_async():
+        for n in range(3):
+            await queue.configure_task(TASK).defer_async(delivery_id=f"job-{n}")
+    working = asyncio.create_task(run_worker(make_queue(service_url, deliver), heartbeat_seconds=0.2))
+    try:
+        await asyncio.wait_for(everything.wait(), timeout=30)
+    finally:
+        working.cancel()
+        await asyncio.gather(working, return_exceptions=True)
+    assert sorted(ran) == ["job-0", "job-1", "job-2"]
+
+    engine = make_engine(service_url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as session:
+            done = await run_pass(session, datetime(2026, 6, 2, 2, 0, tzinfo=UTC), security_kit(settings).pii)
+        assert done.ran, done
+    finally:
+        await engine.dispose()
 
 
 async def test_grant_runs_again_and_takes_back_what_is_no_longer_due(database_url: str) -> None:

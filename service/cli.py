@@ -37,10 +37,11 @@ def database_url() -> str:
     return url
 
 
-def owner_database_url() -> str:
+def owner_database_url(service_url: str | None = None) -> str:
     """BANSHI_DATABASE_OWNER_URL when set: the role that owns the tables, for the commands
-    that create or change them; else the same database as ``database_url``."""
-    return get_settings().database_owner_url or database_url()
+    that create or change them; else the service's own (``service_url`` when the caller
+    has it already, else ``database_url``)."""
+    return get_settings().database_owner_url or service_url or database_url()
 
 
 def keyed_settings() -> Settings:
@@ -251,7 +252,7 @@ def serve(host: str, port: int, workers: int) -> None:
     embedded = get_settings().database_url is None
     settings = keyed_settings()
     url = database_url()
-    owner_url = owner_database_url()
+    owner_url = owner_database_url(url)
     upgrade(owner_url)
     counts = asyncio.run(_load_reference(owner_url))
     click.echo(f"Reference data: {counts} new rows", err=True)
@@ -453,7 +454,8 @@ def db_grant(role: str | None) -> None:
 
     url = owner_database_url()
     require_schema(url)
-    role = role or make_url(database_url()).username
+    service_url = get_settings().database_url
+    role = role or (make_url(service_url).username if service_url else None)
     if not role:
         raise click.ClickException("name the role, or set DATABASE_URL with the user the service connects as")
     password = os.environ.get("BANSHI_DB_SERVICE_PASSWORD") or None

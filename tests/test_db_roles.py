@@ -188,6 +188,27 @@ async def test_grant_runs_again_and_takes_back_what_is_no_longer_due(database_ur
         await _drop_role(database_url, role)
 
 
+async def test_a_table_a_later_migration_adds_is_out_of_reach_until_the_grant_runs_again(
+    service_url: str, database_url: str
+) -> None:
+    """No default privileges: a new table is refused to the service until it is granted, so
+    an append-only one is never writable by accident."""
+    role = make_url(service_url).username
+    assert role is not None
+    owner = await asyncpg.connect(asyncpg_dsn(database_url))
+    service = await asyncpg.connect(asyncpg_dsn(service_url))
+    try:
+        await owner.execute("CREATE TABLE later_table (id int)")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await service.execute("INSERT INTO later_table VALUES (1)")
+        await grant(database_url, role)
+        await service.execute("INSERT INTO later_table VALUES (1)")
+        assert await service.fetchval("SELECT count(*) FROM later_table") == 1
+    finally:
+        await service.close()
+        await owner.close()
+
+
 async def test_grant_refuses_the_owner_a_superuser_and_a_missing_role_without_a_password(database_url: str) -> None:
     owner = await asyncpg.connect(asyncpg_dsn(database_url))
     try:

@@ -76,8 +76,9 @@ def driver_options(pooler: str) -> dict[str, Any]:
     connection from one transaction to the next, where a statement prepared on the last one
     does not exist ("prepared statement ... does not exist"), or where another client's of
     the same name does ("already exists"). Both caches are therefore off: asyncpg then
-    uses the unnamed statement, parsed again in the same round trip as the Bind that uses
-    it, which no server connection keeps past its transaction. (PgBouncer 1.21 and later
+    uses the unnamed statement, parsed and described first (a round trip more than a
+    cached statement) and parsed again in the same round trip as the Bind that uses it,
+    so no server connection keeps anything past the transaction. (PgBouncer 1.21 and later
     can carry named statements across with ``max_prepared_statements``; with this setting
     the service does not need it, and works with older ones.) The time zone given at
     connect is one of the parameters PgBouncer keeps per client and sets on every server

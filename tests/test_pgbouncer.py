@@ -49,7 +49,8 @@ def _config(database_url: str, port: int) -> str:
     """Every database of the test server, reached as the test's own user whatever name the
     client gives (``auth_type = any``), with transaction pooling."""
     url = make_url(database_url)
-    target = f"host={url.host or '127.0.0.1'} port={url.port or 5432} user={url.username}"
+    host = url.query.get("host") or url.host or "127.0.0.1"  # the embedded server gives a socket folder
+    target = f"host={host} port={url.port or 5432} user={url.username}"
     if url.password:
         target += f" password={url.password}"
     return "\n".join(
@@ -85,7 +86,8 @@ def bouncer(database_url: str) -> Iterator[str]:
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for(port, process, folder)
-        yield make_url(database_url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+        through = make_url(database_url).difference_update_query(["host"]).set(host="127.0.0.1", port=port)
+        yield through.render_as_string(hide_password=False)
     finally:
         process.terminate()
         try:

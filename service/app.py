@@ -101,7 +101,13 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
         if settings.database_url is None:
             raise RuntimeError("DATABASE_URL is not set; start the service with `banshi serve`")
-        engine = make_engine(settings.database_url, settings.pool_size, settings.pool_timeout_seconds, overflow=0)
+        engine = make_engine(
+            settings.database_url,
+            settings.pool_size,
+            settings.pool_timeout_seconds,
+            overflow=0,
+            pooler=settings.db_pooler,
+        )
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         background: list[asyncio.Task[None]] = []
@@ -111,7 +117,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         outbound = None
         if settings.delivery_worker == "in-process":
             outbound = outbound_from_environment(dict(settings.outbound_env))
-            delivering = deliver_forever(settings.database_url, app.state.session_factory, kit, outbound, clock)
+            delivering = deliver_forever(
+                settings.database_url, app.state.session_factory, kit, outbound, clock, pooler=settings.db_pooler
+            )
             background.append(asyncio.create_task(delivering))
         try:
             yield

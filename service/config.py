@@ -81,6 +81,18 @@ class Settings:
     (none by default; the web front end is served from the same origin)."""
     web_dir: Path | None = None
     """``BANSHI_WEB_DIR``: the built front end served at ``/`` (default: ``web/dist`` of the checkout)."""
+    database_owner_url: str | None = None
+    """``BANSHI_DATABASE_OWNER_URL``: the role that owns the tables, used only by the commands
+    that change them (``banshi db upgrade``, ``downgrade``, ``reset``, ``grant``,
+    ``load-reference``, ``demo-data``); unset, ``DATABASE_URL`` (one role for everything)."""
+    db_pooler: str = "none"
+    """``BANSHI_DB_POOLER``: ``none`` (connections straight to PostgreSQL) or ``pgbouncer``
+    (``DATABASE_URL`` names a PgBouncer in transaction pool mode: no prepared statement
+    outlives its transaction, and the queue worker polls instead of LISTEN)."""
+
+
+POOLERS = ("none", "pgbouncer")
+"""What may stand between the service and PostgreSQL (``BANSHI_DB_POOLER``)."""
 
 
 def _int(name: str, default: int) -> int:
@@ -130,6 +142,8 @@ def read_settings() -> Settings:
         ),
         cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
+        database_owner_url=os.environ.get("BANSHI_DATABASE_OWNER_URL") or None,
+        db_pooler=_choice("BANSHI_DB_POOLER", POOLERS),
     )
 
 

@@ -198,7 +198,7 @@ def test_migrations_run_once_in_their_own_job_and_never_in_the_api(services: dic
     migrate, api = services["migrate"], services["api"]
     assert migrate["restart"] == "no"
     command = " ".join(migrate["command"])
-    assert "banshi db upgrade" in command
+    assert "banshi db upgrade && banshi db grant" in command
     assert "banshi load-reference" in command
     assert migrate["image"] == api["image"]
     # The API runs the image's command, which serves without migrating.
@@ -225,7 +225,18 @@ def test_the_api_takes_its_configuration_from_the_environment(services: dict[str
     assert f"attachments:{environment['BANSHI_ATTACHMENTS_DIR']}" in api["volumes"]
     assert api["restart"] == "unless-stopped"
     assert "/health" in " ".join(api["healthcheck"]["test"])
-    assert services["migrate"]["environment"] == environment
+    # The owner's credentials reach the migrate job only; everything else is shared.
+    assert environment["DATABASE_URL"].startswith("${DATABASE_URL:-postgresql://banshi_app:")
+    for name in ("BANSHI_DATABASE_OWNER_URL", "POSTGRES_PASSWORD", "BANSHI_DB_SERVICE_PASSWORD"):
+        assert environment[name] == "", f"{name} must be blanked for the API"
+    migrate = services["migrate"]["environment"]
+    assert migrate["BANSHI_DATABASE_OWNER_URL"].startswith("${BANSHI_DATABASE_OWNER_URL:-postgresql://banshi:")
+    assert migrate["BANSHI_DB_SERVICE_PASSWORD"].startswith("${BANSHI_DB_SERVICE_PASSWORD:?")
+    owner_only = {"BANSHI_DATABASE_OWNER_URL", "BANSHI_DB_SERVICE_PASSWORD"}
+    assert {k: v for k, v in migrate.items() if k not in owner_only} == {
+        k: v for k, v in environment.items() if k not in owner_only
+    }
+    assert services["worker"]["environment"] == environment
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
@@ -368,6 +379,7 @@ def test_env_example_has_a_comment_for_each_setting_and_no_secrets() -> None:
         *ENV_NAMES,
         "POSTGRES_PASSWORD",
         "REDIS_PASSWORD",
+        "BANSHI_DB_SERVICE_PASSWORD",
         "BANSHI_S3_ACCESS_KEY_ID",
         "BANSHI_S3_SECRET_ACCESS_KEY",
         "BANSHI_METRICS_TOKEN",

@@ -15,7 +15,7 @@ from litestar.params import HeaderParameter
 
 from service.adapters import telemetry
 from service.adapters.read_replicas import Reads
-from service.api.deps import ReadDb
+from service.api.deps import Db
 from service.api.documented_errors import PROBLEMS
 from service.config import Settings
 from service.errors import Unauthenticated
@@ -74,14 +74,14 @@ async def health_head() -> Response[None]:
     opt={PROBLEMS: (401,)},
 )
 async def metrics(
-    state: State, reads: ReadDb, authorization: Annotated[str | None, HeaderParameter(name="Authorization")] = None
+    state: State, db: Db, authorization: Annotated[str | None, HeaderParameter(name="Authorization")] = None
 ) -> bytes:
     settings: Settings = state.settings
     if settings.metrics_token and not hmac.compare_digest(
         (authorization or "").encode(), f"Bearer {settings.metrics_token}".encode()
     ):
         raise Unauthenticated("send `Authorization: Bearer <BANSHI_METRICS_TOKEN>`")
-    return telemetry.exposition(state.engine, await operations.case_gauges(reads, state.clock()))
+    return telemetry.exposition(state.engine, await operations.case_gauges(db, state.clock()))
 
 
 @get(

@@ -61,13 +61,12 @@ async def replica_back(cluster: tuple[Cluster, str]) -> AsyncIterator[None]:
 @asynccontextmanager
 async def serving(cluster: tuple[Cluster, str], keys: Keys, clock: Clock, **reads: Any) -> AsyncIterator[Served]:
     """The service on the primary with the replica to read from, its lag checked every
-    0.1 s; the administrator signed in."""
+    0.1 s unless told otherwise; the administrator signed in."""
     made, database = cluster
     settings = dataclasses.replace(
         base_settings(keys, made.url(made.primary_port, database)),
         read_urls=(made.url(made.replica_port, database),),
-        read_check_seconds=0.1,
-        **reads,
+        **{"read_check_seconds": 0.1, **reads},
     )
     async with AsyncTestClient(app=create_app(settings, clock=clock), base_url="http://testserver.local") as client:
         admin = await Api(client).login("admin", ADMIN_PASSWORD)
@@ -220,4 +219,19 @@ async def test_with_fallback_refused_the_replica_reads_answer_503_and_the_rest_g
         assert await fallbacks(client, "lagging", "refused") > 0  # the scrape itself reads the primary
         await resume(cluster)
         await until_state(client, "ok", within=5)
+        assert await listed(api, case)
+
+
+async def test_a_request_that_finds_the_replica_gone_sets_it_aside_before_the_next_check(
+    cluster: tuple[Cluster, str], test_keys: Keys, clock: Clock
+) -> None:
+    made, _ = cluster
+    # Checked at start-up only: whatever sets the replica aside here is the request's own failure.
+    async with serving(cluster, test_keys, clock, read_check_seconds=3600) as (api, client):
+        assert (await replica_state(client))["state"] == "ok"
+        made.stop_replica_at_once()
+        first = await api.send("GET", "/cases")  # on the connection pooled by the start-up check
+        assert first.status_code == 503 and first.headers["Retry-After"], first.text
+        assert (await replica_state(client))["state"] == "unreachable"
+        case = await api.case()
         assert await listed(api, case)

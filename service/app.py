@@ -18,7 +18,7 @@ from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.adapters import log_redaction, logs, telemetry
 from service.adapters.limits import counters_for
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         engine = make_engine(settings.database_url, settings.pool_size, settings.pool_timeout_seconds, overflow=0)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
-        reads = app.state.reads = read_replicas(settings, engine, app.state.session_factory)
+        reads = app.state.reads = read_replicas(settings, settings.database_url, app.state.session_factory)
         background: list[asyncio.Task[None]] = []
         if reads.replicas:
             await reads.check()  # read from the replicas from the first request on, if they are fit
@@ -230,17 +230,17 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     return app
 
 
-def read_replicas(
-    settings: Settings, primary: AsyncEngine, primary_sessions: async_sessionmaker[AsyncSession]
-) -> Reads:
+def read_replicas(settings: Settings, primary_url: str, primary_sessions: async_sessionmaker[AsyncSession]) -> Reads:
     """The replicas of ``BANSHI_DATABASE_READ_URL``, each with a pool as large as the
-    primary's (nothing connects until the first check)."""
+    primary's, and one more connection to each server for measuring the lag (nothing
+    connects before the first check; with no replica, nothing ever does)."""
     replicas = []
     for url in settings.read_urls:
         engine = make_engine(url, settings.pool_size, settings.pool_timeout_seconds, overflow=0)
-        replicas.append(Replica(replica_name(url), engine, make_session_factory(engine)))
+        probe = make_engine(url, 1, settings.pool_timeout_seconds, overflow=0)
+        replicas.append(Replica(replica_name(url), engine, make_session_factory(engine), probe))
     return Reads(
-        primary,
+        make_engine(primary_url, 1, settings.pool_timeout_seconds, overflow=0),
         primary_sessions,
         replicas,
         max_lag_seconds=settings.read_max_lag_seconds,

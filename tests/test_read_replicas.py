@@ -222,15 +222,20 @@ async def test_with_fallback_refused_the_replica_reads_answer_503_and_the_rest_g
         assert await listed(api, case)
 
 
+@pytest.mark.parametrize("pooled", [True, False], ids=["connection-breaks", "connect-refused"])
 async def test_a_request_that_finds_the_replica_gone_sets_it_aside_before_the_next_check(
-    cluster: tuple[Cluster, str], test_keys: Keys, clock: Clock
+    cluster: tuple[Cluster, str], test_keys: Keys, clock: Clock, pooled: bool
 ) -> None:
+    """The request either holds a pooled connection that dies with the replica, or
+    connects afresh and is refused (the lag checks have a connection of their own)."""
     made, _ = cluster
     # Checked at start-up only: whatever sets the replica aside here is the request's own failure.
     async with serving(cluster, test_keys, clock, read_check_seconds=3600) as (api, client):
         assert (await replica_state(client))["state"] == "ok"
+        if pooled:
+            assert (await api.send("GET", "/workers")).status_code == 200
         made.stop_replica_at_once()
-        first = await api.send("GET", "/cases")  # on the connection pooled by the start-up check
+        first = await api.send("GET", "/cases")
         assert first.status_code == 503 and first.headers["Retry-After"], first.text
         assert (await replica_state(client))["state"] == "unreachable"
         case = await api.case()

@@ -64,6 +64,9 @@ class Replica:
     """``host:port/database``, for logs and Prometheus labels (never the credentials)."""
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    probe: AsyncEngine
+    """A pool of one connection for the checks alone, so that requests holding every
+    connection of ``engine`` never make a busy replica look unreachable."""
     fitness: Fitness = "unchecked"
     lag_seconds: float | None = None
     replayed: int | None = None
@@ -80,7 +83,7 @@ class Reads:
 
     def __init__(
         self,
-        primary_engine: AsyncEngine,
+        primary_probe: AsyncEngine,
         primary_sessions: async_sessionmaker[AsyncSession],
         replicas: Sequence[Replica] = (),
         *,
@@ -89,7 +92,7 @@ class Reads:
         fallback: Literal["primary", "refuse"] | str = "primary",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.primary_engine = primary_engine
+        self.primary_probe = primary_probe
         self.primary_sessions = primary_sessions
         self.replicas = list(replicas)
         self.max_lag_seconds = max_lag_seconds
@@ -126,7 +129,7 @@ class Reads:
         """Measure every replica once (each with a time limit), then note what changed."""
         limit = max(self.check_seconds, 1.0)
         with contextlib.suppress(Exception):  # the primary gone: the marks already taken still hold
-            async with asyncio.timeout(limit), self.primary_engine.connect() as connection:
+            async with asyncio.timeout(limit), self.primary_probe.connect() as connection:
                 lsn = int((await connection.execute(_PRIMARY_LSN)).scalar_one())
             if not self._marks or lsn > self._marks[-1][0]:
                 self._marks.append((lsn, self._clock()))
@@ -135,9 +138,13 @@ class Reads:
 
     async def _check_one(self, replica: Replica, limit: float) -> None:
         try:
-            async with asyncio.timeout(limit), replica.engine.connect() as connection:
+            async with asyncio.timeout(limit), replica.probe.connect() as connection:
                 in_recovery, replayed = (await connection.execute(_REPLICA_LSN)).one()
         except Exception as error:
+            # The requests' pooled connections died with it (the check's own pool noticed,
+            # theirs may not have): drop them, so that none is lent once it is back. While
+            # it stays away this pool is empty, and dropping it costs nothing.
+            await replica.engine.dispose()
             self._set(replica, "unreachable", None, f"{type(error).__name__}: {error}")
             return
         if not in_recovery or replayed is None:
@@ -190,8 +197,10 @@ class Reads:
                 log.exception("read replica check failed")
 
     async def dispose(self) -> None:
+        await self.primary_probe.dispose()
         for replica in self.replicas:
             await replica.engine.dispose()
+            await replica.probe.dispose()
 
 
 def _watch_connections(reads: Reads, replica: Replica) -> None:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -59,9 +60,12 @@ async def replica_back(cluster: tuple[Cluster, str]) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def serving(cluster: tuple[Cluster, str], keys: Keys, clock: Clock, **reads: Any) -> AsyncIterator[Served]:
+async def serving(
+    cluster: tuple[Cluster, str], keys: Keys, clock: Clock, *, wait: bool = True, **reads: Any
+) -> AsyncIterator[Served]:
     """The service on the primary with the replica to read from, its lag checked every
-    0.1 s unless told otherwise; the administrator signed in."""
+    0.1 s unless told otherwise; the administrator signed in, and (``wait``) the replica
+    caught up with the sign-in."""
     made, database = cluster
     settings = dataclasses.replace(
         base_settings(keys, made.url(made.primary_port, database)),
@@ -70,7 +74,8 @@ async def serving(cluster: tuple[Cluster, str], keys: Keys, clock: Clock, **read
     )
     async with AsyncTestClient(app=create_app(settings, clock=clock), base_url="http://testserver.local") as client:
         admin = await Api(client).login("admin", ADMIN_PASSWORD)
-        await wait_replayed(made, database)  # the sign-in's own writes
+        if wait:
+            await wait_replayed(made, database)
         yield admin, client
 
 
@@ -240,3 +245,24 @@ async def test_a_request_that_finds_the_replica_gone_sets_it_aside_before_the_ne
         assert (await replica_state(client))["state"] == "unreachable"
         case = await api.case()
         assert await listed(api, case)
+
+
+async def test_a_replica_behind_what_the_primary_had_written_at_start_up_is_not_read_from_until_it_catches_up(
+    cluster: tuple[Cluster, str], test_keys: Keys, clock: Clock
+) -> None:
+    """How long ago the primary wrote what a process first sees is unknown: a replica
+    that has not replayed it may be hours behind, whatever the allowance."""
+    made, _ = cluster
+    await pause(cluster)
+    elsewhere = await asyncpg.connect(made.url(made.primary_port))  # same WAL, another database
+    try:
+        await elsewhere.execute(
+            "CREATE TABLE IF NOT EXISTS written_while_paused (n int); INSERT INTO written_while_paused VALUES (1)"
+        )
+    finally:
+        await elsewhere.close()
+    async with serving(cluster, test_keys, clock, read_max_lag_seconds=3600, wait=False) as (api, client):
+        assert await replica_state(client) == {"position": 1, "state": "lagging", "lag_seconds": None}
+        assert (await api.ok("GET", "/cases"))["total"] >= 0
+        await resume(cluster)
+        await until_state(client, "ok")

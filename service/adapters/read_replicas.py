@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -69,6 +70,7 @@ class Replica:
     connection of ``engine`` never make a busy replica look unreachable."""
     fitness: Fitness = "unchecked"
     lag_seconds: float | None = None
+    """At the last check; ``inf`` when behind a position older than the checks."""
     replayed: int | None = None
     """The last WAL position the replica reported replayed."""
 
@@ -89,7 +91,7 @@ class Reads:
         *,
         max_lag_seconds: float = 5.0,
         check_seconds: float = 1.0,
-        fallback: Literal["primary", "refuse"] | str = "primary",
+        fallback: str = "primary",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.primary_probe = primary_probe
@@ -132,7 +134,9 @@ class Reads:
             async with asyncio.timeout(limit), self.primary_probe.connect() as connection:
                 lsn = int((await connection.execute(_PRIMARY_LSN)).scalar_one())
             if not self._marks or lsn > self._marks[-1][0]:
-                self._marks.append((lsn, self._clock()))
+                # When the first position seen was written is unknown: a replica that has
+                # not replayed it may be any time behind, and is not read from until it has.
+                self._marks.append((lsn, self._clock() if self._marks else -math.inf))
         await asyncio.gather(*(self._check_one(r, limit) for r in self.replicas))
         self._forget_replayed_marks()
 
@@ -184,7 +188,10 @@ class Reads:
             log.info("read replica %s is read from again (%.1f s behind)", replica.name, lag or 0.0)
             return
         elsewhere = "refused" if self.refuse else "read from the primary"
-        detail = f"{lag:.1f} s behind, more than {self.max_lag_seconds:g} s" if fitness == "lagging" else why
+        detail = why
+        if lag is not None:
+            behind = f"{lag:.1f} s" if math.isfinite(lag) else "since before this process started watching"
+            detail = f"behind {behind}, more than {self.max_lag_seconds:g} s"
         log.warning("read replica %s is %s (%s); its reads are %s", replica.name, fitness, detail, elsewhere)
 
     async def keep_checking(self) -> None:

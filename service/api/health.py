@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 from typing import Annotated, Literal
 
 import msgspec
@@ -36,7 +37,8 @@ class ReadReplica(msgspec.Struct, kw_only=True):
     """``ok``: read from; ``lagging``: further behind than ``BANSHI_READ_MAX_LAG_SECONDS``;
     ``unreachable``; ``not_standby``: not replaying a primary; ``unchecked``: not measured yet."""
     lag_seconds: float | None
-    """How far behind the primary it was at the last check (to the check interval)."""
+    """How far behind the primary it was at the last check (to the check interval); null
+    when unreachable, not a standby, or behind a position older than the process's checks."""
 
 
 class Readiness(msgspec.Struct, kw_only=True):
@@ -122,6 +124,11 @@ async def ready(state: State) -> Response[Readiness]:
 
 def _replicas(reads: Reads) -> list[ReadReplica]:
     return [
-        ReadReplica(position=n, state=r.fitness, lag_seconds=None if r.lag_seconds is None else round(r.lag_seconds, 3))
+        ReadReplica(position=n, state=r.fitness, lag_seconds=_seconds(r.lag_seconds))
         for n, r in enumerate(reads.replicas, start=1)
     ]
+
+
+def _seconds(lag: float | None) -> float | None:
+    """JSON has no infinity: a replica behind by more than the checks can tell shows null."""
+    return None if lag is None or not math.isfinite(lag) else round(lag, 3)

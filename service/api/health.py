@@ -15,7 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter
 
 from service.adapters import telemetry
-from service.adapters.read_replicas import Reads
+from service.adapters.read_replicas import Fitness, Reads
 from service.api.deps import Db
 from service.api.documented_errors import PROBLEMS
 from service.config import Settings
@@ -33,7 +33,7 @@ class Health(msgspec.Struct):
 class ReadReplica(msgspec.Struct, kw_only=True):
     position: int
     """1 for the first URL of ``BANSHI_DATABASE_READ_URL``, and so on (no host is shown here)."""
-    state: Literal["ok", "lagging", "unreachable", "not_standby", "unchecked"]
+    state: Fitness
     """``ok``: read from; ``lagging``: further behind than ``BANSHI_READ_MAX_LAG_SECONDS``;
     ``unreachable``; ``not_standby``: not replaying a primary; ``unchecked``: not measured yet."""
     lag_seconds: float | None

@@ -1,0 +1,224 @@
+"""Case-list export benchmark: time to first byte, total time, bytes and the server's memory.
+
+How to run (from the repository root)::
+
+    uv run --group dev python bench/export.py                          # XLSX and CSV, this year's cases
+    uv run --group dev python bench/export.py --formats xlsx --period 2026 --check
+
+The database. The export is measured on a copy of the million-case database that
+``bench/load.py`` builds (``--source``, default ``banshi_load``), never on that database
+itself: a run signs accounts in and the export writes its audit entry, and the source is
+shared with the load benchmark. The copy (``--database``, default ``banshi_export_bench``)
+is made with ``CREATE DATABASE ... TEMPLATE``, which only reads the source (PostgreSQL
+refuses it while anyone is connected to the source: run it again when the source is idle)
+and is reused while it holds at least ``--min-cases`` cases. The demo data is sealed with
+the keys it was built with, kept in ``.banshi/bench-load/<source>.keys``; the server is
+given them.
+
+The service runs the production way (``banshi serve --workers N``: uvicorn, N processes).
+The first administrator is made with ``banshi users create``; it adds a city-wide
+official through the API, who downloads ``GET /api/v1/metrics/cases/export?figure=received``
+for ``--period`` in each format. For each download the script prints: the time to the
+response's headers and to its first body byte, the total time, the bytes, the rows (the
+``total`` of ``GET /metrics/cases`` for the same figure) and the resident memory of the
+server worker whose memory grew most, sampled every 50 ms (before the request and its
+peak). ``--check`` keeps the XLSX in a temporary file and reads it back with
+python-calamine (rows and header). It talks only to loopback addresses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import (
+    API,
+    REPO,
+    bearer,
+    case_count,
+    cli_create_user,
+    first_sign_in,
+    machine_line,
+    start_server,
+    strong_password,
+    wait_healthy,
+)
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+KEY_NAMES = ("BANSHI_TOKEN_KEY", "BANSHI_AUDIT_KEY", "BANSHI_PII_KEYS", "BANSHI_PII_INDEX_KEY")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", default="banshi_load", help="database to copy (only read)")
+    parser.add_argument("--database", default="banshi_export_bench", help="the copy the server runs on")
+    parser.add_argument("--min-cases", type=int, default=500_000, help="cases the copy must hold")
+    parser.add_argument("--period", default="2026", help="period of the export")
+    parser.add_argument("--figure", default="received", help="figure whose cases are exported")
+    parser.add_argument("--formats", default="xlsx,csv", help="comma-separated: xlsx, csv")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--check", action="store_true", help="read the XLSX back with python-calamine")
+    return parser.parse_args(argv)
+
+
+def read_keys(path: Path) -> dict[str, str]:
+    keys = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    missing = [k for k in KEY_NAMES if k not in keys]
+    if missing:
+        raise SystemExit(f"{path} lacks {', '.join(missing)}")
+    return {k: keys[k] for k in KEY_NAMES}
+
+
+async def prepare(source: str, name: str, min_cases: int) -> str:
+    import asyncpg
+
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    held = await case_count(url)
+    if held is not None and held >= min_cases:
+        print(f"database {name}: reused, {held:,} cases")
+        return url
+    conn = await asyncpg.connect(ADMIN_DSN, timeout=10)
+    try:
+        if held is not None:
+            await conn.execute(f'DROP DATABASE "{name}"')
+        started = time.monotonic()
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        print(f"database {name}: copied from {source} in {time.monotonic() - started:.1f} s")
+    finally:
+        await conn.close()
+    held = await case_count(url)
+    if held is None or held < min_cases:
+        raise SystemExit(f"{source} holds {held or 0:,} cases, fewer than {min_cases:,}: build it with bench/load.py")
+    print(f"database {name}: {held:,} cases")
+    return url
+
+
+def rss_kib(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, ProcessLookupError):
+                if os.getpgid(int(entry)) == pgid:
+                    pids.append(int(entry))
+    return pids
+
+
+async def download(client: httpx.AsyncClient, token: str, path: str, pgid: int, keep: Path | None) -> dict[str, Any]:
+    pids = group_pids(pgid)
+    baseline = {p: rss_kib(p) for p in pids}
+    peak = dict(baseline)
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        while not done.is_set():
+            for p in pids:
+                peak[p] = max(peak[p], rss_kib(p))
+            await asyncio.sleep(0.05)
+
+    sampler = asyncio.create_task(sample())
+    size = 0
+    first_byte: float | None = None
+    out = keep.open("wb") if keep else None
+    started = time.monotonic()
+    try:
+        async with client.stream("GET", path, headers=bearer(token), timeout=1800) as response:
+            headers_at = time.monotonic() - started
+            status = response.status_code
+            async for chunk in response.aiter_raw():
+                if first_byte is None and chunk:
+                    first_byte = time.monotonic() - started
+                size += len(chunk)
+                if out:
+                    out.write(chunk)
+    finally:
+        if out:
+            out.close()
+    elapsed = time.monotonic() - started
+    done.set()
+    await sampler
+    busiest = max(pids, key=lambda p: peak[p] - baseline[p]) if pids else 0
+    return {
+        "status": status,
+        "headers_s": headers_at,
+        "first_byte_s": first_byte if first_byte is not None else float("nan"),
+        "total_s": elapsed,
+        "bytes": size,
+        "rss_before_mib": baseline.get(busiest, 0) / 1024,
+        "rss_peak_mib": peak.get(busiest, 0) / 1024,
+    }
+
+
+def check_xlsx(path: Path, rows: int) -> str:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    data = book.get_sheet_by_index(0).to_python()
+    header_ok = data[0][0] == "受理编号"
+    return f"calamine read {len(data) - 1:,} rows (expected {rows:,}), header {'ok' if header_ok else 'WRONG'}"
+
+
+async def run(args: argparse.Namespace) -> int:
+    keys = read_keys(REPO / ".banshi" / "bench-load" / f"{args.source}.keys")
+    url = await prepare(args.source, args.database, args.min_cases)
+    work = Path(tempfile.mkdtemp(prefix="banshi-bench-export-"))
+    server = start_server(url, args.workers, work / "server.log", extra_env=keys)
+    failures = 0
+    try:
+        await wait_healthy(server, time.monotonic() + 120)
+        print(machine_line(None))
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, trust_env=False) as client:
+            run_id = uuid.uuid4().hex[:6]
+            admin_user, admin_password = f"export-admin-{run_id}", strong_password()
+            cli_create_user(server.env, "admin", admin_user, admin_password)
+            admin = await first_sign_in(client, admin_user, admin_password)
+            official_user, temporary = f"export-official-{run_id}", strong_password()
+            body = {"username": official_user, "role": "official", "password": temporary}
+            r = await client.post(f"{API}/accounts", json=body, headers=bearer(admin))
+            if r.status_code != 201:
+                raise SystemExit(f"creating the official answered {r.status_code}: {r.text[:300]}")
+            official = await first_sign_in(client, official_user, temporary)
+            query = f"period={args.period}&figure={args.figure}"
+            r = await client.get(f"{API}/metrics/cases?{query}&limit=1", headers=bearer(official))
+            rows = int(r.json()["total"])
+            print(f"figure {args.figure}, period {args.period}: {rows:,} cases, as a city-wide official")
+            for fmt in args.formats.split(","):
+                keep = work / f"export.{fmt}" if args.check and fmt == "xlsx" else None
+                path = f"{API}/metrics/cases/export?{query}&format={fmt}"
+                m = await download(client, official, path, server.proc.pid, keep)
+                failures += m["status"] != 200
+                print(
+                    f"{fmt}: HTTP {m['status']}, headers {m['headers_s']:.2f} s, first byte {m['first_byte_s']:.2f} s, "
+                    f"total {m['total_s']:.1f} s, {m['bytes'] / 1e6:.1f} MB, {rows / m['total_s']:,.0f} rows/s; "
+                    f"worker RSS {m['rss_before_mib']:.0f} MiB before, {m['rss_peak_mib']:.0f} MiB peak"
+                )
+                if keep is not None:
+                    print("  " + check_xlsx(keep, rows))
+                    keep.unlink()
+    finally:
+        server.stop()
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

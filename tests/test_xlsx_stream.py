@@ -148,6 +148,8 @@ def test_dates_are_excel_serial_days_in_china_standard_time() -> None:
     assert excel_serial(date(1900, 3, 1)) == 61
     assert excel_serial(date(2026, 1, 1)) == 46023
     assert excel_serial(datetime(2025, 12, 31, 18, 0, tzinfo=UTC)) == 46023 + 2 / 24  # 02:00 on 1 January
+    # China kept daylight saving time from 1986 to 1991: then the zone's own offset counts.
+    assert excel_serial(datetime(1990, 7, 1, 0, 0, tzinfo=UTC)) == excel_serial(datetime(1990, 7, 1, 9, 0))
 
 
 async def test_a_table_held_in_memory_gets_widths_that_fit_its_values() -> None:

@@ -26,7 +26,7 @@ import contextlib
 import functools
 import re
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,6 +49,9 @@ file a few per cent smaller."""
 
 _EPOCH = datetime(1899, 12, 30)
 _EPOCH_DAY = _EPOCH.date()
+_UNIX_EPOCH_SERIAL = 25569
+_CST_SECONDS = 8 * 3600
+_FIXED_OFFSET_SINCE = 1992
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPE_LIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 """Excel reads ``_x0041_`` in a string as the character it names; such text is protected
@@ -124,9 +127,7 @@ def sheet_text(value: object) -> str:
     return _sheet_text(value if isinstance(value, str) else str(value))
 
 
-@functools.lru_cache(maxsize=4096)
 def _sheet_text(text: str) -> str:
-    # Cached: most columns repeat a few values (items, districts, statuses, stewards).
     if len(text) > CELL_CHARS:
         text = text[:CELL_CHARS]
     if not text.isprintable():
@@ -139,8 +140,12 @@ def _sheet_text(text: str) -> str:
 def excel_serial(value: date | datetime) -> float | int:
     """Days since 1899-12-30 (Excel's 1900 date system); a time of day in China Standard Time."""
     if isinstance(value, datetime):
-        local = value.astimezone(CST).replace(tzinfo=None) if value.tzinfo else value
-        return (local - _EPOCH).total_seconds() / 86400
+        if value.tzinfo is None:
+            return (value - _EPOCH).total_seconds() / 86400
+        if value.year >= _FIXED_OFFSET_SINCE:
+            # China has kept UTC+8 all year since 1992: no time zone lookup per cell.
+            return (value.timestamp() + _CST_SECONDS + _UNIX_EPOCH_SERIAL * 86400) / 86400
+        return (value.astimezone(CST).replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
     return (value - _EPOCH_DAY).days
 
 
@@ -162,9 +167,15 @@ def _number(value: Any) -> str:
 
 
 def _text_cell(ref: str, value: Any) -> str:
-    text = sheet_text(value)
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return '<c r="' + ref + _text_cell_rest(value if isinstance(value, str) else str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_cell_rest(text: str) -> str:
+    # Cached whole: most columns repeat a few values (items, districts, statuses, stewards).
+    escaped = _sheet_text(text)
+    space = ' xml:space="preserve"' if escaped[:1].isspace() or escaped[-1:].isspace() else ""
+    return f'" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
 
 
 def _cell_writer(kind: Kind) -> Callable[[str, Any], str]:
@@ -247,15 +258,29 @@ the threads other work (password hashing, files) runs on, and a fifth export at 
 waits for a thread instead of slowing the first four."""
 
 
-async def _batches(rows: AsyncIterable[Sequence[Any]]) -> AsyncGenerator[list[Sequence[Any]], None]:
-    batch: list[Sequence[Any]] = []
-    async for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+Batch = list[Sequence[Any]]
+
+
+async def _read_ahead(rows: AsyncIterable[Sequence[Any]], ready: asyncio.Queue[Batch | Exception | None]) -> None:
+    """Fill ``ready`` with batches of rows while the thread writes the last one, so the
+    database and the writer work at the same time; the queue's bound keeps memory flat."""
+    batch: Batch = []
+    try:
+        async for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH_ROWS:
+                await ready.put(batch)
+                batch = []
+        if batch:
+            await ready.put(batch)
+        await ready.put(None)
+    except Exception as error:  # handed to the thread, which raises it where the file is written
+        await ready.put(error)
+    finally:
+        # Cancelled between two rows, the source is suspended, not ended: end it here.
+        close = getattr(rows, "aclose", None)
+        if close is not None:
+            await close()
 
 
 async def xlsx_stream(
@@ -263,16 +288,19 @@ async def xlsx_stream(
 ) -> AsyncIterator[bytes]:
     """The workbook's bytes as they are made.
 
-    The rows are read on the event loop, a batch at a time; the XML is written and
-    deflated in an export thread, which asks the loop for the next batch when it needs it."""
+    The rows are read on the event loop, two batches ahead at most; the XML is written
+    and deflated in an export thread, which takes each batch from the loop when it needs it."""
     loop = asyncio.get_running_loop()
-    batches = _batches(rows)
+    ready: asyncio.Queue[Batch | Exception | None] = asyncio.Queue(maxsize=2)
+    reader = loop.create_task(_read_ahead(rows, ready))
     now = datetime.now(UTC).replace(tzinfo=None)
 
     def sheet() -> Iterator[bytes]:
         xml = SheetXml(columns)
         yield xml.start()
-        while (batch := asyncio.run_coroutine_threadsafe(anext(batches, None), loop).result()) is not None:
+        while (batch := asyncio.run_coroutine_threadsafe(ready.get(), loop).result()) is not None:
+            if isinstance(batch, Exception):
+                raise batch
             yield xml.rows(batch)
         yield SheetXml.end()
 
@@ -294,8 +322,8 @@ async def xlsx_stream(
         while (chunk := await loop.run_in_executor(_THREADS, next, chunks, None)) is not None:
             yield chunk
     finally:
-        # A client that left mid-file: end the read now rather than when the collector
-        # gets to it. The export thread may be inside it at this moment; then it ends
-        # with the thread's last batch and the collector closes it.
-        with contextlib.suppress(RuntimeError):
-            await batches.aclose()
+        # A client that left mid-file: the read ends now (its transaction rolls back and
+        # its connection goes back to the pool), not when the collector gets to it.
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader

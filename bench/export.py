@@ -24,7 +24,9 @@ response's headers and to its first body byte, the total time, the bytes, the ro
 served it (the one that spent the most CPU meanwhile) its CPU time, the steadier figure
 on a shared machine, and its resident memory sampled every 50 ms (before the request
 and its peak). ``--check`` keeps the XLSX in a temporary file and reads it back with
-python-calamine (rows and header). It talks only to loopback addresses.
+python-calamine (rows and header). ``--abandon`` then starts one more XLSX download, leaves
+after its first megabyte and waits for the export's transaction to end in PostgreSQL.
+It talks only to loopback addresses.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--formats", default="xlsx,csv", help="comma-separated: xlsx, csv")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--check", action="store_true", help="read the XLSX back with python-calamine")
+    parser.add_argument("--abandon", action="store_true", help="also leave an XLSX download after 1 MB")
     return parser.parse_args(argv)
 
 
@@ -177,6 +180,37 @@ async def download(client: httpx.AsyncClient, token: str, path: str, pgid: int, 
     }
 
 
+async def abandon(client: httpx.AsyncClient, token: str, path: str, db_url: str) -> str:
+    """Leave an XLSX download after its first megabyte; then look for the export's
+    transaction in PostgreSQL (it should be gone: rolled back, connection returned)."""
+    import asyncpg
+
+    got = 0
+    async with client.stream("GET", path, headers=bearer(token), timeout=120) as response:
+        async for chunk in response.aiter_raw():
+            got += len(chunk)
+            if got >= 1_000_000:
+                break
+    left = time.monotonic()
+    conn = await asyncpg.connect(db_url, timeout=10)
+    try:
+        while True:
+            open_reads = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%' "
+                "OR (state = 'active' AND query LIKE 'FETCH % FROM export_cases'))"
+            )
+            waited = time.monotonic() - left
+            if open_reads == 0 or waited > 30:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    if open_reads:
+        return f"left after {got:,} bytes: the export's transaction was still open {waited:.0f} s later"
+    return f"left after {got:,} bytes: the export's transaction was gone {waited:.1f} s later"
+
+
 def check_xlsx(path: Path, rows: int) -> str:
     from python_calamine import CalamineWorkbook
 
@@ -224,6 +258,8 @@ async def run(args: argparse.Namespace) -> int:
                 if keep is not None:
                     print("  " + check_xlsx(keep, rows))
                     keep.unlink()
+            if args.abandon:
+                print(await abandon(client, official, f"{API}/metrics/cases/export?{query}&format=xlsx", url))
     finally:
         server.stop()
     return 1 if failures else 0

@@ -235,5 +235,5 @@ class MetricsController(Controller):
     ) -> Stream:
         # The audit record is written on the primary (``db``, which also reads the
         # scope); the rows, the heavy part, stream from a replica.
-        export = await metrics.figure_case_rows(db, read_sessions, ctx, filters, figure, fmt)
-        return _download(f"cases-{figure}", fmt, columns.CASES, export.rows)
+        rows = await metrics.figure_case_rows(db, read_sessions, ctx, filters, figure, fmt)
+        return _download(f"cases-{figure}", fmt, columns.CASES, rows)

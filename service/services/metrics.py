@@ -411,14 +411,6 @@ XLSX_ROWS = SHEET_ROWS - 1
 """The most cases an XLSX export holds: one worksheet, below its header row."""
 
 
-@dataclass(frozen=True, slots=True)
-class CaseExport:
-    """The cases behind a figure, counted and ready to stream from one snapshot."""
-
-    total: int
-    rows: AsyncIterator[dict[str, Any]]
-
-
 async def figure_case_rows(
     session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
@@ -426,7 +418,7 @@ async def figure_case_rows(
     ask: Ask,
     figure: str,
     export_format: str,
-) -> CaseExport:
+) -> AsyncIterator[dict[str, Any]]:
     """Every case behind a figure, for an export.
 
     The cases are counted and then streamed in one read-only REPEATABLE READ transaction
@@ -468,7 +460,7 @@ async def figure_case_rows(
     except BaseException:
         await snapshot.aclose()
         raise
-    return CaseExport(total, _case_rows(snapshot))
+    return _case_rows(snapshot)
 
 
 async def _snapshot(

@@ -139,10 +139,14 @@ async def download(client: httpx.AsyncClient, token: str, path: str, pgid: int, 
     peak = dict(baseline)
     done = asyncio.Event()
 
+    timeline: list[tuple[float, dict[int, int]]] = []
+
     async def sample() -> None:
         while not done.is_set():
+            now = {p: rss_kib(p) for p in pids}
             for p in pids:
-                peak[p] = max(peak[p], rss_kib(p))
+                peak[p] = max(peak[p], now[p])
+            timeline.append((time.monotonic(), now))
             await asyncio.sleep(0.05)
 
     sampler = asyncio.create_task(sample())
@@ -177,6 +181,11 @@ async def download(client: httpx.AsyncClient, token: str, path: str, pgid: int, 
         "bytes": size,
         "rss_before_mib": baseline.get(busiest, 0) / 1024,
         "rss_peak_mib": peak.get(busiest, 0) / 1024,
+        # The worker's memory a quarter, half and three quarters of the way through: flat
+        # in the rows means these stay level, not climb with the bytes sent.
+        "rss_course_mib": [
+            next((m[busiest] for t, m in timeline if t >= started + elapsed * q), 0) / 1024 for q in (0.25, 0.5, 0.75)
+        ],
     }
 
 
@@ -253,7 +262,9 @@ async def run(args: argparse.Namespace) -> int:
                     f"{fmt}: HTTP {m['status']}, headers {m['headers_s']:.2f} s, first byte {m['first_byte_s']:.2f} s, "
                     f"total {m['total_s']:.1f} s, {m['bytes'] / 1e6:.1f} MB, {rows / m['total_s']:,.0f} rows/s; "
                     f"worker CPU {m['cpu_s']:.1f} s; "
-                    f"worker RSS {m['rss_before_mib']:.0f} MiB before, {m['rss_peak_mib']:.0f} MiB peak"
+                    f"worker RSS {m['rss_before_mib']:.0f} MiB before, "
+                    f"{' / '.join(f'{v:.0f}' for v in m['rss_course_mib'])} MiB at 1/4, 1/2, 3/4, "
+                    f"{m['rss_peak_mib']:.0f} MiB peak"
                 )
                 if keep is not None:
                     print("  " + check_xlsx(keep, rows))

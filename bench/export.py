@@ -26,6 +26,9 @@ on a shared machine, and its resident memory sampled every 50 ms (before the req
 and its peak). ``--check`` keeps the XLSX in a temporary file and reads it back with
 python-calamine (rows and header). ``--abandon`` then starts one more XLSX download, leaves
 after its first megabyte and waits for the export's transaction to end in PostgreSQL.
+``--break-off`` ends the export's database connection after 2 MB of one more XLSX download
+and prints what the client saw, whether the partial file opens as a zip, and the server's
+log line.
 It talks only to loopback addresses.
 """
 
@@ -34,11 +37,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import os
 import sys
 import tempfile
 import time
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--check", action="store_true", help="read the XLSX back with python-calamine")
     parser.add_argument("--abandon", action="store_true", help="also leave an XLSX download after 1 MB")
+    parser.add_argument("--break-off", action="store_true", help="also end the export's database connection mid-way")
     return parser.parse_args(argv)
 
 
@@ -189,35 +195,76 @@ async def download(client: httpx.AsyncClient, token: str, path: str, pgid: int, 
     }
 
 
+OPEN_EXPORT_READS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%' "
+    "OR (state = 'active' AND query LIKE 'FETCH % FROM export_cases'))"
+)
+
+
 async def abandon(client: httpx.AsyncClient, token: str, path: str, db_url: str) -> str:
     """Leave an XLSX download after its first megabyte; then look for the export's
     transaction in PostgreSQL (it should be gone: rolled back, connection returned)."""
     import asyncpg
 
     got = 0
-    async with client.stream("GET", path, headers=bearer(token), timeout=120) as response:
-        async for chunk in response.aiter_raw():
-            got += len(chunk)
-            if got >= 1_000_000:
-                break
-    left = time.monotonic()
     conn = await asyncpg.connect(db_url, timeout=10)
     try:
+        async with client.stream("GET", path, headers=bearer(token), timeout=120) as response:
+            async for chunk in response.aiter_raw():
+                got += len(chunk)
+                if got >= 1_000_000:
+                    during = await conn.fetchval(OPEN_EXPORT_READS)
+                    break
+        left = time.monotonic()
         while True:
-            open_reads = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%' "
-                "OR (state = 'active' AND query LIKE 'FETCH % FROM export_cases'))"
-            )
+            open_reads = await conn.fetchval(OPEN_EXPORT_READS)
             waited = time.monotonic() - left
             if open_reads == 0 or waited > 30:
                 break
             await asyncio.sleep(0.1)
     finally:
         await conn.close()
-    if open_reads:
-        return f"left after {got:,} bytes: the export's transaction was still open {waited:.0f} s later"
-    return f"left after {got:,} bytes: the export's transaction was gone {waited:.1f} s later"
+    state = "still open" if open_reads else "gone"
+    return (
+        f"left after {got:,} bytes: {during} export transaction(s) open while downloading, "
+        f"{state} {waited:.1f} s after leaving"
+    )
+
+
+async def break_off(client: httpx.AsyncClient, token: str, path: str, db_url: str, log: Path) -> list[str]:
+    """End the export's database connection (``pg_terminate_backend``) after 2 MB of an XLSX
+    download, as a failover would; report what the client saw and what the server logged."""
+    import asyncpg
+
+    received = bytearray()
+    seen = "the download ended as if complete"
+    try:
+        async with client.stream("GET", path, headers=bearer(token), timeout=120) as response:
+            async for chunk in response.aiter_raw():
+                received += chunk
+                if len(received) > 2_000_000 and not seen.startswith("terminated"):
+                    conn = await asyncpg.connect(db_url, timeout=10)
+                    try:
+                        await conn.fetchval(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE query LIKE 'FETCH % FROM export_cases' AND pid <> pg_backend_pid()"
+                        )
+                    finally:
+                        await conn.close()
+                    seen = "terminated"
+    except httpx.HTTPError as error:
+        seen = f"the client saw {type(error).__name__}: {error}"
+    try:
+        zipfile.ZipFile(io.BytesIO(bytes(received)))
+        opened = "the partial file opens as a zip"
+    except zipfile.BadZipFile:
+        opened = "the partial file is not a zip"
+    return [f"database connection ended after {len(received):,} bytes: {seen}; {opened}", *broke_off_lines(log)]
+
+
+def broke_off_lines(log: Path) -> list[str]:
+    return [line[:200] for line in log.read_text(errors="replace").splitlines() if "broke off" in line]
 
 
 def check_xlsx(path: Path, rows: int) -> str:
@@ -269,8 +316,11 @@ async def run(args: argparse.Namespace) -> int:
                 if keep is not None:
                     print("  " + check_xlsx(keep, rows))
                     keep.unlink()
+            xlsx = f"{API}/metrics/cases/export?{query}&format=xlsx"
             if args.abandon:
-                print(await abandon(client, official, f"{API}/metrics/cases/export?{query}&format=xlsx", url))
+                print(await abandon(client, official, xlsx, url))
+            if args.break_off:
+                print("\n".join(await break_off(client, official, xlsx, url, server.log)))
     finally:
         server.stop()
     return 1 if failures else 0

@@ -7,6 +7,7 @@ engine) and openpyxl, two readers that share no code with the writer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import zipfile
@@ -165,3 +166,25 @@ async def test_a_csv_text_cell_that_would_be_a_formula_is_kept_as_text() -> None
     rows = [{"name": "=1+1", "n": -3}, {"name": "@x", "n": 1}, {"name": "周文", "n": 2}]
     content = await collect(csv_chunks(columns, each(rows)))  # type: ignore[arg-type]
     assert content.decode("utf-8-sig").splitlines() == ["科技专员,收件数", "'=1+1,-3", "'@x,1", "周文,2"]
+
+
+async def test_downloads_left_while_the_database_stalls_do_not_keep_the_export_threads() -> None:
+    """A client that leaves while the export thread waits for rows the database has not
+    sent yet: the thread must be let go, or a few such clients would leave no thread for
+    the next export (the pool has four)."""
+    stalled = asyncio.Event()
+
+    async def stalling_rows() -> AsyncIterator[Sequence[Any]]:
+        for i in range(1500):
+            yield case_row(i)
+        await stalled.wait()  # the database never answers again
+
+    for _ in range(6):
+        download = asyncio.create_task(collect(xlsx_stream(COLUMNS, stalling_rows(), "cases")))
+        await asyncio.sleep(1)  # all before the stall has gone out; the thread waits for rows
+        assert not download.done()
+        download.cancel()  # the client leaves
+        with contextlib.suppress(asyncio.CancelledError):
+            await download
+    content = await asyncio.wait_for(collect(xlsx_stream(COLUMNS, each([case_row(1)]), "cases")), timeout=30)
+    assert len(CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()) == 2

@@ -110,6 +110,10 @@ _WORKBOOK_RELS = (
 )
 
 
+class DownloadLeft(Exception):
+    """Handed to an export thread whose download ended early, to end its work."""
+
+
 class SheetFull(Exception):
     """More rows than a worksheet holds. Callers check the count first; this guards the rest."""
 
@@ -323,7 +327,12 @@ async def xlsx_stream(
             yield chunk
     finally:
         # A client that left mid-file: the read ends now (its transaction rolls back and
-        # its connection goes back to the pool), not when the collector gets to it.
+        # its connection goes back to the pool), not when the collector gets to it; and
+        # the export thread, which may be waiting for a batch that will never come, is
+        # handed an error instead so that it goes back to the pool too.
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
+        while not ready.empty():
+            ready.get_nowait()
+        ready.put_nowait(DownloadLeft("the client left before the file was complete"))

@@ -3,13 +3,14 @@
 An XLSX file is a zip of XML parts. Here every part but the worksheet is a constant, the
 worksheet's XML is written a batch of rows at a time (off the event loop), and the zip
 is made as the bytes go out by ``stream-zip``, so the first bytes leave after the first
-batch and memory does not grow with the rows. The parts are written in the order Excel
-itself writes them, the worksheet last.
+batch and memory does not grow with the rows. The small parts come first, the
+worksheet last.
 
 What a streamed sheet gives up against XlsxWriter: column widths come from the column
 definitions, not from the longest value (the widths must precede the rows); and there
 is no shared-string table (each string is written in its cell, ``t="inlineStr"``, which
-Excel, LibreOffice, WPS, openpyxl and calamine all read). Strings are always strings:
+the standard allows and which LibreOffice, openpyxl and calamine read: the tests, and a
+conversion by hand in LibreOffice Calc 7.4). Strings are always strings:
 no cell is ever a formula, so ``=HYPERLINK(…)`` in a name comes back as that text. XML
 1.0 forbids most control characters; they are dropped. Dates and times are numbers
 with a date format (Excel's 1900 system), as XlsxWriter writes them.
@@ -44,8 +45,8 @@ CELL_CHARS = 32_767
 """Characters an Excel cell holds; a longer text is cut there."""
 BATCH_ROWS = 1000
 COMPRESSION_LEVEL = 6
-"""zlib's default: at level 9 (stream-zip's default) deflate costs about twice as much for a
-file a few per cent smaller."""
+"""zlib's default. On 50,000 case rows (48 MB of XML): level 6 took 0.53 s for 4.2 MB, level 9
+(stream-zip's default) 2.76 s for 4.0 MB, level 1 0.20 s for 4.9 MB."""
 
 _EPOCH = datetime(1899, 12, 30)
 _EPOCH_DAY = _EPOCH.date()

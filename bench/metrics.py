@@ -198,7 +198,7 @@ async def export_memory(client: httpx.AsyncClient, token: str, pgid: int) -> dic
     ).json()["total"]
     started = time.monotonic()
     size = 0
-    # The XLSX is written whole before its first byte goes out: allow for that.
+    # A year of cases streams for a minute or more on a busy machine: allow for that.
     path = API + f"/metrics/cases/export?period={YEAR}&figure=received&format=xlsx"
     async with client.stream("GET", path, headers=bearer(token), timeout=900) as response:
         status = response.status_code

@@ -1,32 +1,53 @@
 """Tables as CSV (UTF-8 with a byte-order mark, so that Excel reads Chinese) and XLSX.
 
-Both stream: CSV goes out line by line, and XLSX is written with XlsxWriter's
-constant-memory mode (each row is flushed to a temporary file as it is written) and
-then sent in chunks, so memory does not grow with the number of rows.
+Both stream: CSV goes out a thousand lines at a time, and XLSX is written and zipped as
+it goes out (``service/adapters/xlsx_stream.py``), so the first bytes leave at once and
+memory does not grow with the number of rows.
+
+Neither ever holds a formula. An XLSX text cell is a string whatever it reads; a CSV has
+no types, so a text that a spreadsheet would take for a formula (it starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return) goes out behind an apostrophe, as
+OWASP advises for CSV injection; Excel shows the text and does not evaluate it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import os
-import tempfile
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-import xlsxwriter
+from service.adapters.xlsx_stream import CST, Kind, SheetColumn, xlsx_stream
 
-Kind = Literal["text", "int", "rate", "date", "datetime", "bool"]
-CST = ZoneInfo("Asia/Shanghai")
 CHUNK_ROWS = 1000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv"
 """Litestar adds ``; charset=utf-8`` to every text type; naming it here would send it twice."""
+
+
+log = logging.getLogger("banshi.exports")
+
+
+async def reported(chunks: AsyncIterator[bytes], filename: str) -> AsyncIterator[bytes]:
+    """A download's bytes, with a failure after the first of them logged.
+
+    By then the status line (200) has gone, so no problem document can follow. The error
+    goes on up: the server drops the connection without ending the chunked body, so
+    browsers and HTTP clients report the download as failed, and an XLSX is left without
+    its zip directory, so no spreadsheet opens it. A CSV has no such marker: a client
+    that ignores a broken transfer keeps the lines that arrived."""
+    sent = 0
+    try:
+        async for chunk in chunks:
+            sent += len(chunk)
+            yield chunk
+    except Exception:
+        log.exception("download %s broke off after %d bytes; the client holds an incomplete file", filename, sent)
+        raise
 
 
 def attachment_disposition(filename: str) -> str:
@@ -39,6 +60,12 @@ class Column:
     key: str
     title_zh: str
     kind: Kind = "int"
+    width: int | None = None
+    """Columns wide enough for this many Latin characters, when the title is narrower than
+    the values (a streamed sheet cannot measure its values first)."""
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell_text(value: Any, kind: Kind) -> str:
@@ -51,6 +78,9 @@ def _cell_text(value: Any, kind: Kind) -> str:
             return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
         case "bool":
             return "是" if value else "否"
+        case "text":
+            text = str(value)
+            return "'" + text if text.startswith(FORMULA_STARTS) else text
         case _:
             return value.isoformat() if isinstance(value, date) else str(value)
 
@@ -75,88 +105,47 @@ async def csv_chunks(columns: Sequence[Column], rows: AsyncIterable[Mapping[str,
         yield buffer.getvalue().encode()
 
 
-class _Sheet:
-    """One worksheet written row by row; column widths follow the longest cell seen."""
-
-    def __init__(self, path: str, columns: Sequence[Column], sheet_name: str) -> None:
-        self.book = xlsxwriter.Workbook(path, {"constant_memory": True, "remove_timezone": True})
-        self.sheet = self.book.add_worksheet(sheet_name[:31])
-        self.columns = columns
-        header = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-        self.formats: dict[Kind, Any] = {
-            "rate": self.book.add_format({"num_format": "0.00%"}),
-            "date": self.book.add_format({"num_format": "yyyy-mm-dd"}),
-            "datetime": self.book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-            "int": self.book.add_format({"num_format": "0"}),
-        }
-        self.widths = [_display_width(c.title_zh) + 2 for c in columns]
-        for index, column in enumerate(columns):
-            self.sheet.write_string(0, index, column.title_zh, header)
-        self.sheet.freeze_panes(1, 0)
-        self.next_row = 1
-
-    def write(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        for row in rows:
-            for index, column in enumerate(self.columns):
-                self._cell(self.next_row, index, row.get(column.key), column.kind)
-            self.next_row += 1
-
-    def _cell(self, r: int, c: int, value: Any, kind: Kind) -> None:
-        if value is None:
-            return
-        match kind:
-            case "int" | "rate":
-                self.sheet.write_number(r, c, value, self.formats[kind])
-                width = 8
-            case "date":
-                self.sheet.write_datetime(r, c, datetime.combine(value, datetime.min.time()), self.formats["date"])
-                width = 11
-            case "datetime":
-                local = value.astimezone(CST).replace(tzinfo=None)
-                self.sheet.write_datetime(r, c, local, self.formats["datetime"])
-                width = 17
-            case "bool":
-                self.sheet.write_boolean(r, c, bool(value))
-                width = 6
-            case _:
-                text = str(value)
-                self.sheet.write_string(r, c, text)
-                width = _display_width(text) + 1
-        if width > self.widths[c]:
-            self.widths[c] = min(width, 60)
-
-    def close(self) -> None:
-        # Widths are set at the end: XlsxWriter keeps column settings apart from the flushed rows.
-        for index, width in enumerate(self.widths):
-            self.sheet.set_column(index, index, width)
-        self.book.close()
-
-
 def _display_width(text: str) -> int:
     """Characters as wide as they look: a Chinese character takes two columns."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-async def xlsx_chunks(
-    columns: Sequence[Column], rows: AsyncIterable[Mapping[str, Any]], sheet_name: str, chunk_size: int = 64 * 1024
-) -> AsyncIterator[bytes]:
-    """Write the rows to a temporary XLSX file (off the event loop, a chunk of rows at a
-    time), then send the file and delete it."""
-    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="banshi-export-")
-    os.close(handle)
-    try:
-        sheet = await asyncio.to_thread(_Sheet, path, columns, sheet_name)
-        batch: list[Mapping[str, Any]] = []
+_KIND_WIDTH: dict[Kind, int] = {"int": 8, "rate": 8, "date": 11, "datetime": 17, "bool": 6, "text": 8}
+_MAX_WIDTH = 60
+
+
+def _widths(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]] | None) -> list[float]:
+    """Each column as wide as its title, its kind or its stated width; and, for a table
+    held in memory, as its longest text."""
+    widths = [max(_display_width(c.title_zh) + 2, _KIND_WIDTH[c.kind], c.width or 0) for c in columns]
+    for row in rows or ():
+        for index, column in enumerate(columns):
+            value = row.get(column.key)
+            if column.kind == "text" and value is not None:
+                widths[index] = max(widths[index], _display_width(str(value)) + 1)
+    return [min(w, _MAX_WIDTH) for w in widths]
+
+
+async def _values(
+    columns: Sequence[Column], rows: AsyncIterable[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
+) -> AsyncIterator[list[Any]]:
+    if isinstance(rows, AsyncIterable):
         async for row in rows:
-            batch.append(row)
-            if len(batch) >= CHUNK_ROWS:
-                await asyncio.to_thread(sheet.write, batch)
-                batch = []
-        if batch:
-            await asyncio.to_thread(sheet.write, batch)
-        await asyncio.to_thread(sheet.close)
-        with open(path, "rb") as stream:  # noqa: ASYNC230 (a local temporary file, read in chunks)
-            while chunk := stream.read(chunk_size):
-                yield chunk
-    finally:
-        os.unlink(path)
+            yield [row.get(c.key) for c in columns]
+    else:
+        for row in rows:
+            yield [row.get(c.key) for c in columns]
+
+
+def xlsx_chunks(
+    columns: Sequence[Column],
+    rows: AsyncIterable[Mapping[str, Any]] | Sequence[Mapping[str, Any]],
+    sheet_name: str,
+) -> AsyncIterator[bytes]:
+    """One worksheet, sent while it is written (``service/adapters/xlsx_stream.py``).
+
+    A table held in memory gets widths that fit its values; rows that stream get the
+    widths their columns state, since the widths precede the rows in the file."""
+    fitted = rows if isinstance(rows, Sequence) else None
+    sheet = [SheetColumn(c.title_zh, c.kind, w) for c, w in zip(columns, _widths(columns, fitted), strict=True)]
+    return xlsx_stream(sheet, _values(columns, rows), sheet_name)

@@ -68,15 +68,15 @@ TREND = [
 ]
 
 CASES = [
-    Column("case_no", "受理编号", "text"),
+    Column("case_no", "受理编号", "text", 22),
     Column("item_code", "事项编号", "text"),
-    Column("item_title_zh", "事项名称", "text"),
+    Column("item_title_zh", "事项名称", "text", 24),
     Column("status_zh", "状态", "text"),
     Column("district_code", "区县编码", "text"),
     Column("district_name_zh", "区县", "text"),
     Column("department_code", "承办部门编码", "text"),
-    Column("department_name_zh", "承办部门", "text"),
-    Column("steward_id", "科技专员编号", "text"),
+    Column("department_name_zh", "承办部门", "text", 22),
+    Column("steward_id", "科技专员编号", "text", 37),
     Column("steward_name", "科技专员", "text"),
     Column("received_on", "收件日期", "date"),
     Column("accepted_at", "受理时间", "datetime"),
@@ -84,6 +84,6 @@ CASES = [
     Column("resolved_at", "办结时间", "datetime"),
     Column("resolved_on_time", "是否按时办结", "bool"),
     Column("working_days_used", "办结用时（工作日）"),
-    Column("rating", "评价", "text"),
+    Column("rating", "评价", "text", 20),
     Column("follow_up_due_at", "回访整改期限", "datetime"),
 ]

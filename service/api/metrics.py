@@ -32,6 +32,7 @@ from service.api.exports import (
     Column,
     attachment_disposition,
     csv_chunks,
+    reported,
     xlsx_chunks,
 )
 from service.api.params import DAY, day
@@ -100,13 +101,15 @@ async def _each(rows: Iterable[Mapping[str, Any]]) -> AsyncIterator[Mapping[str,
 
 
 def _download(
-    name: str, fmt: str, cols: Sequence[Column], rows: AsyncIterator[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
+    name: str, fmt: str, cols: Sequence[Column], rows: AsyncIterator[Mapping[str, Any]] | Sequence[Mapping[str, Any]]
 ) -> Stream:
-    source = rows if isinstance(rows, AsyncIterator) else _each(rows)
     filename = f"{name}.{fmt}"
-    body = csv_chunks(cols, source) if fmt == "csv" else xlsx_chunks(cols, source, name)
+    if fmt == "csv":
+        body = csv_chunks(cols, rows if isinstance(rows, AsyncIterator) else _each(rows))
+    else:
+        body = xlsx_chunks(cols, rows, name)
     return Stream(
-        body,
+        reported(body, filename),
         media_type=CSV_MEDIA_TYPE if fmt == "csv" else XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": attachment_disposition(filename)},
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +18,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas import metrics as api
+from service.adapters.xlsx_stream import SHEET_ROWS
 from service.domain.access import Role
 from service.domain.metrics import (
     COUNTERS,
@@ -406,6 +407,10 @@ async def figure_cases(
         )
 
 
+XLSX_ROWS = SHEET_ROWS - 1
+"""The most cases an XLSX export holds: one worksheet, below its header row."""
+
+
 async def figure_case_rows(
     session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
@@ -414,38 +419,66 @@ async def figure_case_rows(
     figure: str,
     export_format: str,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Every case behind a figure, for an export; the export is audited before it starts.
+    """Every case behind a figure, for an export.
 
-    The rows are read through a session of their own, opened when the response starts
-    streaming, since the request's session ends with the handler."""
+    The cases are counted and then streamed in one read-only REPEATABLE READ transaction
+    on a session of their own (``sessions``), which outlives the handler and ends with
+    the download. The count comes first so that a database that cannot serve the export,
+    or an XLSX with more rows than a sheet holds, answers a problem before the first
+    byte; then the export is audited (with its row count), and the rows follow."""
     async with session.begin():
         f = await frame(session, ctx, ask)
-    await audit.record_alone(
-        session,
-        ctx.kit,
-        ctx.caller,
-        "metrics.export_cases",
-        ctx.now,
-        target_type="figure",
-        target_id=figure,
-        details={
-            "format": export_format,
-            "period": f.period.label,
-            "item": f.scope_out.item_code,
-            "district": f.scope_out.district_code,
-            "department": f.scope_out.department_code,
-            "steward": None if f.scope_out.steward_id is None else str(f.scope_out.steward_id),
-        },
-    )
-    return _rows(sessions, f, figure, ctx.now)
+    snapshot = _snapshot(sessions, f, figure, ctx.now)
+    try:
+        total = await anext(snapshot)
+        if not isinstance(total, int):
+            raise TypeError("the snapshot counts before it streams")
+        if export_format == "xlsx" and total > XLSX_ROWS:
+            raise Invalid(
+                "query.format",
+                f"{total} cases are more than one XLSX sheet holds ({XLSX_ROWS}); "
+                "choose a shorter period or more filters, or format=csv",
+            )
+        await audit.record_alone(
+            session,
+            ctx.kit,
+            ctx.caller,
+            "metrics.export_cases",
+            ctx.now,
+            target_type="figure",
+            target_id=figure,
+            details={
+                "format": export_format,
+                "period": f.period.label,
+                "item": f.scope_out.item_code,
+                "district": f.scope_out.district_code,
+                "department": f.scope_out.department_code,
+                "steward": None if f.scope_out.steward_id is None else str(f.scope_out.steward_id),
+                "rows": total,
+            },
+        )
+    except BaseException:
+        await snapshot.aclose()
+        raise
+    return _case_rows(snapshot)
 
 
-async def _rows(
+async def _snapshot(
     sessions: async_sessionmaker[AsyncSession], f: Frame, figure: str, now: datetime
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[int | dict[str, Any], None]:
+    """The count, then each row, read in one snapshot."""
     async with sessions() as session, session.begin():
+        # Before the transaction's first statement: the snapshot is set at BEGIN.
+        await session.connection(execution_options=repo.SNAPSHOT)
+        yield await repo.count_figure_cases(session, f.period, figure, f.scope, now)
         async for row in repo.stream_figure_cases(session, f.period, figure, f.scope, now):
             yield _case_row(row)
+
+
+async def _case_rows(snapshot: AsyncIterator[int | dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    async for row in snapshot:
+        if isinstance(row, dict):
+            yield row
 
 
 def rows_of(models: Sequence[Any]) -> list[dict[str, Any]]:

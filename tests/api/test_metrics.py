@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ import openpyxl
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from python_calamine import CalamineWorkbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -479,6 +480,69 @@ async def test_the_case_list_export_is_masked_and_audited(world: World, database
     finally:
         await engine.dispose()
     assert [(t, d["format"], d["period"]) for t, d in audited] == [("received", "xlsx", "2026")]
+
+
+async def audited_exports(database_url: str) -> list[dict[str, Any]]:
+    engine = create_async_engine(async_url(database_url))
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT details FROM audit_event WHERE action = 'metrics.export_cases' ORDER BY seq")
+            )
+            return [details for (details,) in rows.all()]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_case_list_xlsx_is_one_snapshot_and_reads_back_in_calamine(
+    world: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.api.metric_columns import CASES
+    from service.repositories import metrics as repo
+
+    read_in: list[tuple[str, str]] = []
+    stream = repo.stream_figure_cases
+
+    async def spied(session: Any, *args: Any) -> Any:
+        read_in.append(
+            (
+                await session.scalar(text("SHOW transaction_isolation")),
+                await session.scalar(text("SHOW transaction_read_only")),
+            )
+        )
+        async for row in stream(session, *args):
+            yield row
+
+    monkeypatch.setattr(repo, "stream_figure_cases", spied)
+    response = await world.api.send("GET", "/metrics/cases/export?period=2026&figure=received&format=xlsx")
+    assert response.status_code == 200
+    assert "cases-received.xlsx" in response.headers["content-disposition"]
+    assert read_in == [("repeatable read", "on")]
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+    assert sheet[0] == [c.title_zh for c in CASES]
+    assert len(sheet) == 1 + ALL_2026["received"]
+    c10 = dict(zip(sheet[0], next(r for r in sheet if r[0] == world.cases["C10"]["case_no"]), strict=True))
+    assert (c10["区县"], c10["承办部门"], c10["状态"]) == ("江北区", "市教委", "已办结")
+    assert c10["收件日期"] == date(2026, 5, 4)
+    assert c10["受理时间"] == datetime(2026, 5, 6, 10, 0)  # China Standard Time, as the officials read it
+    assert (c10["是否按时办结"], c10["办结用时（工作日）"]) == (True, 1)
+    assert [d["rows"] for d in await audited_exports(database_url)] == [ALL_2026["received"]]
+
+
+async def test_a_case_list_longer_than_an_xlsx_sheet_is_refused_before_the_first_byte(
+    world: World, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.services import metrics
+
+    monkeypatch.setattr(metrics, "XLSX_ROWS", ALL_2026["received"] - 1)
+    problem = await world.api.problem("GET", "/metrics/cases/export?period=2026&figure=received&format=xlsx", 422)
+    assert problem["errors"][0]["field"] == "query.format", problem
+    assert "format=csv" in problem["detail"]
+    # A CSV has no such limit; only the export that went out is on the audit trail.
+    response = await world.api.send("GET", "/metrics/cases/export?period=2026&figure=received&format=csv")
+    assert response.status_code == 200
+    assert len(response.content.decode("utf-8-sig").splitlines()) == 1 + ALL_2026["received"]
+    assert [(d["format"], d["rows"]) for d in await audited_exports(database_url)] == [("csv", ALL_2026["received"])]
 
 
 async def test_the_trend_exports(world: World) -> None:

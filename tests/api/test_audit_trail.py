@@ -96,7 +96,7 @@ async def _busiest_chain(database_url: str) -> list[Any]:
         "(SELECT chain FROM audit_event GROUP BY chain ORDER BY count(*) DESC, chain LIMIT 1) ORDER BY chain_seq",
     )
     assert len(rows) >= 3, rows
-    return rows
+    return list(rows)
 
 
 async def _written_in_many_chains(api: Api, database_url: str) -> None:

@@ -126,8 +126,23 @@ async def count_queues(session: AsyncSession, ctx: Context) -> api.CaseQueues:
     )
 
 
+_item_codes: dict[uuid.UUID, str] = {}
+"""Work-list item codes by item id, kept by each process as it reads them: an item's code
+never changes once the item exists (no API changes it, and loading the reference data
+only adds the items that are missing), so each write's answer need not read it again."""
+
+
+async def _item_code(session: AsyncSession, item_id: uuid.UUID) -> str:
+    code = _item_codes.get(item_id)
+    if code is None:
+        code = await case_repo.item_code_of(session, item_id)
+        if code:
+            _item_codes[item_id] = code
+    return code
+
+
 async def _render(session: AsyncSession, ctx: Context, case: Case, calendar: WorkingCalendar) -> api.CaseOut:
-    code = await case_repo.item_code_of(session, case.item_id)
+    code = await _item_code(session, case.item_id)
     events = await case_repo.events_of(session, case.id)
     return case_out(case, code, [event_out(e) for e in events], calendar, ctx.now)
 

@@ -230,8 +230,8 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     The day's case-number counter is locked from the moment a number is taken to the
     commit (so numbers have no gaps and follow the order cases were logged), and every
     other case logged that day waits for it: so everything that can be read or checked
-    without the number is done before it is taken, and the case and its first line are
-    written in one flush after it."""
+    without the number (the notices' facts included) is done before it is taken, and the
+    case and its first line are written in one flush after it."""
     now = ctx.now
     steward_id = new.steward_id or worker.steward_id
     found = await case_repo.new_case_references(session, new.item_id, new.department_code or None, steward_id)
@@ -244,6 +244,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         raise Invalid("department_code", "no such department")
     if not found.steward_active:
         raise Invalid("steward_id", "no such active steward")
+    told = await notices.facts_for(session, ctx, "create", item.id, department_code)
     day = local_day(now)
     sequence = await case_repo.next_case_sequence(session, day)
     case = Case(
@@ -272,7 +273,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     )
     session.add_all([case, line])  # the case is inserted first: the line refers to it
     await session.flush()
-    await notices.tell(session, ctx, case, line, query_code=code)
+    await notices.tell(session, ctx, case, line, query_code=code, read_ahead=told)
     await audit.record(
         ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
     )

@@ -26,7 +26,6 @@ from sqlalchemy.exc import DBAPIError
 from schemas.problem import Problem
 from service.api.problems import EXCEPTION_HANDLERS
 from service.config import Settings
-from service.repositories import audit as audit_repo
 from service.repositories import cases as case_repo
 from tests.conftest import Clock
 from tests.factory import API, Api
@@ -91,14 +90,15 @@ async def unchanged_then_retried(http: httpx.AsyncClient, case: dict[str, Any]) 
 async def test_a_deadlock_answers_503_and_writes_nothing(
     client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
 ) -> None:
-    """The request locks the case and then waits for the audit chain, which the test
-    holds; the test then asks for the case: each waits for the other, and PostgreSQL
-    ends the request's transaction (the test's own waits 30 s before it looks)."""
+    """The request locks the case and then waits for an audit chain: the test holds every
+    one of them, so the request finds none free and waits for one; the test then asks for
+    the case: each waits for the other, and PostgreSQL ends the request's transaction (the
+    test's own waits 30 s before it looks)."""
     case = await Api(client).case()
     async with served(settings, clock) as http, own_session(database_url) as session:
         async with session.begin():
             await session.execute(text("SET LOCAL deadlock_timeout = '30s'"))
-            await audit_repo.lock_chain(session)
+            await session.execute(text("SELECT id FROM audit_chain FOR UPDATE"))
             patch = asyncio.create_task(http.patch(f"{API}/cases/{case['id']}", **change_of(case)))
             await lock_waiter(session)
             await case_repo.get_case(session, uuid.UUID(case["id"]), true(), for_update=True)

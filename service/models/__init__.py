@@ -2,7 +2,7 @@
 
 from service.models.accounts import Account, AuthSession, LoginThrottle, SecuritySetting
 from service.models.attachments import Attachment
-from service.models.audit import AuditEvent
+from service.models.audit import AuditChain, AuditEvent
 from service.models.base import metadata
 from service.models.calendar import CalendarDay, CalendarYear
 from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
@@ -25,6 +25,7 @@ from service.models.tally import (
 __all__ = [
     "Account",
     "Attachment",
+    "AuditChain",
     "AuditEvent",
     "AuthSession",
     "CalendarDay",

@@ -1,34 +1,74 @@
-"""Writing and reading the audit trail. Appending takes a transaction-scoped lock so
-that chain positions follow commit order; callers append as the last step of their
-transaction to hold it briefly."""
+"""Writing and reading the audit trail. A writer takes a chain (``take_chain``), which
+holds the chain's end locked until the commit, so that positions in a chain follow
+commit order; callers append as the last step of their transaction to hold it briefly."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import random
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.domain.audit_chain import LEGACY_CHAIN, Head
 from service.domain.filters import AuditFilter
-from service.models import AuditEvent
+from service.models import AuditChain, AuditEvent
 from service.repositories.filters import between, equal_to, page
 
-# pg_advisory_xact_lock key for the chain ("audit" in ASCII).
-_CHAIN_LOCK = 0x6175646974
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A chain held by this transaction: its id, its end, and the new row's number in the trail."""
+
+    chain: int
+    last_seq: int
+    last_hash: bytes
+    seq: int
 
 
-async def lock_chain(session: AsyncSession) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+# A chain no other transaction holds, picked at random so that writers spread over the
+# chains; SKIP LOCKED passes over the held ones without waiting. The trail number is
+# taken once the chain is held, so along each chain the numbers rise.
+_TAKE_FREE = text(
+    "WITH free AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id <> :legacy "
+    "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM free"
+)
+_TAKE_ONE = text(
+    "WITH held AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id = :chain FOR UPDATE) "
+    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM held"
+)
 
 
-async def chain_head(session: AsyncSession) -> tuple[int, bytes] | None:
-    row = (
-        await session.execute(
-            select(col(AuditEvent.seq), col(AuditEvent.hash)).order_by(col(AuditEvent.seq).desc()).limit(1)
-        )
-    ).first()
-    return None if row is None else (int(row[0]), bytes(row[1]))
+async def take_chain(session: AsyncSession) -> Taken:
+    """Hold a chain until this transaction ends: a free one at once, or, when every chain
+    is held, wait for one of them."""
+    row = (await session.execute(_TAKE_FREE, {"legacy": LEGACY_CHAIN})).first()
+    if row is None:
+        ids = (await session.scalars(select(col(AuditChain.id)).where(col(AuditChain.id) != LEGACY_CHAIN))).all()
+        if not ids:
+            raise RuntimeError("the audit trail has no chain to write to (migration 0012 makes them)")
+        row = (await session.execute(_TAKE_ONE, {"chain": random.choice(ids)})).one()  # noqa: S311 - spreading, not a secret
+    return Taken(chain=int(row[0]), last_seq=int(row[1]), last_hash=bytes(row[2]), seq=int(row[3]))
+
+
+# The row and the chain's new end in one statement.
+_APPEND = text(
+    "WITH moved AS (UPDATE audit_chain SET last_seq = :chain_seq, last_hash = :hash WHERE id = :chain) "
+    "INSERT INTO audit_event (seq, chain, chain_seq, at, actor_account_id, actor_username, actor_role, "
+    "client_addr, action, target_type, target_id, outcome, details, prev_hash, hash) "
+    "VALUES (:seq, :chain, :chain_seq, :at, :actor_account_id, :actor_username, :actor_role, :client_addr, "
+    ":action, :target_type, :target_id, :outcome, :details, :prev_hash, :hash)"
+).bindparams(bindparam("details", type_=JSONB))
+
+
+async def append(session: AsyncSession, row: Mapping[str, Any]) -> None:
+    """Write a row to the chain this transaction took, and move the chain's end to it."""
+    await session.execute(_APPEND, dict(row))
 
 
 async def list_events(
@@ -48,10 +88,21 @@ async def list_events(
     return await page(session, query, [col(AuditEvent.seq).desc()], limit, offset)
 
 
-async def stream_chain(session: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditEvent]:
-    """Every row in chain order, fetched in batches through a server-side cursor."""
+async def same_snapshot(session: AsyncSession) -> None:
+    """Make every later statement of this transaction see one snapshot (the first statement
+    of the transaction): the chains' rows and their recorded ends are read as of one moment."""
+    await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+
+async def stream_chains(session: AsyncSession, batch: int = 2000) -> AsyncIterator[AuditEvent]:
+    """Every row, chain by chain in chain order, fetched in batches through a server-side cursor."""
     result = await session.stream_scalars(
-        select(AuditEvent).order_by(col(AuditEvent.seq)).execution_options(yield_per=batch)
+        select(AuditEvent).order_by(col(AuditEvent.chain), col(AuditEvent.chain_seq)).execution_options(yield_per=batch)
     )
     async for row in result:
         yield row
+
+
+async def chain_heads(session: AsyncSession) -> list[Head]:
+    rows = await session.execute(select(col(AuditChain.id), col(AuditChain.last_seq), col(AuditChain.last_hash)))
+    return [Head(chain=int(i), last_seq=int(s), last_hash=bytes(h)) for i, s, h in rows]

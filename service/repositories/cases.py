@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Select, Text, Uuid, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import JSON, Select, Text, Uuid, bindparam, exists, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -20,7 +20,16 @@ from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
 from service.domain.workflow import statuses_in
-from service.models import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord, Worker, WorkListItem
+from service.models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Department,
+    IdempotencyRecord,
+    Staff,
+    Worker,
+    WorkListItem,
+)
 from service.models.base import from_row
 from service.repositories import due, queues
 from service.repositories.filters import between, equal_to
@@ -188,6 +197,39 @@ async def running_case_ids(session: AsyncSession) -> Sequence[uuid.UUID]:
     """Cases whose due time is computed from the calendar and may move with it."""
     query = select(col(Case.id)).where(text(due.clock_runs('"case"')))
     return (await session.scalars(query)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class NewCaseReferences:
+    item: WorkListItem
+    department_code: str
+    """The department asked for, or the item's lead department."""
+    department_exists: bool
+    steward_active: bool
+    """Whether the steward is an active staff member with the steward role."""
+
+
+async def new_case_references(
+    session: AsyncSession, item_id: uuid.UUID, department_code: str | None, steward_id: uuid.UUID
+) -> NewCaseReferences | None:
+    """What logging a case refers to, in one statement: the work-list item, whether the
+    department (given, or the item's lead department) exists, and whether the steward is
+    an active steward. None when there is no such item."""
+    asked = bindparam("department", department_code, type_=Text)
+    department = func.coalesce(asked, col(WorkListItem.lead_department_code))
+    statement = select(
+        WorkListItem,
+        department.label("department_code"),
+        exists().where(col(Department.code) == department).label("department_exists"),
+        exists()
+        .where(col(Staff.id) == steward_id, col(Staff.role) == Role.STEWARD.value, col(Staff.active))
+        .label("steward_active"),
+    ).where(col(WorkListItem.id) == item_id)
+    row = (await session.execute(statement)).first()
+    if row is None:
+        return None
+    item, code, department_exists, steward_active = row
+    return NewCaseReferences(item, str(code), bool(department_exists), bool(steward_active))
 
 
 async def next_case_sequence(session: AsyncSession, day: date, count: int = 1) -> int:

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.audit import AuditEventOut, AuditPage, ChainReport
+from schemas.audit import AuditEventOut, AuditPage, ChainBreak, ChainReport
 from service.domain.access import Caller, Principal
-from service.domain.audit_chain import GENESIS, Entry, link_hash, link_problem
+from service.domain.audit_chain import ChainCheck, Entry, link_hash
 from service.domain.filters import AuditFilter
 from service.models import AuditEvent
 from service.repositories import audit as audit_repo
@@ -31,14 +31,15 @@ async def append(
     outcome: str = "success",
     details: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add one row to the chain inside the caller's transaction. Call it as the last
-    step of a use case: the chain lock is held from here until the commit."""
-    await audit_repo.lock_chain(session)
-    head = await audit_repo.chain_head(session)
-    seq, prev = (1, GENESIS) if head is None else (head[0] + 1, head[1])
+    """Add one row to a chain inside the caller's transaction. Call it as the last step
+    of a use case: the chain is held from here until the commit (any other writer takes
+    another chain meanwhile)."""
+    taken = await audit_repo.take_chain(session)
     principal = caller if isinstance(caller, Principal) else None
     entry = Entry(
-        seq=seq,
+        seq=taken.seq,
+        chain=taken.chain,
+        chain_seq=taken.last_seq + 1,
         at=now,
         actor_account_id=principal.account_id if principal else None,
         actor_username=(principal.username if principal else caller.username if caller else "")[:64],
@@ -50,10 +51,9 @@ async def append(
         outcome=outcome,
         details=dict(details or {}),
     )
-    session.add(
-        AuditEvent(**dataclasses.asdict(entry), prev_hash=prev, hash=link_hash(kit.keys.audit_key, prev, entry))
-    )
-    await session.flush()
+    prev = taken.last_hash
+    row = dataclasses.asdict(entry) | {"prev_hash": prev, "hash": link_hash(kit.keys.audit_key, prev, entry)}
+    await audit_repo.append(session, row)
 
 
 async def record(ctx: Context, session: AsyncSession, action: str, **fields: Any) -> None:
@@ -76,6 +76,8 @@ def _out(row: AuditEvent) -> AuditEventOut:
 def _entry(row: AuditEvent) -> Entry:
     return Entry(
         seq=row.seq,
+        chain=row.chain,
+        chain_seq=row.chain_seq,
         at=row.at,
         actor_account_id=row.actor_account_id,
         actor_username=row.actor_username,
@@ -100,27 +102,35 @@ async def list_audit(session: AsyncSession, ctx: Context, where: AuditFilter, li
 
 
 async def verify_chain(session: AsyncSession, ctx: Context) -> ChainReport:
-    """Walk the chain in order and report the first row that does not continue it."""
-    key = ctx.kit.keys.audit_key
-    checked = 0
-    expected_prev = GENESIS
-    problem: str | None = None
-    broken_at: int | None = None
+    """Walk every chain in order, check each against its recorded end, and report the
+    first broken row of each chain that has one (all chains are checked to the end or
+    their first break)."""
+    check = ChainCheck(ctx.kit.keys.audit_key)
     async with session.begin():
-        async for row in audit_repo.stream_chain(session):
-            problem = link_problem(key, checked + 1, expected_prev, bytes(row.prev_hash), bytes(row.hash), _entry(row))
-            if problem is not None:
-                broken_at = row.seq
-                break
-            checked += 1
-            expected_prev = bytes(row.hash)
-    report = ChainReport(intact=problem is None, rows_checked=checked, first_broken_seq=broken_at, problem=problem)
+        await audit_repo.same_snapshot(session)
+        heads = await audit_repo.chain_heads(session)
+        async for row in audit_repo.stream_chains(session):
+            check.row(_entry(row), bytes(row.prev_hash), bytes(row.hash))
+    breaks = check.breaks(heads)
+    first = min(breaks, key=lambda b: (b.seq is None, b.seq or 0, b.chain)) if breaks else None
+    report = ChainReport(
+        intact=not breaks,
+        rows_checked=check.rows_checked,
+        chains_checked=len(heads),
+        first_broken_seq=first.seq if first else None,
+        problem=first.problem if first else None,
+        breaks=[ChainBreak(chain=b.chain, chain_seq=b.chain_seq, seq=b.seq, problem=b.problem) for b in breaks],
+    )
     async with session.begin():
         await record(
             ctx,
             session,
             "audit.verify",
             outcome="success" if report.intact else "failure",
-            details={"rows_checked": checked, "first_broken_seq": broken_at},
+            details={
+                "rows_checked": check.rows_checked,
+                "first_broken_seq": report.first_broken_seq,
+                "broken_chains": [b.chain for b in breaks],
+            },
         )
     return report

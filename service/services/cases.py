@@ -29,7 +29,7 @@ from service.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from service.models import Case, IdempotencyRecord, Worker
+from service.models import Case, CaseEvent, IdempotencyRecord, Worker
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import queues as queue_repo
@@ -42,7 +42,6 @@ from service.services.context import Context
 from service.services.presenters.cases import case_list_item, case_out, event_out
 from service.services.query_codes import receipt_url
 from service.services.reach import reached_case, reached_worker
-from service.services.staff import require_steward
 from service.services.timeline import remark, timeline_event
 
 
@@ -127,8 +126,23 @@ async def count_queues(session: AsyncSession, ctx: Context) -> api.CaseQueues:
     )
 
 
+_item_codes: dict[uuid.UUID, str] = {}
+"""Work-list item codes by item id, kept by each process as it reads them: an item's code
+never changes once the item exists (no API changes it, and loading the reference data
+only adds the items that are missing), so each write's answer need not read it again."""
+
+
+async def _item_code(session: AsyncSession, item_id: uuid.UUID) -> str:
+    code = _item_codes.get(item_id)
+    if code is None:
+        code = await case_repo.item_code_of(session, item_id)
+        if code:
+            _item_codes[item_id] = code
+    return code
+
+
 async def _render(session: AsyncSession, ctx: Context, case: Case, calendar: WorkingCalendar) -> api.CaseOut:
-    code = await case_repo.item_code_of(session, case.item_id)
+    code = await _item_code(session, case.item_id)
     events = await case_repo.events_of(session, case.id)
     return case_out(case, code, [event_out(e) for e in events], calendar, ctx.now)
 
@@ -156,7 +170,7 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
         worker = await people_repo.reached_worker(session, data.worker_id, workers_reached(caller))
         if worker is None:
             raise Invalid("worker_id", "no such worker")
-        case, code = await insert_case(
+        logged = await insert_case(
             session,
             ctx,
             worker,
@@ -169,7 +183,10 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
                 steward_id=data.steward_id,
             ),
         )
-        rendered = await _render(session, ctx, case, await calendar_for_reading(session))
+        case, code = logged.case, logged.query_code
+        # A new case's timeline is its first line, and its item was read to log it.
+        calendar = await calendar_for_reading(session)
+        rendered = case_out(case, logged.item_code, [event_out(logged.line)], calendar, ctx.now)
         if idempotency_key is not None:
             session.add(
                 IdempotencyRecord(
@@ -196,21 +213,38 @@ class NewCase:
     steward_id: uuid.UUID | None = None
 
 
-async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: NewCase) -> tuple[Case, str]:
+@dataclass(frozen=True, slots=True)
+class Logged:
+    case: Case
+    query_code: str
+    """Exists nowhere else once the case is logged: only its keyed hash is stored."""
+    item_code: str
+    line: CaseEvent
+    """The first line of the case's timeline."""
+
+
+async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: NewCase) -> Logged:
     """Log a case for ``worker`` inside the caller's transaction: case number, query
-    code, the first line of its timeline and the audit record. Returns the case and
-    its query code, which exists nowhere else once this returns."""
+    code, the first line of its timeline, its notices and the audit record.
+
+    The day's case-number counter is locked from the moment a number is taken to the
+    commit (so numbers have no gaps and follow the order cases were logged), and every
+    other case logged that day waits for it: so everything that can be read or checked
+    without the number (the notices' facts included) is done before it is taken, and the
+    case and its first line are written in one flush after it."""
     now = ctx.now
-    item = await reference_repo.get_item(session, new.item_id)
-    if item is None:
+    steward_id = new.steward_id or worker.steward_id
+    found = await case_repo.new_case_references(session, new.item_id, new.department_code or None, steward_id)
+    if found is None:
         raise Invalid("item_id", "no such work-list item")
+    item, department_code = found.item, found.department_code
     if not item.active:
         raise Invalid("item_id", "the work-list item is not active")
-    department_code = new.department_code or item.lead_department_code
-    if await reference_repo.get_department(session, department_code) is None:
+    if not found.department_exists:
         raise Invalid("department_code", "no such department")
-    steward_id = new.steward_id or worker.steward_id
-    await require_steward(session, steward_id)
+    if not found.steward_active:
+        raise Invalid("steward_id", "no such active steward")
+    told = await notices.facts_for(session, ctx, "create", item.id, department_code)
     day = local_day(now)
     sequence = await case_repo.next_case_sequence(session, day)
     case = Case(
@@ -228,8 +262,6 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         updated_at=now,
     )
     code = query_codes.issue(ctx.kit, case)
-    session.add(case)
-    await session.flush()
     line = timeline_event(
         ctx,
         case,
@@ -239,13 +271,13 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         visibility=PUBLIC,
         details={"channel": new.channel},
     )
-    session.add(line)
+    session.add_all([case, line])  # the case is inserted first: the line refers to it
     await session.flush()
-    await notices.tell(session, ctx, case, line, query_code=code)
+    await notices.tell(session, ctx, case, line, query_code=code, read_ahead=told)
     await audit.record(
         ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
     )
-    return case, code
+    return Logged(case=case, query_code=code, item_code=item.code, line=line)
 
 
 async def update_case(
@@ -336,6 +368,10 @@ async def apply_move(
         raise IllegalTransition(f"a case that is {source.value} cannot {action.value}", allowed)
     calendar = await load_calendar(session)
     details = await _apply(session, case, move, now, calendar, rules)
+    # The statuses the case entered so far, read before this move is written, and this
+    # move's: the deadline is set before the one flush, so the case row is updated once
+    # (and its tallies' trigger runs once).
+    history = await case_repo.status_history(session, case.id) if case.promised_working_days is not None else []
     case.status = target.value
     case.version += 1
     case.updated_at = now
@@ -350,8 +386,9 @@ async def apply_move(
         details=details,
     )
     session.add(line)
-    await session.flush()
-    await deadlines.refresh(session, case, calendar)
+    if source is not target:
+        history.append((now, target.value))
+    deadlines.apply_deadline(case, history, calendar)
     await session.flush()
     await notices.tell(session, ctx, case, line)
     await audit.record(

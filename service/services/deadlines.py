@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy import true
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,8 +18,15 @@ async def refresh(session: AsyncSession, case: Case, calendar: WorkingCalendar) 
     """Recompute due_at and due_soon_at from the event history (flushed beforehand)."""
     if case.promised_working_days is None:
         return
-    history = status_changes(await case_repo.status_history(session, case.id))
-    deadline = compute_deadline(case.promised_working_days, history, calendar)
+    apply_deadline(case, await case_repo.status_history(session, case.id), calendar)
+
+
+def apply_deadline(case: Case, history: Sequence[tuple[datetime, str]], calendar: WorkingCalendar) -> None:
+    """Set due_at, due_soon_at and the clock from ``history``: every status the case
+    entered, in order (``repositories/cases.status_history`` and what is not yet flushed)."""
+    if case.promised_working_days is None:
+        return
+    deadline = compute_deadline(case.promised_working_days, status_changes(history), calendar)
     if deadline is None:
         return
     if deadline.due_at is not None:

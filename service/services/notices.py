@@ -33,6 +33,28 @@ _STAFF_REASONS = {
 the worker is not (``domain/visibility.py``): a supervision notice's 事由, its reply."""
 
 
+NoticeFacts = tuple[str | None, int | None, str | None, list[uuid.UUID], deliveries.Outlook]
+"""What the notices of a line are written from (``repositories/notifications.notice_facts``)."""
+
+
+async def facts_for(
+    session: AsyncSession,
+    ctx: Context,
+    action: str,
+    item_id: uuid.UUID,
+    department_code: str,
+    *,
+    poor_rating: bool = False,
+) -> NoticeFacts | None:
+    """Read ahead what ``tell`` needs for a line of ``action`` on a case of this item and
+    department (None when nobody is told of it): for a use case that must not hold its
+    locks while reading it."""
+    notices = notices_for(action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)
+    if not notices:
+        return None
+    return await repo.notice_facts(session, item_id, department_code, {notice.kind for notice in notices})
+
+
 async def tell(
     session: AsyncSession,
     ctx: Context,
@@ -41,18 +63,20 @@ async def tell(
     *,
     poor_rating: bool = False,
     query_code: str | None = None,
+    read_ahead: NoticeFacts | None = None,
 ) -> int:
     """Record who is told of ``line`` (flushed, so it has its id), and what goes out to
     them beyond the inbox (``services/deliveries.py``). Nobody is told of their own act,
     and nobody twice of one line. ``query_code`` is given when the case is logged: the
     worker's receipt by text message or e-mail carries it, and it exists in clear only
-    now. Returns how many notices were written."""
+    now. ``read_ahead``: the facts ``facts_for`` read for this line, in this transaction.
+    Returns how many notices were written."""
     notices = notices_for(line.action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)
     if not notices:
         return 0
     assert line.id is not None, "flush the timeline line first"
     kinds = {notice.kind for notice in notices}
-    found = await repo.notice_facts(session, case.item_id, case.department_code, kinds)
+    found = read_ahead or await repo.notice_facts(session, case.item_id, case.department_code, kinds)
     item_title, item_days, department_name, liaisons, outlook = found
     # What the worker's view shows; staff are also told the reason a line records.
     shown = Facts(

@@ -109,12 +109,13 @@ async def submit(session: AsyncSession, ctx: Context, data: CaseRequestIn) -> Ow
     async with session.begin():
         worker = await people_repo.get_worker(session, ctx.caller.worker_id)
         assert worker is not None  # the account's foreign key
-        case, code = await insert_case(
+        logged = await insert_case(
             session,
             ctx,
             worker,
             NewCase(item_id=data.item_id, title=data.title, description=data.description, channel="website"),
         )
+        case, code = logged.case, logged.query_code
         rendered = await _render(session, ctx, case)
     return OwnCaseCreated(
         **{f: getattr(rendered, f) for f in rendered.__struct_fields__},

@@ -84,44 +84,144 @@ async def _auditor(api: Api) -> Api:
     return await api.account("auditor")
 
 
+GUARD_OFF = "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete"
+GUARD_ON = "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update_or_delete"
+
+
+async def _busiest_chain(database_url: str) -> list[Any]:
+    """The rows of the chain holding the most rows, in chain order (at least three)."""
+    (rows,) = await sql(
+        database_url,
+        "SELECT seq, chain, chain_seq FROM audit_event WHERE chain = "
+        "(SELECT chain FROM audit_event GROUP BY chain ORDER BY count(*) DESC, chain LIMIT 1) ORDER BY chain_seq",
+    )
+    assert len(rows) >= 3, rows
+    return list(rows)
+
+
+async def _written_in_many_chains(api: Api, database_url: str) -> None:
+    """Audited writes until several chains hold rows and one of them at least three
+    (a writer takes a free chain at random)."""
+    for _ in range(20):
+        await case_in(api, "in_progress")
+        (found,) = await sql(
+            database_url,
+            "SELECT count(DISTINCT chain) AS chains, max(chain_seq) AS longest FROM audit_event WHERE chain <> 0",
+        )
+        if found[0]["chains"] >= 2 and found[0]["longest"] >= 3:
+            return
+    raise AssertionError("no chain reached three rows")
+
+
 async def test_verification_passes_then_finds_a_hand_edited_row(
     client: AsyncTestClient[Litestar], database_url: str
 ) -> None:
     api = Api(client)
     auditor = await _auditor(api)
-    await case_in(api, "in_progress")
+    await _written_in_many_chains(api, database_url)
     report = await auditor.ok("POST", "/audit/verify")
-    assert report["intact"] is True and report["first_broken_seq"] is None
-    assert report["rows_checked"] >= 8
+    assert report["intact"] is True and report["first_broken_seq"] is None and report["breaks"] == []
+    # Every row there was when it ran: the verification's own row is written after it.
+    (total,) = await sql(database_url, "SELECT count(*) AS n FROM audit_event WHERE action <> 'audit.verify'")
+    assert report["rows_checked"] == total[0]["n"]
+    assert report["chains_checked"] == 33  # the chain of the rows before migration 0012, and 32 new ones
     # Someone with the database's owner rights switches the guard off and edits a row.
+    rows = await _busiest_chain(database_url)
+    edited = rows[1]
     await sql(
         database_url,
-        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete",
-        "UPDATE audit_event SET actor_username = 'someone-else' WHERE seq = 4",
-        "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update_or_delete",
+        GUARD_OFF,
+        f"UPDATE audit_event SET actor_username = 'someone-else' WHERE seq = {edited['seq']}",
+        GUARD_ON,
     )
     report = await auditor.ok("POST", "/audit/verify")
     assert report["intact"] is False
-    assert report["first_broken_seq"] == 4
+    assert report["first_broken_seq"] == edited["seq"]
     assert "content" in report["problem"]
+    assert [(b["chain"], b["chain_seq"], b["seq"]) for b in report["breaks"]] == [
+        (edited["chain"], edited["chain_seq"], edited["seq"])
+    ]
     # The administrator may verify too, but not read the trail.
-    assert (await api.ok("POST", "/audit/verify"))["first_broken_seq"] == 4
+    assert (await api.ok("POST", "/audit/verify"))["first_broken_seq"] == edited["seq"]
     await api.problem("GET", "/audit/events", 403)
 
 
-async def test_a_removed_row_breaks_the_chain(client: AsyncTestClient[Litestar], database_url: str) -> None:
+async def test_a_removed_row_breaks_its_chain(client: AsyncTestClient[Litestar], database_url: str) -> None:
     api = Api(client)
     auditor = await _auditor(api)
-    await case_in(api, "accepted")
-    await sql(
-        database_url,
-        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_or_delete",
-        "DELETE FROM audit_event WHERE seq = 3",
-        "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update_or_delete",
-    )
+    await _written_in_many_chains(api, database_url)
+    rows = await _busiest_chain(database_url)
+    removed, after = rows[1], rows[2]
+    await sql(database_url, GUARD_OFF, f"DELETE FROM audit_event WHERE seq = {removed['seq']}", GUARD_ON)
     report = await auditor.ok("POST", "/audit/verify")
-    assert (report["intact"], report["first_broken_seq"], report["rows_checked"]) == (False, 4, 2)
+    assert (report["intact"], report["first_broken_seq"]) == (False, after["seq"])
+    assert [(b["chain"], b["chain_seq"]) for b in report["breaks"]] == [(removed["chain"], removed["chain_seq"])]
     assert "missing" in report["problem"]
+
+
+async def test_rows_cut_off_a_chains_end_are_missed(client: AsyncTestClient[Litestar], database_url: str) -> None:
+    """The last rows of a chain have no row after them to point back at them: the
+    chain's recorded end shows they are gone."""
+    api = Api(client)
+    auditor = await _auditor(api)
+    await _written_in_many_chains(api, database_url)
+    rows = await _busiest_chain(database_url)
+    last = rows[-1]
+    await sql(database_url, GUARD_OFF, f"DELETE FROM audit_event WHERE seq = {last['seq']}", GUARD_ON)
+    report = await auditor.ok("POST", "/audit/verify")
+    assert report["intact"] is False
+    (broken,) = [b for b in report["breaks"] if b["chain"] == last["chain"]]
+    assert (broken["chain_seq"], broken["seq"]) == (last["chain_seq"], None)
+    assert "missing" in broken["problem"]
+
+
+@pytest.mark.parametrize("swap", ["content", "positions", "chains"])
+async def test_reordered_rows_break_the_chain(client: AsyncTestClient[Litestar], database_url: str, swap: str) -> None:
+    """Two rows change places: their contents swapped, their positions in the chain
+    swapped, or a row moved to another chain."""
+    api = Api(client)
+    auditor = await _auditor(api)
+    await _written_in_many_chains(api, database_url)
+    rows = await _busiest_chain(database_url)
+    first, second = rows[0], rows[1]
+    a, b = first["seq"], second["seq"]
+    match swap:
+        case "content":  # the rows stay, what they say changes places
+            statements = [
+                "UPDATE audit_event AS e SET action = o.action, target_id = o.target_id, details = o.details "
+                f"FROM audit_event AS o WHERE (e.seq, o.seq) IN (({a}, {b}), ({b}, {a}))"
+            ]
+        case "positions":  # the rows take each other's places in the chain and in the trail
+            statements = [
+                f"UPDATE audit_event SET chain_seq = -chain_seq, seq = -seq WHERE seq IN ({a}, {b})",
+                "UPDATE audit_event AS e SET chain_seq = o.chain_seq, seq = o.seq FROM ("
+                f"VALUES ({-a}, {second['chain_seq']}, {b}), ({-b}, {first['chain_seq']}, {a})"
+                ") AS o(old, chain_seq, seq) WHERE e.seq = o.old",
+            ]
+        case _:  # the first row is put at the end of another chain
+            statements = [
+                "UPDATE audit_event AS e SET chain = c.id, chain_seq = c.last_seq + 1 FROM audit_chain AS c "
+                f"WHERE e.seq = {a} AND c.id = (e.chain % 32) + 1"
+            ]
+    await sql(database_url, GUARD_OFF, *statements, GUARD_ON)
+    report = await auditor.ok("POST", "/audit/verify")
+    assert report["intact"] is False
+    broken = [b["chain"] for b in report["breaks"]]
+    assert first["chain"] in broken
+    if swap == "chains":
+        assert first["chain"] % 32 + 1 in broken
+
+
+async def test_a_chains_recorded_end_only_moves_forward(client: AsyncTestClient[Litestar], database_url: str) -> None:
+    await Api(client).case()
+    for statement in (
+        "UPDATE audit_chain SET last_seq = last_seq - 1 WHERE id = 1",
+        "UPDATE audit_chain SET last_seq = last_seq + 2 WHERE id = 1",
+        "DELETE FROM audit_chain WHERE id = 1",
+        "TRUNCATE audit_chain",
+    ):
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError, match="forward one row"):
+            await sql(database_url, statement)
 
 
 async def test_reading_the_trail_is_paged_filtered_and_itself_recorded(client: AsyncTestClient[Litestar]) -> None:

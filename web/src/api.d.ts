@@ -1638,6 +1638,8 @@ export interface components {
             actor_username: string;
             /** Format: date-time */
             at: string;
+            chain: number;
+            chain_seq: number;
             client_addr: string;
             details: {
                 [key: string]: unknown;
@@ -1905,8 +1907,17 @@ export interface components {
             item_id: string;
             title: string;
         };
+        /** ChainBreak */
+        ChainBreak: {
+            chain: number;
+            chain_seq: number;
+            problem: string;
+            seq: number | null;
+        };
         /** ChainReport */
         ChainReport: {
+            breaks: components["schemas"]["ChainBreak"][];
+            chains_checked: number;
             first_broken_seq: number | null;
             intact: boolean;
             problem: string | null;

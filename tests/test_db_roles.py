@@ -90,7 +90,8 @@ async def test_the_audit_trail_takes_new_rows_from_the_service_role_but_keeps_th
     connection = await asyncpg.connect(asyncpg_dsn(service_url))
     try:
         row = await connection.fetchrow("SELECT * FROM audit_event ORDER BY seq DESC LIMIT 1")
-        values: dict[str, Any] = {**dict(row), "seq": row["seq"] + 1}
+        # The next free number in the trail and in the row's chain.
+        values: dict[str, Any] = {**dict(row), "seq": row["seq"] + 1, "chain_seq": row["chain_seq"] + 1}
         names = ", ".join(values)
         places = ", ".join(f"${n}" for n in range(1, len(values) + 1))
         await connection.execute(f"INSERT INTO audit_event ({names}) VALUES ({places})", *values.values())

@@ -96,6 +96,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # No row may join a chain between the count and the drop (and only the owner may lock it so).
+    op.execute("LOCK TABLE audit_event IN ACCESS EXCLUSIVE MODE")
     held = op.get_bind().execute(sa.text("SELECT count(*) FROM audit_event WHERE chain <> 0")).scalar_one()
     if held:
         raise RuntimeError(f"{held} audit rows are in chains other than 0; they cannot be put back into one chain")

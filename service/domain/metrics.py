@@ -98,9 +98,50 @@ class Period:
                 cursor = following
         return years, months, loose
 
+    def cover(self) -> Cover:
+        """The period as whole years and months to sum from the tallies, with day ranges to
+        add from the cases and day ranges to take away. A loose stretch that fills more than
+        half its month is read as the whole month less the days outside the period, so no
+        more than half a month of cases is counted one by one at either edge."""
+        years, months, loose = self.units()
+        whole = list(months)
+        added: list[tuple[date, date]] = []
+        taken: list[tuple[date, date]] = []
+        for lo, hi in _by_month(loose):
+            first = lo.replace(day=1)
+            after = _next_month(first)
+            if 2 * (hi - lo).days > (after - first).days:
+                whole.append(first)
+                taken += [(a, b) for a, b in ((first, lo), (hi, after)) if a < b]
+            else:
+                added.append((lo, hi))
+        return Cover(years, sorted(whole), added, taken)
+
     def year(self) -> int | None:
         """The calendar year the period lies in, if it lies in one."""
         return self.start.year if self.start.year == self.last_day.year else None
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """A period as ``years`` and ``months`` (first days) plus the days of ``added`` less
+    those of ``taken`` (``[lo, hi)`` ranges): see ``Period.cover``."""
+
+    years: list[date]
+    months: list[date]
+    added: list[tuple[date, date]]
+    taken: list[tuple[date, date]]
+
+
+def _by_month(ranges: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Day ranges cut where a month ends."""
+    cut = []
+    for lo, hi in ranges:
+        while lo < hi:
+            end = min(_next_month(lo.replace(day=1)), hi)
+            cut.append((lo, end))
+            lo = end
+    return cut
 
 
 def unit_start(day: date, unit: str) -> date:

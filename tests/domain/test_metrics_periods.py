@@ -52,6 +52,25 @@ def test_a_period_is_cut_into_whole_years_whole_months_and_loose_days() -> None:
     assert inside.units() == ([], [], [(date(2026, 3, 3), date(2026, 3, 10))])
 
 
+def test_an_edge_filling_most_of_its_month_is_the_month_less_the_days_outside() -> None:
+    period = parse_period(None, date(2026, 2, 10), date(2026, 9, 20), TODAY)
+    cover = period.cover()
+    assert cover.years == []
+    # February 10-28 is 19 of 28 days, September 1-20 is 20 of 30: both months, less their other days.
+    assert cover.months == [date(2026, m, 1) for m in range(2, 10)]
+    assert cover.added == []
+    assert cover.taken == [(date(2026, 2, 1), date(2026, 2, 10)), (date(2026, 9, 21), date(2026, 10, 1))]
+    # Half a month or less is counted day by day; a loose stretch across a month's end is cut there.
+    short = parse_period(None, date(2026, 3, 17), date(2026, 4, 15), TODAY).cover()
+    assert (short.months, short.taken) == ([], [])
+    assert short.added == [(date(2026, 3, 17), date(2026, 4, 1)), (date(2026, 4, 1), date(2026, 4, 16))]
+    middle = parse_period(None, date(2026, 3, 5), date(2026, 3, 25), TODAY).cover()
+    assert middle.months == [date(2026, 3, 1)]
+    assert middle.taken == [(date(2026, 3, 1), date(2026, 3, 5)), (date(2026, 3, 26), date(2026, 4, 1))]
+    whole = parse_period("2026-Q2", None, None, TODAY).cover()
+    assert (whole.months, whole.added, whole.taken) == ([date(2026, 4, 1), date(2026, 5, 1), date(2026, 6, 1)], [], [])
+
+
 def test_weeks_are_iso_weeks_cut_to_the_period() -> None:
     weeks = buckets(parse_period("2026-03", None, None, TODAY), "week")
     assert weeks[0] == (date(2026, 3, 1), date(2026, 3, 2))  # Sunday 1 March alone

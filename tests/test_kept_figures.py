@@ -115,3 +115,17 @@ async def test_the_number_of_questions_kept_is_bounded_oldest_first() -> None:
         await kept.get(key, count, NOW)
     assert kept.kept("a") is None
     assert [kept.kept(k).value for k in "bcd"] == [2, 3, 4]  # type: ignore[union-attr]
+
+
+async def test_an_answer_near_its_end_serves_while_the_next_is_counted() -> None:
+    kept: KeptFigures[int] = KeptFigures(0.2)
+    count = Counter(delay=0.05)
+    assert (await kept.get("q", count, NOW)).value == 1
+    await asyncio.sleep(0.13)  # past 60% of its seconds
+    served = await kept.get("q", count, NOW + timedelta(seconds=1))
+    assert served.value == 1  # the kept answer, not the count it started
+    await asyncio.sleep(0)
+    assert count.runs == 2  # the next one is being counted
+    await asyncio.sleep(0.08)
+    fresh = await kept.get("q", count, NOW + timedelta(seconds=2))
+    assert (fresh.value, fresh.as_of, count.runs) == (2, NOW + timedelta(seconds=1), 2)

@@ -10,7 +10,10 @@ only when they asked the same question of the same cases; a district official ca
 be handed a city-wide answer or another district's, since those are other keys.
 
 While an answer is being counted, every other asker of the same question waits for that
-count instead of starting its own (one statement set for 32 concurrent requests). A
+count instead of starting its own (one statement set for 32 concurrent requests). Once an
+answer has lived 60% of its seconds, the next asker still gets it but also starts the next
+count in the background, so under steady load no request waits for a count and no answer
+served is older than the seconds (as long as a count takes less than the other 40%). A
 *live* asker (``fresh=true``) never takes a kept answer, and joins a count only if it
 started after the live request arrived; otherwise it waits for that count to end and
 starts the next, so live requests never run more than one count per question at a time
@@ -33,6 +36,11 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+REFRESH_AT = 0.6
+"""Share of the seconds after which an asker served a kept answer also starts the next
+count, so that under steady load nobody waits for one as the kept answer runs out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,8 @@ class KeptFigures(Generic[T]):
         if not live:
             found = self.kept(key)
             if found is not None:
+                if asked - found.started >= self.seconds * REFRESH_AT and key not in self._flights:
+                    self._start(key, count, now)  # the next answer, counted while this one serves
                 return found
         while True:
             flight = self._flights.get(key)

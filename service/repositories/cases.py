@@ -190,23 +190,59 @@ def _conditions(shape: Shape) -> list[Any]:
     return conditions
 
 
+_NARROW = frozenset({Role.STEWARD, Role.WORKER})
+"""Roles whose reach is a few thousand cases at most: their matches are found once and
+both counted and paged (an administrator's or a liaison's may be most of the table, where
+an index in the order asked and a separate count do better)."""
+
+
 @cache
 def _list_statement(shape: Shape) -> Prepared:
     """A page of cases with their item's code, their worker's name and the total that match,
-    in one statement: the total is an uncorrelated subquery, counted once."""
+    in one statement: the total is an uncorrelated subquery, counted once. For a narrow
+    reach the matches are found once, counted, and only the page's are read in full."""
     conditions = _conditions(shape)
-    total = select(func.count()).select_from(Case).where(*conditions).correlate(None).scalar_subquery()
     column = col(getattr(Case, shape.order.by))
-    order_by = [column.desc().nulls_last() if shape.order.descending else column.asc().nulls_last()]
-    order_by.append(col(Case.id).desc() if shape.order.descending else col(Case.id).asc())
-    page = (
-        select(*Case.__table__.c, col(WorkListItem.code), col(Worker.name), total.label("total"))  # type: ignore[attr-defined]
-        .join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
-        .join(Worker, col(Worker.id) == col(Case.worker_id))
-        .where(*conditions)
-        .order_by(*order_by)
-        .limit(bindparam("limit", type_=Integer()))
-        .offset(bindparam("offset", type_=Integer()))
+    columns = (*Case.__table__.c, col(WorkListItem.code), col(Worker.name))  # type: ignore[attr-defined]
+    limit, offset = bindparam("limit", type_=Integer()), bindparam("offset", type_=Integer())
+
+    def ordered(sort_key: Any, key: Any) -> list[Any]:
+        if shape.order.descending:
+            return [sort_key.desc().nulls_last(), key.desc()]
+        return [sort_key.asc().nulls_last(), key.asc()]
+
+    if shape.role in _NARROW:
+        matched = (
+            select(col(Case.id).label("id"), column.label("sort_key"))
+            .where(*conditions)
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
+        )
+        total = select(func.count()).select_from(matched).scalar_subquery()
+        keys = (
+            select(matched.c.id, matched.c.sort_key)
+            .order_by(*ordered(matched.c.sort_key, matched.c.id))
+            .limit(limit)
+            .offset(offset)
+            .subquery("page")
+        )
+        query = (
+            select(*columns, total.label("total"))
+            .select_from(keys)
+            .join(Case, col(Case.id) == keys.c.id)
+            .order_by(*ordered(keys.c.sort_key, keys.c.id))
+        )
+    else:
+        total = select(func.count()).select_from(Case).where(*conditions).correlate(None).scalar_subquery()
+        query = (
+            select(*columns, total.label("total"))
+            .where(*conditions)
+            .order_by(*ordered(column, col(Case.id)))
+            .limit(limit)
+            .offset(offset)
+        )
+    page = query.join(WorkListItem, col(WorkListItem.id) == col(Case.item_id)).join(
+        Worker, col(Worker.id) == col(Case.worker_id)
     )
     return prepared(page)
 

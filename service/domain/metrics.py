@@ -232,6 +232,24 @@ def percentile(histogram: Mapping[int, int], fraction: tuple[int, int]) -> int |
     raise AssertionError("the ranks add up to the number of cases")
 
 
+def median_and_p90(histogram: Mapping[int, int]) -> tuple[int | None, int | None]:
+    """``percentile`` at the median's and the 90th's ranks, in one walk up the histogram
+    (a steward breakdown ranks a thousand of them)."""
+    cases = sum(histogram.values())
+    if cases == 0:
+        return None, None
+    ranks = (nearest_rank(cases, RANKS["median"]), nearest_rank(cases, RANKS["p90"]))
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while len(found) < 2 and seen >= ranks[len(found)]:
+            found.append(value)
+        if len(found) == 2:
+            return found[0], found[1]
+    raise AssertionError("the ranks add up to the number of cases")
+
+
 @dataclass(slots=True)
 class Tally:
     """What was counted for one row of a table: the cases received in the period."""

@@ -18,12 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.domain.due import PAUSED
 from service.domain.metrics import (
     COUNTERS,
-    RANKS,
     SUPERVISION_COUNTERS,
     Cover,
     Period,
     Tally,
-    percentile,
+    median_and_p90,
     supervision_figure,
 )
 from service.domain.supervision import SupervisionStatus
@@ -223,7 +222,9 @@ async def count(
         text(f"SELECT k, {sums} FROM ({' UNION ALL '.join(sources)}) s GROUP BY k HAVING sum(received) <> 0"), params
     )
     for k, *values in rows:  # plain tuples: reading RowMapping by name costs more than the query
-        counted.at(k).add_counts(dict(zip(COUNTERS, values, strict=True)))
+        counts = counted.at(k).counts
+        for name, value in zip(COUNTERS, values, strict=True):
+            counts[name] += value
     if percentiles != "none":
         counted.add_percentiles(
             await count_percentiles(session, period, group, scope, tallies=tallies, per_key=percentiles == "all")
@@ -273,7 +274,7 @@ def _signed(sign: int, expr: str) -> str:
 
 
 def _ranked(histogram: dict[int, int]) -> tuple[int | None, int | None]:
-    return percentile(histogram, RANKS["median"]), percentile(histogram, RANKS["p90"])
+    return median_and_p90(histogram)
 
 
 async def _histograms(

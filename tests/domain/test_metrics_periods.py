@@ -6,7 +6,15 @@ from datetime import date
 
 import pytest
 
-from service.domain.metrics import RANKS, PeriodError, buckets, nearest_rank, parse_period, percentile
+from service.domain.metrics import (
+    RANKS,
+    PeriodError,
+    buckets,
+    median_and_p90,
+    nearest_rank,
+    parse_period,
+    percentile,
+)
 
 TODAY = date(2026, 11, 20)
 
@@ -90,3 +98,11 @@ def test_percentiles_from_a_histogram() -> None:
     assert percentile(durations, RANKS["p90"]) == 15
     assert percentile({3: 10}, RANKS["p90"]) == 3
     assert percentile({}, RANKS["median"]) is None
+
+
+@pytest.mark.parametrize(
+    "histogram",
+    [{}, {3: 1}, {1: 1, 2: 1}, {1: 5, 4: 3, 9: 1, 15: 1}, {2: 9, 7: 1}, {1: 1, 2: 1, 3: 1, 4: 1, 5: 6}],
+)
+def test_median_and_p90_in_one_walk_equal_the_two_percentiles(histogram: dict[int, int]) -> None:
+    assert median_and_p90(histogram) == (percentile(histogram, RANKS["median"]), percentile(histogram, RANKS["p90"]))

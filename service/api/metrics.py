@@ -27,7 +27,7 @@ from schemas.metrics import (
 from service.api import metric_columns as columns
 from service.api.access import needs
 from service.api.deps import Ctx, Db, Limits, Page, Sessions
-from service.api.documented_errors import DOWNLOADS
+from service.api.documented_errors import DOWNLOADS, PROBLEMS
 from service.api.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -79,6 +79,7 @@ Grouping = Literal["district", "department", "steward"]
 T = TypeVar("T")
 
 READ = needs(Permission.METRICS_READ)
+KEPT_READ = {**READ, PROBLEMS: (429,)}
 DOWNLOAD = {**READ, DOWNLOADS: (CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)}
 
 
@@ -178,7 +179,7 @@ class MetricsController(Controller):
         "/items",
         summary="The work-list table: every item's figures for a period",
         description=KEPT,
-        opt=READ,
+        opt=KEPT_READ,
         response_headers=AGE,
     )
     async def items(
@@ -258,7 +259,7 @@ class MetricsController(Controller):
         "/summary",
         summary="City summary: totals, items most overdue, districts least on time",
         description=KEPT,
-        opt=READ,
+        opt=KEPT_READ,
         response_headers=AGE,
     )
     async def summary(

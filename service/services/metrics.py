@@ -264,7 +264,8 @@ async def item_table(
     counted = await keeping.items.get(
         key, lambda now: _item_table(sessions(), sessions, ctx, key[0], now), ctx.now, live=live
     )
-    return msgspec.structs.replace(counted.value, generated_at=ctx.now)
+    # A live request may join a count that began a moment after it arrived.
+    return msgspec.structs.replace(counted.value, generated_at=max(ctx.now, counted.as_of))
 
 
 async def _item_table(
@@ -405,7 +406,8 @@ async def city_summary(
     counted = await keeping.summaries.get(
         key, lambda now: _city_summary(sessions(), sessions, ctx, key[0], now), ctx.now, live=live
     )
-    return msgspec.structs.replace(counted.value, generated_at=ctx.now)
+    # A live request may join a count that began a moment after it arrived.
+    return msgspec.structs.replace(counted.value, generated_at=max(ctx.now, counted.as_of))
 
 
 async def _city_summary(

@@ -254,8 +254,8 @@ def median_and_p90(histogram: Mapping[int, int]) -> tuple[int | None, int | None
 class Tally:
     """What was counted for one row of a table: the cases received in the period."""
 
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    now: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NOW_COUNTERS, 0))
+    counts: dict[str, int] = field(default_factory=dict.fromkeys(COUNTERS, 0).copy)
+    now: dict[str, int] = field(default_factory=dict.fromkeys(NOW_COUNTERS, 0).copy)
     median: int | None = None
     """Working days from acceptance to resolution at the middle rank (see ``RANKS``)."""
     p90: int | None = None

@@ -121,16 +121,20 @@ class Counted:
     by_key: dict[Any, Tally] = field(default_factory=dict)
     whole: tuple[int | None, int | None] = (None, None)
     """The median and 90th percentile of all keys together."""
+    ranks: dict[Any, tuple[int | None, int | None]] = field(default_factory=dict)
+    """What ``count_percentiles`` found per key, before ``add_percentiles`` puts it in the tallies."""
 
     def at(self, key: Any) -> Tally:
-        if key not in self.by_key:
-            self.by_key[key] = Tally()
-        return self.by_key[key]
+        tally = self.by_key.get(key)
+        if tally is None:
+            tally = self.by_key[key] = Tally()
+        return tally
 
     def add_percentiles(self, other: Counted) -> None:
         """Take the percentiles ``count_percentiles`` found."""
-        for key, tally in other.by_key.items():
-            self.at(key).median, self.at(key).p90 = tally.median, tally.p90
+        for key, (median, p90) in other.ranks.items():
+            tally = self.at(key)
+            tally.median, tally.p90 = median, p90
         self.whole = other.whole
 
 
@@ -255,7 +259,7 @@ async def count_percentiles(
     if group is not None and per_key:
         everything: dict[int, int] = {}
         for k, histogram in await _histograms(session, period, group, scope, columns, units, tallies):
-            counted.at(k).median, counted.at(k).p90 = _ranked(histogram)
+            counted.ranks[k] = _ranked(histogram)
             for days, cases in histogram.items():
                 everything[days] = everything.get(days, 0) + cases
         counted.whole = _ranked(everything)
@@ -337,7 +341,9 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
         params,
     )
     for k, overdue, due_soon in unfinished:
-        counted.at(k).add_now({"overdue": overdue, "due_soon": due_soon})
+        now_counts = counted.at(k).now
+        now_counts["overdue"] += overdue
+        now_counts["due_soon"] += due_soon
     follow_ups = await session.execute(
         text(
             # Among the few cases with an open follow-up (a partial index), whatever the plan cache chooses.
@@ -347,7 +353,7 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
         params,
     )
     for k, follow_ups_overdue in follow_ups:
-        counted.at(k).add_now({"follow_ups_overdue": follow_ups_overdue})
+        counted.at(k).now["follow_ups_overdue"] += follow_ups_overdue
     return counted
 
 

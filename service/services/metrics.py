@@ -195,7 +195,7 @@ def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
     rows = []
     for code in sorted(versions):
         latest = max(versions[code], key=lambda i: i.year)
-        tally = by_code.get(code, Tally())
+        tally = by_code[code] if code in by_code else Tally()
         target = latest.annual_target if year is not None else None
         rows.append(
             api.ItemRow(
@@ -320,7 +320,7 @@ async def _breakdown(
         names = {str(key): found[key] for key in stewards}
     tallies = {str(key): tally for key, tally in counted.items()}
     rows = [
-        api.BreakdownRow(key=key, name_zh=name, **figures(tallies.get(key, Tally())))
+        api.BreakdownRow(key=key, name_zh=name, **figures(tallies[key] if key in tallies else Tally()))
         for key, name in sorted(names.items())
     ]
     return api.Breakdown(
@@ -446,7 +446,7 @@ async def _city_summary(
     most_overdue = sorted((r for r in items if r.overdue > 0), key=lambda r: (-r.overdue, r.code))[:5]
     on_time = []
     for code, name in (names or {}).items():
-        tally = by_district.by_key.get(code, Tally())
+        tally = by_district.by_key[code] if code in by_district.by_key else Tally()
         rate = derive(tally, None).on_time_rate
         if rate is not None:
             on_time.append(

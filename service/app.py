@@ -18,11 +18,13 @@ from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.adapters import log_redaction, logs, telemetry
 from service.adapters.limits import counters_for
 from service.adapters.migrate import head_revision
 from service.adapters.outbound import outbound_from_environment
+from service.adapters.read_replicas import Reads, Replica, replica_name
 from service.adapters.storage import store_from_environment
 from service.api.access import BEARER, PUBLIC, BearerAuth, audit_refusal
 from service.api.accounts import AccountController, SecurityController
@@ -47,6 +49,8 @@ from service.api.deps import (
     provide_counters,
     provide_kit,
     provide_paging,
+    provide_read_session,
+    provide_read_sessions,
     provide_session,
     provide_sessions,
     provide_settings,
@@ -101,17 +105,29 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     async def database(app: Litestar) -> AsyncGenerator[None, None]:
         if settings.database_url is None:
             raise RuntimeError("DATABASE_URL is not set; start the service with `banshi serve`")
-        engine = make_engine(settings.database_url, settings.pool_size, settings.pool_timeout_seconds, overflow=0)
+        engine = make_engine(
+            settings.database_url,
+            settings.pool_size,
+            settings.pool_timeout_seconds,
+            overflow=0,
+            pooler=settings.db_pooler,
+        )
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        reads = app.state.reads = read_replicas(settings, settings.database_url, app.state.session_factory)
         background: list[asyncio.Task[None]] = []
+        if reads.replicas:
+            await reads.check()  # read from the replicas from the first request on, if they are fit
+            background.append(asyncio.create_task(reads.keep_checking()))
         if settings.reminder_seconds > 0:
             reminding = keep_reminding(app.state.session_factory, clock, kit.pii, settings.reminder_seconds)
             background.append(asyncio.create_task(reminding))
         outbound = None
         if settings.delivery_worker == "in-process":
             outbound = outbound_from_environment(dict(settings.outbound_env))
-            delivering = deliver_forever(settings.database_url, app.state.session_factory, kit, outbound, clock)
+            delivering = deliver_forever(
+                settings.database_url, app.state.session_factory, kit, outbound, clock, pooler=settings.db_pooler
+            )
             background.append(asyncio.create_task(delivering))
         try:
             yield
@@ -123,6 +139,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
                     await task
             if outbound is not None:
                 await outbound.close()
+            await reads.dispose()
             await engine.dispose()
             await counters.close()
             telemetry.process_exited(os.getpid())
@@ -175,6 +192,8 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
         dependencies={
             "db": Provide(provide_session, sync_to_thread=False),
             "sessions": Provide(provide_sessions, sync_to_thread=False),
+            "reads": Provide(provide_read_session, sync_to_thread=False),
+            "read_sessions": Provide(provide_read_sessions, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "ctx": Provide(provide_context, sync_to_thread=False),
@@ -218,6 +237,27 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
     if settings.docs_enabled:
         document_errors(app)
     return app
+
+
+def read_replicas(settings: Settings, primary_url: str, primary_sessions: async_sessionmaker[AsyncSession]) -> Reads:
+    """The replicas of ``BANSHI_DATABASE_READ_URL``, each with a pool as large as the
+    primary's, and one more connection to each server for measuring the lag (nothing
+    connects before the first check; with no replica, nothing ever does)."""
+    replicas = []
+    for url in settings.read_urls:
+        engine = make_engine(
+            url, settings.pool_size, settings.pool_timeout_seconds, overflow=0, pooler=settings.db_pooler
+        )
+        probe = make_engine(url, 1, settings.pool_timeout_seconds, overflow=0, pooler=settings.db_pooler)
+        replicas.append(Replica(replica_name(url), engine, make_session_factory(engine), probe))
+    return Reads(
+        make_engine(primary_url, 1, settings.pool_timeout_seconds, overflow=0, pooler=settings.db_pooler),
+        primary_sessions,
+        replicas,
+        max_lag_seconds=settings.read_max_lag_seconds,
+        check_seconds=settings.read_check_seconds,
+        fallback=settings.read_fallback,
+    )
 
 
 def cors(settings: Settings) -> CORSConfig | None:

@@ -37,6 +37,13 @@ def database_url() -> str:
     return url
 
 
+def owner_database_url(service_url: str | None = None) -> str:
+    """BANSHI_DATABASE_OWNER_URL when set: the role that owns the tables, for the commands
+    that create or change them; else the service's own (``service_url`` when the caller
+    has it already, else ``database_url``)."""
+    return get_settings().database_owner_url or service_url or database_url()
+
+
 def keyed_settings() -> Settings:
     """The settings with keys. The embedded development server makes its own keys once
     (kept in the data folder); a server given DATABASE_URL must be given keys too."""
@@ -192,6 +199,11 @@ def _refusal(error: Exception) -> str | None:
     if _never_migrated(error):
         return "the database has no Banshi tables yet (or lacks some): run `banshi db upgrade` first"
     state = _sqlstate(error) or ""
+    if state == "42501":  # insufficient_privilege
+        return (
+            "the database refused the role this command connected as: changing the tables takes their owner "
+            "(BANSHI_DATABASE_OWNER_URL), and the service's own role may need `banshi db grant` after an upgrade"
+        )
     connecting = isinstance(error, DBAPIError) and error.statement is None
     if isinstance(error, OSError) or connecting or state.startswith(_UNREACHABLE):
         url = get_settings().database_url
@@ -240,8 +252,9 @@ def serve(host: str, port: int, workers: int) -> None:
     embedded = get_settings().database_url is None
     settings = keyed_settings()
     url = database_url()
-    upgrade(url)
-    counts = asyncio.run(_load_reference(url))
+    owner_url = owner_database_url(url)
+    upgrade(owner_url)
+    counts = asyncio.run(_load_reference(owner_url))
     click.echo(f"Reference data: {counts} new rows", err=True)
     if embedded and (password := asyncio.run(_demo_admin(url, settings))):
         click.echo(f"Created the demo account admin / {password}  (shown once; change it at first sign-in)", err=True)
@@ -389,7 +402,7 @@ def db_upgrade(revision: str) -> None:
     from service.adapters.migrate import upgrade
 
     keyed_settings()  # a revision that seals or opens personal data needs the keys
-    url = database_url()
+    url = owner_database_url()
     upgrade(url, revision)
     click.echo(f"The database is at revision {asyncio.run(_revision(url))}.")
 
@@ -401,7 +414,7 @@ def db_downgrade(revision: str) -> None:
     from service.adapters.migrate import downgrade
 
     keyed_settings()
-    url = database_url()
+    url = owner_database_url()
     downgrade(url, revision)
     click.echo(f"The database is at revision {asyncio.run(_revision(url)) or 'base (empty)'}.")
 
@@ -414,7 +427,7 @@ def db_reset(yes: bool) -> None:
     from service.adapters.migrate import reset
 
     keyed_settings()
-    url = database_url()
+    url = owner_database_url()
     where = (get_settings().database_url and "the database in DATABASE_URL") or "the embedded database"
     if not yes:
         click.confirm(f"This deletes every case, worker, account and audit record in {where}. Go on?", abort=True)
@@ -423,6 +436,38 @@ def db_reset(yes: bool) -> None:
     click.echo(f"The database is empty again, at revision {asyncio.run(_revision(url))}; reference data: {counts}.")
     if get_settings().database_url is None:
         click.echo("The next `banshi serve` creates the account admin and prints its password.")
+
+
+@db.command("grant")
+@click.argument("role", required=False)
+def db_grant(role: str | None) -> None:
+    """Give ROLE (default: the user in DATABASE_URL, the role the service connects as)
+    exactly what the service needs:
+    rows of the ordinary tables, the audit trail to read and append to only, sequences and
+    functions, and nothing it could change a table, a trigger or the audit trail with.
+    Runs as the owner (BANSHI_DATABASE_OWNER_URL). Creates ROLE when it is missing, with
+    the password in BANSHI_DB_SERVICE_PASSWORD (which, when set, it is also given).
+    Idempotent; run it after every `banshi db upgrade`, as the compose migrate job does."""
+    from sqlalchemy.engine import make_url
+
+    from service.adapters.privileges import GrantRefused, grant
+
+    url = owner_database_url()
+    require_schema(url)
+    service_url = get_settings().database_url
+    role = role or (make_url(service_url).username if service_url else None)
+    if not role:
+        raise click.ClickException("name the role, or set DATABASE_URL with the user the service connects as")
+    password = os.environ.get("BANSHI_DB_SERVICE_PASSWORD") or None
+    try:
+        granted = asyncio.run(grant(url, role, password))
+    except GrantRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    made = "created and granted" if granted.created else "granted"
+    click.echo(
+        f"{granted.role} {made}: rows of {granted.tables} tables, "
+        f"{', '.join(granted.append_only) or 'no table'} append-only, no table it may alter."
+    )
 
 
 async def _revision(url: str) -> str | None:
@@ -456,7 +501,7 @@ def require_schema(url: str) -> None:
 @main.command("load-reference")
 def load_reference_command() -> None:
     """Insert the shipped districts, departments and work lists (idempotent)."""
-    url = database_url()
+    url = owner_database_url()
     require_schema(url)
     counts = asyncio.run(_load_reference(url))
     click.echo(json.dumps(counts))
@@ -566,7 +611,7 @@ def demo_data(workers: int, cases: int, seed: int, now: datetime, batch_size: in
     from service.demo import DemoDataRefused, DemoOptions, generate
 
     settings = keyed_settings()
-    url = database_url()
+    url = owner_database_url()
     require_schema(url)
     asyncio.run(_load_reference(url))
     options = DemoOptions(workers=workers, cases=cases, seed=seed, now=now, batch_size=batch_size)

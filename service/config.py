@@ -86,6 +86,29 @@ class Settings:
     (none by default; the web front end is served from the same origin)."""
     web_dir: Path | None = None
     """``BANSHI_WEB_DIR``: the built front end served at ``/`` (default: ``web/dist`` of the checkout)."""
+    database_owner_url: str | None = None
+    """``BANSHI_DATABASE_OWNER_URL``: the role that owns the tables, used only by the commands
+    that change them (``banshi db upgrade``, ``downgrade``, ``reset``, ``grant``,
+    ``load-reference``, ``demo-data``); unset, ``DATABASE_URL`` (one role for everything)."""
+    db_pooler: str = "none"
+    """``BANSHI_DB_POOLER``: ``none`` (connections straight to PostgreSQL) or ``pgbouncer``
+    (``DATABASE_URL`` names a PgBouncer in transaction pool mode: no prepared statement
+    outlives its transaction, and the queue worker polls instead of LISTEN)."""
+    read_urls: tuple[str, ...] = ()
+    """``BANSHI_DATABASE_READ_URL``: streaming replicas of ``DATABASE_URL``, comma-separated,
+    that the officials' figures, reports, exports and the case and worker lists read from
+    (``adapters/read_replicas.py``); none means every read goes to the primary."""
+    read_max_lag_seconds: float = 5.0
+    """``BANSHI_READ_MAX_LAG_SECONDS``: a replica further behind the primary than this is not read from."""
+    read_check_seconds: float = 1.0
+    """``BANSHI_READ_CHECK_SECONDS``: how often each process measures every replica's lag."""
+    read_fallback: str = "primary"
+    """``BANSHI_READ_FALLBACK``: with no replica fit to read from, ``primary`` (the default)
+    reads from the primary; ``refuse`` answers those requests 503 instead, to spare it."""
+
+
+POOLERS = ("none", "pgbouncer")
+"""What may stand between the service and PostgreSQL (``BANSHI_DB_POOLER``)."""
 
 
 def _int(name: str, default: int) -> int:
@@ -137,6 +160,12 @@ def read_settings() -> Settings:
         ),
         cors_origins=tuple(o.strip() for o in os.environ.get("BANSHI_CORS_ORIGINS", "").split(",") if o.strip()),
         web_dir=Path(os.environ["BANSHI_WEB_DIR"]).resolve() if os.environ.get("BANSHI_WEB_DIR") else None,
+        database_owner_url=os.environ.get("BANSHI_DATABASE_OWNER_URL") or None,
+        db_pooler=_choice("BANSHI_DB_POOLER", POOLERS),
+        read_urls=tuple(u.strip() for u in os.environ.get("BANSHI_DATABASE_READ_URL", "").split(",") if u.strip()),
+        read_max_lag_seconds=float(os.environ.get("BANSHI_READ_MAX_LAG_SECONDS") or 5),
+        read_check_seconds=float(os.environ.get("BANSHI_READ_CHECK_SECONDS") or 1),
+        read_fallback=_choice("BANSHI_READ_FALLBACK", ("primary", "refuse")),
     )
 
 

@@ -22,12 +22,14 @@ from sqlalchemy.orm import configure_mappers
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn  # runs the pool's own code, which may await the driver
 
-from service.config import async_url
+from service.config import async_url, get_settings
 
 _ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
-def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10, *, overflow: int | None = None) -> AsyncEngine:
+def make_engine(
+    url: str, pool_size: int = 10, pool_timeout: float = 10, *, overflow: int | None = None, pooler: str | None = None
+) -> AsyncEngine:
     """``pool_timeout``: how long a request waits for a free connection before it is
     answered 503 (``api/problems.py``), so that an exhausted pool never hangs a caller.
 
@@ -42,7 +44,11 @@ def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10, *, over
     ``overflow``: connections opened beyond ``pool_size`` when all are busy, and closed
     again as soon as they are returned (default: as many as ``pool_size``). The API
     passes 0: under sustained load, overflow connections were opened and closed for
-    every other request, and a connection costs far more than a query."""
+    every other request, and a connection costs far more than a query.
+
+    ``pooler``: what stands between the service and PostgreSQL (``driver_options``); the
+    app and the worker pass their settings', the one-off commands leave it to the
+    environment's (``BANSHI_DB_POOLER``)."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
@@ -53,8 +59,33 @@ def make_engine(url: str, pool_size: int = 10, pool_timeout: float = 10, *, over
         # Times that PostgreSQL writes as text (the case read's timeline is built as
         # JSON) come out in UTC, like every other time the API returns, whatever time
         # zone the server or database is configured with.
-        connect_args={"server_settings": {"timezone": "UTC"}},
+        connect_args={
+            "server_settings": {"timezone": "UTC"},
+            **driver_options(get_settings().db_pooler if pooler is None else pooler),
+        },
     )
+
+
+def driver_options(pooler: str) -> dict[str, Any]:
+    """The asyncpg options for what stands between the service and PostgreSQL.
+
+    Straight to PostgreSQL (``none``), asyncpg prepares each statement once per connection
+    under a name and SQLAlchemy keeps them: a read sends only Bind and Execute.
+
+    PgBouncer in transaction pool mode (``pgbouncer``) hands the client a different server
+    connection from one transaction to the next, where a statement prepared on the last one
+    does not exist ("prepared statement ... does not exist"), or where another client's of
+    the same name does ("already exists"). Both caches are therefore off: asyncpg then
+    uses the unnamed statement, parsed and described first (a round trip more than a
+    cached statement) and parsed again in the same round trip as the Bind that uses it,
+    so no server connection keeps anything past the transaction. (PgBouncer 1.21 and later
+    can carry named statements across with ``max_prepared_statements``; with this setting
+    the service does not need it, and works with older ones.) The time zone given at
+    connect is one of the parameters PgBouncer keeps per client and sets on every server
+    connection it lends, so it still holds."""
+    if pooler == "pgbouncer":
+        return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    return {}
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -36,6 +36,7 @@ async def deliver_forever(
     heartbeat_seconds: float = 5.0,
     stalled_after_seconds: float = 30.0,
     recover_every_seconds: float = 10.0,
+    pooler: str = "none",
 ) -> None:
     """Take deliveries off the queue until cancelled."""
 
@@ -43,20 +44,21 @@ async def deliver_forever(
         outcome = await send_one(sessions, kit, outbound, uuid.UUID(delivery_id), clock)
         log.info("delivery %s: %s", delivery_id, outcome)
 
-    queue = make_queue(database_url, deliver)
+    queue = make_queue(database_url, deliver, pooler=pooler)
     await run_worker(
         queue,
         concurrency=concurrency,
         heartbeat_seconds=heartbeat_seconds,
         stalled_after_seconds=stalled_after_seconds,
         recover_every_seconds=recover_every_seconds,
+        listen=pooler == "none",
     )
 
 
 async def run(settings: Settings, *, concurrency: int, stalled_after_seconds: float) -> None:
     """``banshi worker``: deliveries and reminder passes until SIGTERM or Ctrl-C."""
     assert settings.database_url is not None
-    engine = make_engine(settings.database_url, pool_size=concurrency + 1)
+    engine = make_engine(settings.database_url, pool_size=concurrency + 1, pooler=settings.db_pooler)
     sessions = make_session_factory(engine)
     kit = security_kit(settings)
     outbound = outbound_from_environment(dict(settings.outbound_env))
@@ -71,6 +73,7 @@ async def run(settings: Settings, *, concurrency: int, stalled_after_seconds: fl
                 heartbeat_seconds=max(stalled_after_seconds / 6, 0.5),
                 stalled_after_seconds=stalled_after_seconds,
                 recover_every_seconds=max(stalled_after_seconds / 3, 1.0),
+                pooler=settings.db_pooler,
             )
         )
     ]

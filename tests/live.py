@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import shutil
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,27 +81,45 @@ async def running_service(
     ``banshi serve`` and the image use) with exactly
     ``env``; yield its base URL and process once ``/health`` answers; stop it afterwards."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "service.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--access-log" if access_log else "--no-access-log",
+        "--workers",
+        str(workers),
+        "--http",
+        BOUNDED_HTTP,
+    ]
+    async with _running(command, f"http://127.0.0.1:{port}", env, log_path, start_within) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_banshi_serve(
+    env: Mapping[str, str], log_path: Path, start_within: float = 60
+) -> AsyncIterator[Running]:
+    """``banshi serve`` as the README runs it (it migrates and loads the reference data
+    first, both no-ops on a database that has them), on a port of its own, with exactly ``env``."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "banshi"), "serve", "--port", str(port)]
+    async with _running(command, f"http://127.0.0.1:{port}", env, log_path, start_within) as running:
+        yield running
+
+
+@asynccontextmanager
+async def _running(
+    command: Sequence[str], base: str, env: Mapping[str, str], log_path: Path, start_within: float
+) -> AsyncIterator[Running]:
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--access-log" if access_log else "--no-access-log",
-            "--workers",
-            str(workers),
-            "--http",
-            BOUNDED_HTTP,
-            cwd=ROOT,
-            env=dict(env),
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
+            *command, cwd=ROOT, env=dict(env), stdout=log, stderr=asyncio.subprocess.STDOUT
         )
     try:
         deadline = time.monotonic() + start_within
@@ -125,3 +144,43 @@ async def running_service(
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+REDIS_SERVER = shutil.which("redis-server")
+"""The machine's Redis server binary, for tests that start a private one."""
+
+
+@asynccontextmanager
+async def private_redis(folder: Path, password: str) -> AsyncIterator[int]:
+    """A Redis of this test's own on a free loopback port that asks for ``password``
+    (``requirepass``, as compose runs it), keeping nothing on disk; yields its port."""
+    assert REDIS_SERVER is not None, "no redis-server binary"
+    port = free_port()
+    log_path = folder / "redis.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            REDIS_SERVER,
+            *("--port", str(port), "--bind", "127.0.0.1", "--requirepass", password),
+            *("--save", "", "--appendonly", "no", "--dir", str(folder)),
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if process.returncode is not None:
+                raise RuntimeError(f"redis-server exited with {process.returncode}:\n{_tail(log_path)}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                await writer.wait_closed()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start:\n{_tail(log_path)}") from None
+                await asyncio.sleep(0.05)
+        yield port
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()

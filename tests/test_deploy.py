@@ -179,7 +179,7 @@ def test_the_schema_check_catches_mistakes(
 
 
 def test_every_service_has_an_image_or_a_build(services: dict[str, dict[str, Any]]) -> None:
-    assert {"db", "redis", "migrate", "api"} <= set(services)
+    assert {"db", "redis", "migrate", "api", "proxy"} <= set(services)
     assert [name for name, service in services.items() if not (service.get("image") or service.get("build"))] == []
 
 
@@ -198,7 +198,7 @@ def test_migrations_run_once_in_their_own_job_and_never_in_the_api(services: dic
     migrate, api = services["migrate"], services["api"]
     assert migrate["restart"] == "no"
     command = " ".join(migrate["command"])
-    assert "banshi db upgrade" in command
+    assert "banshi db upgrade && banshi db grant" in command
     assert "banshi load-reference" in command
     assert migrate["image"] == api["image"]
     # The API runs the image's command, which serves without migrating.
@@ -220,12 +220,127 @@ def test_the_api_takes_its_configuration_from_the_environment(services: dict[str
     for name in ENV_NAMES:
         assert re.fullmatch(rf"\$\{{{name}:\?.+\}}", environment[name]), f"{name} must be required with ${{{name}:?…}}"
     assert environment["BANSHI_DOCS"] == "${BANSHI_DOCS:-0}"
-    assert environment["BANSHI_REDIS_URL"].endswith("redis://redis:6379/0}")
+    assert environment["BANSHI_REDIS_URL"].endswith("redis://:${REDIS_PASSWORD}@redis:6379/0}")
     assert environment["DATABASE_URL"].startswith("${DATABASE_URL:-postgresql://")
     assert f"attachments:{environment['BANSHI_ATTACHMENTS_DIR']}" in api["volumes"]
     assert api["restart"] == "unless-stopped"
     assert "/health" in " ".join(api["healthcheck"]["test"])
-    assert services["migrate"]["environment"] == environment
+    # The owner's credentials reach the migrate job only; everything else is shared.
+    assert environment["DATABASE_URL"].startswith("${DATABASE_URL:-postgresql://banshi_app:")
+    for name in ("BANSHI_DATABASE_OWNER_URL", "POSTGRES_PASSWORD", "BANSHI_DB_SERVICE_PASSWORD"):
+        assert environment[name] == "", f"{name} must be blanked for the API"
+    migrate = services["migrate"]["environment"]
+    assert migrate["BANSHI_DATABASE_OWNER_URL"].startswith("${BANSHI_DATABASE_OWNER_URL:-postgresql://banshi:")
+    assert migrate["BANSHI_DB_SERVICE_PASSWORD"].startswith("${BANSHI_DB_SERVICE_PASSWORD:?")
+    owner_only = {"BANSHI_DATABASE_OWNER_URL", "BANSHI_DB_SERVICE_PASSWORD"}
+    assert {k: v for k, v in migrate.items() if k not in owner_only} == {
+        k: v for k, v in environment.items() if k not in owner_only
+    }
+    assert services["worker"]["environment"] == environment
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """``value`` as compose reads it with ``env`` as the environment: ``${NAME}``,
+    ``${NAME:-default}`` (defaults may hold more ``${...}``) and ``${NAME:?message}``."""
+    out, i = "", 0
+    while (start := value.find("${", i)) != -1:
+        depth, end = 0, start + 1
+        for end in range(start + 1, len(value)):
+            depth += {"{": 1, "}": -1}.get(value[end], 0)
+            if depth == 0:
+                break
+        inner = value[start + 2 : end]
+        parts = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(:-|:\?)?(.*)", inner, re.DOTALL)
+        assert parts is not None, value
+        name, operator, rest = parts.groups()
+        if env.get(name):
+            out += value[i:start] + env[name]
+        elif operator == ":?":
+            raise ValueError(f"{name}: {rest}")
+        else:
+            out += value[i:start] + (interpolate(rest, env) if operator == ":-" else "")
+        i = end + 1
+    return out + value[i:]
+
+
+def test_interpolate_reads_as_compose_does() -> None:
+    assert interpolate("${A:-x${B:-y}z}.2", {}) == "xyz.2"
+    assert interpolate("${A:-x${B:-y}z}.2", {"B": "b"}) == "xbz.2"
+    assert interpolate("${A:-x${B:-y}z}.2", {"A": "a"}) == "a.2"
+    with pytest.raises(ValueError, match="set it"):
+        interpolate("p${A:?set it}", {})
+
+
+def test_only_the_proxy_publishes_a_port(services: dict[str, dict[str, Any]]) -> None:
+    assert [name for name, service in services.items() if service.get("ports")] == ["proxy"]
+    assert not any(service.get("network_mode") == "host" for service in services.values())
+    (published,) = services["proxy"]["ports"]
+    container_port = published.rsplit(":", 1)[1]
+    listens = re.findall(r"^\s*listen\s+([^;]*);", (ROOT / "deploy/nginx/nginx.conf").read_text(), re.MULTILINE)
+    assert f"{container_port} default_server" in listens
+    assert interpolate(published, {}) == "8000:8080"  # where the API was before the proxy came
+
+
+def test_the_proxy_runs_the_configuration_in_deploy(services: dict[str, dict[str, Any]]) -> None:
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    # The folder, read-only, so that nginx.conf finds banshi.conf beside it.
+    assert proxy["volumes"] == ["./deploy/nginx:/etc/nginx/banshi:ro"]
+    assert proxy["command"][:3] == ["nginx", "-c", "/etc/nginx/banshi/nginx.conf"]
+    assert (ROOT / "deploy/nginx/nginx.conf").is_file() and (ROOT / "deploy/nginx/banshi.conf").is_file()
+    assert "127.0.0.1:8081/health" in " ".join(proxy["healthcheck"]["test"])
+    assert proxy["restart"] == "unless-stopped"
+
+
+def test_two_api_replicas_sit_behind_the_proxy_on_a_network_of_their_own(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    api, proxy = services["api"], services["proxy"]
+    assert api["deploy"]["replicas"] == 2
+    assert set(api["networks"]) == {"default", "edge"}
+    # The proxy reaches the replicas and nothing else: not the database, not Redis.
+    assert set(proxy["networks"]) == {"edge"}
+    assert not any(
+        "edge" in service.get("networks", ()) for name, service in services.items() if name not in ("api", "proxy")
+    )
+    nginx = (ROOT / "deploy/nginx/nginx.conf").read_text(encoding="utf-8")
+    assert "set $banshi_api api:8000;" in nginx  # the service's name: every replica's address
+
+
+@pytest.mark.parametrize("env", [{}, {"BANSHI_EDGE_NETWORK": "10.77.3"}])
+def test_the_replicas_believe_forwarded_addresses_from_the_proxy_only(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]], env: dict[str, str]
+) -> None:
+    import ipaddress
+
+    trusted = services["api"]["environment"]["FORWARDED_ALLOW_IPS"]
+    # Set by compose from its own network, never from .env, where an older line (127.0.0.1)
+    # would make every client count as the proxy.
+    assert "FORWARDED_ALLOW_IPS" not in INTERPOLATED.findall(trusted)
+    proxy_address = interpolate(services["proxy"]["networks"]["edge"]["ipv4_address"], env)
+    assert interpolate(trusted, env) == proxy_address
+    (block,) = compose["networks"]["edge"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(interpolate(block["subnet"], env))
+    replicas_range = ipaddress.ip_network(interpolate(block["ip_range"], env))
+    address = ipaddress.ip_address(proxy_address)
+    assert address in subnet and replicas_range.subnet_of(subnet)  # type: ignore[arg-type]
+    assert address not in replicas_range, "a replica could be given the proxy's address"
+    assert address != next(subnet.hosts()), "the first address is the network's gateway"
+
+
+def test_redis_asks_for_a_password_and_the_service_sends_it(services: dict[str, dict[str, Any]]) -> None:
+    redis = services["redis"]
+    command = redis["command"]
+    assert command[0] == "redis-server"
+    password = command[command.index("--requirepass") + 1]
+    assert re.fullmatch(r"\$\{REDIS_PASSWORD:\?.+\}", password), "compose must refuse to start without one"
+    url = interpolate(services["api"]["environment"]["BANSHI_REDIS_URL"], {"REDIS_PASSWORD": "s3cret"})
+    assert url == "redis://:s3cret@redis:6379/0"
+    # redis-cli answers NOAUTH to a ping without the password, and exits 0 all the same.
+    assert redis["environment"]["REDISCLI_AUTH"] == "${REDIS_PASSWORD}"
+    assert "grep -q PONG" in " ".join(redis["healthcheck"]["test"])
+    # An uncommented BANSHI_REDIS_URL in .env would replace the URL that carries the password.
+    assert [commented for _, name, _, commented in env_example() if name == "BANSHI_REDIS_URL"] == [True]
 
 
 # --- .env.example -----------------------------------------------------------------------
@@ -263,6 +378,8 @@ def test_env_example_has_a_comment_for_each_setting_and_no_secrets() -> None:
     secrets = {
         *ENV_NAMES,
         "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+        "BANSHI_DB_SERVICE_PASSWORD",
         "BANSHI_S3_ACCESS_KEY_ID",
         "BANSHI_S3_SECRET_ACCESS_KEY",
         "BANSHI_METRICS_TOKEN",

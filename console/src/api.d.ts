@@ -2532,6 +2532,13 @@ export interface components {
             offset: number;
             total: number;
         };
+        /** ReadReplica */
+        ReadReplica: {
+            lag_seconds: number | null;
+            position: number;
+            /** @enum {string} */
+            state: "ok" | "lagging" | "unreachable" | "not_standby" | "unchecked";
+        };
         /** Readiness */
         Readiness: {
             /** @enum {string} */
@@ -2539,6 +2546,7 @@ export interface components {
             expected: string | null;
             /** @enum {string} */
             migrations: "at_head" | "behind" | "unknown";
+            read_replicas?: components["schemas"]["ReadReplica"][];
             revision: string | null;
             /** @enum {string} */
             status: "ready" | "not_ready";

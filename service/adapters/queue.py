@@ -22,6 +22,9 @@ log = logging.getLogger("banshi.queue")
 
 RECOVER_EVERY_SECONDS = 10.0
 
+POLL_SECONDS = 1.0
+"""How often a worker that cannot LISTEN (behind PgBouncer) looks for queued jobs."""
+
 
 def libpq_url(url: str) -> str:
     """The service's SQLAlchemy URL as libpq (psycopg) takes it."""
@@ -31,9 +34,18 @@ def libpq_url(url: str) -> str:
     return url
 
 
-def make_queue(database_url: str, deliver: Callable[[str], Awaitable[None]]) -> procrastinate.App:
-    """A Procrastinate app on ``database_url`` whose one task sends one delivery."""
-    connector = procrastinate.PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=4)
+def make_queue(
+    database_url: str, deliver: Callable[[str], Awaitable[None]], *, pooler: str = "none"
+) -> procrastinate.App:
+    """A Procrastinate app on ``database_url`` whose one task sends one delivery.
+
+    Behind PgBouncer in transaction mode (``pooler``), psycopg never prepares a named
+    statement (by default it does for a query run five times on a connection), since the
+    next transaction may run on a server connection that has not got it."""
+    options: dict[str, Any] = {}
+    if pooler == "pgbouncer":
+        options["kwargs"] = {"prepare_threshold": None}
+    connector = procrastinate.PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=4, **options)
     app = procrastinate.App(connector=connector)
 
     async def deliver_task(delivery_id: str) -> None:
@@ -50,8 +62,14 @@ async def run_worker(
     heartbeat_seconds: float = 5.0,
     stalled_after_seconds: float = 30.0,
     recover_every_seconds: float = RECOVER_EVERY_SECONDS,
+    listen: bool = True,
 ) -> None:
-    """Run the queue's worker until cancelled, taking up again the jobs of workers that died."""
+    """Run the queue's worker until cancelled, taking up again the jobs of workers that died.
+
+    ``listen``: wake on PostgreSQL's NOTIFY when a job is queued. LISTEN belongs to a
+    session, which PgBouncer in transaction mode does not keep, so behind it (``False``)
+    the worker looks for jobs every ``POLL_SECONDS`` instead: a notice leaves up to that
+    much later, for one cheap query per worker per interval."""
     async with app.open_async():
         recovering = asyncio.create_task(_recover(app, stalled_after_seconds, recover_every_seconds))
         try:
@@ -62,6 +80,8 @@ async def run_worker(
                 "update_heartbeat_interval": heartbeat_seconds,
                 "stalled_worker_timeout": stalled_after_seconds,
                 "delete_jobs": "successful",
+                "listen_notify": listen,
+                "fetch_job_polling_interval": 5.0 if listen else POLL_SECONDS,
             }
             await app.run_worker_async(**options)
         finally:

@@ -9,6 +9,7 @@ with one process they live in memory.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -110,3 +111,33 @@ def exposition(engine: AsyncEngine, cases: Mapping[str, int]) -> bytes:
 def process_exited(pid: int) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+READ_FALLBACKS = Counter(
+    "banshi_read_fallbacks_total",
+    "Requests that could read from a replica but found none fit, by the reason (lagging, unreachable, "
+    "not_standby, unchecked) and what was done (primary: read from the primary; refused: answered 503)",
+    ["reason", "outcome"],
+)
+READ_REPLICA_LAG = Gauge(
+    "banshi_read_replica_lag_seconds",
+    "How far each read replica is behind the primary, as last measured (NaN while it cannot be: "
+    "unreachable or not a standby)",
+    ["replica"],
+    multiprocess_mode="livemax",
+)
+READ_REPLICA_FIT = Gauge(
+    "banshi_read_replica_fit",
+    "1 while a read replica is read from, 0 while it is set aside (lagging, unreachable, not a standby)",
+    ["replica"],
+    multiprocess_mode="livemin",
+)
+
+
+def read_fallback(reason: str, *, refused: bool) -> None:
+    READ_FALLBACKS.labels(reason, "refused" if refused else "primary").inc()
+
+
+def read_replica(name: str, fit: bool, lag_seconds: float | None) -> None:
+    READ_REPLICA_FIT.labels(name).set(1 if fit else 0)
+    READ_REPLICA_LAG.labels(name).set(math.nan if lag_seconds is None else lag_seconds)

@@ -28,7 +28,7 @@ from schemas.cases import (
 )
 from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
-from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page
+from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page, ReadDb
 from service.api.documented_errors import PROBLEMS
 from service.api.params import INSTANT, instant
 from service.api.worker_side import CodeParam, completion_notice_response, receipt_response
@@ -103,7 +103,7 @@ class CaseController(Controller):
     )
     async def list_all(
         self,
-        db: Db,
+        reads: ReadDb,
         ctx: Ctx,
         paging: Page,
         status: Annotated[
@@ -170,7 +170,7 @@ class CaseController(Controller):
             text=(q.strip() or None) if q is not None else None,
         )
         return await cases.list_cases(
-            db, ctx, where, CaseOrder(by=sort, descending=order == "desc"), paging.limit, paging.offset
+            reads, ctx, where, CaseOrder(by=sort, descending=order == "desc"), paging.limit, paging.offset
         )
 
     @get(
@@ -180,8 +180,8 @@ class CaseController(Controller):
         "supervision notices have their own lists.",
         opt=needs(Permission.CASES_READ),
     )
-    async def queues(self, db: Db, ctx: Ctx) -> CaseQueues:
-        return await cases.count_queues(db, ctx)
+    async def queues(self, reads: ReadDb, ctx: Ctx) -> CaseQueues:
+        return await cases.count_queues(reads, ctx)
 
     @get(
         "/{case_id:uuid}",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas.base import CODE
 from service.adapters.limits import Counters
+from service.adapters.read_replicas import Reads
 from service.adapters.storage import AttachmentStore
 from service.api.access import client_address
 from service.config import Settings
@@ -38,6 +39,22 @@ def provide_sessions(state: State) -> async_sessionmaker[AsyncSession]:
     """For a use case that reads on several connections at once (each its own session)."""
     factory: async_sessionmaker[AsyncSession] = state.session_factory
     return factory
+
+
+def provide_read_sessions(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
+    """Sessions for a request that only reads and may trail the primary by up to
+    ``BANSHI_READ_MAX_LAG_SECONDS``: a fit read replica's, else the primary's (or 503,
+    ``BANSHI_READ_FALLBACK=refuse``). Chosen once per request, so that every session the
+    request opens reads from the same server. A handler that also writes (an audit
+    record) writes through ``db``; one that must see its caller's own last write (a case
+    read after a move, the caller's own account) takes ``db`` only."""
+    reads: Reads = request.app.state.reads
+    return reads.sessions()
+
+
+def provide_read_session(read_sessions: NamedDependency[async_sessionmaker[AsyncSession]]) -> AsyncSession:
+    """One session of ``read_sessions``: for a use case that reads on one connection."""
+    return read_sessions()
 
 
 def provide_settings(state: State) -> Settings:
@@ -102,6 +119,10 @@ def provide_paging(
 # Handlers name their dependencies explicitly (Litestar 3 drops inferred ones).
 Db = NamedDependency[AsyncSession]
 Sessions = NamedDependency[async_sessionmaker[AsyncSession]]
+ReadDb = NamedDependency[AsyncSession]
+"""The parameter ``reads``: a session that may read from a replica (``provide_read_session``)."""
+ReadSessions = NamedDependency[async_sessionmaker[AsyncSession]]
+"""The parameter ``read_sessions``: sessions that may read from a replica, several at once."""
 Caller = NamedDependency[Principal]
 Ctx = NamedDependency[Context]
 Kit = NamedDependency[SecurityKit]

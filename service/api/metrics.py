@@ -26,7 +26,7 @@ from schemas.metrics import (
 )
 from service.api import metric_columns as columns
 from service.api.access import needs
-from service.api.deps import Ctx, Db, Limits, Page, Sessions
+from service.api.deps import Ctx, Db, Limits, Page, ReadDb, ReadSessions
 from service.api.documented_errors import DOWNLOADS, PROBLEMS
 from service.api.exports import (
     CSV_MEDIA_TYPE,
@@ -184,75 +184,75 @@ class MetricsController(Controller):
     )
     async def items(
         self,
-        db: Db,
-        sessions: Sessions,
+        reads: ReadDb,
+        read_sessions: ReadSessions,
         ctx: Ctx,
         filters: Filters,
         keeping: Keeping,
         counters: Limits,
         live: Live,
     ) -> Response[ItemTable]:
-        table = await metrics.item_table(db, sessions, ctx, filters, keeping, counters, live=live)
+        table = await metrics.item_table(reads, read_sessions, ctx, filters, keeping, counters, live=live)
         return _aged(table, table.as_of, table.generated_at)
 
     @get("/items/export", summary="The work-list table as CSV or XLSX", opt=DOWNLOAD)
     async def items_export(
         self,
-        db: Db,
-        sessions: Sessions,
+        reads: ReadDb,
+        read_sessions: ReadSessions,
         ctx: Ctx,
         fmt: FormatParam,
         filters: Filters,
     ) -> Stream:
-        table = await metrics.item_table(db, sessions, ctx, filters)
+        table = await metrics.item_table(reads, read_sessions, ctx, filters)
         rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "code")
         return _download(f"work-list-{table.period.label}", fmt, columns.ITEMS, rows)
 
     @get("/by/{by:str}", summary="Figures per district, department or steward", opt=READ)
     async def breakdown(
         self,
-        db: Db,
-        sessions: Sessions,
+        reads: ReadDb,
+        read_sessions: ReadSessions,
         ctx: Ctx,
         by: FromPath[Grouping],
         filters: Filters,
     ) -> Breakdown:
-        return await metrics.breakdown(db, sessions, ctx, filters, by)
+        return await metrics.breakdown(reads, read_sessions, ctx, filters, by)
 
     @get("/by/{by:str}/export", summary="Figures per district, department or steward as CSV or XLSX", opt=DOWNLOAD)
     async def breakdown_export(
         self,
-        db: Db,
-        sessions: Sessions,
+        reads: ReadDb,
+        read_sessions: ReadSessions,
         ctx: Ctx,
         by: FromPath[Grouping],
         fmt: FormatParam,
         filters: Filters,
     ) -> Stream:
-        table = await metrics.breakdown(db, sessions, ctx, filters, by)
+        table = await metrics.breakdown(reads, read_sessions, ctx, filters, by)
         rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "key")
         return _download(f"by-{by}-{table.period.label}", fmt, columns.breakdown(by), rows)
 
     @get("/trend", summary="Weekly or monthly cases received and resolved, and the overdue backlog", opt=READ)
     async def trend(
         self,
-        db: Db,
+        reads: ReadDb,
         ctx: Ctx,
         filters: Filters,
         interval: FromQuery[Literal["week", "month"]] = "month",
     ) -> Trend:
-        return await metrics.trend(db, ctx, filters, interval)
+        return await metrics.trend(reads, ctx, filters, interval)
 
     @get("/trend/export", summary="The trend as CSV or XLSX", opt=DOWNLOAD)
     async def trend_export(
         self,
-        db: Db,
+        reads: ReadDb,
         ctx: Ctx,
         fmt: FormatParam,
         filters: Filters,
         interval: FromQuery[Literal["week", "month"]] = "month",
     ) -> Stream:
-        table = await metrics.trend(db, ctx, filters, interval)
+        table = await metrics.trend(reads, ctx, filters, interval)
         return _download(f"trend-{interval}-{table.period.label}", fmt, columns.TREND, rows_of(table.points))
 
     @get(
@@ -264,15 +264,15 @@ class MetricsController(Controller):
     )
     async def summary(
         self,
-        db: Db,
-        sessions: Sessions,
+        reads: ReadDb,
+        read_sessions: ReadSessions,
         ctx: Ctx,
         filters: Filters,
         keeping: Keeping,
         counters: Limits,
         live: Live,
     ) -> Response[CitySummary]:
-        summary = await metrics.city_summary(db, sessions, ctx, filters, keeping, counters, live=live)
+        summary = await metrics.city_summary(reads, read_sessions, ctx, filters, keeping, counters, live=live)
         return _aged(summary, summary.as_of, summary.generated_at)
 
     @get(
@@ -280,29 +280,31 @@ class MetricsController(Controller):
         summary="Supervision notices (督办) issued in the period: replied on time or late, escalated, open",
         opt=READ,
     )
-    async def supervision(self, db: Db, ctx: Ctx, filters: Filters) -> SupervisionFigures:
-        return await metrics.supervision_figures(db, ctx, filters)
+    async def supervision(self, reads: ReadDb, ctx: Ctx, filters: Filters) -> SupervisionFigures:
+        return await metrics.supervision_figures(reads, ctx, filters)
 
     @get("/cases", summary="The cases behind a figure (no personal data)", opt=READ)
     async def cases(
         self,
-        db: Db,
+        reads: ReadDb,
         ctx: Ctx,
         paging: Page,
         figure: FromQuery[FigureName],
         filters: Filters,
     ) -> FigureCasePage:
-        return await metrics.figure_cases(db, ctx, filters, figure, paging.limit, paging.offset)
+        return await metrics.figure_cases(reads, ctx, filters, figure, paging.limit, paging.offset)
 
     @get("/cases/export", summary="The cases behind a figure as CSV or XLSX (audited)", opt=DOWNLOAD)
     async def cases_export(
         self,
         db: Db,
+        read_sessions: ReadSessions,
         ctx: Ctx,
-        state: State,
         fmt: FormatParam,
         figure: FromQuery[FigureName],
         filters: Filters,
     ) -> Stream:
-        rows = await metrics.figure_case_rows(db, state.session_factory, ctx, filters, figure, fmt)
+        # The audit record is written on the primary (``db``, which also reads the
+        # scope); the rows, the heavy part, stream from a replica.
+        rows = await metrics.figure_case_rows(db, read_sessions, ctx, filters, figure, fmt)
         return _download(f"cases-{figure}", fmt, columns.CASES, rows)

@@ -26,7 +26,7 @@ from schemas.people import (
     WorkerPatch,
 )
 from service.api.access import needs
-from service.api.deps import CodeFilter, Ctx, Db, Page
+from service.api.deps import CodeFilter, Ctx, Db, Page, ReadDb
 from service.api.documented_errors import PROBLEMS
 from service.domain.access import Permission
 from service.domain.filters import WorkerFilter
@@ -71,7 +71,7 @@ class WorkerController(Controller):
     @get("/", summary="List the science workers within reach", opt=needs(Permission.WORKERS_READ))
     async def list_all(
         self,
-        db: Db,
+        reads: ReadDb,
         ctx: Ctx,
         paging: Page,
         district_code: CodeFilter = None,
@@ -80,7 +80,7 @@ class WorkerController(Controller):
         name: Annotated[str | None, QueryParameter(max_length=64, pattern=ONE_LINE)] = None,
     ) -> WorkerPage:
         where = WorkerFilter(district_code, steward_id, talent_card, name)
-        return await workers.list_workers(db, ctx, where, paging.limit, paging.offset)
+        return await workers.list_workers(reads, ctx, where, paging.limit, paging.offset)
 
     @post(
         "/lookup",

@@ -308,6 +308,7 @@ TEXTS_ZH: dict[str, str] = {
         "附件存储暂时不可用，未写入任何数据，请稍后重试"
     ),
     "the lookup is unavailable right now; try again shortly": "查询服务暂时不可用，请稍后重试",
+    "the figures and lists are unavailable right now; try again shortly": "统计数据和列表暂时不可用，请稍后重试",
     "an unexpected error occurred; it has been logged": "系统发生意外错误，已记录日志",
     # accounts and sign-in
     "this user name is taken": "该用户名已被使用",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from schemas.problem import FieldError, Problem
 from service.adapters.limits import LimitsUnavailable
+from service.adapters.read_replicas import ReadsUnavailable
 from service.adapters.storage import StoreUnavailable
 from service.api.problem_language import in_callers_language
 from service.api.problem_pages import problem_type
@@ -161,6 +162,11 @@ def limits_unavailable(_: Request[Any, Any, Any], exc: LimitsUnavailable) -> Res
     return _try_again_later("unavailable", "the lookup is unavailable right now; try again shortly", 30)
 
 
+def reads_unavailable(_: Request[Any, Any, Any], exc: ReadsUnavailable) -> Response[Problem]:
+    # Logged when a replica is set aside (adapters/read_replicas.py), not on every request.
+    return _try_again_later("unavailable", "the figures and lists are unavailable right now; try again shortly", 5)
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _response(
@@ -262,6 +268,7 @@ _HANDLERS: dict[Any, Any] = {
     PoolTimeout: database_unavailable,
     LimitsUnavailable: limits_unavailable,
     StoreUnavailable: store_unavailable,
+    ReadsUnavailable: reads_unavailable,
     # An OSError that gets this far is the database connection: asyncpg hands a refused or
     # broken connect on as it is. The attachment store wraps its own (StoreUnavailable).
     OSError: database_unavailable,

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
-from service.api.deps import Ctx, Db, Sessions
+from service.api.deps import Ctx, Db, ReadDb, ReadSessions
 from service.api.metrics import READ, DistrictParam
 from service.api.report_pages import monthly_report_html
 from service.services import reports
@@ -39,7 +39,13 @@ class ReportController(Controller):
         opt=READ,
     )
     async def monthly(
-        self, db: Db, sessions: Sessions, ctx: Ctx, month: MonthParam, district: DistrictParam = None
+        self,
+        db: Db,
+        reads: ReadDb,
+        read_sessions: ReadSessions,
+        ctx: Ctx,
+        month: MonthParam,
+        district: DistrictParam = None,
     ) -> Response[str]:
-        report = await reports.monthly(db, sessions, ctx, month, district)
+        report = await reports.monthly(reads, read_sessions, ctx, month, district, record_on=db)
         return Response(monthly_report_html(report), media_type="text/html", headers={"Cache-Control": "no-store"})

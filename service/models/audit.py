@@ -2,7 +2,8 @@
 
 ``seq`` is the position in the chain, handed out under a lock; ``hash`` is
 HMAC-SHA256 (audit key) over the previous row's hash and this row's content.
-The database refuses UPDATE, DELETE and TRUNCATE on the table (see the migration).
+The database refuses UPDATE, DELETE and TRUNCATE on the table (see the migration), and
+the service's own role may only read and insert its rows (``adapters/privileges.py``).
 """
 
 from __future__ import annotations

@@ -128,7 +128,11 @@ async def monthly(
     ctx: Context,
     month: str,
     district: str | None,
+    *,
+    record_on: AsyncSession,
 ) -> MonthlyReport:
+    """The report, read through ``session`` and ``sessions`` (a read replica may serve
+    them); handing it out is recorded in the audit trail through ``record_on`` (the primary)."""
     first = _month(month, local_day(ctx.now))
     last = _months_on(first, 1) - timedelta(days=1)
     month_ask = Ask(period=month, district=district)
@@ -182,7 +186,7 @@ async def monthly(
         for row in rows
     ]
     await audit.record_alone(
-        session,
+        record_on,
         ctx.kit,
         ctx.caller,
         "metrics.monthly_report",

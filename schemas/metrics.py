@@ -126,6 +126,11 @@ class ItemTable(Output, kw_only=True):
     period: PeriodOut
     scope: ScopeOut
     generated_at: datetime
+    """When this answer was made."""
+    as_of: datetime
+    """The moment the figures describe (when they were counted): at most a few seconds
+    before ``generated_at`` (``BANSHI_METRICS_KEEP_SECONDS``); for ``fresh=true``, not
+    before the request arrived."""
     rows: list[ItemRow]
     total: Figures
 
@@ -183,6 +188,11 @@ class CitySummary(Output, kw_only=True):
     period: PeriodOut
     scope: ScopeOut
     generated_at: datetime
+    """When this answer was made."""
+    as_of: datetime
+    """The moment the figures describe (when they were counted): at most a few seconds
+    before ``generated_at`` (``BANSHI_METRICS_KEEP_SECONDS``); for ``fresh=true``, not
+    before the request arrived."""
     total: Figures
     items_most_overdue: list[ItemOverdue]
     """Up to five items with the most overdue cases (only items with any)."""

@@ -60,7 +60,7 @@ from service.api.docs import docs_assets_router, scalar_page, swagger_page
 from service.api.documented_errors import ClosedStructs, document_errors
 from service.api.health import health, health_head, metrics, ready
 from service.api.imports import ImportController
-from service.api.metrics import MetricsController
+from service.api.metrics import MetricsController, keeping_for
 from service.api.notifications import NotificationController
 from service.api.params import integer_queries, whole_numbers_only
 from service.api.people import StaffController, WorkerController
@@ -214,6 +214,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> Lites
                 "imports": BackgroundJobs(),
                 "migration_head": head_revision(),
                 "signed_in": SignedInCache(timedelta(seconds=settings.sign_in_cache_seconds)),
+                "keeping": keeping_for(settings),
             }
         ),
         middleware=[request_context],

@@ -54,6 +54,11 @@ class Settings:
     unset means in this process only (fine for one process, wrong for several)."""
     redis_prefix: str = "banshi:"
     """``BANSHI_REDIS_PREFIX``: key prefix, so several deployments can share one Redis."""
+    metrics_keep_seconds: float = 5
+    """``BANSHI_METRICS_KEEP_SECONDS``: how long a process answers the same metrics question
+    (20-item table, city summary) with the figures it counted (0: count every time)."""
+    metrics_live_per_minute: int = 10
+    """``BANSHI_METRICS_LIVE_PER_MINUTE``: live metrics (``fresh=true``) one account may ask for per minute."""
     lookup_limit_per_address: int = 30
     """``BANSHI_LOOKUP_LIMIT_PER_ADDRESS``: public lookups per client address per 10 minutes."""
     lookup_lock_threshold: int = 5
@@ -138,6 +143,8 @@ def read_settings() -> Settings:
         argon2_memory_kib=_int("BANSHI_ARGON2_MEMORY_KIB", 65536),
         redis_url=os.environ.get("BANSHI_REDIS_URL") or None,
         redis_prefix=os.environ.get("BANSHI_REDIS_PREFIX", "banshi:"),
+        metrics_keep_seconds=float(os.environ.get("BANSHI_METRICS_KEEP_SECONDS") or 5),
+        metrics_live_per_minute=_int("BANSHI_METRICS_LIVE_PER_MINUTE", 10),
         lookup_limit_per_address=_int("BANSHI_LOOKUP_LIMIT_PER_ADDRESS", 30),
         lookup_lock_threshold=_int("BANSHI_LOOKUP_LOCK_THRESHOLD", 5),
         lookup_lock_minutes=_int("BANSHI_LOOKUP_LOCK_MINUTES", 30),

@@ -184,6 +184,21 @@ async def fetch_one(lent: Lent, statement: Prepared, values: dict[str, Any]) -> 
     return row
 
 
+async def fetch_all(lent: Lent, statement: Prepared, values: dict[str, Any]) -> list[asyncpg.Record]:
+    """``fetch_one`` for a statement whose every row is wanted (a page of a list)."""
+    driver = lent.driver
+    arguments = [values[name] for name in statement.names]
+    try:
+        rows: list[asyncpg.Record] = await driver.fetch(statement.sql, *arguments)
+    except BaseException as error:
+        await lent.invalidate(error if isinstance(error, Exception) else None)
+        if not isinstance(error, Exception):
+            raise
+        lost = driver.is_closed() or isinstance(error, _LOST)
+        raise DBAPIError(statement.sql, None, error, connection_invalidated=lost) from error
+    return rows
+
+
 _LOST = (
     OSError,
     asyncpg.PostgresConnectionError,

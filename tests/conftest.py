@@ -43,6 +43,7 @@ def base_settings(keys: Keys, database_url: str | None) -> Settings:
         session_max_hours=24 * 365,
         redis_url=None,  # counters in the process; tests/api/test_lookup_limits.py uses Redis
         reminder_seconds=0,  # passes run when a test runs them (tests/test_reminders.py), at its clock
+        metrics_keep_seconds=0,  # every read counts; tests/api/test_metrics_kept.py tests the kept figures
         delivery_worker="separate",  # tests/test_deliveries.py runs delivery workers of its own
     )
 

@@ -782,7 +782,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The work-list table: every item's figures for a period */
+        /**
+         * The work-list table: every item's figures for a period
+         * @description The figures may be kept for a few seconds (`BANSHI_METRICS_KEEP_SECONDS`, 5 by default) and shared by callers who ask exactly the same question of the same cases: `as_of` says when they were counted and the `Age` header how many seconds ago. `fresh=true` or the request header `Cache-Control: no-cache` asks for figures counted after the request arrived, at most `BANSHI_METRICS_LIVE_PER_MINUTE` (10) times a minute per account (then 429 with Retry-After).
+         */
         get: operations["ApiV1MetricsItemsItems"];
         put?: never;
         post?: never;
@@ -816,7 +819,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** City summary: totals, items most overdue, districts least on time */
+        /**
+         * City summary: totals, items most overdue, districts least on time
+         * @description The figures may be kept for a few seconds (`BANSHI_METRICS_KEEP_SECONDS`, 5 by default) and shared by callers who ask exactly the same question of the same cases: `as_of` says when they were counted and the `Age` header how many seconds ago. `fresh=true` or the request header `Cache-Control: no-cache` asks for figures counted after the request arrived, at most `BANSHI_METRICS_LIVE_PER_MINUTE` (10) times a minute per account (then 429 with Retry-After).
+         */
         get: operations["ApiV1MetricsSummarySummary"];
         put?: never;
         post?: never;
@@ -1925,6 +1931,8 @@ export interface components {
         };
         /** CitySummary */
         CitySummary: {
+            /** Format: date-time */
+            as_of: string;
             districts_lowest_on_time: components["schemas"]["DistrictOnTime"][];
             /** Format: date-time */
             generated_at: string;
@@ -2216,6 +2224,8 @@ export interface components {
         };
         /** ItemTable */
         ItemTable: {
+            /** Format: date-time */
+            as_of: string;
             /** Format: date-time */
             generated_at: string;
             period: components["schemas"]["PeriodOut"];
@@ -7433,6 +7443,8 @@ export interface operations {
                 department?: string | null;
                 /** @description Steward (staff) id. */
                 steward?: string | null;
+                /** @description true: count the figures now rather than take those of the last few seconds. */
+                fresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7443,6 +7455,8 @@ export interface operations {
             /** @description Request fulfilled, document follows */
             200: {
                 headers: {
+                    /** @description Seconds since the figures were counted (`as_of`). */
+                    Age?: unknown;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7479,6 +7493,17 @@ export interface operations {
             /** @description The request is well formed but breaks a rule of the programme; nothing was written. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7600,6 +7625,8 @@ export interface operations {
                 department?: string | null;
                 /** @description Steward (staff) id. */
                 steward?: string | null;
+                /** @description true: count the figures now rather than take those of the last few seconds. */
+                fresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7610,6 +7637,8 @@ export interface operations {
             /** @description Request fulfilled, document follows */
             200: {
                 headers: {
+                    /** @description Seconds since the figures were counted (`as_of`). */
+                    Age?: unknown;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7646,6 +7675,17 @@ export interface operations {
             /** @description The request is well formed but breaks a rule of the programme; nothing was written. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -210,6 +211,11 @@ class Reads:
             await replica.probe.dispose()
 
 
+_BROKEN = (OSError, asyncpg.PostgresConnectionError, asyncpg.ConnectionDoesNotExistError, asyncpg.InternalClientError)
+"""What the driver raises when the connection itself is gone (as ``db.fetch_one`` sorts them;
+an ``InterfaceError`` saying the connection is closed too, as SQLAlchemy's dialect reads it)."""
+
+
 def _watch_connections(reads: Reads, replica: Replica) -> None:
     """Set the replica aside the moment a request's connection to it is refused or breaks,
     instead of at the next check. asyncpg hands a refused connect on as an ``OSError``,
@@ -228,3 +234,11 @@ def _watch_connections(reads: Reads, replica: Replica) -> None:
     def broken(context: ExceptionContext) -> None:
         if context.is_disconnect:
             reads.lost(replica, f"a connection broke: {type(context.original_exception).__name__}")
+
+    @event.listens_for(sync_engine, "invalidate")
+    def dropped(_dbapi_connection: Any, _record: Any, error: BaseException | None) -> None:
+        # A statement run straight through the driver (the case list, ``db.fetch_all``)
+        # is never seen by handle_error; it drops a connection that broke, with the error.
+        closed = isinstance(error, asyncpg.InterfaceError) and "closed" in str(error)
+        if isinstance(error, _BROKEN) or closed:
+            reads.lost(replica, f"a connection broke: {type(error).__name__}")

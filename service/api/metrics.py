@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
@@ -24,8 +26,8 @@ from schemas.metrics import (
 )
 from service.api import metric_columns as columns
 from service.api.access import needs
-from service.api.deps import Ctx, Db, Page, ReadDb, ReadSessions
-from service.api.documented_errors import DOWNLOADS
+from service.api.deps import Ctx, Db, Limits, Page, ReadDb, ReadSessions
+from service.api.documented_errors import DOWNLOADS, PROBLEMS
 from service.api.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -36,6 +38,7 @@ from service.api.exports import (
     xlsx_chunks,
 )
 from service.api.params import DAY, day
+from service.config import Settings
 from service.domain.access import Permission
 from service.services import metrics
 from service.services.metrics import Ask, rows_of
@@ -74,8 +77,10 @@ DepartmentParam = Annotated[
 StewardParam = Annotated[uuid.UUID | None, QueryParameter(name="steward", description="Steward (staff) id.")]
 FormatParam = Annotated[ExportFormat, QueryParameter(name="format", description="csv (UTF-8 with BOM) or xlsx.")]
 Grouping = Literal["district", "department", "steward"]
+T = TypeVar("T")
 
 READ = needs(Permission.METRICS_READ)
+KEPT_READ = {**READ, PROBLEMS: (429,)}
 DOWNLOAD = {**READ, DOWNLOADS: (CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)}
 
 
@@ -93,6 +98,51 @@ def provide_filters(
 
 
 Filters = NamedDependency[Ask]
+
+KEPT = (
+    "The figures may be kept for a few seconds (`BANSHI_METRICS_KEEP_SECONDS`, 5 by default) and shared "
+    "by callers who ask exactly the same question of the same cases: `as_of` says when they were counted "
+    "and the `Age` header how many seconds ago. `fresh=true` or the request header `Cache-Control: no-cache` "
+    "asks for figures counted after the request arrived, at most `BANSHI_METRICS_LIVE_PER_MINUTE` (10) times "
+    "a minute per account (then 429 with Retry-After)."
+)
+AGE = [
+    ResponseHeader(name="Age", description="Seconds since the figures were counted (`as_of`).", documentation_only=True)
+]
+
+
+def keeping_for(settings: Settings) -> metrics.Keeping:
+    """The answers this process will keep, made once at start-up."""
+    return metrics.Keeping.for_seconds(settings.metrics_keep_seconds, settings.metrics_live_per_minute)
+
+
+def provide_keeping(state: State) -> Keeping:
+    keeping: Keeping = state.keeping
+    return keeping
+
+
+def provide_live(
+    request: Request[Any, Any, Any],
+    fresh: Annotated[
+        bool,
+        QueryParameter(
+            name="fresh",
+            description="true: count the figures now rather than take those of the last few seconds.",
+        ),
+    ] = False,
+) -> bool:
+    """Live figures were asked for, by the query or by the request's Cache-Control (RFC 9111 no-cache)."""
+    control = request.headers.get("cache-control", "")
+    return fresh or any(part.strip().lower() == "no-cache" for part in control.split(","))
+
+
+Live = NamedDependency[bool]
+Keeping = NamedDependency[metrics.Keeping]
+
+
+def _aged(body: T, as_of: datetime, generated_at: datetime) -> Response[T]:
+    age = max(int((generated_at - as_of).total_seconds()), 0)
+    return Response(body, headers={"Age": str(age)})
 
 
 async def _each(rows: Iterable[Mapping[str, Any]]) -> AsyncIterator[Mapping[str, Any]]:
@@ -122,17 +172,31 @@ def _with_total(rows: list[dict[str, Any]], total: Mapping[str, Any], key: str) 
 class MetricsController(Controller):
     path = "/metrics"
     tags = ["metrics"]
-    dependencies = {"filters": Provide(provide_filters, sync_to_thread=False)}
+    dependencies = {
+        "filters": Provide(provide_filters, sync_to_thread=False),
+        "keeping": Provide(provide_keeping, sync_to_thread=False),
+        "live": Provide(provide_live, sync_to_thread=False),
+    }
 
-    @get("/items", summary="The work-list table: every item's figures for a period", opt=READ)
+    @get(
+        "/items",
+        summary="The work-list table: every item's figures for a period",
+        description=KEPT,
+        opt=KEPT_READ,
+        response_headers=AGE,
+    )
     async def items(
         self,
         reads: ReadDb,
         read_sessions: ReadSessions,
         ctx: Ctx,
         filters: Filters,
-    ) -> ItemTable:
-        return await metrics.item_table(reads, read_sessions, ctx, filters)
+        keeping: Keeping,
+        counters: Limits,
+        live: Live,
+    ) -> Response[ItemTable]:
+        table = await metrics.item_table(reads, read_sessions, ctx, filters, keeping, counters, live=live)
+        return _aged(table, table.as_of, table.generated_at)
 
     @get("/items/export", summary="The work-list table as CSV or XLSX", opt=DOWNLOAD)
     async def items_export(
@@ -194,15 +258,25 @@ class MetricsController(Controller):
         table = await metrics.trend(reads, ctx, filters, interval)
         return _download(f"trend-{interval}-{table.period.label}", fmt, columns.TREND, rows_of(table.points))
 
-    @get("/summary", summary="City summary: totals, items most overdue, districts least on time", opt=READ)
+    @get(
+        "/summary",
+        summary="City summary: totals, items most overdue, districts least on time",
+        description=KEPT,
+        opt=KEPT_READ,
+        response_headers=AGE,
+    )
     async def summary(
         self,
         reads: ReadDb,
         read_sessions: ReadSessions,
         ctx: Ctx,
         filters: Filters,
-    ) -> CitySummary:
-        return await metrics.city_summary(reads, read_sessions, ctx, filters)
+        keeping: Keeping,
+        counters: Limits,
+        live: Live,
+    ) -> Response[CitySummary]:
+        summary = await metrics.city_summary(reads, read_sessions, ctx, filters, keeping, counters, live=live)
+        return _aged(summary, summary.as_of, summary.generated_at)
 
     @get(
         "/supervision",

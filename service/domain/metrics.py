@@ -98,9 +98,50 @@ class Period:
                 cursor = following
         return years, months, loose
 
+    def cover(self) -> Cover:
+        """The period as whole years and months to sum from the tallies, with day ranges to
+        add from the cases and day ranges to take away. A loose stretch that fills more than
+        half its month is read as the whole month less the days outside the period, so no
+        more than half a month of cases is counted one by one at either edge."""
+        years, months, loose = self.units()
+        whole = list(months)
+        added: list[tuple[date, date]] = []
+        taken: list[tuple[date, date]] = []
+        for lo, hi in _by_month(loose):
+            first = lo.replace(day=1)
+            after = _next_month(first)
+            if 2 * (hi - lo).days > (after - first).days:
+                whole.append(first)
+                taken += [(a, b) for a, b in ((first, lo), (hi, after)) if a < b]
+            else:
+                added.append((lo, hi))
+        return Cover(years, sorted(whole), added, taken)
+
     def year(self) -> int | None:
         """The calendar year the period lies in, if it lies in one."""
         return self.start.year if self.start.year == self.last_day.year else None
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """A period as ``years`` and ``months`` (first days) plus the days of ``added`` less
+    those of ``taken`` (``[lo, hi)`` ranges): see ``Period.cover``."""
+
+    years: list[date]
+    months: list[date]
+    added: list[tuple[date, date]]
+    taken: list[tuple[date, date]]
+
+
+def _by_month(ranges: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Day ranges cut where a month ends."""
+    cut = []
+    for lo, hi in ranges:
+        while lo < hi:
+            end = min(_next_month(lo.replace(day=1)), hi)
+            cut.append((lo, end))
+            lo = end
+    return cut
 
 
 def unit_start(day: date, unit: str) -> date:
@@ -191,12 +232,30 @@ def percentile(histogram: Mapping[int, int], fraction: tuple[int, int]) -> int |
     raise AssertionError("the ranks add up to the number of cases")
 
 
+def median_and_p90(histogram: Mapping[int, int]) -> tuple[int | None, int | None]:
+    """``percentile`` at the median's and the 90th's ranks, in one walk up the histogram
+    (a steward breakdown ranks a thousand of them)."""
+    cases = sum(histogram.values())
+    if cases == 0:
+        return None, None
+    ranks = (nearest_rank(cases, RANKS["median"]), nearest_rank(cases, RANKS["p90"]))
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while len(found) < 2 and seen >= ranks[len(found)]:
+            found.append(value)
+        if len(found) == 2:
+            return found[0], found[1]
+    raise AssertionError("the ranks add up to the number of cases")
+
+
 @dataclass(slots=True)
 class Tally:
     """What was counted for one row of a table: the cases received in the period."""
 
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    now: dict[str, int] = field(default_factory=lambda: dict.fromkeys(NOW_COUNTERS, 0))
+    counts: dict[str, int] = field(default_factory=dict.fromkeys(COUNTERS, 0).copy)
+    now: dict[str, int] = field(default_factory=dict.fromkeys(NOW_COUNTERS, 0).copy)
     median: int | None = None
     """Working days from acceptance to resolution at the middle rank (see ``RANKS``)."""
     p90: int | None = None

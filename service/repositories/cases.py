@@ -10,16 +10,34 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Select, Text, Uuid, bindparam, exists, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    any_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, fetch_one, prepared, single_statement
+from service.db import Prepared, fetch_all, fetch_one, prepared, single_statement
 from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
-from service.domain.workflow import statuses_in
+from service.domain.queues import Queue
+from service.domain.time_limit import DueState
+from service.domain.workflow import Category, statuses_in
 from service.models import (
     Case,
     CaseEvent,
@@ -32,7 +50,6 @@ from service.models import (
 )
 from service.models.base import from_row
 from service.repositories import due, queues
-from service.repositories.filters import between, equal_to
 from service.repositories.reach import case_reach, reach_values
 
 
@@ -114,65 +131,167 @@ async def item_code_of(session: AsyncSession, item_id: uuid.UUID) -> str:
     return (await session.scalar(select(col(WorkListItem.code)).where(col(WorkListItem.id) == item_id))) or ""
 
 
-def _where(query: Select[Any], where: CaseFilter, now: datetime) -> Select[Any]:
-    if where.statuses:
-        query = query.where(col(Case.status).in_([s.value for s in where.statuses]))
-    if where.category is not None:
-        query = query.where(col(Case.status).in_([s.value for s in statuses_in(where.category)]))
-    query = equal_to(
-        query,
-        [
-            (Case.item_id, where.item_id),
-            (Case.department_code, where.department_code),
-            (Case.district_code, where.district_code),
-            (Case.steward_id, where.steward_id),
-            (Case.worker_id, where.worker_id),
-            (Case.case_no, where.case_no),
-        ],
-    )
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a case-list statement depends on besides its values: the caller's role, which
+    filters are given, the order. One statement is built and compiled per shape."""
+
+    role: Role
+    statuses: bool
+    category: Category | None
+    given: frozenset[str]
+    due_state: DueState | None
+    queue: Queue | None
+    order: CaseOrder
+
+
+_EQUAL = ("item_id", "department_code", "district_code", "steward_id", "worker_id", "case_no")
+
+
+def _shape(where: CaseFilter, role: Role, order: CaseOrder) -> Shape:
+    given = {name for name in (*_EQUAL, "created_from", "created_to", "text") if getattr(where, name) is not None}
+    return Shape(role, bool(where.statuses), where.category, frozenset(given), where.due_state, where.queue, order)
+
+
+def _values(where: CaseFilter, caller: Principal, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {"now": now, **reach_values(caller)}
+    values["statuses"] = [s.value for s in where.statuses]
+    values["category_statuses"] = [] if where.category is None else [s.value for s in statuses_in(where.category)]
+    for name in (*_EQUAL, "created_from", "created_to"):
+        values[name] = getattr(where, name)
     if where.text is not None:
-        pattern = "%" + _LIKE_SPECIAL.sub(r"\\\g<0>", where.text) + "%"
-        # The worker's name through the case's worker: within reach whenever the case is.
+        values["pattern"] = "%" + _LIKE_SPECIAL.sub(r"\\\g<0>", where.text) + "%"
+    return values
+
+
+def _conditions(shape: Shape) -> list[Any]:
+    """``_where``'s conditions with every value a parameter (``_values`` fills them in)."""
+    conditions: list[Any] = [case_reach(shape.role)]
+    if shape.statuses:
+        conditions.append(col(Case.status) == any_(bindparam("statuses", type_=ARRAY(String()))))
+    if shape.category is not None:
+        conditions.append(col(Case.status) == any_(bindparam("category_statuses", type_=ARRAY(String()))))
+    for name in _EQUAL:
+        if name in shape.given:
+            column = Case.__table__.c[name]  # type: ignore[attr-defined]
+            conditions.append(column == bindparam(name, type_=column.type))
+    if "text" in shape.given:
+        pattern = bindparam("pattern", type_=String())
         named = select(col(Worker.id)).where(col(Worker.name).ilike(pattern, escape="\\"))
-        query = query.where(
+        conditions.append(
             or_(
                 col(Case.title).ilike(pattern, escape="\\"),
                 col(Case.description).ilike(pattern, escape="\\"),
                 col(Case.worker_id).in_(named),
             )
         )
-    query = between(query, Case.created_at, where.created_from, where.created_to)
-    if where.due_state is not None:
-        query = query.where(due.clause(due.due_state_is(where.due_state, '"case"'), now))
-    if where.queue is not None:
-        query = query.where(due.clause(queues.in_queue(where.queue, '"case"'), now))
-    return query
+    moment = DateTime(timezone=True)
+    if "created_from" in shape.given:
+        conditions.append(col(Case.created_at) >= bindparam("created_from", type_=moment))
+    if "created_to" in shape.given:
+        conditions.append(col(Case.created_at) < bindparam("created_to", type_=moment))
+    for condition in (
+        due.due_state_is(shape.due_state, '"case"') if shape.due_state is not None else None,
+        queues.in_queue(shape.queue, '"case"') if shape.queue is not None else None,
+    ):
+        if condition is not None:
+            built = text(condition)
+            conditions.append(built.bindparams(bindparam("now", type_=moment)) if ":now" in condition else built)
+    return conditions
 
 
-async def list_cases(
+_NARROW = frozenset({Role.STEWARD, Role.WORKER})
+"""Roles whose reach is a few thousand cases at most: their matches are found once and
+both counted and paged (an administrator's or a liaison's may be most of the table, where
+an index in the order asked and a separate count do better)."""
+
+
+@cache
+def _list_statement(shape: Shape) -> Prepared:
+    """A page of cases with their item's code, their worker's name and the total that match,
+    in one statement: the total is an uncorrelated subquery, counted once. For a narrow
+    reach the matches are found once, counted, and only the page's are read in full."""
+    conditions = _conditions(shape)
+    column = col(getattr(Case, shape.order.by))
+    columns = (*Case.__table__.c, col(WorkListItem.code), col(Worker.name))  # type: ignore[attr-defined]
+    limit, offset = bindparam("limit", type_=Integer()), bindparam("offset", type_=Integer())
+
+    def ordered(sort_key: Any, key: Any) -> list[Any]:
+        if shape.order.descending:
+            return [sort_key.desc().nulls_last(), key.desc()]
+        return [sort_key.asc().nulls_last(), key.asc()]
+
+    if shape.role in _NARROW:
+        matched = (
+            select(col(Case.id).label("id"), column.label("sort_key"))
+            .where(*conditions)
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
+        )
+        total = select(func.count()).select_from(matched).scalar_subquery()
+        keys = (
+            select(matched.c.id, matched.c.sort_key)
+            .order_by(*ordered(matched.c.sort_key, matched.c.id))
+            .limit(limit)
+            .offset(offset)
+            .subquery("page")
+        )
+        query = (
+            select(*columns, total.label("total"))
+            .select_from(keys)
+            .join(Case, col(Case.id) == keys.c.id)
+            .order_by(*ordered(keys.c.sort_key, keys.c.id))
+        )
+    else:
+        total = select(func.count()).select_from(Case).where(*conditions).correlate(None).scalar_subquery()
+        query = (
+            select(*columns, total.label("total"))
+            .where(*conditions)
+            .order_by(*ordered(column, col(Case.id)))
+            .limit(limit)
+            .offset(offset)
+        )
+    page = query.join(WorkListItem, col(WorkListItem.id) == col(Case.item_id)).join(
+        Worker, col(Worker.id) == col(Case.worker_id)
+    )
+    return prepared(page)
+
+
+@cache
+def _count_statement(shape: Shape) -> Prepared:
+    return prepared(select(func.count()).select_from(Case).where(*_conditions(shape)))
+
+
+async def list_page(
     session: AsyncSession,
     where: CaseFilter,
-    reach: Any,
+    caller: Principal,
     *,
     now: datetime,
     order: CaseOrder,
     limit: int,
     offset: int,
-) -> tuple[Sequence[tuple[Case, str, str]], int]:
-    """A page of cases with their item's code and their worker's name, and the total."""
-    base = _where(select(col(Case.id)).where(reach), where, now)
-    total = await session.scalar(select(func.count()).select_from(base.subquery()))
-    column = col(getattr(Case, order.by))
-    order_by = [column.desc().nulls_last() if order.descending else column.asc().nulls_last()]
-    order_by.append(col(Case.id).desc() if order.descending else col(Case.id).asc())
-    joined: Any = (
-        select(Case, col(WorkListItem.code), col(Worker.name))
-        .join(WorkListItem, col(WorkListItem.id) == col(Case.item_id))
-        .join(Worker, col(Worker.id) == col(Case.worker_id))
-    )
-    query = _where(joined.where(reach), where, now)
-    rows = await session.execute(query.order_by(*order_by).limit(limit).offset(offset))
-    return [(case, code, name) for case, code, name in rows], total or 0
+) -> tuple[list[tuple[Case, str, str]], int]:
+    """A page of the cases within the caller's reach that match ``where``, with their item's
+    code and their worker's name, and the total. The second most frequent read: one statement
+    compiled once per shape, run straight through the driver outside a transaction (one
+    statement sees one snapshot), as the case read is (``read_case``). A page past the end
+    has no row to carry the total, which is then counted on its own."""
+    assert not session.in_transaction(), "the case list runs outside a transaction"
+    shape = _shape(where, caller.role, order)
+    values = {**_values(where, caller, now), "limit": limit, "offset": offset}
+    async with single_statement(session) as connection:
+        rows = await fetch_all(connection, _list_statement(shape), values)
+        if rows:
+            total = rows[0]["total"]
+        else:
+            counted = await fetch_one(connection, _count_statement(shape), values)
+            total = counted[0] if counted is not None else 0
+    width = len(_CASE_COLUMNS)
+    page = [
+        (from_row(Case, dict(zip(_CASE_COLUMNS, row[:width], strict=True))), row[width], row[width + 1]) for row in rows
+    ]
+    return page, int(total)
 
 
 async def events_of(session: AsyncSession, case_id: uuid.UUID, visibility: str | None = None) -> Sequence[CaseEvent]:

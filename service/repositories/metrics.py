@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.domain.due import PAUSED
 from service.domain.metrics import (
     COUNTERS,
-    RANKS,
     SUPERVISION_COUNTERS,
+    Cover,
     Period,
     Tally,
-    percentile,
+    median_and_p90,
     supervision_figure,
 )
 from service.domain.supervision import SupervisionStatus
@@ -121,11 +121,21 @@ class Counted:
     by_key: dict[Any, Tally] = field(default_factory=dict)
     whole: tuple[int | None, int | None] = (None, None)
     """The median and 90th percentile of all keys together."""
+    ranks: dict[Any, tuple[int | None, int | None]] = field(default_factory=dict)
+    """What ``count_percentiles`` found per key, before ``add_percentiles`` puts it in the tallies."""
 
     def at(self, key: Any) -> Tally:
-        if key not in self.by_key:
-            self.by_key[key] = Tally()
-        return self.by_key[key]
+        tally = self.by_key.get(key)
+        if tally is None:
+            tally = self.by_key[key] = Tally()
+        return tally
+
+    def add_percentiles(self, other: Counted) -> None:
+        """Take the percentiles ``count_percentiles`` found."""
+        for key, (median, p90) in other.ranks.items():
+            tally = self.at(key)
+            tally.median, tally.p90 = median, p90
+        self.whole = other.whole
 
 
 def _tally_for(columns: set[str]) -> str | None:
@@ -176,10 +186,12 @@ async def count(
     """Counters and resolution-time percentiles per group key (an item's code, a district or
     department code, a steward id; None when ungrouped), and the percentiles of all together.
 
-    Whole years and months of the period are summed from the tallies, the loose days at its
-    edges are counted from the cases, with the same expressions. ``tallies=False`` counts
-    everything from the cases (the reference the tallies must equal). ``percentiles`` leaves
-    out those a caller does not show: the per-key ones ("whole") or all of them ("none").
+    Whole years and months of the period are summed from the tallies; the loose days at its
+    edges are counted from the cases with the same expressions, or, where they fill most of
+    their month, the month's tally is taken less the cases of its days outside the period
+    (``Period.cover``). ``tallies=False`` counts everything from the cases (the reference
+    the tallies must equal). ``percentiles`` leaves out those a caller does not show: the
+    per-key ones ("whole") or all of them ("none").
     """
     counted = Counted()
     _, columns = scope.conditions("c", {})
@@ -187,39 +199,89 @@ async def count(
     if group_column:
         columns.add(group_column)
     tally = _tally_for(columns) if tallies else None
-    years, months, loose = period.units() if tally else ([], [], [(period.start, period.end)])
+    cover = period.cover() if tally else _from_cases(period)
     raw_key, raw_join = _key("c", group)
     tally_key, tally_join = _key("t", group)
 
-    params: dict[str, Any] = {"u_years": years, "u_months": months}
+    params: dict[str, Any] = {"u_years": cover.years, "u_months": cover.months}
     raw_where, _ = scope.conditions("c", params)
-    counters = ", ".join(f"{expr} AS {name}" for name, expr in COUNTER_SQL.items())
-    sources = [
-        f'SELECT {raw_key} AS k, {counters} FROM "case" c{raw_join} WHERE {_days("c", loose, params)}{_and(raw_where)}'
-    ]
-    if tally and (years or months):
+    sources = []
+    for sign, ranges, prefix in ((1, cover.added, "d"), (-1, cover.taken, "x")):
+        if ranges or sign == 1:
+            counters = ", ".join(f"{_signed(sign, expr)} AS {name}" for name, expr in COUNTER_SQL.items())
+            sources.append(
+                f'SELECT {raw_key} AS k, {counters} FROM "case" c{raw_join} '
+                f"WHERE {_days('c', ranges, params, prefix)}{_and(raw_where)}"
+            )
+    if tally and (cover.years or cover.months):
         tally_where, _ = scope.conditions("t", params)
         sources.append(
             f"SELECT {tally_key} AS k, {', '.join(f't.{n}' for n in COUNTERS)} FROM {tally}_tally t{tally_join} "
             f"WHERE {_UNITS}{_and(tally_where)}"
         )
     sums = ", ".join(f"sum({name})::bigint AS {name}" for name in COUNTERS)
-    rows = await session.execute(text(f"SELECT k, {sums} FROM ({' UNION ALL '.join(sources)}) s GROUP BY k"), params)
+    # A key without cases in the period has no row, as when counted from the cases: a tally
+    # row emptied by a move stays behind at zero, and a month less its outside days may be zero.
+    rows = await session.execute(
+        text(f"SELECT k, {sums} FROM ({' UNION ALL '.join(sources)}) s GROUP BY k HAVING sum(received) <> 0"), params
+    )
     for k, *values in rows:  # plain tuples: reading RowMapping by name costs more than the query
-        counted.at(k).add_counts(dict(zip(COUNTERS, values, strict=True)))
-
-    # Percentiles of the working days resolutions took, per key and for all keys together.
-    _, filter_columns = scope.conditions("c", {})
-    if group is not None and percentiles == "all":
-        for k, median, p90 in await _percentiles(session, period, group, scope, columns, (years, months), tallies):
-            counted.at(k).median, counted.at(k).p90 = median, p90
+        counts = counted.at(k).counts
+        for name, value in zip(COUNTERS, values, strict=True):
+            counts[name] += value
     if percentiles != "none":
-        whole = await _percentiles(session, period, None, scope, filter_columns, (years, months), tallies)
-        counted.whole = (whole[0][1], whole[0][2]) if whole else (None, None)
+        counted.add_percentiles(
+            await count_percentiles(session, period, group, scope, tallies=tallies, per_key=percentiles == "all")
+        )
     return counted
 
 
-async def _percentiles(
+async def count_percentiles(
+    session: AsyncSession,
+    period: Period,
+    group: str | None,
+    scope: Scope,
+    *,
+    tallies: bool = True,
+    per_key: bool = True,
+) -> Counted:
+    """Only the percentiles ``count`` gives (per key unless not ``per_key``, and of all
+    together), for a caller that reads them on a connection of their own at the same time."""
+    counted = Counted()
+    _, filter_columns = scope.conditions("c", {})
+    columns = filter_columns | ({DIMENSIONS[group]} if group is not None else set())
+    tally = _tally_for(columns) if tallies else None
+    cover = period.cover() if tally else _from_cases(period)
+    # Percentiles of the working days resolutions took, per key and for all keys together.
+    # The keys part the cases (one item, district, department or steward each), so the
+    # histogram of all is the sum of the keys' and needs no statement of its own.
+    units = (cover.years, cover.months) if tally else ([], [])
+    if group is not None and per_key:
+        everything: dict[int, int] = {}
+        for k, histogram in await _histograms(session, period, group, scope, columns, units, tallies):
+            counted.ranks[k] = _ranked(histogram)
+            for days, cases in histogram.items():
+                everything[days] = everything.get(days, 0) + cases
+        counted.whole = _ranked(everything)
+    else:
+        whole = await _histograms(session, period, None, scope, filter_columns, units, tallies)
+        counted.whole = _ranked(whole[0][1]) if whole else (None, None)
+    return counted
+
+
+def _from_cases(period: Period) -> Cover:
+    return Cover([], [], [(period.start, period.end)], [])
+
+
+def _signed(sign: int, expr: str) -> str:
+    return expr if sign == 1 else f"-({expr})"
+
+
+def _ranked(histogram: dict[int, int]) -> tuple[int | None, int | None]:
+    return median_and_p90(histogram)
+
+
+async def _histograms(
     session: AsyncSession,
     period: Period,
     group: str | None,
@@ -227,19 +289,21 @@ async def _percentiles(
     columns: set[str],
     units: tuple[list[date], list[date]],
     tallies: bool,
-) -> list[tuple[Any, int | None, int | None]]:
-    """Nearest-rank median and 90th percentile per key, over a histogram of working days
-    summed from the smallest resolution-time tally that covers the query (or the cases)."""
+) -> list[tuple[Any, dict[int, int]]]:
+    """Per key, how many resolutions took each number of working days, summed from the
+    smallest resolution-time tally that covers the query (or counted from the cases)."""
     years, months = units
     table = next((name for name, keys in _DURATION_TALLIES if columns <= keys), None) if tallies else None
     whole_units = table is not None and bool(years or months)
-    loose = period.units()[2] if whole_units else [(period.start, period.end)]
-    params: dict[str, Any] = {"u_years": years, "u_months": months}
+    cover = period.cover() if whole_units else _from_cases(period)
+    params: dict[str, Any] = {"u_years": cover.years, "u_months": cover.months}
     raw_key, raw_join = _key("c", group)
     raw_where, _ = scope.conditions("c", params)
     sources = [
-        f'SELECT {raw_key} AS k, c.working_days_used AS d, 1 AS n FROM "case" c{raw_join} '
-        f"WHERE c.working_days_used IS NOT NULL AND {_days('c', loose, params)}{_and(raw_where)}"
+        f'SELECT {raw_key} AS k, c.working_days_used AS d, {sign} AS n FROM "case" c{raw_join} '
+        f"WHERE c.working_days_used IS NOT NULL AND {_days('c', ranges, params, prefix)}{_and(raw_where)}"
+        for sign, ranges, prefix in ((1, cover.added, "d"), (-1, cover.taken, "x"))
+        if ranges or sign == 1
     ]
     if whole_units:
         tally_key, tally_join = _key("t", group)
@@ -257,11 +321,7 @@ async def _percentiles(
         ),
         params,
     )
-    result = []
-    for k, days, cases in rows:
-        histogram = dict(zip(days, cases, strict=True))
-        result.append((k, percentile(histogram, RANKS["median"]), percentile(histogram, RANKS["p90"])))
-    return result
+    return [(k, dict(zip(days, cases, strict=True))) for k, days, cases in rows]
 
 
 async def count_now(session: AsyncSession, period: Period, group: str | None, scope: Scope, now: datetime) -> Counted:
@@ -281,7 +341,9 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
         params,
     )
     for k, overdue, due_soon in unfinished:
-        counted.at(k).add_now({"overdue": overdue, "due_soon": due_soon})
+        now_counts = counted.at(k).now
+        now_counts["overdue"] += overdue
+        now_counts["due_soon"] += due_soon
     follow_ups = await session.execute(
         text(
             # Among the few cases with an open follow-up (a partial index), whatever the plan cache chooses.
@@ -291,7 +353,7 @@ async def count_now(session: AsyncSession, period: Period, group: str | None, sc
         params,
     )
     for k, follow_ups_overdue in follow_ups:
-        counted.at(k).add_now({"follow_ups_overdue": follow_ups_overdue})
+        counted.at(k).now["follow_ups_overdue"] += follow_ups_overdue
     return counted
 
 

@@ -85,19 +85,25 @@ async def read_case(session: AsyncSession, ctx: Context, case_id: uuid.UUID) -> 
 async def list_cases(
     session: AsyncSession, ctx: Context, where: CaseFilter, order: CaseOrder, limit: int, offset: int
 ) -> api.CasePage:
-    async with session.begin():
-        if where.worker_id is not None:  # naming a worker out of reach answers 404, as reading it would
+    """A page of the cases within reach. The page and its total are one statement run
+    outside a transaction (``case_repo.list_page``); naming a worker out of reach answers
+    404 first, as reading it would; the calendar kept in the process serves the due dates."""
+    if where.worker_id is not None:
+        async with session.begin():
             await reached_worker(session, ctx, where.worker_id)
-        rows, total = await case_repo.list_cases(
-            session, where, cases_reached(ctx.caller), now=ctx.now, order=order, limit=limit, offset=offset
-        )
-        calendar = await calendar_for_reading(session)
-        return api.CasePage(
-            items=[case_list_item(case, code, name, calendar, ctx.now) for case, code, name in rows],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
+    rows, total = await case_repo.list_page(
+        session, where, ctx.caller, now=ctx.now, order=order, limit=limit, offset=offset
+    )
+    calendar = kept_calendar(session)
+    if calendar is None:
+        async with session.begin():
+            calendar = await calendar_for_reading(session)
+    return api.CasePage(
+        items=[case_list_item(case, code, name, calendar, ctx.now) for case, code, name in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 async def count_queues(session: AsyncSession, ctx: Context) -> api.CaseQueues:

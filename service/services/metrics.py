@@ -18,6 +18,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schemas import metrics as api
+from service.adapters.limits import Counters
 from service.adapters.xlsx_stream import SHEET_ROWS
 from service.domain.access import Role
 from service.domain.metrics import (
@@ -35,12 +36,13 @@ from service.domain.metrics import (
 from service.domain.metrics import rate as share
 from service.domain.time_limit import local_day
 from service.domain.workflow import STATUS_LABELS_ZH, Status
-from service.errors import Forbidden, Invalid
+from service.errors import Forbidden, Invalid, TooManyRequests
 from service.repositories import metrics as repo
 from service.repositories import reference as reference_repo
 from service.repositories.metrics import Scope
 from service.services import audit
 from service.services.context import Context
+from service.services.kept_figures import KeptFigures
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +94,9 @@ def _limited(asked: str | None, own: str | None, field: str, what: str) -> str |
     return own
 
 
-async def frame(session: AsyncSession, ctx: Context, ask: Ask) -> Frame:
-    try:
-        period = parse_period(ask.period, ask.first_day, ask.last_day, local_day(ctx.now))
-    except PeriodError as error:
-        raise Invalid(f"query.{error.field}", error.reason) from error
+def limited(ctx: Context, ask: Ask) -> Ask:
+    """The question as the caller may ask it: a district official's district and a liaison's
+    department filled in (another one answers 403)."""
     caller = ctx.caller
     district = _limited(
         ask.district, caller.district_code if caller.role is Role.OFFICIAL else None, "query.district", "district"
@@ -107,6 +107,16 @@ async def frame(session: AsyncSession, ctx: Context, ask: Ask) -> Frame:
         "query.department",
         "department",
     )
+    return replace(ask, district=district, department=department)
+
+
+async def frame(session: AsyncSession, ctx: Context, ask: Ask) -> Frame:
+    try:
+        period = parse_period(ask.period, ask.first_day, ask.last_day, local_day(ctx.now))
+    except PeriodError as error:
+        raise Invalid(f"query.{error.field}", error.reason) from error
+    ask = limited(ctx, ask)
+    district, department = ask.district, ask.department
     if district is not None and await reference_repo.get_district(session, district) is None:
         raise Invalid("query.district", "no such district")
     departments = {d.code: d.name_zh for d in await reference_repo.list_departments(session)}
@@ -155,18 +165,24 @@ def figures(tally: Tally, target: int | None = None) -> dict[str, Any]:
 async def _counted(
     sessions: async_sessionmaker[AsyncSession], ctx: Context, f: Frame, group: str | None
 ) -> tuple[dict[Any, Tally], Tally]:
-    """The rows of a table by key, and their total. The counts from the tallies and those
-    that depend on the time now are read at once, on two connections."""
+    """The rows of a table by key, and their total. The counters, the percentiles and the
+    counts that depend on the time now are read at once, on three connections (each a
+    statement of tens of milliseconds at a million cases)."""
 
     async def tallied() -> repo.Counted:
         async with sessions() as session, session.begin():
-            return await repo.count(session, f.period, group, f.scope)
+            return await repo.count(session, f.period, group, f.scope, percentiles="none")
+
+    async def ranked() -> repo.Counted:
+        async with sessions() as session, session.begin():
+            return await repo.count_percentiles(session, f.period, group, f.scope)
 
     async def current() -> repo.Counted:
         async with sessions() as session, session.begin():
             return await repo.count_now(session, f.period, group, f.scope, ctx.now)
 
-    counted, now = await asyncio.gather(tallied(), current())
+    counted, percentiles, now = await asyncio.gather(tallied(), ranked(), current())
+    counted.add_percentiles(percentiles)
     for key, tally in now.by_key.items():
         counted.at(key).add_now(tally.now)
     return counted.by_key, total(counted.by_key.values(), *counted.whole)
@@ -180,7 +196,7 @@ def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
     rows = []
     for code in sorted(versions):
         latest = max(versions[code], key=lambda i: i.year)
-        tally = by_code.get(code, Tally())
+        tally = by_code[code] if code in by_code else Tally()
         target = latest.annual_target if year is not None else None
         rows.append(
             api.ItemRow(
@@ -198,20 +214,73 @@ def _item_rows(f: Frame, by_code: dict[Any, Tally]) -> list[api.ItemRow]:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class Keeping:
+    """The answers each process keeps (``services/kept_figures.py``) and how often one
+    account may ask for live ones."""
+
+    items: KeptFigures[api.ItemTable]
+    summaries: KeptFigures[api.CitySummary]
+    live_per_minute: int
+
+    @classmethod
+    def for_seconds(cls, seconds: float, live_per_minute: int) -> Keeping:
+        return cls(KeptFigures(seconds), KeptFigures(seconds), live_per_minute)
+
+
+LIVE_WINDOW_SECONDS = 60
+
+
+async def _question(ctx: Context, ask: Ask, keeping: Keeping, counters: Counters, live: bool) -> tuple[Ask, date]:
+    """What a kept answer is filed under: the question once the caller's limits are applied,
+    and the local day (a period left out is this year). A live question is counted against
+    the caller's account first."""
+    ask = limited(ctx, ask)
+    if live:
+        spent = await counters.hit(f"metrics-live:{ctx.caller.account_id}", LIVE_WINDOW_SECONDS)
+        if spent.hits > keeping.live_per_minute:
+            raise TooManyRequests(
+                f"at most {keeping.live_per_minute} live metrics a minute per account; "
+                "without fresh=true the figures are at most a few seconds old",
+                spent.seconds_left,
+            )
+    return (ask, local_day(ctx.now))
+
+
 async def item_table(
-    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    ctx: Context,
+    ask: Ask,
+    keeping: Keeping | None = None,
+    counters: Counters | None = None,
+    *,
+    live: bool = False,
 ) -> api.ItemTable:
+    """The 20-item table; through ``keeping`` (when given) an answer a few seconds old may
+    serve, unless ``live``."""
+    if keeping is None or counters is None:
+        return await _item_table(session, sessions, ctx, ask, ctx.now)
+    key = await _question(ctx, ask, keeping, counters, live)
+    counted = await keeping.items.get(
+        key, lambda now: _item_table(sessions(), sessions, ctx, key[0], now), ctx.now, live=live
+    )
+    # A live request may join a count that began a moment after it arrived.
+    return msgspec.structs.replace(counted.value, generated_at=max(ctx.now, counted.as_of))
+
+
+async def _item_table(
+    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask, now: datetime
+) -> api.ItemTable:
+    ctx = replace(ctx, now=now)
     async with session.begin():  # ends before the counts run, so its connection is free for them
         f = await frame(session, ctx, ask)
-    return await _item_table(sessions, ctx, f)
-
-
-async def _item_table(sessions: async_sessionmaker[AsyncSession], ctx: Context, f: Frame) -> api.ItemTable:
     by_code, whole = await _counted(sessions, ctx, f, "item")
     return api.ItemTable(
         period=f.period_out,
         scope=f.scope_out,
-        generated_at=ctx.now,
+        generated_at=now,
+        as_of=now,
         rows=_item_rows(f, by_code),
         total=api.Figures(**figures(whole)),
     )
@@ -252,7 +321,7 @@ async def _breakdown(
         names = {str(key): found[key] for key in stewards}
     tallies = {str(key): tally for key, tally in counted.items()}
     rows = [
-        api.BreakdownRow(key=key, name_zh=name, **figures(tallies.get(key, Tally())))
+        api.BreakdownRow(key=key, name_zh=name, **figures(tallies[key] if key in tallies else Tally()))
         for key, name in sorted(names.items())
     ]
     return api.Breakdown(
@@ -322,36 +391,63 @@ def _day_before(day: date) -> date:
 
 
 async def city_summary(
-    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    ctx: Context,
+    ask: Ask,
+    keeping: Keeping | None = None,
+    counters: Counters | None = None,
+    *,
+    live: bool = False,
+) -> api.CitySummary:
+    """The city summary; kept like the 20-item table (``item_table``)."""
+    if keeping is None or counters is None:
+        return await _city_summary(session, sessions, ctx, ask, ctx.now)
+    key = await _question(ctx, ask, keeping, counters, live)
+    counted = await keeping.summaries.get(
+        key, lambda now: _city_summary(sessions(), sessions, ctx, key[0], now), ctx.now, live=live
+    )
+    # A live request may join a count that began a moment after it arrived.
+    return msgspec.structs.replace(counted.value, generated_at=max(ctx.now, counted.as_of))
+
+
+async def _city_summary(
+    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], ctx: Context, ask: Ask, now: datetime
 ) -> api.CitySummary:
     """The totals, the five items with most overdue cases and the five districts least on
     time. Only what it shows is counted: the counts by item and by district from the tallies
-    and the percentiles of the whole on one connection, the cases overdue now by item on
-    another (the district table's own percentiles and current counts are not needed), so it
-    costs about what the 20-item table does."""
+    on one connection, the percentiles of the whole on another, the cases overdue now by
+    item on a third (the district table's own percentiles and current counts are not
+    needed), so it costs about what the 20-item table does."""
+    ctx = replace(ctx, now=now)
     async with session.begin():
         f = await frame(session, ctx, ask)
         names = await _names(session, f, "district")
 
     async def tallied() -> tuple[repo.Counted, repo.Counted]:
         async with sessions() as counting, counting.begin():
-            by_item = await repo.count(counting, f.period, "item", f.scope, percentiles="whole")
+            by_item = await repo.count(counting, f.period, "item", f.scope, percentiles="none")
             by_district = await repo.count(counting, f.period, "district", f.scope, percentiles="none")
             return by_item, by_district
+
+    async def ranked() -> repo.Counted:
+        async with sessions() as counting, counting.begin():
+            return await repo.count_percentiles(counting, f.period, None, f.scope)
 
     async def current() -> repo.Counted:
         async with sessions() as counting, counting.begin():
             return await repo.count_now(counting, f.period, "item", f.scope, ctx.now)
 
-    (by_item, by_district), now = await asyncio.gather(tallied(), current())
-    for key, tally in now.by_key.items():
+    (by_item, by_district), percentiles, current_counts = await asyncio.gather(tallied(), ranked(), current())
+    by_item.whole = percentiles.whole
+    for key, tally in current_counts.by_key.items():
         by_item.at(key).add_now(tally.now)
     whole = total(by_item.by_key.values(), *by_item.whole)
     items = _item_rows(f, by_item.by_key)
     most_overdue = sorted((r for r in items if r.overdue > 0), key=lambda r: (-r.overdue, r.code))[:5]
     on_time = []
     for code, name in (names or {}).items():
-        tally = by_district.by_key.get(code, Tally())
+        tally = by_district.by_key[code] if code in by_district.by_key else Tally()
         rate = derive(tally, None).on_time_rate
         if rate is not None:
             on_time.append(
@@ -361,6 +457,7 @@ async def city_summary(
         period=f.period_out,
         scope=f.scope_out,
         generated_at=ctx.now,
+        as_of=ctx.now,
         total=api.Figures(**figures(whole)),
         items_most_overdue=[
             api.ItemOverdue(code=r.code, title_zh=r.title_zh, overdue=r.overdue, open=r.open) for r in most_overdue

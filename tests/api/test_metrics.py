@@ -703,6 +703,10 @@ async def test_the_tallies_equal_the_counts_from_the_cases_after_every_kind_of_c
         parse_period("2026-05", None, None, NOW.date()),
         parse_period(None, datetime(2026, 4, 15).date(), datetime(2026, 5, 20).date(), NOW.date()),
         parse_period(None, datetime(2025, 12, 1).date(), datetime(2026, 6, 30).date(), NOW.date()),
+        # Most of May is May's tally less the cases of the days after the 24th (C5, 05-25).
+        parse_period(None, datetime(2026, 4, 29).date(), datetime(2026, 5, 24).date(), NOW.date()),
+        # Less than half of May: its days are counted one by one.
+        parse_period(None, datetime(2026, 5, 21).date(), datetime(2026, 6, 30).date(), NOW.date()),
     ]
     scopes = [Scope(), Scope(district_code="yubei"), Scope(department_code="housing")]
     compared = 0
@@ -735,7 +739,7 @@ async def test_the_tallies_equal_the_counts_from_the_cases_after_every_kind_of_c
         steward_total = await session.scalar(text("SELECT sum(received) FROM steward_tally WHERE span = 'month'"))
     await engine.dispose()
     assert raw_total == tally_total == steward_total == 11
-    assert compared == 4 * 5 * 3
+    assert compared == len(periods) * 5 * 3
 
 
 async def test_a_resolution_within_seconds_counts_one_working_day(client: AsyncTestClient[Litestar]) -> None:

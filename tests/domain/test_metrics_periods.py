@@ -6,7 +6,15 @@ from datetime import date
 
 import pytest
 
-from service.domain.metrics import RANKS, PeriodError, buckets, nearest_rank, parse_period, percentile
+from service.domain.metrics import (
+    RANKS,
+    PeriodError,
+    buckets,
+    median_and_p90,
+    nearest_rank,
+    parse_period,
+    percentile,
+)
 
 TODAY = date(2026, 11, 20)
 
@@ -52,6 +60,25 @@ def test_a_period_is_cut_into_whole_years_whole_months_and_loose_days() -> None:
     assert inside.units() == ([], [], [(date(2026, 3, 3), date(2026, 3, 10))])
 
 
+def test_an_edge_filling_most_of_its_month_is_the_month_less_the_days_outside() -> None:
+    period = parse_period(None, date(2026, 2, 10), date(2026, 9, 20), TODAY)
+    cover = period.cover()
+    assert cover.years == []
+    # February 10-28 is 19 of 28 days, September 1-20 is 20 of 30: both months, less their other days.
+    assert cover.months == [date(2026, m, 1) for m in range(2, 10)]
+    assert cover.added == []
+    assert cover.taken == [(date(2026, 2, 1), date(2026, 2, 10)), (date(2026, 9, 21), date(2026, 10, 1))]
+    # Half a month or less is counted day by day; a loose stretch across a month's end is cut there.
+    short = parse_period(None, date(2026, 3, 17), date(2026, 4, 15), TODAY).cover()
+    assert (short.months, short.taken) == ([], [])
+    assert short.added == [(date(2026, 3, 17), date(2026, 4, 1)), (date(2026, 4, 1), date(2026, 4, 16))]
+    middle = parse_period(None, date(2026, 3, 5), date(2026, 3, 25), TODAY).cover()
+    assert middle.months == [date(2026, 3, 1)]
+    assert middle.taken == [(date(2026, 3, 1), date(2026, 3, 5)), (date(2026, 3, 26), date(2026, 4, 1))]
+    whole = parse_period("2026-Q2", None, None, TODAY).cover()
+    assert (whole.months, whole.added, whole.taken) == ([date(2026, 4, 1), date(2026, 5, 1), date(2026, 6, 1)], [], [])
+
+
 def test_weeks_are_iso_weeks_cut_to_the_period() -> None:
     weeks = buckets(parse_period("2026-03", None, None, TODAY), "week")
     assert weeks[0] == (date(2026, 3, 1), date(2026, 3, 2))  # Sunday 1 March alone
@@ -71,3 +98,11 @@ def test_percentiles_from_a_histogram() -> None:
     assert percentile(durations, RANKS["p90"]) == 15
     assert percentile({3: 10}, RANKS["p90"]) == 3
     assert percentile({}, RANKS["median"]) is None
+
+
+@pytest.mark.parametrize(
+    "histogram",
+    [{}, {3: 1}, {1: 1, 2: 1}, {1: 5, 4: 3, 9: 1, 15: 1}, {2: 9, 7: 1}, {1: 1, 2: 1, 3: 1, 4: 1, 5: 6}],
+)
+def test_median_and_p90_in_one_walk_equal_the_two_percentiles(histogram: dict[int, int]) -> None:
+    assert median_and_p90(histogram) == (percentile(histogram, RANKS["median"]), percentile(histogram, RANKS["p90"]))

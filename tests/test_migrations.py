@@ -265,3 +265,25 @@ async def test_the_english_target_units_an_older_database_loaded_become_chinese(
     await asyncio.to_thread(downgrade, empty_url, "0009")
     async with engine.connect() as conn:
         assert await conn.scalar(text("SELECT target_unit FROM work_list_item WHERE code = 'WL-01'")) == "套"
+
+
+async def test_a_trail_in_several_chains_goes_back_only_to_base(empty_url: str, engine: AsyncEngine) -> None:
+    """Rows in the chains of revision 0012 cannot be put back into the one chain before it
+    without writing them anew: a downgrade that keeps the trail is refused and changes
+    nothing; one to base, which drops the trail, goes on."""
+    await asyncio.to_thread(upgrade, empty_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO audit_event (seq, chain, chain_seq, at, actor_username, actor_role, client_addr, "
+                "action, target_type, target_id, outcome, details, prev_hash, hash) VALUES "
+                "(nextval('audit_event_seq_seq'), 1, 1, now(), 'admin', 'admin', '127.0.0.1', 'auth.login', "
+                "'account', 'x', 'success', '{}', '\\x00', '\\x01')"
+            )
+        )
+    head = await _revision(engine)
+    with pytest.raises(RuntimeError, match="1 audit rows are in chains other than 0"):
+        await asyncio.to_thread(downgrade, empty_url, "0011")
+    assert await _revision(engine) == head
+    await asyncio.to_thread(downgrade, empty_url, "base")
+    assert await _revision(engine) is None

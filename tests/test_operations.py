@@ -37,6 +37,7 @@ async def test_ready_means_the_database_answers_at_the_migration_head(
         "migrations": "at_head",
         "revision": head_revision(),
         "expected": head_revision(),
+        "read_replicas": [],  # none configured
     }
     engine = create_async_engine(async_url(settings.database_url or ""))
     try:

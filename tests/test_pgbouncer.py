@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -71,6 +72,16 @@ def _config(database_url: str, port: int) -> str:
     )
 
 
+def _run_as(database_url: str) -> str:
+    """Whom PgBouncer, which refuses to run as root, runs as when the tests are root: the
+    owner of the server's socket folder when it is reached by a socket (the embedded
+    server keeps it in its private data folder, closed to others), else nobody."""
+    host = make_url(database_url).query.get("host")
+    if isinstance(host, str) and host.startswith("/"):
+        return pwd.getpwuid(Path(host).stat().st_uid).pw_name
+    return "nobody"
+
+
 @pytest.fixture
 def bouncer(database_url: str) -> Iterator[str]:
     """A PgBouncer in front of the test database; yields the URL of that database through it."""
@@ -81,7 +92,7 @@ def bouncer(database_url: str) -> Iterator[str]:
     config = folder / "pgbouncer.ini"
     config.write_text(_config(database_url, port), encoding="utf-8")
     config.chmod(0o644)
-    command = [PGBOUNCER, *(["-u", "nobody"] if os.geteuid() == 0 else []), str(config)]
+    command = [PGBOUNCER, *(["-u", _run_as(database_url)] if os.geteuid() == 0 else []), str(config)]
     log = (folder / "pgbouncer.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -530,6 +530,17 @@ RULES: list[Rule] = [
         r"(?P<n>\d+) imports of this account are still queued or running; wait for them",
         "本账号还有 {n} 个导入任务在排队或进行中，请等它们结束",
     ),
+    # kept dashboard figures and streamed exports
+    _rule(
+        r"at most (?P<n>\d+) live metrics a minute per account; "
+        r"without fresh=true the figures are at most a few seconds old",
+        "每个账号每分钟最多查询 {n} 次实时数据；不加 fresh=true 时，数据最多晚几秒",
+    ),
+    _rule(
+        r"(?P<total>\d+) cases are more than one XLSX sheet holds \((?P<n>\d+)\); "
+        r"choose a shorter period or more filters, or format=csv",
+        "共 {total} 件，超过一张 XLSX 工作表的容量（{n} 行）；请缩短时段、增加筛选条件，或改用 format=csv",
+    ),
     # ledger imports from the command line
     _rule(r"no active account (?P<name>.+)", "没有在用的账号 {name}"),
     _rule(r"the (?P<role>\w+) role may not import ledgers", "“{role}”角色不能导入台账", role=_role),

@@ -169,10 +169,23 @@ async def fetch_one(lent: Lent, statement: Prepared, values: dict[str, Any]) -> 
     500), and the connection is dropped from the pool instead of being lent again.
     Unlike SQLAlchemy, this drops only that connection, not every connection the pool
     held: after a database restart each dead pooled connection fails one read."""
+    row: asyncpg.Record | None = await _on_driver(lent, statement, values, many=False)
+    return row
+
+
+async def fetch_all(lent: Lent, statement: Prepared, values: dict[str, Any]) -> list[asyncpg.Record]:
+    """``fetch_one`` for a statement whose every row is wanted (a page of a list)."""
+    rows: list[asyncpg.Record] = await _on_driver(lent, statement, values, many=True)
+    return rows
+
+
+async def _on_driver(lent: Lent, statement: Prepared, values: dict[str, Any], *, many: bool) -> Any:
     driver = lent.driver
     arguments = [values[name] for name in statement.names]
     try:
-        row = await driver.fetchrow(statement.sql, *arguments)
+        if many:
+            return await driver.fetch(statement.sql, *arguments)
+        return await driver.fetchrow(statement.sql, *arguments)
     except BaseException as error:
         # Whatever went wrong (the database gone, the task cancelled mid-query), the
         # connection may be half-way through a conversation: it is never lent again.
@@ -181,22 +194,6 @@ async def fetch_one(lent: Lent, statement: Prepared, values: dict[str, Any]) -> 
             raise
         lost = driver.is_closed() or isinstance(error, _LOST)
         raise DBAPIError(statement.sql, None, error, connection_invalidated=lost) from error
-    return row
-
-
-async def fetch_all(lent: Lent, statement: Prepared, values: dict[str, Any]) -> list[asyncpg.Record]:
-    """``fetch_one`` for a statement whose every row is wanted (a page of a list)."""
-    driver = lent.driver
-    arguments = [values[name] for name in statement.names]
-    try:
-        rows: list[asyncpg.Record] = await driver.fetch(statement.sql, *arguments)
-    except BaseException as error:
-        await lent.invalidate(error if isinstance(error, Exception) else None)
-        if not isinstance(error, Exception):
-            raise
-        lost = driver.is_closed() or isinstance(error, _LOST)
-        raise DBAPIError(statement.sql, None, error, connection_invalidated=lost) from error
-    return rows
 
 
 _LOST = (

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -247,6 +247,27 @@ async def _question(ctx: Context, ask: Ask, keeping: Keeping, counters: Counters
     return (ask, local_day(ctx.now))
 
 
+_Figures = TypeVar("_Figures", api.ItemTable, api.CitySummary)
+
+
+async def _kept(
+    kept: KeptFigures[_Figures],
+    count: Callable[[AsyncSession, async_sessionmaker[AsyncSession], Context, Ask, datetime], Awaitable[_Figures]],
+    sessions: async_sessionmaker[AsyncSession],
+    ctx: Context,
+    ask: Ask,
+    keeping: Keeping,
+    counters: Counters,
+    live: bool,
+) -> _Figures:
+    """A dashboard table through what this process keeps: the question as the caller's
+    limits make it (``_question``), answered by a kept count or a new one."""
+    key = await _question(ctx, ask, keeping, counters, live)
+    counted = await kept.get(key, lambda now: count(sessions(), sessions, ctx, key[0], now), ctx.now, live=live)
+    # A live request may join a count that began a moment after it arrived.
+    return msgspec.structs.replace(counted.value, generated_at=max(ctx.now, counted.as_of))
+
+
 async def item_table(
     session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
@@ -261,12 +282,7 @@ async def item_table(
     serve, unless ``live``."""
     if keeping is None or counters is None:
         return await _item_table(session, sessions, ctx, ask, ctx.now)
-    key = await _question(ctx, ask, keeping, counters, live)
-    counted = await keeping.items.get(
-        key, lambda now: _item_table(sessions(), sessions, ctx, key[0], now), ctx.now, live=live
-    )
-    # A live request may join a count that began a moment after it arrived.
-    return msgspec.structs.replace(counted.value, generated_at=max(ctx.now, counted.as_of))
+    return await _kept(keeping.items, _item_table, sessions, ctx, ask, keeping, counters, live)
 
 
 async def _item_table(
@@ -403,12 +419,7 @@ async def city_summary(
     """The city summary; kept like the 20-item table (``item_table``)."""
     if keeping is None or counters is None:
         return await _city_summary(session, sessions, ctx, ask, ctx.now)
-    key = await _question(ctx, ask, keeping, counters, live)
-    counted = await keeping.summaries.get(
-        key, lambda now: _city_summary(sessions(), sessions, ctx, key[0], now), ctx.now, live=live
-    )
-    # A live request may join a count that began a moment after it arrived.
-    return msgspec.structs.replace(counted.value, generated_at=max(ctx.now, counted.as_of))
+    return await _kept(keeping.summaries, _city_summary, sessions, ctx, ask, keeping, counters, live)
 
 
 async def _city_summary(

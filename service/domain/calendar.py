@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -58,6 +58,22 @@ class WorkingCalendar:
 
     overrides: Mapping[date, DayKind] = field(default_factory=dict)
     published_years: frozenset[int] = frozenset()
+    _counted: dict[tuple[date, date], int] = field(default_factory=dict, repr=False, compare=False)
+    """Working days already counted between two days (``working_days_in``): a page of a
+    list asks for the same spans again and again, and a calendar lives for seconds."""
+
+    def working_days_in(self, first: date, last: date) -> int:
+        """How many working days from ``first`` to ``last``, both counted (0 when last < first)."""
+        if last < first:
+            return 0
+        span = (first, last)
+        counted = self._counted.get(span)
+        if counted is None:
+            counted = sum(1 for n in range((last - first).days + 1) if self.is_working_day(first + timedelta(days=n)))
+            if len(self._counted) >= 4096:
+                self._counted.clear()
+            self._counted[span] = counted
+        return counted
 
     def is_working_day(self, day: date) -> bool:
         kind = self.overrides.get(day)

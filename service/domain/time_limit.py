@@ -64,16 +64,18 @@ def working_seconds(start: datetime, end: datetime, calendar: WorkingCalendar) -
     """Working time between two instants, in seconds (0 when end <= start)."""
     if end <= start:
         return 0.0
-    total = 0.0
     day = local_day(start)
     last = local_day(end)
-    while day <= last:
-        if calendar.is_working_day(day):
-            lo = max(start, _day_start(day))
-            hi = min(end, _day_start(day + timedelta(days=1)))
-            if hi > lo:
-                total += (hi - lo).total_seconds()
-        day += timedelta(days=1)
+    if day == last:
+        return (end - start).total_seconds() if calendar.is_working_day(day) else 0.0
+    # The part of the first day, the whole days between (China keeps no summer time: each
+    # is a DAY long), and the part of the last day.
+    total = 0.0
+    if calendar.is_working_day(day):
+        total += (_day_start(day + timedelta(days=1)) - start).total_seconds()
+    total += calendar.working_days_in(day + timedelta(days=1), last - timedelta(days=1)) * DAY
+    if calendar.is_working_day(last):
+        total += (end - _day_start(last)).total_seconds()
     return total
 
 

@@ -7,10 +7,12 @@ is exactly one working day later, whatever days off lie in between.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.domain.calendar import DayKind, Override, WorkingCalendar, build_calendar
 from service.domain.time_limit import (
@@ -23,6 +25,7 @@ from service.domain.time_limit import (
     compute_deadline,
     due_soon_threshold,
     due_state,
+    local_day,
     remaining_seconds,
     running_intervals,
     status_changes,
@@ -496,3 +499,49 @@ def test_working_days_overdue_counts_on_while_the_clock_runs_and_stops_with_it()
     # Paused in time, or finished: not late.
     assert working_days_overdue(Status.AWAITING_MATERIALS, due, 3 * DAY, cst(2026, 9, 1), calendar) is None
     assert working_days_overdue(Status.RESOLVED, due, -1.5 * DAY, cst(2026, 9, 1), calendar) is None
+
+
+def _working_seconds_day_by_day(start: datetime, end: datetime, calendar: WorkingCalendar) -> float:
+    """The definition, a day at a time: what ``working_seconds`` counts by spans."""
+    if end <= start:
+        return 0.0
+    total, day = 0.0, local_day(start)
+    while day <= local_day(end):
+        if calendar.is_working_day(day):
+            lo = max(start, datetime.combine(day, time.min, tzinfo=CST))
+            hi = min(end, datetime.combine(day + timedelta(days=1), time.min, tzinfo=CST))
+            total += max(0.0, (hi - lo).total_seconds())
+        day += timedelta(days=1)
+    return total
+
+
+_OVERRIDES = build_calendar(
+    [
+        Override(date(2026, 3, 14), DayKind.WORKDAY, "调休上班"),
+        Override(date(2026, 3, 17), DayKind.HOLIDAY, "停工"),
+        Override(date(2027, 1, 4), DayKind.HOLIDAY, "停工"),
+    ],
+    [],
+)
+_INSTANTS = st.datetimes(min_value=datetime(2025, 12, 1), max_value=datetime(2027, 2, 28), timezones=st.just(UTC))
+
+
+@settings(max_examples=400, deadline=None)
+@given(start=_INSTANTS, end=_INSTANTS)
+def test_working_seconds_by_spans_equals_the_day_by_day_count(start: datetime, end: datetime) -> None:
+    # Equal up to the order in which floats are added (microseconds make them inexact).
+    for calendar in (WorkingCalendar(), _OVERRIDES):
+        by_day = _working_seconds_day_by_day(start, end, calendar)
+        assert working_seconds(start, end, calendar) == pytest.approx(by_day, abs=1e-6)
+        expected = by_day if start <= end else -_working_seconds_day_by_day(end, start, calendar)
+        assert remaining_seconds(end, start, calendar) == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_calendar_counts_a_span_once_and_forgets_past_its_bound() -> None:
+    calendar = WorkingCalendar()
+    assert calendar.working_days_in(date(2026, 3, 9), date(2026, 3, 15)) == 5  # Monday to Sunday
+    assert calendar.working_days_in(date(2026, 3, 15), date(2026, 3, 9)) == 0
+    assert calendar._counted == {(date(2026, 3, 9), date(2026, 3, 15)): 5}
+    for n in range(5000):
+        calendar.working_days_in(date(2026, 1, 1), date(2026, 1, 1) + timedelta(days=n % 400))
+    assert len(calendar._counted) <= 4096

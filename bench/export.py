@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import io
-import os
 import sys
 import tempfile
 import time
@@ -54,8 +52,11 @@ from harness import (
     bearer,
     case_count,
     cli_create_user,
+    cpu_seconds,
     first_sign_in,
+    group_pids,
     machine_line,
+    rss_kib,
     start_server,
     strong_password,
     wait_healthy,
@@ -110,32 +111,6 @@ async def prepare(source: str, name: str, min_cases: int) -> str:
         raise SystemExit(f"{source} holds {held or 0:,} cases, fewer than {min_cases:,}: build it with bench/load.py")
     print(f"database {name}: {held:,} cases")
     return url
-
-
-def rss_kib(pid: int) -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far."""
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return 0.0
-
-
-def group_pids(pgid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, ProcessLookupError):
-                if os.getpgid(int(entry)) == pgid:
-                    pids.append(int(entry))
-    return pids
 
 
 async def download(client: httpx.AsyncClient, token: str, path: str, pgid: int, keep: Path | None) -> dict[str, Any]:

@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import statistics
 import subprocess
 import sys
@@ -60,9 +58,11 @@ from harness import (
     first_sign_in,
     fresh_database,
     generate_keys,
+    group_pids,
     machine_line,
     percentile,
     require_loopback,
+    rss_kib,
     start_server,
     strong_password,
     wait_healthy,
@@ -161,26 +161,6 @@ def create_district_official(env: dict[str, str], username: str, password: str) 
         timeout=120,
         check=True,
     )
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def group_pids(pgid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, ProcessLookupError):
-                if os.getpgid(int(entry)) == pgid:
-                    pids.append(int(entry))
-    return pids
 
 
 async def export_memory(client: httpx.AsyncClient, token: str, pgid: int) -> dict[str, Any]:

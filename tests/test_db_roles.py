@@ -25,7 +25,7 @@ from service.db import make_engine, make_session_factory
 from service.domain.deliveries import TASK
 from service.security.keys import generate_env
 from service.services.reminders import run_pass
-from tests.api.test_imports import CASE_TITLES, WORKER_TITLES, give, worker_row, xlsx
+from tests.api.test_imports import import_a_worker_and_a_case
 from tests.conftest import Clock
 from tests.factory import ADMIN_PASSWORD, API, MOVE_FIELDS, Api
 from tests.postgres import asyncpg_dsn
@@ -127,12 +127,8 @@ async def test_the_whole_service_works_as_its_own_role(service_url: str, setting
         verified = await auditor.ok("POST", "/audit/verify")
         assert verified["intact"] is True, verified
 
-        await api.steward("王丽")
-        nid = worker_row("张明", "王丽")[1]
-        workers = await give(api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "王丽", nid=nid)]), dry_run=False)
+        workers, cases = await import_a_worker_and_a_case(api)
         assert workers["status"] == "imported", workers
-        rows = [CASE_TITLES, [nid, "张明", "WL-04", "子女转学", "", "2026-05-06", "办理中", "", "", "电话"]]
-        cases = await give(api, "cases", xlsx(rows), dry_run=False)
         assert (cases["status"], cases["rows_imported"]) == ("imported", 1), cases
 
 

@@ -31,7 +31,7 @@ from service.config import Settings, security_kit
 from service.db import make_engine, make_session_factory
 from service.domain.deliveries import TASK
 from service.services.reminders import run_pass
-from tests.api.test_imports import CASE_TITLES, WORKER_TITLES, give, worker_row, xlsx
+from tests.api.test_imports import import_a_worker_and_a_case
 from tests.conftest import Clock
 from tests.factory import ADMIN_PASSWORD, API, MOVE_FIELDS, Api
 from tests.live import free_port
@@ -156,12 +156,8 @@ async def test_the_service_works_behind_pgbouncer_in_transaction_mode(
         summary = await api.ok("GET", "/metrics/summary?period=2026")
         assert (summary["total"]["received"], summary["total"]["closed"]) == (1, 1), summary["total"]
 
-        await api.steward("王丽")
-        nid = worker_row("张明", "王丽")[1]
-        workers = await give(api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "王丽", nid=nid)]), dry_run=False)
+        workers, imported = await import_a_worker_and_a_case(api)
         assert workers["status"] == "imported", workers
-        rows = [CASE_TITLES, [nid, "张明", "WL-04", "子女转学", "", "2026-05-06", "办理中", "", "", "电话"]]
-        imported = await give(api, "cases", xlsx(rows), dry_run=False)
         assert (imported["status"], imported["rows_imported"]) == ("imported", 1), imported
 
         # Many at once: each request's transactions take turns on two server connections.

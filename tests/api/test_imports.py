@@ -84,6 +84,16 @@ def worker_row(name: str, steward: str, *, nid: str | None = None, district: str
     return [name, nid or national_id(), "13800138000", district, "重庆大学", "A卡", "新材料", steward]
 
 
+async def import_a_worker_and_a_case(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A steward's worker and one open case of theirs, each brought in by a real import
+    (COPY into temporary tables and all); returns the two finished jobs."""
+    await api.steward("王丽")
+    nid = worker_row("张明", "王丽")[1]
+    workers = await give(api, "workers", xlsx([WORKER_TITLES, worker_row("张明", "王丽", nid=nid)]), dry_run=False)
+    rows = [CASE_TITLES, [nid, "张明", "WL-04", "子女转学", "", "2026-05-06", "办理中", "", "", "电话"]]
+    return workers, await give(api, "cases", xlsx(rows), dry_run=False)
+
+
 async def test_workers_dry_run_then_import_then_again(client: AsyncTestClient[Litestar]) -> None:
     api = Api(client)
     steward = await api.steward("王丽")

@@ -567,6 +567,12 @@ async def test_every_screen_of_every_role_is_photographed(browser: Browser, seed
                 if screen == "dashboard":
                     await expect(page.locator("#dashboard[data-state=ready]")).to_be_visible()
                 await shoot(page, f"{username.split('.')[-1]}-{screen}", size, settle_ms=60)
+            if username == AUDITOR:
+                # The check of the audit trail reports every chain it walked.
+                await page.get_by_test_id("verify-chain").click()
+                report = page.get_by_test_id("chain-report")
+                await expect(report).to_contain_text(re.compile(r"哈希链完整：已校验 \d+ 条链共 \d+ 条记录"))
+                await shoot(page, "auditor-audit-verified", size)
             if username == STEWARD:
                 await page.goto(f"{seeded.url}/staff/#/cases/{seeded.running_case_id}")
                 await expect(page.get_by_test_id("case-status")).to_be_visible()

@@ -124,6 +124,7 @@ from harness import (
     free_port,
     fresh_database,
     generate_keys,
+    group_pids,
     machine_line,
     require_loopback,
     start_server,
@@ -422,11 +423,14 @@ def run_wrk(
         "--",
         *script_args,
     ]
+    profilers = start_profilers(args.profile, op, session, duration) if args.profile and session else []
     before, started = CpuSnapshot.take(session), time.monotonic()
     done = subprocess.run(  # noqa: S603 - our own argv
         argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=duration + 120, check=False
     )
     after, wall = CpuSnapshot.take(session), time.monotonic() - started
+    for profiler in profilers:
+        profiler.wait(timeout=60)
     line = next((x for x in done.stdout.splitlines() if x.startswith("LOAD_RESULT ")), None)
     if done.returncode != 0 or line is None:
         raise RunFailed(f"wrk for {op} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-800:]}")
@@ -447,6 +451,38 @@ def run_wrk(
         machine_cpu=after.machine - before.machine,
         wall=wall,
     )
+
+
+def start_profilers(folder: Path, op: str, session: int, duration: float) -> list[subprocess.Popen[bytes]]:
+    """``--profile``: py-spy samples each worker process of the service (the processes of
+    its session but the first, uvicorn's supervisor) for the run, into ``folder`` as
+    collapsed stacks (``<op>-<pid>.txt``; count them with ``bench/profile_top.py``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    workers = [pid for pid in group_pids(session) if pid != session]
+    spy = shutil.which("py-spy") or "py-spy"
+    return [
+        subprocess.Popen(  # noqa: S603 - our own argv
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(max(1, int(duration))),
+                "--rate",
+                "250",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(folder / f"{op}-{pid}.txt"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in workers
+    ]
 
 
 def write_data(path: Path, tokens: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -906,6 +942,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "of their ratios (default 3)",
     )
     p.add_argument("--no-ceiling", action="store_true", help="skip the bare app and pgbench")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="sample the service's workers with py-spy during each measured run into this folder (the figures "
+        "then include py-spy's cost; pip install py-spy)",
+    )
     p.add_argument(
         "--quiet-wait",
         type=float,

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -203,3 +204,96 @@ _LOST = (
     asyncpg.InternalClientError,
 )
 """Driver errors that mean the connection, not the statement, failed."""
+
+
+class InTransaction:
+    """The driver's connection of a session's open transaction (``in_transaction``):
+    statements compiled once (``prepared``) run straight through asyncpg, in the same
+    transaction as whatever the session ran or runs, without SQLAlchemy's per-statement
+    work (building the cache key, the result objects, the greenlet bridge), which cost
+    the hot writes more than their statements. Errors come out as SQLAlchemy's, as
+    ``fetch_one``'s do; the session's transaction block then rolls back as usual."""
+
+    __slots__ = ("_adapted", "_connection", "_fairy")
+
+    def __init__(self, adapted: Any, connection: AsyncConnection, fairy: PoolProxiedConnection) -> None:
+        self._adapted = adapted
+        self._connection = connection
+        self._fairy = fairy
+
+    async def fetch_one(self, statement: Prepared, values: dict[str, Any]) -> asyncpg.Record | None:
+        row: asyncpg.Record | None = await self._run(statement, values, "fetchrow")
+        return row
+
+    async def fetch_all(self, statement: Prepared, values: dict[str, Any]) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self._run(statement, values, "fetch")
+        return rows
+
+    async def execute(self, statement: Prepared, values: dict[str, Any]) -> None:
+        await self._run(statement, values, "execute")
+
+    async def _run(self, statement: Prepared, values: dict[str, Any], how: str) -> Any:
+        driver: asyncpg.Connection = self._adapted._connection
+        arguments = [values[name] for name in statement.names]
+        try:
+            return await getattr(driver, how)(statement.sql, *arguments)
+        except Exception as error:
+            raise await _failed(self._adapted, self._connection, self._fairy, statement.sql, error) from error
+        except BaseException:
+            # Cancelled mid-statement: the connection may be half-way through a conversation,
+            # so it is never lent again (as ``fetch_one`` does).
+            await self._connection.invalidate()
+            raise
+
+
+async def _failed(
+    adapted: Any, connection: AsyncConnection, fairy: PoolProxiedConnection, sql: str, error: Exception
+) -> Exception:
+    """The SQLAlchemy error SQLAlchemy itself would raise for this driver error
+    (``IntegrityError`` for a constraint, ``DBAPIError`` with ``connection_invalidated``
+    when the connection is gone), after doing what SQLAlchemy does when a connection is
+    lost: this connection is closed and never lent again, and every connection the pool
+    lent before now is replaced at its next checkout (they met the same restart)."""
+    dialect = connection.dialect
+    try:
+        adapted._handle_exception(error)  # raises the DBAPI-level error asyncpg's maps to
+    except Exception as dbapi_error:
+        driver_error = error.__cause__ if isinstance(error, dialect.loaded_dbapi.Error) else error
+        lost = dialect.is_disconnect(cast(Any, dbapi_error), None, None) or isinstance(driver_error, _LOST)
+        if lost:
+            connection.sync_engine.pool._invalidate(fairy, dbapi_error, _checkin=False)
+            await connection.invalidate(dbapi_error)
+        return DBAPIError.instance(sql, None, dbapi_error, dialect.loaded_dbapi.Error, connection_invalidated=lost)
+    return error  # pragma: no cover - _handle_exception always raises
+
+
+async def in_transaction(session: AsyncSession) -> InTransaction:
+    """The driver's connection of the transaction the session has begun (``async with
+    session.begin():``), begun on the server now if no statement has run in it yet
+    (SQLAlchemy sends BEGIN with its first statement). Only for statements: the ORM's
+    objects know nothing of what runs here, so nothing written this way may also be
+    left for the session to flush."""
+    transaction = session.sync_session.get_transaction()
+    assert transaction is not None, "begin the use case's transaction first"
+    held = session.info.get(_HELD)
+    if held is not None and held[0] is transaction:
+        return held[1]  # type: ignore[no-any-return]
+    connection = await session.connection()
+    fairy = await connection.get_raw_connection()
+    # SQLAlchemy's asyncpg adapter, which begins its transaction with the first statement.
+    adapted: Any = fairy.dbapi_connection
+    if adapted._transaction is None:
+        try:
+            await adapted._start_transaction()
+        except Exception as error:
+            raise await _failed(adapted, connection, fairy, "BEGIN", error) from error
+        except BaseException:
+            await connection.invalidate()
+            raise
+    found = InTransaction(adapted, connection, fairy)
+    session.info[_HELD] = (transaction, found)
+    return found
+
+
+_HELD = "banshi.in_transaction"
+"""Where a session keeps its transaction's ``InTransaction``, with the transaction it belongs to."""

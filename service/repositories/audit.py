@@ -4,16 +4,17 @@ commit order; callers append as the last step of their transaction to hold it br
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.db import Prepared, in_transaction, prepared
 from service.domain.audit_chain import LEGACY_CHAIN, Head
 from service.domain.filters import AuditFilter
 from service.models import AuditChain, AuditEvent
@@ -33,42 +34,53 @@ class Taken:
 # A chain no other transaction holds, picked at random so that writers spread over the
 # chains; SKIP LOCKED passes over the held ones without waiting. The trail number is
 # taken once the chain is held, so along each chain the numbers rise.
-_TAKE_FREE = text(
-    "WITH free AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id <> :legacy "
+_TAKE_FREE = Prepared(
+    "WITH free AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id <> $1 "
     "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM free"
+    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM free",
+    ("legacy",),
 )
-_TAKE_ONE = text(
-    "WITH held AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id = :chain FOR UPDATE) "
-    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM held"
+_TAKE_ONE = Prepared(
+    "WITH held AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id = $1 FOR UPDATE) "
+    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM held",
+    ("chain",),
 )
+_CHAINS = Prepared("SELECT id FROM audit_chain WHERE id <> $1", ("legacy",))
 
 
 async def take_chain(session: AsyncSession) -> Taken:
     """Hold a chain until this transaction ends: a free one at once, or, when every chain
-    is held, wait for one of them."""
-    row = (await session.execute(_TAKE_FREE, {"legacy": LEGACY_CHAIN})).first()
+    is held, wait for one of them. Both statements run straight on the transaction's
+    driver connection (``db.in_transaction``): every write appends, so every write pays
+    for these two."""
+    held = await in_transaction(session)
+    row = await held.fetch_one(_TAKE_FREE, {"legacy": LEGACY_CHAIN})
     if row is None:
-        ids = (await session.scalars(select(col(AuditChain.id)).where(col(AuditChain.id) != LEGACY_CHAIN))).all()
+        ids = [r[0] for r in await held.fetch_all(_CHAINS, {"legacy": LEGACY_CHAIN})]
         if not ids:
             raise RuntimeError("the audit trail has no chain to write to (migration 0012 makes them)")
-        row = (await session.execute(_TAKE_ONE, {"chain": random.choice(ids)})).one()  # noqa: S311 - spreading, not a secret
+        row = await held.fetch_one(_TAKE_ONE, {"chain": random.choice(ids)})  # noqa: S311 - spreading, not a secret
+        assert row is not None  # the chain exists: it was just listed, and chains are never removed
     return Taken(chain=int(row[0]), last_seq=int(row[1]), last_hash=bytes(row[2]), seq=int(row[3]))
 
 
 # The row and the chain's new end in one statement.
-_APPEND = text(
-    "WITH moved AS (UPDATE audit_chain SET last_seq = :chain_seq, last_hash = :hash WHERE id = :chain) "
-    "INSERT INTO audit_event (seq, chain, chain_seq, at, actor_account_id, actor_username, actor_role, "
-    "client_addr, action, target_type, target_id, outcome, details, prev_hash, hash) "
-    "VALUES (:seq, :chain, :chain_seq, :at, :actor_account_id, :actor_username, :actor_role, :client_addr, "
-    ":action, :target_type, :target_id, :outcome, :details, :prev_hash, :hash)"
-).bindparams(bindparam("details", type_=JSONB))
+_APPEND = prepared(
+    text(
+        "WITH moved AS (UPDATE audit_chain SET last_seq = :chain_seq, last_hash = :hash WHERE id = :chain) "
+        "INSERT INTO audit_event (seq, chain, chain_seq, at, actor_account_id, actor_username, actor_role, "
+        "client_addr, action, target_type, target_id, outcome, details, prev_hash, hash) "
+        "VALUES (:seq, :chain, :chain_seq, :at, :actor_account_id, :actor_username, :actor_role, :client_addr, "
+        ":action, :target_type, :target_id, :outcome, CAST(:details AS jsonb), :prev_hash, :hash)"
+    )
+)
 
 
 async def append(session: AsyncSession, row: Mapping[str, Any]) -> None:
     """Write a row to the chain this transaction took, and move the chain's end to it."""
-    await session.execute(_APPEND, dict(row))
+    values = dict(row)
+    values["details"] = json.dumps(values["details"], separators=(",", ":"), ensure_ascii=False)
+    await (await in_transaction(session)).execute(_APPEND, values)
 
 
 async def list_events(

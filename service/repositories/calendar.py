@@ -8,23 +8,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.db import in_transaction, prepared
 from service.domain.calendar import DayKind, Override
 from service.models import CalendarDay, CalendarYear
 
 
 async def load_overrides(session: AsyncSession) -> tuple[list[Override], list[int]]:
-    """All overrides and the years marked published, in one round trip."""
-    rows = await session.execute(
-        select(
-            col(CalendarYear.year),
-            col(CalendarYear.published),
-            col(CalendarDay.day),
-            col(CalendarDay.kind),
-            col(CalendarDay.name),
-        )
-        .select_from(CalendarYear)
-        .outerjoin(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year))
-    )
+    """All overrides and the years marked published, in one round trip (on the
+    transaction's driver connection: every move reads them)."""
+    rows = await (await in_transaction(session)).fetch_all(_OVERRIDES, {})
     overrides: list[Override] = []
     published: set[int] = set()
     for year, is_published, day, kind, name in rows:
@@ -33,6 +25,19 @@ async def load_overrides(session: AsyncSession) -> tuple[list[Override], list[in
         if day is not None:
             overrides.append(Override(day=day, kind=DayKind(kind), name=name))
     return overrides, sorted(published)
+
+
+_OVERRIDES = prepared(
+    select(
+        col(CalendarYear.year),
+        col(CalendarYear.published),
+        col(CalendarDay.day),
+        col(CalendarDay.kind),
+        col(CalendarDay.name),
+    )
+    .select_from(CalendarYear)
+    .outerjoin(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year))
+)
 
 
 async def get_year(session: AsyncSession, year: int) -> CalendarYear | None:

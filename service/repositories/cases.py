@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -27,11 +28,12 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, fetch_all, fetch_one, prepared, single_statement
+from service.db import Prepared, fetch_all, fetch_one, in_transaction, prepared, single_statement
 from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
@@ -41,14 +43,12 @@ from service.domain.workflow import Category, statuses_in
 from service.models import (
     Case,
     CaseEvent,
-    CaseNumberCounter,
     Department,
-    IdempotencyRecord,
     Staff,
     Worker,
     WorkListItem,
 )
-from service.models.base import from_row
+from service.models.base import from_row, utcnow
 from service.repositories import due, queues
 from service.repositories.reach import case_reach, reach_values
 
@@ -97,7 +97,7 @@ _CASE_COLUMNS = tuple(column.name for column in Case.__table__.c)  # type: ignor
 
 
 @cache
-def _case_read_statement(role: Role) -> Prepared:
+def _case_read_statement(role: Role, *, for_update: bool = False) -> Prepared:
     event = CaseEvent.__table__.c  # type: ignore[attr-defined]
     fields: list[Any] = []
     for column in event:
@@ -116,11 +116,87 @@ def _case_read_statement(role: Role) -> Prepared:
     # The item's code by its key, not a join: a join hashed the whole (small) item table
     # on every read.
     item_code = select(col(WorkListItem.code)).where(col(WorkListItem.id) == col(Case.item_id)).scalar_subquery()
-    return prepared(
-        select(*Case.__table__.c, item_code.label("item_code"), timeline.label("timeline")).where(  # type: ignore[attr-defined]
-            col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role)
-        )
+    statement = select(*Case.__table__.c, item_code.label("item_code"), timeline.label("timeline")).where(  # type: ignore[attr-defined]
+        col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role)
     )
+    if for_update:
+        statement = statement.with_for_update(of=Case, key_share=True)
+    return prepared(statement)
+
+
+async def lock_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal) -> CaseRead | None:
+    """The case locked for the rest of the transaction (``FOR NO KEY UPDATE``: rows that
+    only refer to it do not block it, nor it them) with its item's code and its timeline,
+    if the caller reaches it: what a move reads, in one statement on the transaction's
+    driver connection. The case is a new object that belongs to no session (changes to it
+    are written with ``save_move``, never flushed)."""
+    values = {"case_id": case_id, **reach_values(caller)}
+    row = await (await in_transaction(session)).fetch_one(_case_read_statement(caller.role, for_update=True), values)
+    if row is None:
+        return None
+    case = Case(**dict(zip(_CASE_COLUMNS, row, strict=False)))
+    return CaseRead(case=case, item_code=row["item_code"], timeline=row["timeline"])
+
+
+def _cast(column: Any, number: int) -> str:
+    return f"CAST(${number} AS {column.type.compile(dialect=_PG)})"
+
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_CASE_TABLE = Case.__table__.c  # type: ignore[attr-defined]
+_EVENT_TABLE = CaseEvent.__table__.c  # type: ignore[attr-defined]
+_CASE_WRITTEN = tuple(c.name for c in _CASE_TABLE if c.computed is None)
+_CASE_COMPUTED = tuple(c.name for c in _CASE_TABLE if c.computed is not None)
+_EVENT_WRITTEN = tuple(c.name for c in _EVENT_TABLE if c.name != "id")
+
+
+def _case_and_line(case_part: str) -> Prepared:
+    """``case_part`` (an INSERT or UPDATE of the case, its parameters the written columns
+    in order, returning the computed columns) and the timeline line in one statement."""
+    n = len(_CASE_WRITTEN)
+    line = ", ".join(_cast(_EVENT_TABLE[name], n + i) for i, name in enumerate(_EVENT_WRITTEN, 1))
+    return Prepared(
+        f"WITH written AS ({case_part} RETURNING {', '.join(_CASE_COMPUTED)}), "
+        f"line AS (INSERT INTO case_event ({', '.join(_EVENT_WRITTEN)}) SELECT {line} FROM written RETURNING id) "
+        f"SELECT line.id, written.* FROM line, written",
+        tuple(f"case.{name}" for name in _CASE_WRITTEN) + tuple(f"line.{name}" for name in _EVENT_WRITTEN),
+    )
+
+
+_LOG_CASE = _case_and_line(
+    f'INSERT INTO "case" ({", ".join(_CASE_WRITTEN)}) '
+    f"VALUES ({', '.join(_cast(_CASE_TABLE[name], i) for i, name in enumerate(_CASE_WRITTEN, 1))})"
+)
+_MOVE_CASE = _case_and_line(
+    'UPDATE "case" SET '
+    + ", ".join(f"{name} = {_cast(_CASE_TABLE[name], i)}" for i, name in enumerate(_CASE_WRITTEN, 1) if name != "id")
+    + f" WHERE id = {_cast(_CASE_TABLE['id'], _CASE_WRITTEN.index('id') + 1)}"
+)
+
+
+async def log_case(session: AsyncSession, case: Case, line: CaseEvent) -> None:
+    """Insert a new case and the first line of its timeline in one statement; the line's
+    id and the case's computed columns are set on the objects, which belong to no session."""
+    await _write(session, _LOG_CASE, case, line)
+
+
+async def save_move(session: AsyncSession, case: Case, line: CaseEvent) -> None:
+    """Write every column of a case locked by ``lock_case`` and the line of the change to
+    it, in one statement (the tally trigger runs once)."""
+    await _write(session, _MOVE_CASE, case, line)
+
+
+async def _write(session: AsyncSession, statement: Prepared, case: Case, line: CaseEvent) -> None:
+    values: dict[str, Any] = {f"case.{name}": getattr(case, name) for name in _CASE_WRITTEN}
+    for name in _EVENT_WRITTEN:
+        values[f"line.{name}"] = getattr(line, name)
+    values["line.details"] = json.dumps(line.details or {}, separators=(",", ":"), ensure_ascii=False)
+    row = await (await in_transaction(session)).fetch_one(statement, values)
+    assert row is not None, "the case row was written"
+    line.id = row[0]
+    for name in _CASE_COMPUTED:
+        # Computed by the database: set without marking the object changed.
+        case.__dict__[name] = row[name]
 
 
 _LIKE_SPECIAL = re.compile(r"[\\%_]")
@@ -334,48 +410,101 @@ async def new_case_references(
     """What logging a case refers to, in one statement: the work-list item, whether the
     department (given, or the item's lead department) exists, and whether the steward is
     an active steward. None when there is no such item."""
-    asked = bindparam("department", department_code, type_=Text)
-    department = func.coalesce(asked, col(WorkListItem.lead_department_code))
-    statement = select(
-        WorkListItem,
-        department.label("department_code"),
-        exists().where(col(Department.code) == department).label("department_exists"),
-        exists()
-        .where(col(Staff.id) == steward_id, col(Staff.role) == Role.STEWARD.value, col(Staff.active))
-        .label("steward_active"),
-    ).where(col(WorkListItem.id) == item_id)
-    row = (await session.execute(statement)).first()
+    values = {"item_id": item_id, "department": department_code, "steward": steward_id, "role": Role.STEWARD.value}
+    row = await (await in_transaction(session)).fetch_one(_new_case_references_statement(), values)
     if row is None:
         return None
-    item, code, department_exists, steward_active = row
-    return NewCaseReferences(item, str(code), bool(department_exists), bool(steward_active))
+    item = from_row(WorkListItem, {name: row[name] for name in _ITEM_COLUMNS})
+    return NewCaseReferences(
+        item, str(row["department_code"]), bool(row["department_exists"]), bool(row["steward_active"])
+    )
+
+
+_ITEM_COLUMNS = tuple(column.name for column in WorkListItem.__table__.c)  # type: ignore[attr-defined]
+
+
+@cache
+def _new_case_references_statement() -> Prepared:
+    asked = bindparam("department", type_=Text)
+    department = func.coalesce(asked, col(WorkListItem.lead_department_code))
+    steward = bindparam("steward", type_=Uuid)
+    return prepared(
+        select(
+            *WorkListItem.__table__.c,  # type: ignore[attr-defined]
+            department.label("department_code"),
+            exists().where(col(Department.code) == department).label("department_exists"),
+            exists()
+            .where(col(Staff.id) == steward, col(Staff.role) == bindparam("role", type_=Text), col(Staff.active))
+            .label("steward_active"),
+        ).where(col(WorkListItem.id) == bindparam("item_id", type_=Uuid))
+    )
 
 
 async def next_case_sequence(session: AsyncSession, day: date, count: int = 1) -> int:
     """Bump the day's counter by ``count`` and return its new value (the last number taken).
     The row lock lasts until the creating transaction ends, so numbers are handed out in
     commit order without gaps from rolled-back creations."""
-    statement = (
-        insert(CaseNumberCounter)
-        .values(day=day, last_value=count)
-        .on_conflict_do_update(
-            index_elements=[col(CaseNumberCounter.day)],
-            set_={"last_value": col(CaseNumberCounter.last_value) + count},
-        )
-        .returning(col(CaseNumberCounter.last_value))
-    )
-    return int((await session.execute(statement)).scalar_one())
+    row = await (await in_transaction(session)).fetch_one(_NEXT_SEQUENCE, {"day": day, "count": count})
+    assert row is not None  # an upsert with RETURNING returns its row
+    return int(row[0])
+
+
+_NEXT_SEQUENCE = Prepared(
+    "INSERT INTO case_number_counter (day, last_value) VALUES ($1, $2) "
+    "ON CONFLICT (day) DO UPDATE SET last_value = case_number_counter.last_value + $2 RETURNING last_value",
+    ("day", "count"),
+)
 
 
 async def lock_idempotency_key(session: AsyncSession, account_id: uuid.UUID, key: str) -> None:
     """Serialise requests of one account that carry the same key until this transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{account_id}:{key}"}
-    )
+    await (await in_transaction(session)).execute(_LOCK_KEY, {"key": f"{account_id}:{key}"})
 
 
-async def get_idempotency_record(session: AsyncSession, account_id: uuid.UUID, key: str) -> IdempotencyRecord | None:
-    return await session.get(IdempotencyRecord, (account_id, key))
+_LOCK_KEY = Prepared("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ("key",))
+
+
+@dataclass(frozen=True, slots=True)
+class FirstAnswer:
+    """What an ``Idempotency-Key`` was first used with, and the answer it got."""
+
+    request_hash: str
+    response: dict[str, Any]
+
+
+async def get_idempotency_record(session: AsyncSession, account_id: uuid.UUID, key: str) -> FirstAnswer | None:
+    row = await (await in_transaction(session)).fetch_one(_FIRST_ANSWER, {"account": account_id, "key": key})
+    if row is None:
+        return None
+    return FirstAnswer(request_hash=row[0], response=json.loads(row[1]))
+
+
+_FIRST_ANSWER = Prepared(
+    "SELECT request_hash, response::text FROM idempotency_record WHERE account_id = $1 AND key = $2",
+    ("account", "key"),
+)
+
+
+async def keep_first_answer(
+    session: AsyncSession, account_id: uuid.UUID, key: str, request_hash: str, case_id: uuid.UUID, response: bytes
+) -> None:
+    """Keep the answer to a creation sent with an ``Idempotency-Key`` (``response``: its JSON)."""
+    values = {
+        "account": account_id,
+        "key": key,
+        "hash": request_hash,
+        "case_id": case_id,
+        "response": response.decode(),
+        "at": utcnow(),
+    }
+    await (await in_transaction(session)).execute(_KEEP_ANSWER, values)
+
+
+_KEEP_ANSWER = Prepared(
+    "INSERT INTO idempotency_record (account_id, key, request_hash, case_id, response, created_at) "
+    "VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+    ("account", "key", "hash", "case_id", "response", "at"),
+)
 
 
 async def hand_open_cases_to(

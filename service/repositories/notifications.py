@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, Text, Uuid, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.db import Prepared, in_transaction, prepared
 from service.domain.access import Role
 from service.domain.notices import Kind, Recipient
 from service.models.accounts import Account
@@ -27,17 +28,38 @@ async def notice_facts(
 ) -> tuple[str | None, int | None, str | None, list[uuid.UUID], Outlook]:
     """In one statement: the item's title and promised working days, the department's
     name and its active liaisons as they are now (whom a notice to the department reaches),
-    and what deciding the deliveries of ``kinds`` needs (``repositories/deliveries.Outlook``)."""
+    and what deciding the deliveries of ``kinds`` needs (``repositories/deliveries.Outlook``).
+    Run straight on the transaction's driver connection: most writes tell someone."""
+    wanted = [k.value for k in kinds]
+    values = {
+        "item_id": item_id,
+        "department_code": department_code,
+        "liaison": Role.LIAISON.value,
+        "outlook_kinds": wanted,
+        "outlook_kinds2": wanted,
+    }
+    found = await (await in_transaction(session)).fetch_one(_notice_facts_statement(), values)
+    assert found is not None  # a select of scalar subqueries has one row
+    return found[0], found[1], found[2], list(found[3] or []), Outlook.from_columns(tuple(found[4:]))
+
+
+@cache
+def _notice_facts_statement() -> Prepared:
+    item_id = bindparam("item_id", type_=Uuid)
+    department_code = bindparam("department_code", type_=Text)
     title = select(col(WorkListItem.title_zh)).where(col(WorkListItem.id) == item_id).scalar_subquery()
     days = select(col(WorkListItem.promised_working_days)).where(col(WorkListItem.id) == item_id).scalar_subquery()
     name = select(col(Department.name_zh)).where(col(Department.code) == department_code).scalar_subquery()
     liaisons = (
         select(func.array_agg(col(Staff.id)))
-        .where(col(Staff.department_code) == department_code, col(Staff.role) == Role.LIAISON.value, col(Staff.active))
+        .where(
+            col(Staff.department_code) == department_code,
+            col(Staff.role) == bindparam("liaison", type_=Text),
+            col(Staff.active),
+        )
         .scalar_subquery()
     )
-    found = (await session.execute(select(title, days, name, liaisons, *outlook_columns(kinds)))).one()
-    return found[0], found[1], found[2], list(found[3] or []), Outlook.from_columns(tuple(found[4:]))
+    return prepared(select(title, days, name, liaisons, *outlook_columns([])))
 
 
 async def city_officials(session: AsyncSession) -> list[uuid.UUID]:
@@ -49,12 +71,36 @@ async def city_officials(session: AsyncSession) -> list[uuid.UUID]:
 
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Write the notices whose ``dedupe_key`` is new; returns the ids of those written."""
+    """Write the notices whose ``dedupe_key`` is new; returns the ids of those written.
+    One statement whatever the number of rows (the columns as arrays), run straight on the
+    transaction's driver connection."""
     if not rows:
         return set()
-    statement = insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    written = await session.execute(statement.returning(col(Notification.id)))
-    return {row[0] for row in written.all()}
+    values = {name: [row.get(name) for row in rows] for name, _ in _NOTICE_COLUMNS}
+    written = await (await in_transaction(session)).fetch_all(_INSERT_NEW, values)
+    return {row[0] for row in written}
+
+
+_NOTICE_COLUMNS = (
+    ("id", "uuid"),
+    ("dedupe_key", "text"),
+    ("kind", "text"),
+    ("worker_id", "uuid"),
+    ("staff_id", "uuid"),
+    ("account_id", "uuid"),
+    ("case_id", "uuid"),
+    ("event_id", "bigint"),
+    ("threshold_at", "timestamptz"),
+    ("title", "text"),
+    ("body", "text"),
+    ("created_at", "timestamptz"),
+)
+_INSERT_NEW = Prepared(
+    f"INSERT INTO notification ({', '.join(name for name, _ in _NOTICE_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'${i}::{kind}[]' for i, (_, kind) in enumerate(_NOTICE_COLUMNS, 1))}) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    tuple(name for name, _ in _NOTICE_COLUMNS),
+)
 
 
 def _mine(who: Recipient) -> ColumnElement[bool]:

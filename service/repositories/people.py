@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.db import Prepared, in_transaction, prepared
+from service.domain.access import Principal, Role
 from service.domain.filters import WorkerFilter
 from service.models import Staff, StewardAssignment, Worker
+from service.models.base import from_row
 from service.repositories.filters import equal_to, page
+from service.repositories.reach import reach_values, worker_reach
 
 
 async def get_staff(session: AsyncSession, staff_id: uuid.UUID, *, for_update: bool = False) -> Staff | None:
@@ -39,6 +44,26 @@ async def reached_worker(
     if for_update:
         query = query.with_for_update(of=Worker).execution_options(populate_existing=True)
     return (await session.scalars(query)).first()
+
+
+async def worker_for_new_case(session: AsyncSession, worker_id: uuid.UUID, caller: Principal) -> Worker | None:
+    """``reached_worker`` for logging a case: one statement compiled once per role, run on
+    the transaction's driver connection. The worker belongs to no session: read it only."""
+    values = {"worker_id": worker_id, **reach_values(caller)}
+    row = await (await in_transaction(session)).fetch_one(_worker_statement(caller.role), values)
+    return None if row is None else from_row(Worker, dict(zip(_WORKER_COLUMNS, row, strict=True)))
+
+
+_WORKER_COLUMNS = tuple(column.name for column in Worker.__table__.c)  # type: ignore[attr-defined]
+
+
+@cache
+def _worker_statement(role: Role) -> Prepared:
+    return prepared(
+        select(*Worker.__table__.c).where(  # type: ignore[attr-defined]
+            col(Worker.id) == bindparam("worker_id", type_=Uuid()), worker_reach(role)
+        )
+    )
 
 
 async def worker_by_index(session: AsyncSession, national_id_index: bytes, reach: Any) -> Worker | None:

@@ -66,16 +66,32 @@ def _case_reach(role: Role, staff: Any, worker: Any, department: Any) -> Any:
 def workers_reached(caller: Principal) -> Any:
     """steward: the workers assigned to them; liaison: workers with a case in their
     department; worker: themself; admin: all."""
-    match caller.role:
+    return _worker_reach(caller.role, caller.staff_id, caller.worker_id, caller.department_code)
+
+
+@cache
+def worker_reach(role: Role) -> Any:
+    """``workers_reached`` for ``role`` with the caller's ids left as parameters
+    (``reach_values`` fills them in), like ``case_reach``."""
+    return _worker_reach(
+        role,
+        bindparam("reach_staff", type_=Uuid()),
+        bindparam("reach_worker", type_=Uuid()),
+        bindparam("reach_department", type_=String()),
+    )
+
+
+def _worker_reach(role: Role, staff: Any, worker: Any, department: Any) -> Any:
+    match role:
         case Role.ADMIN:
             return true()
         case Role.STEWARD:
-            return col(Worker.steward_id) == caller.staff_id
+            return col(Worker.steward_id) == staff
         case Role.LIAISON:
-            with_cases_here = select(col(Case.worker_id)).where(col(Case.department_code) == caller.department_code)
+            with_cases_here = select(col(Case.worker_id)).where(col(Case.department_code) == department)
             return col(Worker.id).in_(with_cases_here)
         case Role.WORKER:
-            return col(Worker.id) == caller.worker_id
+            return col(Worker.id) == worker
         case Role.SECURITY | Role.AUDITOR | Role.OFFICIAL:
             return false()
-    raise AssertionError(caller.role)
+    raise AssertionError(role)

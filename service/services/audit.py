@@ -34,7 +34,7 @@ async def append(
     """Add one row to a chain inside the caller's transaction. Call it as the last step
     of a use case: the chain is held from here until the commit (any other writer takes
     another chain meanwhile)."""
-    taken = await audit_repo.take_chain(session)
+    taken = _held_chain(session) or await audit_repo.take_chain(session)
     principal = caller if isinstance(caller, Principal) else None
     entry = Entry(
         seq=taken.seq,
@@ -54,6 +54,23 @@ async def append(
     prev = taken.last_hash
     row = dataclasses.asdict(entry) | {"prev_hash": prev, "hash": link_hash(kit.keys.audit_key, prev, entry)}
     await audit_repo.append(session, row)
+
+
+async def hold_chain(session: AsyncSession) -> None:
+    """Take this transaction's chain now rather than at ``append``: for a use case that
+    later holds a lock every other writer of its kind waits on (the day's case-number
+    counter), so that taking a chain is not one more round trip under that lock."""
+    session.info[_CHAIN] = (session.sync_session.get_transaction(), await audit_repo.take_chain(session))
+
+
+def _held_chain(session: AsyncSession) -> audit_repo.Taken | None:
+    held = session.info.pop(_CHAIN, None)
+    if held is None or held[0] is not session.sync_session.get_transaction():
+        return None
+    return held[1]  # type: ignore[no-any-return]
+
+
+_CHAIN = "banshi.audit_chain"
 
 
 async def record(ctx: Context, session: AsyncSession, action: str, **fields: Any) -> None:

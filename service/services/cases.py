@@ -29,12 +29,12 @@ from service.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from service.models import Case, CaseEvent, IdempotencyRecord, Worker
+from service.models import Case, CaseEvent, Worker
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import queues as queue_repo
 from service.repositories import reference as reference_repo
-from service.repositories.reach import cases_reached, workers_reached
+from service.repositories.reach import cases_reached
 from service.repositories.supervision import supervisions_reached
 from service.services import audit, deadlines, notices, query_codes
 from service.services.calendar import calendar_for_reading, kept_calendar, load_calendar
@@ -173,9 +173,11 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
                 first = msgspec.convert(record.response, api.CaseOut)
                 replay = api.CaseCreated(**msgspec.structs.asdict(first), query_code=None, receipt_url=None)
                 return Created(replay, etag_of(first), replayed=True)
-        worker = await people_repo.reached_worker(session, data.worker_id, workers_reached(caller))
+        worker = await people_repo.worker_for_new_case(session, data.worker_id, caller)
         if worker is None:
             raise Invalid("worker_id", "no such worker")
+        # Read before the case number is taken (``insert_case``): its lock is held to the commit.
+        calendar = await calendar_for_reading(session)
         logged = await insert_case(
             session,
             ctx,
@@ -191,17 +193,10 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
         )
         case, code = logged.case, logged.query_code
         # A new case's timeline is its first line, and its item was read to log it.
-        calendar = await calendar_for_reading(session)
         rendered = case_out(case, logged.item_code, [event_out(logged.line)], calendar, ctx.now)
         if idempotency_key is not None:
-            session.add(
-                IdempotencyRecord(
-                    account_id=caller.account_id,
-                    key=idempotency_key,
-                    request_hash=_request_hash(data),
-                    case_id=case.id,
-                    response=msgspec.to_builtins(rendered),
-                )
+            await case_repo.keep_first_answer(
+                session, caller.account_id, idempotency_key, _request_hash(data), case.id, msgspec.json.encode(rendered)
             )
     created = api.CaseCreated(
         **msgspec.structs.asdict(rendered), query_code=code, receipt_url=receipt_url(f"/cases/{case.id}", code)
@@ -236,8 +231,9 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     The day's case-number counter is locked from the moment a number is taken to the
     commit (so numbers have no gaps and follow the order cases were logged), and every
     other case logged that day waits for it: so everything that can be read or checked
-    without the number (the notices' facts included) is done before it is taken, and the
-    case and its first line are written in one flush after it."""
+    without the number (the notices' facts, the audit chain) is done before it is taken,
+    and the case and its first line are written in one statement after it. The case and
+    the line belong to no session: they are written here, never flushed."""
     now = ctx.now
     steward_id = new.steward_id or worker.steward_id
     found = await case_repo.new_case_references(session, new.item_id, new.department_code or None, steward_id)
@@ -251,6 +247,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     if not found.steward_active:
         raise Invalid("steward_id", "no such active steward")
     told = await notices.facts_for(session, ctx, "create", item.id, department_code)
+    await audit.hold_chain(session)
     day = local_day(now)
     sequence = await case_repo.next_case_sequence(session, day)
     case = Case(
@@ -277,8 +274,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         visibility=PUBLIC,
         details={"channel": new.channel},
     )
-    session.add_all([case, line])  # the case is inserted first: the line refers to it
-    await session.flush()
+    await case_repo.log_case(session, case, line)
     await notices.tell(session, ctx, case, line, query_code=code, read_ahead=told)
     await audit.record(
         ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
@@ -347,12 +343,17 @@ async def move_case(
 ) -> tuple[api.CaseOut, str]:
     action = action_of(move)
     async with session.begin():
-        case = await reached_case(session, ctx, case_id, for_update=True)
+        found = await case_repo.lock_case(session, case_id, ctx.caller)
+        if found is None:
+            raise NotFound("case", case_id)
+        case = found.case
         if not may_move(ctx.caller.role, action):
             raise Forbidden(f"the {ctx.caller.role.value} role may not {action.value} a case", field="action")
         _check_if_match(case, if_match)
-        calendar = await apply_move(session, ctx, case, move, rules)
-        return await _render(session, ctx, case, calendar), etag_of(case)
+        timeline = msgspec.json.decode(found.timeline, type=list[api.EventOut])
+        calendar, line = await apply_move(session, ctx, case, move, rules, timeline)
+        timeline.append(event_out(line))
+        return case_out(case, found.item_code, timeline, calendar, ctx.now), etag_of(case)
 
 
 def action_of(move: api.TransitionIn) -> Action:
@@ -360,11 +361,18 @@ def action_of(move: api.TransitionIn) -> Action:
 
 
 async def apply_move(
-    session: AsyncSession, ctx: Context, case: Case, move: api.TransitionIn, rules: MoveRules
-) -> WorkingCalendar:
-    """Move a locked case through the workflow table inside the caller's transaction:
-    stage fields, the timeline line, the deadline and the audit record. Whether the
-    caller may make this move at all is decided before."""
+    session: AsyncSession,
+    ctx: Context,
+    case: Case,
+    move: api.TransitionIn,
+    rules: MoveRules,
+    timeline: list[api.EventOut],
+) -> tuple[WorkingCalendar, CaseEvent]:
+    """Move a case locked by ``case_repo.lock_case`` (``timeline``: its lines as read with
+    it) through the workflow table inside the caller's transaction: stage fields, the
+    timeline line, the deadline and the audit record. Whether the caller may make this
+    move at all is decided before. Returns the calendar the deadline was computed with
+    and the new line."""
     action = action_of(move)
     now = ctx.now
     source = Status(case.status)
@@ -374,10 +382,14 @@ async def apply_move(
         raise IllegalTransition(f"a case that is {source.value} cannot {action.value}", allowed)
     calendar = await load_calendar(session)
     details = await _apply(session, case, move, now, calendar, rules)
-    # The statuses the case entered so far, read before this move is written, and this
-    # move's: the deadline is set before the one flush, so the case row is updated once
-    # (and its tallies' trigger runs once).
-    history = await case_repo.status_history(session, case.id) if case.promised_working_days is not None else []
+    # The statuses the case entered so far, and this move's: the deadline is set before
+    # the one statement that writes the case and the line, so the case row is updated
+    # once (and its tallies' trigger runs once).
+    history = (
+        [(e.at, e.to_status) for e in timeline if e.from_status != e.to_status]
+        if case.promised_working_days is not None
+        else []
+    )
     case.status = target.value
     case.version += 1
     case.updated_at = now
@@ -391,11 +403,10 @@ async def apply_move(
         visibility=move.visibility,
         details=details,
     )
-    session.add(line)
     if source is not target:
         history.append((now, target.value))
     deadlines.apply_deadline(case, history, calendar)
-    await session.flush()
+    await case_repo.save_move(session, case, line)
     await notices.tell(session, ctx, case, line)
     await audit.record(
         ctx,
@@ -405,7 +416,7 @@ async def apply_move(
         target_id=case.id,
         details={"action": action.value, "from": source.value, "to": target.value},
     )
-    return calendar
+    return calendar, line
 
 
 async def _apply(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas import cases as api
@@ -25,7 +26,7 @@ from service.domain.due import RESOLVED
 from service.domain.satisfaction import may_rate
 from service.domain.visibility import PUBLIC
 from service.domain.workflow import STATUS_LABELS_ZH, Action, Status, target_of
-from service.errors import Conflict, IllegalTransition, Invalid
+from service.errors import Conflict, IllegalTransition, Invalid, NotFound
 from service.models import Case, WorkListItem
 from service.repositories import attachments as attachment_repo
 from service.repositories import cases as case_repo
@@ -168,10 +169,13 @@ async def withdraw(
     """The worker withdraws their own open request, through the same workflow table as
     every other move (a resolved, rejected or withdrawn case cannot be)."""
     async with session.begin():
-        case = await reached_case(session, ctx, case_id, for_update=True)
+        found = await case_repo.lock_case(session, case_id, ctx.caller)
+        if found is None:
+            raise NotFound("case", case_id)
+        case = found.case
         if target_of(Status(case.status), Action.WITHDRAW) is None:
             raise IllegalTransition(f"a case that is {case.status} cannot be withdrawn", [])
-        await apply_move(
-            session, ctx, case, api.Withdraw(reason=data.reason, note=data.reason, visibility=PUBLIC), rules
-        )
+        timeline = msgspec.json.decode(found.timeline, type=list[api.EventOut])
+        withdrawal = api.Withdraw(reason=data.reason, note=data.reason, visibility=PUBLIC)
+        await apply_move(session, ctx, case, withdrawal, rules, timeline)
         return await _render(session, ctx, case)

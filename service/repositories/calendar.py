@@ -12,6 +12,15 @@ from service.db import in_transaction, prepared
 from service.domain.calendar import DayKind, Override
 from service.models import CalendarDay, CalendarYear
 
+CALENDAR_STAMP = (
+    "(SELECT md5(coalesce(string_agg(concat_ws(':', y.year, y.published, d.day, d.kind, d.name), ',' "
+    "ORDER BY y.year, d.day), '')) FROM calendar_year y LEFT JOIN calendar_day d ON d.year = y.year)"
+)
+"""A SQL expression that changes whenever anything ``load_overrides`` reads does: a
+statement that must compute with the calendar as it is now reads this instead of the
+calendar, and the process reads the calendar only when the stamp is one it has not
+built a calendar for (``services/calendar.calendar_stamped``)."""
+
 
 async def load_overrides(session: AsyncSession) -> tuple[list[Override], list[int]]:
     """All overrides and the years marked published, in one round trip (on the

@@ -37,6 +37,7 @@ from service.db import Prepared, fetch_all, fetch_one, in_transaction, prepared,
 from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
+from service.domain.notices import Kind
 from service.domain.queues import Queue
 from service.domain.time_limit import DueState
 from service.domain.workflow import Category, statuses_in
@@ -50,6 +51,8 @@ from service.models import (
 )
 from service.models.base import from_row, utcnow
 from service.repositories import due, queues
+from service.repositories.calendar import CALENDAR_STAMP
+from service.repositories.notifications import NoticeFacts, facts_in, notice_fact_columns, notice_fact_values
 from service.repositories.reach import case_reach, reach_values
 
 
@@ -70,6 +73,8 @@ class CaseRead:
     item_code: str
     timeline: str
     """The case's events in order, as a JSON array of objects with the event's columns but ``case_id``."""
+    calendar_stamp: str | None = None
+    """With ``lock_case``: the calendar's ``CALENDAR_STAMP`` as the same statement saw it."""
 
 
 async def read_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal) -> CaseRead | None:
@@ -116,9 +121,10 @@ def _case_read_statement(role: Role, *, for_update: bool = False) -> Prepared:
     # The item's code by its key, not a join: a join hashed the whole (small) item table
     # on every read.
     item_code = select(col(WorkListItem.code)).where(col(WorkListItem.id) == col(Case.item_id)).scalar_subquery()
-    statement = select(*Case.__table__.c, item_code.label("item_code"), timeline.label("timeline")).where(  # type: ignore[attr-defined]
-        col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role)
-    )
+    columns = [*Case.__table__.c, item_code.label("item_code"), timeline.label("timeline")]  # type: ignore[attr-defined]
+    if for_update:
+        columns.append(literal_column(CALENDAR_STAMP).label("calendar_stamp"))
+    statement = select(*columns).where(col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role))
     if for_update:
         statement = statement.with_for_update(of=Case, key_share=True)
     return prepared(statement)
@@ -135,7 +141,9 @@ async def lock_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal
     if row is None:
         return None
     case = Case(**dict(zip(_CASE_COLUMNS, row, strict=False)))
-    return CaseRead(case=case, item_code=row["item_code"], timeline=row["timeline"])
+    return CaseRead(
+        case=case, item_code=row["item_code"], timeline=row["timeline"], calendar_stamp=row["calendar_stamp"]
+    )
 
 
 def _cast(column: Any, number: int) -> str:
@@ -402,22 +410,36 @@ class NewCaseReferences:
     department_exists: bool
     steward_active: bool
     """Whether the steward is an active staff member with the steward role."""
+    facts: NoticeFacts | None
+    """What the notices of the new case are written from, when ``kinds`` were given."""
 
 
 async def new_case_references(
-    session: AsyncSession, item_id: uuid.UUID, department_code: str | None, steward_id: uuid.UUID
+    session: AsyncSession,
+    item_id: uuid.UUID,
+    department_code: str | None,
+    steward_id: uuid.UUID,
+    kinds: set[Kind],
 ) -> NewCaseReferences | None:
     """What logging a case refers to, in one statement: the work-list item, whether the
-    department (given, or the item's lead department) exists, and whether the steward is
-    an active steward. None when there is no such item."""
-    values = {"item_id": item_id, "department": department_code, "steward": steward_id, "role": Role.STEWARD.value}
+    department (given, or the item's lead department) exists, whether the steward is an
+    active steward, and the facts the notices of ``kinds`` are written from
+    (``repositories/notifications``; none when ``kinds`` is empty). None when there is no
+    such item."""
+    values = {
+        "item_id": item_id,
+        "department": department_code,
+        "steward": steward_id,
+        "role": Role.STEWARD.value,
+        **notice_fact_values(kinds),
+    }
     row = await (await in_transaction(session)).fetch_one(_new_case_references_statement(), values)
     if row is None:
         return None
     item = from_row(WorkListItem, {name: row[name] for name in _ITEM_COLUMNS})
-    return NewCaseReferences(
-        item, str(row["department_code"]), bool(row["department_exists"]), bool(row["steward_active"])
-    )
+    department = str(row["department_code"])
+    facts = facts_in(row, len(_ITEM_COLUMNS) + 3) if kinds else None
+    return NewCaseReferences(item, department, bool(row["department_exists"]), bool(row["steward_active"]), facts)
 
 
 _ITEM_COLUMNS = tuple(column.name for column in WorkListItem.__table__.c)  # type: ignore[attr-defined]
@@ -436,6 +458,7 @@ def _new_case_references_statement() -> Prepared:
             exists()
             .where(col(Staff.id) == steward, col(Staff.role) == bindparam("role", type_=Text), col(Staff.active))
             .label("steward_active"),
+            *notice_fact_columns(col(WorkListItem.id), department),
         ).where(col(WorkListItem.id) == bindparam("item_id", type_=Uuid))
     )
 

@@ -22,44 +22,61 @@ from service.models.people import Staff
 from service.models.reference import Department, WorkListItem
 from service.repositories.deliveries import Outlook, outlook_columns
 
+NoticeFacts = tuple[str | None, int | None, str | None, list[uuid.UUID], Outlook]
+"""The item's title and promised working days, the department's name and its active
+liaisons, and what deciding the deliveries needs."""
+
 
 async def notice_facts(
     session: AsyncSession, item_id: uuid.UUID, department_code: str, kinds: Iterable[Kind]
-) -> tuple[str | None, int | None, str | None, list[uuid.UUID], Outlook]:
+) -> NoticeFacts:
     """In one statement: the item's title and promised working days, the department's
     name and its active liaisons as they are now (whom a notice to the department reaches),
     and what deciding the deliveries of ``kinds`` needs (``repositories/deliveries.Outlook``).
     Run straight on the transaction's driver connection: most writes tell someone."""
-    wanted = [k.value for k in kinds]
-    values = {
-        "item_id": item_id,
-        "department_code": department_code,
-        "liaison": Role.LIAISON.value,
-        "outlook_kinds": wanted,
-        "outlook_kinds2": wanted,
-    }
+    values = {"item_id": item_id, "department_code": department_code, **notice_fact_values(kinds)}
     found = await (await in_transaction(session)).fetch_one(_notice_facts_statement(), values)
     assert found is not None  # a select of scalar subqueries has one row
-    return found[0], found[1], found[2], list(found[3] or []), Outlook.from_columns(tuple(found[4:]))
+    return facts_in(found, 0)
+
+
+def notice_fact_columns(item_id: Any, department_code: Any) -> list[Any]:
+    """``notice_facts``' columns for another statement that has the item and department
+    as expressions: filled by ``notice_fact_values``, read back by ``facts_in``."""
+    # Aliases: the other statement may have these tables in its own FROM.
+    item = WorkListItem.__table__.alias("told_item")  # type: ignore[attr-defined]
+    department = Department.__table__.alias("told_department")  # type: ignore[attr-defined]
+    staff = Staff.__table__.alias("told_staff")  # type: ignore[attr-defined]
+    title = select(item.c.title_zh).where(item.c.id == item_id).scalar_subquery()
+    days = select(item.c.promised_working_days).where(item.c.id == item_id).scalar_subquery()
+    name = select(department.c.name_zh).where(department.c.code == department_code).scalar_subquery()
+    liaisons = (
+        select(func.array_agg(staff.c.id))
+        .where(
+            staff.c.department_code == department_code,
+            staff.c.role == bindparam("liaison", type_=Text),
+            staff.c.active,
+        )
+        .scalar_subquery()
+    )
+    return [title, days, name, liaisons, *outlook_columns([])]
+
+
+def notice_fact_values(kinds: Iterable[Kind]) -> dict[str, Any]:
+    wanted = [k.value for k in kinds]
+    return {"liaison": Role.LIAISON.value, "outlook_kinds": wanted, "outlook_kinds2": wanted}
+
+
+def facts_in(row: Any, first: int) -> NoticeFacts:
+    """The facts of ``notice_fact_columns`` in ``row``, from column ``first`` on."""
+    found = tuple(row[first : first + 7])
+    return found[0], found[1], found[2], list(found[3] or []), Outlook.from_columns(found[4:])
 
 
 @cache
 def _notice_facts_statement() -> Prepared:
-    item_id = bindparam("item_id", type_=Uuid)
-    department_code = bindparam("department_code", type_=Text)
-    title = select(col(WorkListItem.title_zh)).where(col(WorkListItem.id) == item_id).scalar_subquery()
-    days = select(col(WorkListItem.promised_working_days)).where(col(WorkListItem.id) == item_id).scalar_subquery()
-    name = select(col(Department.name_zh)).where(col(Department.code) == department_code).scalar_subquery()
-    liaisons = (
-        select(func.array_agg(col(Staff.id)))
-        .where(
-            col(Staff.department_code) == department_code,
-            col(Staff.role) == bindparam("liaison", type_=Text),
-            col(Staff.active),
-        )
-        .scalar_subquery()
-    )
-    return prepared(select(title, days, name, liaisons, *outlook_columns([])))
+    columns = notice_fact_columns(bindparam("item_id", type_=Uuid), bindparam("department_code", type_=Text))
+    return prepared(select(*columns))
 
 
 async def city_officials(session: AsyncSession) -> list[uuid.UUID]:

@@ -36,6 +36,23 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
     return build_calendar(overrides, published)
 
 
+_stamped: WeakKeyDictionary[Engine, tuple[str, WorkingCalendar]] = WeakKeyDictionary()
+
+
+async def calendar_stamped(session: AsyncSession, stamp: str | None) -> WorkingCalendar:
+    """The calendar as the database holds it now, when the caller's statement has just read
+    its stamp (``repositories/calendar.CALENDAR_STAMP``): the one this process built for
+    that stamp, or read again. What a move computes its deadline with, without reading
+    every override on every move."""
+    kept = _stamped.get(bound_engine(session))
+    if stamp is not None and kept is not None and kept[0] == stamp:
+        return kept[1]
+    calendar = await load_calendar(session)
+    if stamp is not None:
+        _stamped[bound_engine(session)] = (stamp, calendar)
+    return calendar
+
+
 def kept_calendar(session: AsyncSession) -> WorkingCalendar | None:
     """The calendar this process read less than ``KEEP_FOR_READING`` seconds ago, unless a
     commit has made it stale since (``adapters/freshness.py``); None when it must be read."""

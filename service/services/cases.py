@@ -37,7 +37,7 @@ from service.repositories import reference as reference_repo
 from service.repositories.reach import cases_reached
 from service.repositories.supervision import supervisions_reached
 from service.services import audit, deadlines, notices, query_codes
-from service.services.calendar import calendar_for_reading, kept_calendar, load_calendar
+from service.services.calendar import calendar_for_reading, calendar_stamped, kept_calendar
 from service.services.context import Context
 from service.services.presenters.cases import case_list_item, case_out, event_out
 from service.services.query_codes import receipt_url
@@ -236,7 +236,8 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     the line belong to no session: they are written here, never flushed."""
     now = ctx.now
     steward_id = new.steward_id or worker.steward_id
-    found = await case_repo.new_case_references(session, new.item_id, new.department_code or None, steward_id)
+    kinds = notices.kinds_told(ctx, "create")
+    found = await case_repo.new_case_references(session, new.item_id, new.department_code or None, steward_id, kinds)
     if found is None:
         raise Invalid("item_id", "no such work-list item")
     item, department_code = found.item, found.department_code
@@ -246,7 +247,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         raise Invalid("department_code", "no such department")
     if not found.steward_active:
         raise Invalid("steward_id", "no such active steward")
-    told = await notices.facts_for(session, ctx, "create", item.id, department_code)
+    told = found.facts  # read with the references: nothing is read under the counter's lock below
     await audit.hold_chain(session)
     day = local_day(now)
     sequence = await case_repo.next_case_sequence(session, day)
@@ -351,7 +352,8 @@ async def move_case(
             raise Forbidden(f"the {ctx.caller.role.value} role may not {action.value} a case", field="action")
         _check_if_match(case, if_match)
         timeline = msgspec.json.decode(found.timeline, type=list[api.EventOut])
-        calendar, line = await apply_move(session, ctx, case, move, rules, timeline)
+        calendar = await calendar_stamped(session, found.calendar_stamp)
+        line = await apply_move(session, ctx, case, move, rules, timeline, calendar)
         timeline.append(event_out(line))
         return case_out(case, found.item_code, timeline, calendar, ctx.now), etag_of(case)
 
@@ -367,12 +369,13 @@ async def apply_move(
     move: api.TransitionIn,
     rules: MoveRules,
     timeline: list[api.EventOut],
-) -> tuple[WorkingCalendar, CaseEvent]:
+    calendar: WorkingCalendar,
+) -> CaseEvent:
     """Move a case locked by ``case_repo.lock_case`` (``timeline``: its lines as read with
-    it) through the workflow table inside the caller's transaction: stage fields, the
-    timeline line, the deadline and the audit record. Whether the caller may make this
-    move at all is decided before. Returns the calendar the deadline was computed with
-    and the new line."""
+    it; ``calendar``: as the database holds it now) through the workflow table inside the
+    caller's transaction: stage fields, the timeline line, the deadline and the audit
+    record. Whether the caller may make this move at all is decided before. Returns the
+    new line."""
     action = action_of(move)
     now = ctx.now
     source = Status(case.status)
@@ -380,7 +383,6 @@ async def apply_move(
     if target is None:
         allowed = [a.value for a in allowed_actions(source)]
         raise IllegalTransition(f"a case that is {source.value} cannot {action.value}", allowed)
-    calendar = await load_calendar(session)
     details = await _apply(session, case, move, now, calendar, rules)
     # The statuses the case entered so far, and this move's: the deadline is set before
     # the one statement that writes the case and the line, so the case row is updated
@@ -416,7 +418,7 @@ async def apply_move(
         target_id=case.id,
         details={"action": action.value, "from": source.value, "to": target.value},
     )
-    return calendar, line
+    return line
 
 
 async def _apply(

@@ -33,8 +33,13 @@ _STAFF_REASONS = {
 the worker is not (``domain/visibility.py``): a supervision notice's 事由, its reply."""
 
 
-NoticeFacts = tuple[str | None, int | None, str | None, list[uuid.UUID], deliveries.Outlook]
+NoticeFacts = repo.NoticeFacts
 """What the notices of a line are written from (``repositories/notifications.notice_facts``)."""
+
+
+def kinds_told(ctx: Context, action: str, *, poor_rating: bool = False) -> set[Kind]:
+    """The kinds of notice a line of ``action`` by the caller gives (empty: nobody is told)."""
+    return {n.kind for n in notices_for(action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)}
 
 
 async def facts_for(

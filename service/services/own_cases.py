@@ -33,7 +33,7 @@ from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.services import audit, notices
-from service.services.calendar import calendar_for_reading
+from service.services.calendar import calendar_for_reading, calendar_stamped
 from service.services.cases import MoveRules, NewCase, apply_move, insert_case
 from service.services.context import Context
 from service.services.presenters.worker_side import attachment_out, public_due, public_timeline
@@ -177,5 +177,6 @@ async def withdraw(
             raise IllegalTransition(f"a case that is {case.status} cannot be withdrawn", [])
         timeline = msgspec.json.decode(found.timeline, type=list[api.EventOut])
         withdrawal = api.Withdraw(reason=data.reason, note=data.reason, visibility=PUBLIC)
-        await apply_move(session, ctx, case, withdrawal, rules, timeline)
+        calendar = await calendar_stamped(session, found.calendar_stamp)
+        await apply_move(session, ctx, case, withdrawal, rules, timeline, calendar)
         return await _render(session, ctx, case)

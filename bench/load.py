@@ -205,6 +205,8 @@ async def prepare_database(pg: str, name: str, cases: int, rebuild: bool) -> tup
     held = await scalar(url, 'SELECT count(*) FROM "case"')
     if not rebuild and keys is not None and held is not None and held >= cases:
         print(f"database {name}: reused, {held:,} cases (keys from {keys_file(name).relative_to(REPO)})")
+        # A database kept from an earlier release gets this release's migrations.
+        banshi_command({**clean_environ(), **keys, "DATABASE_URL": url}, "db", "upgrade", timeout=7200)
         return url, keys, int(held)
     if not rebuild and held is not None and keys is None:
         print(f"database {name}: its keys file {keys_file(name)} is missing, so it is rebuilt")

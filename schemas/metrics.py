@@ -147,6 +147,9 @@ class Breakdown(Output, kw_only=True):
     period: PeriodOut
     scope: ScopeOut
     generated_at: datetime
+    """When this answer was made."""
+    as_of: datetime
+    """The moment the figures describe, as for ``ItemTable``."""
     rows: list[BreakdownRow]
     total: Figures
 

@@ -714,7 +714,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Figures per district, department or steward */
+        /**
+         * Figures per district, department or steward
+         * @description The figures may be kept for a few seconds (`BANSHI_METRICS_KEEP_SECONDS`, 5 by default) and shared by callers who ask exactly the same question of the same cases: `as_of` says when they were counted and the `Age` header how many seconds ago. `fresh=true` or the request header `Cache-Control: no-cache` asks for figures counted after the request arrived, at most `BANSHI_METRICS_LIVE_PER_MINUTE` (10) times a minute per account (then 429 with Retry-After).
+         */
         get: operations["ApiV1MetricsByBreakdown"];
         put?: never;
         post?: never;
@@ -1665,6 +1668,8 @@ export interface components {
         };
         /** Breakdown */
         Breakdown: {
+            /** Format: date-time */
+            as_of: string;
             /** @enum {string} */
             by: "district" | "department" | "steward";
             /** Format: date-time */
@@ -7082,6 +7087,8 @@ export interface operations {
                 department?: string | null;
                 /** @description Steward (staff) id. */
                 steward?: string | null;
+                /** @description true: count the figures now rather than take those of the last few seconds. */
+                fresh?: boolean;
             };
             header?: never;
             path: {
@@ -7094,6 +7101,8 @@ export interface operations {
             /** @description Request fulfilled, document follows */
             200: {
                 headers: {
+                    /** @description Seconds since the figures were counted (`as_of`). */
+                    Age?: unknown;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7139,6 +7148,17 @@ export interface operations {
             /** @description The request is well formed but breaks a rule of the programme; nothing was written. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -63,9 +63,7 @@ def _updated_function() -> str:
         )
     return (
         "CREATE FUNCTION tally_case_updated() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        'DECLARE\n    r "case";\n    sign integer;\nBEGIN\n'
-        + "".join(parts)
-        + "    RETURN NULL;\nEND\n$$"
+        'DECLARE\n    r "case";\n    sign integer;\nBEGIN\n' + "".join(parts) + "    RETURN NULL;\nEND\n$$"
     )
 
 

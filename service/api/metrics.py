@@ -211,7 +211,13 @@ class MetricsController(Controller):
         rows = _with_total(rows_of(table.rows), rows_of([table.total])[0], "code")
         return _download(f"work-list-{table.period.label}", fmt, columns.ITEMS, rows)
 
-    @get("/by/{by:str}", summary="Figures per district, department or steward", opt=READ)
+    @get(
+        "/by/{by:str}",
+        summary="Figures per district, department or steward",
+        description=KEPT,
+        opt=KEPT_READ,
+        response_headers=AGE,
+    )
     async def breakdown(
         self,
         reads: ReadDb,
@@ -219,8 +225,12 @@ class MetricsController(Controller):
         ctx: Ctx,
         by: FromPath[Grouping],
         filters: Filters,
-    ) -> Breakdown:
-        return await metrics.breakdown(reads, read_sessions, ctx, filters, by)
+        keeping: Keeping,
+        counters: Limits,
+        live: Live,
+    ) -> Response[Breakdown]:
+        table = await metrics.breakdown(reads, read_sessions, ctx, filters, by, keeping, counters, live=live)
+        return _aged(table, table.as_of, table.generated_at)
 
     @get("/by/{by:str}/export", summary="Figures per district, department or steward as CSV or XLSX", opt=DOWNLOAD)
     async def breakdown_export(

@@ -42,7 +42,15 @@ async def _one_more_case(world: World) -> None:
     await world.api.case(worker_id=worker["id"], item_id=(await world.api.item("WL-01"))["id"])
 
 
-@pytest.mark.parametrize("path", ["/metrics/items?period=2026", "/metrics/summary?period=2026"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/metrics/items?period=2026",
+        "/metrics/summary?period=2026",
+        "/metrics/by/steward?period=2026",
+        "/metrics/by/district?period=2026",
+    ],
+)
 async def test_the_same_question_is_answered_from_the_kept_figures_with_their_time(world: World, path: str) -> None:
     official = await world.api.account("official")
     first = await official.send("GET", path)
@@ -126,3 +134,15 @@ async def test_live_figures_are_limited_per_account(world: World) -> None:
 async def test_a_bad_fresh_value_is_refused(world: World) -> None:
     problem = await world.api.problem("GET", "/metrics/items?fresh=maybe", 400)
     assert "fresh" in str(problem)
+
+
+async def test_each_breakdown_is_kept_under_its_own_grouping(world: World) -> None:
+    """The same period and filters by steward and by district are two questions."""
+    official = await world.api.account("official")
+    stewards = await official.ok("GET", "/metrics/by/steward?period=2026")
+    districts = await official.ok("GET", "/metrics/by/district?period=2026")
+    departments = await official.ok("GET", "/metrics/by/department?period=2026")
+    assert (stewards["by"], districts["by"], departments["by"]) == ("steward", "district", "department")
+    assert {r["key"] for r in districts["rows"]} >= {"yubei", "jiangbei"}
+    assert not {r["key"] for r in stewards["rows"]} & {r["key"] for r in districts["rows"]}
+    assert stewards["total"] == districts["total"] == departments["total"]

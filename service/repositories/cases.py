@@ -52,7 +52,14 @@ from service.models import (
 from service.models.base import from_row, utcnow
 from service.repositories import due, queues
 from service.repositories.calendar import CALENDAR_STAMP
-from service.repositories.notifications import NoticeFacts, facts_in, notice_fact_columns, notice_fact_values
+from service.repositories.notifications import (
+    NoticeFacts,
+    facts_in,
+    notice_arrays,
+    notice_fact_columns,
+    notice_fact_values,
+    notices_inserted,
+)
 from service.repositories.reach import case_reach, reach_values
 
 
@@ -158,22 +165,39 @@ _CASE_COMPUTED = tuple(c.name for c in _CASE_TABLE if c.computed is not None)
 _EVENT_WRITTEN = tuple(c.name for c in _EVENT_TABLE if c.name != "id")
 
 
-def _case_and_line(case_part: str) -> Prepared:
+def _case_and_line(case_part: str, *, logged: bool = False) -> Prepared:
     """``case_part`` (an INSERT or UPDATE of the case, its parameters the written columns
-    in order, returning the computed columns) and the timeline line in one statement."""
-    n = len(_CASE_WRITTEN)
-    line = ", ".join(_cast(_EVENT_TABLE[name], n + i) for i, name in enumerate(_EVENT_WRITTEN, 1))
+    in order, returning the computed columns) and the timeline line in one statement.
+    ``logged``: a new case, whose line comes with the id taken for it beforehand
+    (``NewCaseReferences.line_id``) and with its notices (``notifications.notices_inserted``),
+    so that the three are one round trip under the day's counter."""
+    names = [*_CASE_WRITTEN]
+    columns = list(_EVENT_WRITTEN)
+    if logged:
+        columns = ["id", *columns]
+    first_line = len(names) + 1
+    names += [f"line.{name}" for name in columns]
+    line = ", ".join(_cast(_EVENT_TABLE[name], first_line + i) for i, name in enumerate(columns))
+    parts = [
+        f"written AS ({case_part} RETURNING {', '.join(_CASE_COMPUTED)})",
+        f"line AS (INSERT INTO case_event ({', '.join(columns)}) SELECT {line} FROM written RETURNING id)",
+    ]
+    told = "NULL::uuid[]"
+    if logged:
+        notices = notices_inserted(len(names) + 1)
+        parts.append(f"told AS ({notices.sql})")
+        names += notices.names
+        told = "ARRAY(SELECT id FROM told)"
     return Prepared(
-        f"WITH written AS ({case_part} RETURNING {', '.join(_CASE_COMPUTED)}), "
-        f"line AS (INSERT INTO case_event ({', '.join(_EVENT_WRITTEN)}) SELECT {line} FROM written RETURNING id) "
-        f"SELECT line.id, written.* FROM line, written",
-        tuple(f"case.{name}" for name in _CASE_WRITTEN) + tuple(f"line.{name}" for name in _EVENT_WRITTEN),
+        f"WITH {', '.join(parts)} SELECT line.id, written.*, {told} AS told FROM line, written",
+        tuple(f"case.{name}" for name in _CASE_WRITTEN) + tuple(names[len(_CASE_WRITTEN) :]),
     )
 
 
 _LOG_CASE = _case_and_line(
     f'INSERT INTO "case" ({", ".join(_CASE_WRITTEN)}) '
-    f"VALUES ({', '.join(_cast(_CASE_TABLE[name], i) for i, name in enumerate(_CASE_WRITTEN, 1))})"
+    f"VALUES ({', '.join(_cast(_CASE_TABLE[name], i) for i, name in enumerate(_CASE_WRITTEN, 1))})",
+    logged=True,
 )
 _MOVE_CASE = _case_and_line(
     'UPDATE "case" SET '
@@ -182,29 +206,34 @@ _MOVE_CASE = _case_and_line(
 )
 
 
-async def log_case(session: AsyncSession, case: Case, line: CaseEvent) -> None:
-    """Insert a new case and the first line of its timeline in one statement; the line's
-    id and the case's computed columns are set on the objects, which belong to no session."""
-    await _write(session, _LOG_CASE, case, line)
+async def log_case(session: AsyncSession, case: Case, line: CaseEvent, notices: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert a new case, the first line of its timeline (its id taken beforehand) and
+    its notices in one statement; returns the ids of the notices written. The case's
+    computed columns are set on the object, which belongs to no session."""
+    assert line.id is not None, "take the line's id first (NewCaseReferences.line_id)"
+    return await _write(session, _LOG_CASE, case, line, notice_arrays(notices))
 
 
 async def save_move(session: AsyncSession, case: Case, line: CaseEvent) -> None:
     """Write every column of a case locked by ``lock_case`` and the line of the change to
     it, in one statement (the tally trigger runs once)."""
-    await _write(session, _MOVE_CASE, case, line)
+    await _write(session, _MOVE_CASE, case, line, {})
 
 
-async def _write(session: AsyncSession, statement: Prepared, case: Case, line: CaseEvent) -> None:
+async def _write(
+    session: AsyncSession, statement: Prepared, case: Case, line: CaseEvent, more: dict[str, Any]
+) -> set[uuid.UUID]:
     values: dict[str, Any] = {f"case.{name}": getattr(case, name) for name in _CASE_WRITTEN}
-    for name in _EVENT_WRITTEN:
+    for name in ("id", *_EVENT_WRITTEN):
         values[f"line.{name}"] = getattr(line, name)
     values["line.details"] = json.dumps(line.details or {}, separators=(",", ":"), ensure_ascii=False)
-    row = await (await in_transaction(session)).fetch_one(statement, values)
+    row = await (await in_transaction(session)).fetch_one(statement, values | more)
     assert row is not None, "the case row was written"
     line.id = row[0]
     for name in _CASE_COMPUTED:
         # Computed by the database: set without marking the object changed.
         case.__dict__[name] = row[name]
+    return set(row["told"] or ())
 
 
 _LIKE_SPECIAL = re.compile(r"[\\%_]")
@@ -412,6 +441,9 @@ class NewCaseReferences:
     """Whether the steward is an active staff member with the steward role."""
     facts: NoticeFacts | None
     """What the notices of the new case are written from, when ``kinds`` were given."""
+    line_id: int
+    """The id of the new case's first timeline line, taken now so that its notices can be
+    written in the statement that writes the case (``log_case``)."""
 
 
 async def new_case_references(
@@ -439,10 +471,15 @@ async def new_case_references(
     item = from_row(WorkListItem, {name: row[name] for name in _ITEM_COLUMNS})
     department = str(row["department_code"])
     facts = facts_in(row, len(_ITEM_COLUMNS) + 3) if kinds else None
-    return NewCaseReferences(item, department, bool(row["department_exists"]), bool(row["steward_active"]), facts)
+    exists_ = bool(row["department_exists"])
+    return NewCaseReferences(item, department, exists_, bool(row["steward_active"]), facts, int(row["line_id"]))
 
 
 _ITEM_COLUMNS = tuple(column.name for column in WorkListItem.__table__.c)  # type: ignore[attr-defined]
+
+
+_LINE_IDS: Any = literal_column("pg_get_serial_sequence('case_event', 'id')")
+"""The sequence of timeline lines' ids (an identity column's)."""
 
 
 @cache
@@ -459,6 +496,7 @@ def _new_case_references_statement() -> Prepared:
             .where(col(Staff.id) == steward, col(Staff.role) == bindparam("role", type_=Text), col(Staff.active))
             .label("steward_active"),
             *notice_fact_columns(col(WorkListItem.id), department),
+            func.nextval(_LINE_IDS).label("line_id"),
         ).where(col(WorkListItem.id) == bindparam("item_id", type_=Uuid))
     )
 

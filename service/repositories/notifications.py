@@ -93,8 +93,7 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[u
     transaction's driver connection."""
     if not rows:
         return set()
-    values = {name: [row.get(name) for row in rows] for name, _ in _NOTICE_COLUMNS}
-    written = await (await in_transaction(session)).fetch_all(_INSERT_NEW, values)
+    written = await (await in_transaction(session)).fetch_all(_INSERT_NEW, notice_arrays(rows))
     return {row[0] for row in written}
 
 
@@ -112,12 +111,25 @@ _NOTICE_COLUMNS = (
     ("body", "text"),
     ("created_at", "timestamptz"),
 )
-_INSERT_NEW = Prepared(
-    f"INSERT INTO notification ({', '.join(name for name, _ in _NOTICE_COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'${i}::{kind}[]' for i, (_, kind) in enumerate(_NOTICE_COLUMNS, 1))}) "
-    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-    tuple(name for name, _ in _NOTICE_COLUMNS),
-)
+
+
+def notices_inserted(first: int) -> Prepared:
+    """``insert_new`` as a part of another statement (a CTE of it): the notices' columns as
+    arrays in parameters ``first`` on, filled by ``notice_arrays``; returns the ids written."""
+    arrays = ", ".join(f"${first + i}::{kind}[]" for i, (_, kind) in enumerate(_NOTICE_COLUMNS))
+    return Prepared(
+        f"INSERT INTO notification ({', '.join(name for name, _ in _NOTICE_COLUMNS)}) "
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        tuple(f"notice.{name}" for name, _ in _NOTICE_COLUMNS),
+    )
+
+
+def notice_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The values of ``notices_inserted``'s parameters for ``rows`` (a missing column is null)."""
+    return {f"notice.{name}": [row.get(name) for row in rows] for name, _ in _NOTICE_COLUMNS}
+
+
+_INSERT_NEW = notices_inserted(1)
 
 
 def _mine(who: Recipient) -> ColumnElement[bool]:

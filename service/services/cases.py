@@ -231,8 +231,9 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     The day's case-number counter is locked from the moment a number is taken to the
     commit (so numbers have no gaps and follow the order cases were logged), and every
     other case logged that day waits for it: so everything that can be read or checked
-    without the number (the notices' facts, the audit chain) is done before it is taken,
-    and the case and its first line are written in one statement after it. The case and
+    without the number (the notices' facts, the audit chain, the first line's id) is done
+    before it is taken, and the case, its first line and its notices are written in one
+    statement after it. The case and
     the line belong to no session: they are written here, never flushed."""
     now = ctx.now
     steward_id = new.steward_id or worker.steward_id
@@ -248,11 +249,8 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
     if not found.steward_active:
         raise Invalid("steward_id", "no such active steward")
     told = found.facts  # read with the references: nothing is read under the counter's lock below
-    await audit.hold_chain(session)
-    day = local_day(now)
-    sequence = await case_repo.next_case_sequence(session, day)
     case = Case(
-        case_no=format_case_number(day, sequence),
+        case_no="",  # the number, once taken below
         worker_id=worker.id,
         item_id=item.id,
         title=new.title,
@@ -265,7 +263,7 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         created_at=now,
         updated_at=now,
     )
-    code = query_codes.issue(ctx.kit, case)
+    code = query_codes.issue(ctx.kit, case)  # bound to the case's id, not its number
     line = timeline_event(
         ctx,
         case,
@@ -275,8 +273,14 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         visibility=PUBLIC,
         details={"channel": new.channel},
     )
-    await case_repo.log_case(session, case, line)
-    await notices.tell(session, ctx, case, line, query_code=code, read_ahead=told)
+    await audit.hold_chain(session)
+    day = local_day(now)
+    case.case_no = format_case_number(day, await case_repo.next_case_sequence(session, day))
+    line.id = found.line_id
+    planned = await notices.plan(session, ctx, case, line, query_code=code, read_ahead=told)
+    written = await case_repo.log_case(session, case, line, planned.batch.rows if planned else [])
+    if planned is not None:
+        await planned.batch.sent(session, ctx.kit.pii, planned.outlook, written)
     await audit.record(
         ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
     )

@@ -71,15 +71,42 @@ async def tell(
     read_ahead: NoticeFacts | None = None,
 ) -> int:
     """Record who is told of ``line`` (flushed, so it has its id), and what goes out to
-    them beyond the inbox (``services/deliveries.py``). Nobody is told of their own act,
-    and nobody twice of one line. ``query_code`` is given when the case is logged: the
-    worker's receipt by text message or e-mail carries it, and it exists in clear only
-    now. ``read_ahead``: the facts ``facts_for`` read for this line, in this transaction.
-    Returns how many notices were written."""
+    them beyond the inbox (``services/deliveries.py``): ``plan``, then write. Returns how
+    many notices were written."""
+    planned = await plan(
+        session, ctx, case, line, poor_rating=poor_rating, query_code=query_code, read_ahead=read_ahead
+    )
+    if planned is None:
+        return 0
+    return await planned.batch.write(session, ctx.kit.pii, planned.outlook)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    batch: Batch
+    outlook: deliveries.Outlook
+
+
+async def plan(
+    session: AsyncSession,
+    ctx: Context,
+    case: Case,
+    line: CaseEvent,
+    *,
+    poor_rating: bool = False,
+    query_code: str | None = None,
+    read_ahead: NoticeFacts | None = None,
+) -> Planned | None:
+    """Who is told of ``line`` and what, not yet written (``tell`` writes it; a use case
+    that writes the notices in a statement of its own gives ``Batch.rows`` to it and then
+    calls ``Batch.sent``). Nobody is told of their own act, and nobody twice of one line.
+    ``query_code`` is given when the case is logged: the worker's receipt by text message
+    or e-mail carries it, and it exists in clear only now. ``read_ahead``: the facts
+    ``facts_for`` read for this line, in this transaction."""
     notices = notices_for(line.action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)
     if not notices:
-        return 0
-    assert line.id is not None, "flush the timeline line first"
+        return None
+    assert line.id is not None, "write the timeline line first, or give it its id"
     kinds = {notice.kind for notice in notices}
     found = read_ahead or await repo.notice_facts(session, case.item_id, case.department_code, kinds)
     item_title, item_days, department_name, liaisons, outlook = found
@@ -120,7 +147,7 @@ async def tell(
                 event_id=line.id,
                 query_code=query_code if notice.kind is Kind.CASE_LOGGED else None,
             )
-    return await batch.write(session, ctx.kit.pii, outlook)
+    return Planned(batch, outlook)
 
 
 @dataclass
@@ -170,6 +197,13 @@ class Batch:
     async def write(self, session: AsyncSession, pii: PiiCipher, outlook: deliveries.Outlook) -> int:
         """Write the notices that are new, and plan what goes out of them; returns how many."""
         written = await repo.insert_new(session, self.rows)
+        return await self.sent(session, pii, outlook, written)
+
+    async def sent(
+        self, session: AsyncSession, pii: PiiCipher, outlook: deliveries.Outlook, written: set[uuid.UUID]
+    ) -> int:
+        """Plan what goes out of the notices of ``rows`` that were ``written`` (by ``write``
+        or by a statement of the caller's); returns how many were written."""
         await deliveries.plan(session, pii, self.now, [o for o in self.outgoing if o.notice_id in written], outlook)
         return len(written)
 

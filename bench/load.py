@@ -949,7 +949,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="sample the service's workers with py-spy during each measured run into this folder (the figures "
-        "then include py-spy's cost; pip install py-spy)",
+        "then include py-spy's cost; py-spy is in the dev group)",
     )
     p.add_argument(
         "--quiet-wait",

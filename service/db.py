@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -235,10 +236,17 @@ class InTransaction:
     async def _run(self, statement: Prepared, values: dict[str, Any], how: str) -> Any:
         driver: asyncpg.Connection = self._adapted._connection
         arguments = [values[name] for name in statement.names]
+        return await self._guarded(statement.sql, getattr(driver, how)(statement.sql, *arguments))
+
+    async def _begin(self) -> None:
+        """Begin the transaction on the server, as SQLAlchemy's adapter would with the first statement."""
+        await self._guarded("BEGIN", self._adapted._start_transaction())
+
+    async def _guarded(self, sql: str, work: Awaitable[Any]) -> Any:
         try:
-            return await getattr(driver, how)(statement.sql, *arguments)
+            return await work
         except Exception as error:
-            raise await _failed(self._adapted, self._connection, self._fairy, statement.sql, error) from error
+            raise await _failed(self._adapted, self._connection, self._fairy, sql, error) from error
         except BaseException:
             # Cancelled mid-statement: the connection may be half-way through a conversation,
             # so it is never lent again (as ``fetch_one`` does).
@@ -273,27 +281,40 @@ async def in_transaction(session: AsyncSession) -> InTransaction:
     (SQLAlchemy sends BEGIN with its first statement). Only for statements: the ORM's
     objects know nothing of what runs here, so nothing written this way may also be
     left for the session to flush."""
-    transaction = session.sync_session.get_transaction()
-    assert transaction is not None, "begin the use case's transaction first"
-    held = session.info.get(_HELD)
-    if held is not None and held[0] is transaction:
-        return held[1]  # type: ignore[no-any-return]
+    kept = for_this_transaction(session)
+    found = kept.get(_HELD)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     connection = await session.connection()
     fairy = await connection.get_raw_connection()
     # SQLAlchemy's asyncpg adapter, which begins its transaction with the first statement.
     adapted: Any = fairy.dbapi_connection
-    if adapted._transaction is None:
-        try:
-            await adapted._start_transaction()
-        except Exception as error:
-            raise await _failed(adapted, connection, fairy, "BEGIN", error) from error
-        except BaseException:
-            await connection.invalidate()
-            raise
     found = InTransaction(adapted, connection, fairy)
-    session.info[_HELD] = (transaction, found)
+    if adapted._transaction is None:
+        await found._begin()
+    kept[_HELD] = found
     return found
 
 
-_HELD = "banshi.in_transaction"
-"""Where a session keeps its transaction's ``InTransaction``, with the transaction it belongs to."""
+_HELD = "in_transaction"
+
+
+def for_this_transaction(session: AsyncSession) -> dict[str, Any]:
+    """Values a use case keeps for the transaction the session has begun, and for no
+    later one: a new transaction finds the dictionary empty (the driver connection of
+    ``in_transaction``, the audit chain ``services/audit.hold_chain`` took)."""
+    transaction = session.sync_session.get_transaction()
+    assert transaction is not None, "begin the use case's transaction first"
+    kept = session.info.get(_KEPT)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[_KEPT] = (transaction, {})
+    values: dict[str, Any] = kept[1]
+    return values
+
+
+_KEPT = "banshi.this_transaction"
+
+
+def jsonb_text(value: Any) -> str:
+    """A JSON value as the text a ``jsonb`` parameter of a statement run on the driver takes."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -19,7 +19,7 @@ rewritten; the migration refuses to run if they do not read as migration 0003 wr
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -83,36 +83,29 @@ def _both_rows(statement: str) -> str:
     return out
 
 
-def _updated_function() -> str:
+def _function(declare: str, body_of: Callable[[str], str]) -> str:
+    """The update trigger's function: for each statement of ``tally_apply``, ``body_of``
+    it when a column that statement reads changed (migration 0013's condition)."""
     parts = []
     for statement in _statements():
         columns = sorted(set(re.findall(r"\bc\.([a-z_]+)\b", statement)))
         old = ", ".join(f"OLD.{name}" for name in columns)
         new = ", ".join(f"NEW.{name}" for name in columns)
-        parts.append(
-            f"    IF ROW({old}) IS DISTINCT FROM ROW({new}) THEN\n        {_both_rows(statement)};\n    END IF;\n"
-        )
+        parts.append(f"    IF ROW({old}) IS DISTINCT FROM ROW({new}) THEN\n{body_of(statement)}    END IF;\n")
     return (
         "CREATE OR REPLACE FUNCTION tally_case_updated() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        'DECLARE\n    o "case" := OLD;\n    n "case" := NEW;\nBEGIN\n' + "".join(parts) + "    RETURN NULL;\nEND\n$$"
+        f"DECLARE\n{declare}BEGIN\n" + "".join(parts) + "    RETURN NULL;\nEND\n$$"
     )
 
 
+def _updated_function() -> str:
+    return _function('    o "case" := OLD;\n    n "case" := NEW;\n', lambda s: f"        {_both_rows(s)};\n")
+
+
 def _function_of_0013() -> str:
-    parts = []
-    for statement in _statements():
-        columns = sorted(set(re.findall(r"\bc\.([a-z_]+)\b", statement)))
-        old = ", ".join(f"OLD.{name}" for name in columns)
-        new = ", ".join(f"NEW.{name}" for name in columns)
-        parts.append(
-            f"    IF ROW({old}) IS DISTINCT FROM ROW({new}) THEN\n"
-            f"        r := OLD; sign := -1;\n        {statement};\n"
-            f"        r := NEW; sign := 1;\n        {statement};\n"
-            "    END IF;\n"
-        )
-    return (
-        "CREATE OR REPLACE FUNCTION tally_case_updated() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        'DECLARE\n    r "case";\n    sign integer;\nBEGIN\n' + "".join(parts) + "    RETURN NULL;\nEND\n$$"
+    return _function(
+        '    r "case";\n    sign integer;\n',
+        lambda s: f"        r := OLD; sign := -1;\n        {s};\n        r := NEW; sign := 1;\n        {s};\n",
     )
 
 

@@ -4,7 +4,6 @@ commit order; callers append as the last step of their transaction to hold it br
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, in_transaction, prepared
+from service.db import Prepared, in_transaction, jsonb_text, prepared
 from service.domain.audit_chain import LEGACY_CHAIN, Head
 from service.domain.filters import AuditFilter
 from service.models import AuditChain, AuditEvent
@@ -79,7 +78,7 @@ _APPEND = prepared(
 async def append(session: AsyncSession, row: Mapping[str, Any]) -> None:
     """Write a row to the chain this transaction took, and move the chain's end to it."""
     values = dict(row)
-    values["details"] = json.dumps(values["details"], separators=(",", ":"), ensure_ascii=False)
+    values["details"] = jsonb_text(values["details"])
     await (await in_transaction(session)).execute(_APPEND, values)
 
 

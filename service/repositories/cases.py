@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, fetch_all, fetch_one, in_transaction, prepared, single_statement
+from service.db import Prepared, fetch_all, fetch_one, in_transaction, jsonb_text, prepared, single_statement
 from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
@@ -171,13 +171,9 @@ def _case_and_line(case_part: str, *, logged: bool = False) -> Prepared:
     ``logged``: a new case, whose line comes with the id taken for it beforehand
     (``NewCaseReferences.line_id``) and with its notices (``notifications.notices_inserted``),
     so that the three are one round trip under the day's counter."""
-    names = [*_CASE_WRITTEN]
-    columns = list(_EVENT_WRITTEN)
-    if logged:
-        columns = ["id", *columns]
-    first_line = len(names) + 1
-    names += [f"line.{name}" for name in columns]
-    line = ", ".join(_cast(_EVENT_TABLE[name], first_line + i) for i, name in enumerate(columns))
+    columns = ["id", *_EVENT_WRITTEN] if logged else list(_EVENT_WRITTEN)
+    names = [f"case.{name}" for name in _CASE_WRITTEN] + [f"line.{name}" for name in columns]
+    line = ", ".join(_cast(_EVENT_TABLE[name], len(_CASE_WRITTEN) + i) for i, name in enumerate(columns, 1))
     parts = [
         f"written AS ({case_part} RETURNING {', '.join(_CASE_COMPUTED)})",
         f"line AS (INSERT INTO case_event ({', '.join(columns)}) SELECT {line} FROM written RETURNING id)",
@@ -190,7 +186,7 @@ def _case_and_line(case_part: str, *, logged: bool = False) -> Prepared:
         told = "ARRAY(SELECT id FROM told)"
     return Prepared(
         f"WITH {', '.join(parts)} SELECT line.id, written.*, {told} AS told FROM line, written",
-        tuple(f"case.{name}" for name in _CASE_WRITTEN) + tuple(names[len(_CASE_WRITTEN) :]),
+        tuple(names),
     )
 
 
@@ -226,7 +222,7 @@ async def _write(
     values: dict[str, Any] = {f"case.{name}": getattr(case, name) for name in _CASE_WRITTEN}
     for name in ("id", *_EVENT_WRITTEN):
         values[f"line.{name}"] = getattr(line, name)
-    values["line.details"] = json.dumps(line.details or {}, separators=(",", ":"), ensure_ascii=False)
+    values["line.details"] = jsonb_text(line.details or {})
     row = await (await in_transaction(session)).fetch_one(statement, values | more)
     assert row is not None, "the case row was written"
     line.id = row[0]

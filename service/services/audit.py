@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.audit import AuditEventOut, AuditPage, ChainBreak, ChainReport
+from service.db import for_this_transaction
 from service.domain.access import Caller, Principal
 from service.domain.audit_chain import ChainCheck, Entry, link_hash
 from service.domain.filters import AuditFilter
@@ -60,17 +61,15 @@ async def hold_chain(session: AsyncSession) -> None:
     """Take this transaction's chain now rather than at ``append``: for a use case that
     later holds a lock every other writer of its kind waits on (the day's case-number
     counter), so that taking a chain is not one more round trip under that lock."""
-    session.info[_CHAIN] = (session.sync_session.get_transaction(), await audit_repo.take_chain(session))
+    for_this_transaction(session)[_CHAIN] = await audit_repo.take_chain(session)
 
 
 def _held_chain(session: AsyncSession) -> audit_repo.Taken | None:
-    held = session.info.pop(_CHAIN, None)
-    if held is None or held[0] is not session.sync_session.get_transaction():
-        return None
-    return held[1]  # type: ignore[no-any-return]
+    taken: audit_repo.Taken | None = for_this_transaction(session).pop(_CHAIN, None)
+    return taken
 
 
-_CHAIN = "banshi.audit_chain"
+_CHAIN = "audit_chain"
 
 
 async def record(ctx: Context, session: AsyncSession, action: str, **fields: Any) -> None:

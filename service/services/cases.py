@@ -391,11 +391,7 @@ async def apply_move(
     # The statuses the case entered so far, and this move's: the deadline is set before
     # the one statement that writes the case and the line, so the case row is updated
     # once (and its tallies' trigger runs once).
-    history = (
-        [(e.at, e.to_status) for e in timeline if e.from_status != e.to_status]
-        if case.promised_working_days is not None
-        else []
-    )
+    history = deadlines.statuses_entered(timeline)
     case.status = target.value
     case.version += 1
     case.updated_at = now

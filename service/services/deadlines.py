@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schemas.cases import EventOut
 from service.domain.calendar import WorkingCalendar
 from service.domain.time_limit import compute_deadline, status_changes
 from service.models import Case
@@ -19,6 +20,13 @@ async def refresh(session: AsyncSession, case: Case, calendar: WorkingCalendar) 
     if case.promised_working_days is None:
         return
     apply_deadline(case, await case_repo.status_history(session, case.id), calendar)
+
+
+def statuses_entered(timeline: Iterable[EventOut]) -> list[tuple[datetime, str]]:
+    """Every status the case entered, in order, from its timeline as read: the lines that
+    changed the status (notes and edits leave it as it was), as
+    ``repositories/cases.status_history`` reads them from the table."""
+    return [(line.at, line.to_status) for line in timeline if line.from_status != line.to_status]
 
 
 def apply_deadline(case: Case, history: Sequence[tuple[datetime, str]], calendar: WorkingCalendar) -> None:

@@ -42,24 +42,6 @@ def kinds_told(ctx: Context, action: str, *, poor_rating: bool = False) -> set[K
     return {n.kind for n in notices_for(action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)}
 
 
-async def facts_for(
-    session: AsyncSession,
-    ctx: Context,
-    action: str,
-    item_id: uuid.UUID,
-    department_code: str,
-    *,
-    poor_rating: bool = False,
-) -> NoticeFacts | None:
-    """Read ahead what ``tell`` needs for a line of ``action`` on a case of this item and
-    department (None when nobody is told of it): for a use case that must not hold its
-    locks while reading it."""
-    notices = notices_for(action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)
-    if not notices:
-        return None
-    return await repo.notice_facts(session, item_id, department_code, {notice.kind for notice in notices})
-
-
 async def tell(
     session: AsyncSession,
     ctx: Context,
@@ -67,15 +49,11 @@ async def tell(
     line: CaseEvent,
     *,
     poor_rating: bool = False,
-    query_code: str | None = None,
-    read_ahead: NoticeFacts | None = None,
 ) -> int:
-    """Record who is told of ``line`` (flushed, so it has its id), and what goes out to
-    them beyond the inbox (``services/deliveries.py``): ``plan``, then write. Returns how
-    many notices were written."""
-    planned = await plan(
-        session, ctx, case, line, poor_rating=poor_rating, query_code=query_code, read_ahead=read_ahead
-    )
+    """Record who is told of ``line`` (written already, so it has its id), and what goes
+    out to them beyond the inbox (``services/deliveries.py``): ``plan``, then write.
+    Returns how many notices were written."""
+    planned = await plan(session, ctx, case, line, poor_rating=poor_rating)
     if planned is None:
         return 0
     return await planned.batch.write(session, ctx.kit.pii, planned.outlook)
@@ -102,7 +80,8 @@ async def plan(
     calls ``Batch.sent``). Nobody is told of their own act, and nobody twice of one line.
     ``query_code`` is given when the case is logged: the worker's receipt by text message
     or e-mail carries it, and it exists in clear only now. ``read_ahead``: the facts
-    ``facts_for`` read for this line, in this transaction."""
+    already read for this line in this transaction (a new case's, with its references:
+    ``repositories/cases.new_case_references``)."""
     notices = notices_for(line.action, by_worker=ctx.caller.role is Role.WORKER, poor_rating=poor_rating)
     if not notices:
         return None

@@ -15,11 +15,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import Prepared, in_transaction, make_engine, make_session_factory
+from service.db import Prepared, in_transaction
 from service.domain.workflow import Status, allowed_actions
 from tests.api.test_imports import _tallies
 from tests.conftest import Clock
 from tests.factory import MOVE_FIELDS, Api
+from tests.in_loop import own_session
 from tests.postgres import asyncpg_dsn
 
 DEPARTMENTS = ("hr-social-security", "housing")
@@ -109,12 +110,8 @@ async def test_a_move_computes_with_the_calendar_another_process_changed_a_momen
 
 @pytest.fixture
 async def session(database_url: str) -> Any:
-    engine = make_engine(database_url, pool_size=2)
-    try:
-        async with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
+    async with own_session(database_url) as session:
+        yield session
 
 
 async def test_a_constraint_the_driver_meets_is_sqlalchemys_integrity_error(session: AsyncSession) -> None:

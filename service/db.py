@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable
+import re
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 import asyncpg
@@ -110,6 +112,32 @@ class Prepared:
 def prepared(statement: ClauseElement) -> Prepared:
     done = statement.compile(dialect=_ASYNCPG)
     return Prepared(str(done), tuple(getattr(done, "positiontup", None) or ()))
+
+
+_PARAMETER = re.compile(r"\$([0-9]+)")
+
+
+def one_statement(parts: Sequence[tuple[str, Prepared]], result: str) -> Prepared:
+    """Several writes sent as one statement, so that they cost one round trip: each part
+    (an INSERT, UPDATE or DELETE with no WITH of its own) becomes a CTE under its name,
+    and ``result`` is the SELECT the statement answers with (it may read the parts'
+    RETURNING). PostgreSQL runs every data-modifying CTE once, to completion, read or not.
+    A part's parameters are renamed ``name.parameter`` (``named`` fills them in)."""
+    ctes: list[str] = []
+    names: list[str] = []
+    for name, part in parts:
+        ctes.append(f"{name} AS ({_PARAMETER.sub(partial(_shifted, len(names)), part.sql)})")
+        names += [f"{name}.{parameter}" for parameter in part.names]
+    return Prepared(f"WITH {', '.join(ctes)} {result}", tuple(names))
+
+
+def _shifted(by: int, parameter: re.Match[str]) -> str:
+    return f"${int(parameter[1]) + by}"
+
+
+def named(part: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` of a part of ``one_statement`` under their names there."""
+    return {f"{part}.{name}": value for name, value in values.items()}
 
 
 def bound_engine(session: AsyncSession) -> Engine:

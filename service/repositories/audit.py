@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, in_transaction, jsonb_text, prepared
+from service.db import Prepared, in_transaction, jsonb_text, named, one_statement
 from service.domain.audit_chain import LEGACY_CHAIN, Head
 from service.domain.filters import AuditFilter
 from service.models import AuditChain, AuditEvent
@@ -63,23 +63,48 @@ async def take_chain(session: AsyncSession) -> Taken:
     return Taken(chain=int(row[0]), last_seq=int(row[1]), last_hash=bytes(row[2]), seq=int(row[3]))
 
 
-# The row and the chain's new end in one statement.
-_APPEND = prepared(
-    text(
-        "WITH moved AS (UPDATE audit_chain SET last_seq = :chain_seq, last_hash = :hash WHERE id = :chain) "
-        "INSERT INTO audit_event (seq, chain, chain_seq, at, actor_account_id, actor_username, actor_role, "
-        "client_addr, action, target_type, target_id, outcome, details, prev_hash, hash) "
-        "VALUES (:seq, :chain, :chain_seq, :at, :actor_account_id, :actor_username, :actor_role, :client_addr, "
-        ":action, :target_type, :target_id, :outcome, CAST(:details AS jsonb), :prev_hash, :hash)"
-    )
+# The chain's new end and the row, as parts of one statement (``db.one_statement``):
+# alone (``append``) or with other writes of a use case that saves a round trip by it.
+_CHAIN_MOVED = Prepared(
+    "UPDATE audit_chain SET last_seq = $1, last_hash = $2 WHERE id = $3", ("chain_seq", "hash", "chain")
 )
+_ROW_COLUMNS = (
+    "seq",
+    "chain",
+    "chain_seq",
+    "at",
+    "actor_account_id",
+    "actor_username",
+    "actor_role",
+    "client_addr",
+    "action",
+    "target_type",
+    "target_id",
+    "outcome",
+    "details",
+    "prev_hash",
+    "hash",
+)
+_ROW_ADDED = Prepared(
+    f"INSERT INTO audit_event ({', '.join(_ROW_COLUMNS)}) VALUES "
+    f"({', '.join(f'${i}::jsonb' if name == 'details' else f'${i}' for i, name in enumerate(_ROW_COLUMNS, 1))})",
+    _ROW_COLUMNS,
+)
+APPENDED: tuple[tuple[str, Prepared], ...] = (("chain_moved", _CHAIN_MOVED), ("appended", _ROW_ADDED))
+"""The parts that append a row: give them ``appended_values``."""
+_APPEND = one_statement(APPENDED, "SELECT 1")
+
+
+def appended_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``APPENDED``'s parameters for a row of the chain this transaction took."""
+    values = {name: row[name] for name in _ROW_COLUMNS} | {"details": jsonb_text(row["details"])}
+    moved = {name: row[name] for name in _CHAIN_MOVED.names}
+    return named("chain_moved", moved) | named("appended", values)
 
 
 async def append(session: AsyncSession, row: Mapping[str, Any]) -> None:
     """Write a row to the chain this transaction took, and move the chain's end to it."""
-    values = dict(row)
-    values["details"] = jsonb_text(values["details"])
-    await (await in_transaction(session)).execute(_APPEND, values)
+    await (await in_transaction(session)).execute(_APPEND, appended_values(row))
 
 
 async def list_events(

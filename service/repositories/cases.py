@@ -11,6 +11,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     ARRAY,
     JSON,
@@ -33,7 +34,17 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, fetch_all, fetch_one, in_transaction, jsonb_text, prepared, single_statement
+from service.db import (
+    Prepared,
+    fetch_all,
+    fetch_one,
+    in_transaction,
+    jsonb_text,
+    named,
+    one_statement,
+    prepared,
+    single_statement,
+)
 from service.domain.access import Principal, Role
 from service.domain.due import UNFINISHED, in_order
 from service.domain.filters import CaseFilter, CaseOrder
@@ -50,6 +61,7 @@ from service.models import (
     WorkListItem,
 )
 from service.models.base import from_row, utcnow
+from service.repositories import audit as audit_repo
 from service.repositories import due, queues
 from service.repositories.calendar import CALENDAR_STAMP
 from service.repositories.notifications import (
@@ -168,33 +180,46 @@ _EVENT_WRITTEN = tuple(c.name for c in _EVENT_TABLE if c.name != "id")
 def _case_and_line(case_part: str, *, logged: bool = False) -> Prepared:
     """``case_part`` (an INSERT or UPDATE of the case, its parameters the written columns
     in order, returning the computed columns) and the timeline line in one statement.
-    ``logged``: a new case, whose line comes with the id taken for it beforehand
-    (``NewCaseReferences.line_id``) and with its notices (``notifications.notices_inserted``),
-    so that the three are one round trip under the day's counter."""
+    ``logged``: a new case (``_logging``), which takes the day's number in the same
+    statement (its first parameter is the day, and the case's number is not one) and
+    whose line comes with the id taken for it beforehand (``NewCaseReferences.line_id``)."""
+    written = _CASE_NUMBERED if logged else _CASE_WRITTEN
     columns = ["id", *_EVENT_WRITTEN] if logged else list(_EVENT_WRITTEN)
-    names = [f"case.{name}" for name in _CASE_WRITTEN] + [f"line.{name}" for name in columns]
-    line = ", ".join(_cast(_EVENT_TABLE[name], len(_CASE_WRITTEN) + i) for i, name in enumerate(columns, 1))
+    names = (["day"] if logged else []) + [f"case.{name}" for name in written] + [f"line.{name}" for name in columns]
+    first = len(names) - len(columns)
+    line = ", ".join(_cast(_EVENT_TABLE[name], first + i) for i, name in enumerate(columns, 1))
+    returned = (*_CASE_COMPUTED, "case_no") if logged else _CASE_COMPUTED
     parts = [
-        f"written AS ({case_part} RETURNING {', '.join(_CASE_COMPUTED)})",
+        f"written AS ({case_part} RETURNING {', '.join(returned)})",
         f"line AS (INSERT INTO case_event ({', '.join(columns)}) SELECT {line} FROM written RETURNING id)",
     ]
-    told = "NULL::uuid[]"
     if logged:
-        notices = notices_inserted(len(names) + 1)
-        parts.append(f"told AS ({notices.sql})")
-        names += notices.names
-        told = "ARRAY(SELECT id FROM told)"
-    return Prepared(
-        f"WITH {', '.join(parts)} SELECT line.id, written.*, {told} AS told FROM line, written",
-        tuple(names),
+        parts.insert(
+            0,
+            "numbered AS (INSERT INTO case_number_counter (day, last_value) VALUES ($1::date, 1) "
+            "ON CONFLICT (day) DO UPDATE SET last_value = case_number_counter.last_value + 1 RETURNING last_value)",
+        )
+    return Prepared(f"WITH {', '.join(parts)} SELECT line.id, written.* FROM line, written", tuple(names))
+
+
+_CASE_NUMBERED = tuple(name for name in _CASE_WRITTEN if name != "case_no")
+"""A new case's parameters: its number is formed in the statement that writes it."""
+
+
+def _logging() -> Prepared:
+    """A new case: the day's number taken (the day's counter row locked to the commit) and
+    formed by the database's ``case_number`` (migration 0015), the case written with it and
+    its first line, in one statement."""
+    values = ", ".join(
+        "case_number($1::date, numbered.last_value)"
+        if name == "case_no"
+        else _cast(_CASE_TABLE[name], 2 + _CASE_NUMBERED.index(name))
+        for name in _CASE_WRITTEN
     )
+    return _case_and_line(f'INSERT INTO "case" ({", ".join(_CASE_WRITTEN)}) SELECT {values} FROM numbered', logged=True)
 
 
-_LOG_CASE = _case_and_line(
-    f'INSERT INTO "case" ({", ".join(_CASE_WRITTEN)}) '
-    f"VALUES ({', '.join(_cast(_CASE_TABLE[name], i) for i, name in enumerate(_CASE_WRITTEN, 1))})",
-    logged=True,
-)
+_LOG_CASE = _logging()
 _MOVE_CASE = _case_and_line(
     'UPDATE "case" SET '
     + ", ".join(f"{name} = {_cast(_CASE_TABLE[name], i)}" for i, name in enumerate(_CASE_WRITTEN, 1) if name != "id")
@@ -202,12 +227,15 @@ _MOVE_CASE = _case_and_line(
 )
 
 
-async def log_case(session: AsyncSession, case: Case, line: CaseEvent, notices: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Insert a new case, the first line of its timeline (its id taken beforehand) and
-    its notices in one statement; returns the ids of the notices written. The case's
-    computed columns are set on the object, which belongs to no session."""
+async def log_case(session: AsyncSession, case: Case, line: CaseEvent, day: date) -> None:
+    """Take the next number of ``day`` and insert the new case with it and the first line
+    of its timeline (its id taken beforehand), in one statement. The day's counter row
+    stays locked until the transaction ends, so numbers are handed out in commit order
+    without gaps from rolled-back creations. The number and the case's computed columns
+    are set on the object, which belongs to no session."""
     assert line.id is not None, "take the line's id first (NewCaseReferences.line_id)"
-    return await _write(session, _LOG_CASE, case, line, notice_arrays(notices))
+    row = await _write(session, _LOG_CASE, case, line, {"day": day})
+    case.__dict__["case_no"] = row["case_no"]
 
 
 async def save_move(session: AsyncSession, case: Case, line: CaseEvent) -> None:
@@ -218,7 +246,7 @@ async def save_move(session: AsyncSession, case: Case, line: CaseEvent) -> None:
 
 async def _write(
     session: AsyncSession, statement: Prepared, case: Case, line: CaseEvent, more: dict[str, Any]
-) -> set[uuid.UUID]:
+) -> asyncpg.Record:
     values: dict[str, Any] = {f"case.{name}": getattr(case, name) for name in _CASE_WRITTEN}
     for name in ("id", *_EVENT_WRITTEN):
         values[f"line.{name}"] = getattr(line, name)
@@ -229,6 +257,32 @@ async def _write(
     for name in _CASE_COMPUTED:
         # Computed by the database: set without marking the object changed.
         case.__dict__[name] = row[name]
+    return row
+
+
+@cache
+def _finishing(*, keeping: bool) -> Prepared:
+    parts = [("told", notices_inserted(1)), *audit_repo.APPENDED]
+    if keeping:
+        parts.append(("kept", _KEEP_ANSWER))
+    return one_statement(parts, "SELECT ARRAY(SELECT id FROM told) AS told")
+
+
+async def finish_logging(
+    session: AsyncSession,
+    notices: list[dict[str, Any]],
+    audit_row: dict[str, Any],
+    answer: dict[str, Any] | None,
+) -> set[uuid.UUID]:
+    """What a new case's number was needed for, written in one statement after ``log_case``:
+    its notices, its audit row (``services/audit.linked``) and, for a creation sent with an
+    ``Idempotency-Key``, the first answer (``first_answer``). Returns the ids of the
+    notices written."""
+    values = named("told", notice_arrays(notices)) | audit_repo.appended_values(audit_row)
+    if answer is not None:
+        values |= named("kept", answer)
+    row = await (await in_transaction(session)).fetch_one(_finishing(keeping=answer is not None), values)
+    assert row is not None  # a SELECT without FROM answers one row
     return set(row["told"] or ())
 
 
@@ -542,11 +596,12 @@ _FIRST_ANSWER = Prepared(
 )
 
 
-async def keep_first_answer(
-    session: AsyncSession, account_id: uuid.UUID, key: str, request_hash: str, case_id: uuid.UUID, response: bytes
-) -> None:
-    """Keep the answer to a creation sent with an ``Idempotency-Key`` (``response``: its JSON)."""
-    values = {
+def first_answer(
+    account_id: uuid.UUID, key: str, request_hash: str, case_id: uuid.UUID, response: bytes
+) -> dict[str, Any]:
+    """The record of a creation sent with an ``Idempotency-Key`` (``response``: its JSON
+    answer), for ``finish_logging``."""
+    return {
         "account": account_id,
         "key": key,
         "hash": request_hash,
@@ -554,7 +609,6 @@ async def keep_first_answer(
         "response": response.decode(),
         "at": utcnow(),
     }
-    await (await in_transaction(session)).execute(_KEEP_ANSWER, values)
 
 
 _KEEP_ANSWER = Prepared(

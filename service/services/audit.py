@@ -35,6 +35,26 @@ async def append(
     """Add one row to a chain inside the caller's transaction. Call it as the last step
     of a use case: the chain is held from here until the commit (any other writer takes
     another chain meanwhile)."""
+    fields: dict[str, Any] = {"target_type": target_type, "target_id": target_id, "outcome": outcome}
+    row = await linked(session, kit, caller, action, now, details=details, **fields)
+    await audit_repo.append(session, row)
+
+
+async def linked(
+    session: AsyncSession,
+    kit: SecurityKit,
+    caller: Caller | None,
+    action: str,
+    now: datetime,
+    *,
+    target_type: str = "",
+    target_id: object = "",
+    outcome: str = "success",
+    details: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``append``'s row, linked to the end of this transaction's chain (taken now unless
+    ``hold_chain`` took it) but not written: for a use case that writes it together with
+    other rows (``audit_repo.APPENDED``)."""
     taken = _held_chain(session) or await audit_repo.take_chain(session)
     principal = caller if isinstance(caller, Principal) else None
     entry = Entry(
@@ -53,8 +73,7 @@ async def append(
         details=dict(details or {}),
     )
     prev = taken.last_hash
-    row = dataclasses.asdict(entry) | {"prev_hash": prev, "hash": link_hash(kit.keys.audit_key, prev, entry)}
-    await audit_repo.append(session, row)
+    return dataclasses.asdict(entry) | {"prev_hash": prev, "hash": link_hash(kit.keys.audit_key, prev, entry)}
 
 
 async def hold_chain(session: AsyncSession) -> None:

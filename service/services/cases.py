@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas import cases as api
 from service.domain.access import Permission, Role, may_move
 from service.domain.calendar import WorkingCalendar
-from service.domain.case_number import format_case_number
 from service.domain.filters import CaseFilter, CaseOrder
 from service.domain.queues import Queue
 from service.domain.time_limit import DAY, local_day, working_seconds
@@ -162,6 +163,7 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
     if data.steward_id is not None and caller.role is not Role.ADMIN and data.steward_id != caller.staff_id:
         raise Invalid("steward_id", "only an administrator hands a new case to another steward")
     async with session.begin():
+        keep: KeepAnswer | None = None
         if idempotency_key is not None:
             await case_repo.lock_idempotency_key(session, caller.account_id, idempotency_key)
             record = await case_repo.get_idempotency_record(session, caller.account_id, idempotency_key)
@@ -178,6 +180,13 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
             raise Invalid("worker_id", "no such worker")
         # Read before the case number is taken (``insert_case``): its lock is held to the commit.
         calendar = await calendar_for_reading(session)
+
+        def answer(logged: Logged) -> api.CaseOut:
+            # A new case's timeline is its first line, and its item was read to log it.
+            return case_out(logged.case, logged.item_code, [event_out(logged.line)], calendar, ctx.now)
+
+        if idempotency_key is not None:
+            keep = KeepAnswer(caller.account_id, idempotency_key, _request_hash(data), answer)
         logged = await insert_case(
             session,
             ctx,
@@ -190,14 +199,11 @@ async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, ide
                 department_code=data.department_code,
                 steward_id=data.steward_id,
             ),
+            keep=keep,
         )
-        case, code = logged.case, logged.query_code
-        # A new case's timeline is its first line, and its item was read to log it.
-        rendered = case_out(case, logged.item_code, [event_out(logged.line)], calendar, ctx.now)
-        if idempotency_key is not None:
-            await case_repo.keep_first_answer(
-                session, caller.account_id, idempotency_key, _request_hash(data), case.id, msgspec.json.encode(rendered)
-            )
+    # Rendered after the commit unless kept with the case: nothing waits on it here.
+    case, code = logged.case, logged.query_code
+    rendered = logged.answer or answer(logged)
     created = api.CaseCreated(
         **msgspec.structs.asdict(rendered), query_code=code, receipt_url=receipt_url(f"/cases/{case.id}", code)
     )
@@ -222,19 +228,37 @@ class Logged:
     item_code: str
     line: CaseEvent
     """The first line of the case's timeline."""
+    answer: api.CaseOut | None = None
+    """The answer kept with the case (``KeepAnswer``)."""
 
 
-async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: NewCase) -> Logged:
+@dataclass(frozen=True, slots=True)
+class KeepAnswer:
+    """A creation sent with an ``Idempotency-Key``: its answer, rendered by ``render`` once
+    the case has its number, is kept in the statement that finishes logging it."""
+
+    account_id: uuid.UUID
+    key: str
+    request_hash: str
+    render: Callable[[Logged], api.CaseOut]
+
+
+async def insert_case(
+    session: AsyncSession, ctx: Context, worker: Worker, new: NewCase, *, keep: KeepAnswer | None = None
+) -> Logged:
     """Log a case for ``worker`` inside the caller's transaction: case number, query
-    code, the first line of its timeline, its notices and the audit record.
+    code, the first line of its timeline, its notices and the audit record (and the
+    answer to ``keep``).
 
     The day's case-number counter is locked from the moment a number is taken to the
     commit (so numbers have no gaps and follow the order cases were logged), and every
-    other case logged that day waits for it: so everything that can be read or checked
-    without the number (the notices' facts, the audit chain, the first line's id) is done
-    before it is taken, and the case, its first line and its notices are written in one
-    statement after it. The case and
-    the line belong to no session: they are written here, never flushed."""
+    other case logged that day waits for it. So everything that can be read, checked or
+    built without the number (the references and the notices' facts, the case, its query
+    code and first line, the audit chain) is done before it is taken; then one statement
+    takes the number and writes the case and its line (``log_case``), and one more writes
+    what needs the number: the notices, the audit row and the kept answer
+    (``finish_logging``). Two round trips and the commit under the lock. The case and the
+    line belong to no session: they are written here, never flushed."""
     now = ctx.now
     steward_id = new.steward_id or worker.steward_id
     kinds = notices.kinds_told(ctx, "create")
@@ -273,18 +297,30 @@ async def insert_case(session: AsyncSession, ctx: Context, worker: Worker, new: 
         visibility=PUBLIC,
         details={"channel": new.channel},
     )
-    await audit.hold_chain(session)
-    day = local_day(now)
-    case.case_no = format_case_number(day, await case_repo.next_case_sequence(session, day))
     line.id = found.line_id
+    await audit.hold_chain(session)
+    await case_repo.log_case(session, case, line, local_day(now))  # the number: locked from here to the commit
     planned = await notices.plan(session, ctx, case, line, query_code=code, read_ahead=told)
-    written = await case_repo.log_case(session, case, line, planned.batch.rows if planned else [])
+    recorded = await audit.linked(
+        session,
+        ctx.kit,
+        ctx.caller,
+        "case.create",
+        now,
+        target_type="case",
+        target_id=case.id,
+        details={"case_no": case.case_no},
+    )
+    logged = Logged(case=case, query_code=code, item_code=item.code, line=line)
+    kept = None
+    if keep is not None:
+        logged = dataclasses.replace(logged, answer=keep.render(logged))
+        response = msgspec.json.encode(logged.answer)
+        kept = case_repo.first_answer(keep.account_id, keep.key, keep.request_hash, case.id, response)
+    written = await case_repo.finish_logging(session, planned.batch.rows if planned else [], recorded, kept)
     if planned is not None:
         await planned.batch.sent(session, ctx.kit.pii, planned.outlook, written)
-    await audit.record(
-        ctx, session, "case.create", target_type="case", target_id=case.id, details={"case_no": case.case_no}
-    )
-    return Logged(case=case, query_code=code, item_code=item.code, line=line)
+    return logged
 
 
 async def update_case(

@@ -116,7 +116,8 @@ async def submit(session: AsyncSession, ctx: Context, data: CaseRequestIn) -> Ow
             worker,
             NewCase(item_id=data.item_id, title=data.title, description=data.description, channel="website"),
         )
-        case, code = logged.case, logged.query_code
+    case, code = logged.case, logged.query_code
+    async with session.begin():  # read once the day's case-number counter is free again
         rendered = await _render(session, ctx, case)
     return OwnCaseCreated(
         **{f: getattr(rendered, f) for f in rendered.__struct_fields__},

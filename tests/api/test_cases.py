@@ -293,6 +293,33 @@ async def test_statements_per_endpoint_do_not_grow_with_the_data(
     assert create_count <= 14, f"a creation took {create_count} statements"
 
 
+async def test_a_creation_holds_the_days_number_for_one_statement_and_the_commit(
+    client: AsyncTestClient[Litestar], statements: StatementCounter
+) -> None:
+    """Every other creation of the day waits on the day's counter row from the statement
+    that takes the number to the commit: after it come only the statement that writes what
+    needs the number (notices, audit row, kept answer) and the commit."""
+    api = Api(client)
+    case = await api.case()
+    body = {"worker_id": case["worker_id"], "item_id": case["item_id"], "title": "再来一件", "channel": "phone"}
+    numbers = []
+    for headers in ({}, {"Idempotency-Key": "held-1"}):
+        statements.reset()
+        numbers.append((await api.ok("POST", "/cases", 201, json=body, headers=headers))["case_no"])
+        statements.counted()
+        queries = statements.queries
+        taken = [i for i, query in enumerate(queries) if "case_number_counter" in query]
+        assert len(taken) == 1, queries
+        after = queries[taken[0] + 1 :]
+        assert len(after) == 2, after
+        assert "audit_event" in after[0] and "notification" in after[0]
+        assert ("idempotency_record" in after[0]) is bool(headers)
+        assert after[1].strip().rstrip(";").upper() == "COMMIT"
+    assert [int(n[12:18]) for n in numbers] == [int(case["case_no"][12:18]) + 1, int(case["case_no"][12:18]) + 2]
+    replayed = await client.post(f"{API}/cases", json=body, headers={"Idempotency-Key": "held-1"})
+    assert replayed.json()["case_no"] == numbers[1]
+
+
 async def test_the_timeline_of_a_case_read_is_the_events_list(client: AsyncTestClient[Litestar]) -> None:
     """The case read builds its timeline in SQL; the events list goes through the ORM."""
     api = Api(client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import Prepared, in_transaction
+from service.domain.case_number import format_case_number, normalise_case_number
 from service.domain.workflow import Status, allowed_actions
 from tests.api.test_imports import _tallies
 from tests.conftest import Clock
@@ -112,6 +113,31 @@ async def test_a_move_computes_with_the_calendar_another_process_changed_a_momen
 async def session(database_url: str) -> Any:
     async with own_session(database_url) as session:
         yield session
+
+
+async def test_the_database_forms_case_numbers_as_the_service_does(session: AsyncSession) -> None:
+    """A new case's number is formed in the statement that takes it (migration 0015's
+    ``case_number``): the same text as ``format_case_number``, and the same refusals."""
+    rng = random.Random(15)
+    pairs = [
+        (date(1990, 1, 1) + timedelta(days=rng.randrange(0, 40_000)), rng.choice((1, 999_999, rng.randrange(1, 10**6))))
+        for _ in range(2_000)
+    ]
+    formed = Prepared("SELECT case_number(d, s) FROM unnest($1::date[], $2::bigint[]) AS t(d, s)", ("days", "seqs"))
+    async with session.begin():
+        rows = await (await in_transaction(session)).fetch_all(
+            formed, {"days": [d for d, _ in pairs], "seqs": [s for _, s in pairs]}
+        )
+    assert [row[0] for row in rows] == [format_case_number(d, s) for d, s in pairs]
+    assert all(normalise_case_number(row[0]) == row[0] for row in rows)
+    for out_of_range in (0, -1, 1_000_000):
+        with pytest.raises(ValueError, match="out of range"):
+            format_case_number(date(2026, 12, 5), out_of_range)
+        with pytest.raises(DBAPIError, match="out of range"):
+            async with session.begin():
+                await (await in_transaction(session)).fetch_all(
+                    formed, {"days": [date(2026, 12, 5)], "seqs": [out_of_range]}
+                )
 
 
 async def test_a_constraint_the_driver_meets_is_sqlalchemys_integrity_error(session: AsyncSession) -> None:

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import ClauseElement
+from sqlalchemy import ClauseElement, Table
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -129,6 +129,20 @@ def one_statement(parts: Sequence[tuple[str, Prepared]], result: str) -> Prepare
         ctes.append(f"{name} AS ({_PARAMETER.sub(partial(_shifted, len(names)), part.sql)})")
         names += [f"{name}.{parameter}" for parameter in part.names]
     return Prepared(f"WITH {', '.join(ctes)} {result}", tuple(names))
+
+
+def rows_inserted(table: Table, columns: Sequence[str], returning: str = "") -> Prepared:
+    """An INSERT of any number of rows in one statement: one array parameter per column,
+    named after it, unnested side by side (fill them with ``columns_of``)."""
+    arrays = ", ".join(f"${i}::{table.c[name].type.compile(dialect=_ASYNCPG)}[]" for i, name in enumerate(columns, 1))
+    sql = f"INSERT INTO {_ASYNCPG.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
+    sql += f"SELECT * FROM unnest({arrays})"
+    return Prepared(f"{sql} RETURNING {returning}" if returning else sql, tuple(columns))
+
+
+def columns_of(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
+    """``rows`` as the array parameters of ``rows_inserted``."""
+    return {name: [row[name] for row in rows] for name in columns}
 
 
 def _shifted(by: int, parameter: re.Match[str]) -> str:

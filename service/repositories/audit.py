@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, in_transaction, jsonb_text, named, one_statement
+from service.db import Prepared, columns_of, in_transaction, jsonb_text, named, one_statement, rows_inserted
 from service.domain.audit_chain import LEGACY_CHAIN, Head
 from service.domain.filters import AuditFilter
 from service.models import AuditChain, AuditEvent
@@ -22,48 +22,50 @@ from service.repositories.filters import between, equal_to, page
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """A chain held by this transaction: its id, its end, and the new row's number in the trail."""
+    """A chain held by this transaction: its id, its end, and the numbers in the trail of
+    the rows to be appended to it (rising, so that along each chain the numbers rise)."""
 
     chain: int
     last_seq: int
     last_hash: bytes
-    seq: int
+    seqs: tuple[int, ...]
 
 
 # A chain no other transaction holds, picked at random so that writers spread over the
-# chains; SKIP LOCKED passes over the held ones without waiting. The trail number is
+# chains; SKIP LOCKED passes over the held ones without waiting. The trail numbers are
 # taken once the chain is held, so along each chain the numbers rise.
+_NUMBERS = "ARRAY(SELECT nextval('audit_event_seq_seq') FROM generate_series(1, $2)) AS seqs"
 _TAKE_FREE = Prepared(
     "WITH free AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id <> $1 "
-    "ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM free",
-    ("legacy",),
+    f"ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) SELECT id, last_seq, last_hash, {_NUMBERS} FROM free",
+    ("legacy", "count"),
 )
 _TAKE_ONE = Prepared(
     "WITH held AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id = $1 FOR UPDATE) "
-    "SELECT id, last_seq, last_hash, nextval('audit_event_seq_seq') AS seq FROM held",
-    ("chain",),
+    f"SELECT id, last_seq, last_hash, {_NUMBERS} FROM held",
+    ("chain", "count"),
 )
 _CHAINS = Prepared("SELECT id FROM audit_chain WHERE id <> $1", ("legacy",))
 
 
-async def take_chain(session: AsyncSession) -> Taken:
-    """Hold a chain until this transaction ends: a free one at once, or, when every chain
-    is held, wait for one of them. Both statements run straight on the transaction's
-    driver connection (``db.in_transaction``): every write appends, so every write pays
-    for these two."""
+async def take_chain(session: AsyncSession, count: int = 1) -> Taken:
+    """Hold a chain until this transaction ends, with the trail numbers of ``count`` rows:
+    a free chain at once, or, when every chain is held, wait for one of them. Both
+    statements run straight on the transaction's driver connection (``db.in_transaction``):
+    every write appends, so every write pays for these two."""
     held = await in_transaction(session)
-    row = await held.fetch_one(_TAKE_FREE, {"legacy": LEGACY_CHAIN})
+    row = await held.fetch_one(_TAKE_FREE, {"legacy": LEGACY_CHAIN, "count": count})
     if row is None:
         ids = [r[0] for r in await held.fetch_all(_CHAINS, {"legacy": LEGACY_CHAIN})]
         if not ids:
             raise RuntimeError("the audit trail has no chain to write to (migration 0012 makes them)")
-        row = await held.fetch_one(_TAKE_ONE, {"chain": random.choice(ids)})  # noqa: S311 - spreading, not a secret
+        chain = random.choice(ids)  # noqa: S311 - spreading, not a secret
+        row = await held.fetch_one(_TAKE_ONE, {"chain": chain, "count": count})
         assert row is not None  # the chain exists: it was just listed, and chains are never removed
-    return Taken(chain=int(row[0]), last_seq=int(row[1]), last_hash=bytes(row[2]), seq=int(row[3]))
+    return Taken(chain=int(row[0]), last_seq=int(row[1]), last_hash=bytes(row[2]), seqs=tuple(row[3]))
 
 
-# The chain's new end and the row, as parts of one statement (``db.one_statement``):
+# The chain's new end and the rows, as parts of one statement (``db.one_statement``):
 # alone (``append``) or with other writes of a use case that saves a round trip by it.
 _CHAIN_MOVED = Prepared(
     "UPDATE audit_chain SET last_seq = $1, last_hash = $2 WHERE id = $3", ("chain_seq", "hash", "chain")
@@ -85,26 +87,26 @@ _ROW_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_ROW_ADDED = Prepared(
-    f"INSERT INTO audit_event ({', '.join(_ROW_COLUMNS)}) VALUES "
-    f"({', '.join(f'${i}::jsonb' if name == 'details' else f'${i}' for i, name in enumerate(_ROW_COLUMNS, 1))})",
-    _ROW_COLUMNS,
+APPENDED: tuple[tuple[str, Prepared], ...] = (
+    ("chain_moved", _CHAIN_MOVED),
+    ("appended", rows_inserted(AuditEvent.__table__, _ROW_COLUMNS)),  # type: ignore[attr-defined]
 )
-APPENDED: tuple[tuple[str, Prepared], ...] = (("chain_moved", _CHAIN_MOVED), ("appended", _ROW_ADDED))
-"""The parts that append a row: give them ``appended_values``."""
+"""The parts that append rows to one held chain: give them ``appended_values``."""
 _APPEND = one_statement(APPENDED, "SELECT 1")
 
 
-def appended_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The values of ``APPENDED``'s parameters for a row of the chain this transaction took."""
-    values = {name: row[name] for name in _ROW_COLUMNS} | {"details": jsonb_text(row["details"])}
-    moved = {name: row[name] for name in _CHAIN_MOVED.names}
-    return named("chain_moved", moved) | named("appended", values)
+def appended_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The values of ``APPENDED``'s parameters for rows linked one after the other to the
+    end of the chain this transaction took (``services/audit.linked``)."""
+    written = [{**row, "details": jsonb_text(row["details"])} for row in rows]
+    last = rows[-1]
+    moved = {name: last[name] for name in _CHAIN_MOVED.names}
+    return named("chain_moved", moved) | named("appended", columns_of(written, _ROW_COLUMNS))
 
 
 async def append(session: AsyncSession, row: Mapping[str, Any]) -> None:
     """Write a row to the chain this transaction took, and move the chain's end to it."""
-    await (await in_transaction(session)).execute(_APPEND, appended_values(row))
+    await (await in_transaction(session)).execute(_APPEND, appended_values([row]))
 
 
 async def list_events(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-import asyncpg
 from sqlalchemy import (
     ARRAY,
     JSON,
@@ -36,6 +35,7 @@ from sqlmodel import col
 
 from service.db import (
     Prepared,
+    columns_of,
     fetch_all,
     fetch_one,
     in_transaction,
@@ -43,6 +43,7 @@ from service.db import (
     named,
     one_statement,
     prepared,
+    rows_inserted,
     single_statement,
 )
 from service.domain.access import Principal, Role
@@ -56,6 +57,7 @@ from service.models import (
     Case,
     CaseEvent,
     Department,
+    IdempotencyRecord,
     Staff,
     Worker,
     WorkListItem,
@@ -177,111 +179,127 @@ _CASE_COMPUTED = tuple(c.name for c in _CASE_TABLE if c.computed is not None)
 _EVENT_WRITTEN = tuple(c.name for c in _EVENT_TABLE if c.name != "id")
 
 
-def _case_and_line(case_part: str, *, logged: bool = False) -> Prepared:
-    """``case_part`` (an INSERT or UPDATE of the case, its parameters the written columns
-    in order, returning the computed columns) and the timeline line in one statement.
-    ``logged``: a new case (``_logging``), which takes the day's number in the same
-    statement (its first parameter is the day, and the case's number is not one) and
-    whose line comes with the id taken for it beforehand (``NewCaseReferences.line_id``)."""
-    written = _CASE_NUMBERED if logged else _CASE_WRITTEN
-    columns = ["id", *_EVENT_WRITTEN] if logged else list(_EVENT_WRITTEN)
-    names = (["day"] if logged else []) + [f"case.{name}" for name in written] + [f"line.{name}" for name in columns]
-    first = len(names) - len(columns)
-    line = ", ".join(_cast(_EVENT_TABLE[name], first + i) for i, name in enumerate(columns, 1))
-    returned = (*_CASE_COMPUTED, "case_no") if logged else _CASE_COMPUTED
+def _case_and_line(case_part: str) -> Prepared:
+    """``case_part`` (an UPDATE of the case, its parameters the written columns in order,
+    returning the computed columns) and the timeline line in one statement."""
+    names = [f"case.{name}" for name in _CASE_WRITTEN] + [f"line.{name}" for name in _EVENT_WRITTEN]
+    line = ", ".join(_cast(_EVENT_TABLE[name], len(_CASE_WRITTEN) + i) for i, name in enumerate(_EVENT_WRITTEN, 1))
     parts = [
-        f"written AS ({case_part} RETURNING {', '.join(returned)})",
-        f"line AS (INSERT INTO case_event ({', '.join(columns)}) SELECT {line} FROM written RETURNING id)",
+        f"written AS ({case_part} RETURNING {', '.join(_CASE_COMPUTED)})",
+        f"line AS (INSERT INTO case_event ({', '.join(_EVENT_WRITTEN)}) SELECT {line} FROM written RETURNING id)",
     ]
-    if logged:
-        parts.insert(
-            0,
-            "numbered AS (INSERT INTO case_number_counter (day, last_value) VALUES ($1::date, 1) "
-            "ON CONFLICT (day) DO UPDATE SET last_value = case_number_counter.last_value + 1 RETURNING last_value)",
-        )
     return Prepared(f"WITH {', '.join(parts)} SELECT line.id, written.* FROM line, written", tuple(names))
 
 
-_CASE_NUMBERED = tuple(name for name in _CASE_WRITTEN if name != "case_no")
-"""A new case's parameters: its number is formed in the statement that writes it."""
-
-
-def _logging() -> Prepared:
-    """A new case: the day's number taken (the day's counter row locked to the commit) and
-    formed by the database's ``case_number`` (migration 0015), the case written with it and
-    its first line, in one statement."""
-    values = ", ".join(
-        "case_number($1::date, numbered.last_value)"
-        if name == "case_no"
-        else _cast(_CASE_TABLE[name], 2 + _CASE_NUMBERED.index(name))
-        for name in _CASE_WRITTEN
-    )
-    return _case_and_line(f'INSERT INTO "case" ({", ".join(_CASE_WRITTEN)}) SELECT {values} FROM numbered', logged=True)
-
-
-_LOG_CASE = _logging()
 _MOVE_CASE = _case_and_line(
     'UPDATE "case" SET '
     + ", ".join(f"{name} = {_cast(_CASE_TABLE[name], i)}" for i, name in enumerate(_CASE_WRITTEN, 1) if name != "id")
     + f" WHERE id = {_cast(_CASE_TABLE['id'], _CASE_WRITTEN.index('id') + 1)}"
 )
 
+_CASE_NUMBERED = tuple(name for name in _CASE_WRITTEN if name != "case_no")
+"""A new case's columns as given: its number is formed in the statement that writes it."""
+_LINE_GIVEN = ("id", *_EVENT_WRITTEN)
+"""A new case's first line, its id taken beforehand (``NewCaseReferences.line_id``)."""
 
-async def log_case(session: AsyncSession, case: Case, line: CaseEvent, day: date) -> None:
-    """Take the next number of ``day`` and insert the new case with it and the first line
-    of its timeline (its id taken beforehand), in one statement. The day's counter row
-    stays locked until the transaction ends, so numbers are handed out in commit order
-    without gaps from rolled-back creations. The number and the case's computed columns
-    are set on the object, which belongs to no session."""
-    assert line.id is not None, "take the line's id first (NewCaseReferences.line_id)"
-    row = await _write(session, _LOG_CASE, case, line, {"day": day})
-    case.__dict__["case_no"] = row["case_no"]
+
+def _logging() -> Prepared:
+    """New cases of one day, in one statement: the day's counter moved on by their number
+    (its row locked to the commit), each case written with the number of its place among
+    them (formed by the database's ``case_number``, migration 0015), and their first lines."""
+
+    def arrays(table: Any, columns: Sequence[str], first: int) -> str:
+        return ", ".join(f"${first + i}::{table[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns))
+
+    given = arrays(_CASE_TABLE, _CASE_NUMBERED, 3)
+    lines = arrays(_EVENT_TABLE, _LINE_GIVEN, 3 + len(_CASE_NUMBERED))
+    values = ", ".join(
+        "case_number($1::date, numbered.last_value - $2 + given.place)" if name == "case_no" else f"given.{name}"
+        for name in _CASE_WRITTEN
+    )
+    sql = (
+        "WITH numbered AS (INSERT INTO case_number_counter (day, last_value) VALUES ($1::date, $2) "
+        "ON CONFLICT (day) DO UPDATE SET last_value = case_number_counter.last_value + $2 RETURNING last_value), "
+        f"given AS (SELECT * FROM unnest({given}) WITH ORDINALITY AS g({', '.join(_CASE_NUMBERED)}, place)), "
+        f'written AS (INSERT INTO "case" ({", ".join(_CASE_WRITTEN)}) SELECT {values} FROM given, numbered '
+        f"RETURNING id, case_no, {', '.join(_CASE_COMPUTED)}), "
+        f"line AS (INSERT INTO case_event ({', '.join(_LINE_GIVEN)}) SELECT l.* FROM unnest({lines}) "
+        f"AS l({', '.join(_LINE_GIVEN)}) JOIN written ON written.id = l.case_id RETURNING id) "
+        "SELECT written.*, (SELECT count(*) FROM line) AS lines FROM written"
+    )
+    names = ["day", "count", *(f"case.{n}" for n in _CASE_NUMBERED), *(f"line.{n}" for n in _LINE_GIVEN)]
+    return Prepared(sql, tuple(names))
+
+
+_LOG_CASES = _logging()
+
+
+async def log_cases(session: AsyncSession, day: date, cases: Sequence[Case], lines: Sequence[CaseEvent]) -> None:
+    """Take the next numbers of ``day``, one for each case in the order given, and insert
+    the new cases with them and the first line of each case's timeline (its id taken
+    beforehand), in one statement. The day's counter row stays locked until the
+    transaction ends, so numbers are handed out in commit order without gaps from
+    rolled-back creations. Each case's number and computed columns are set on it; the
+    objects belong to no session."""
+    assert all(line.id is not None for line in lines), "take each line's id first (NewCaseReferences.line_id)"
+    values: dict[str, Any] = {"day": day, "count": len(cases)}
+    for name in _CASE_NUMBERED:
+        values[f"case.{name}"] = [getattr(case, name) for case in cases]
+    for name in _LINE_GIVEN:
+        values[f"line.{name}"] = [getattr(line, name) for line in lines]
+    values["line.details"] = [jsonb_text(line.details or {}) for line in lines]
+    rows = await (await in_transaction(session)).fetch_all(_LOG_CASES, values)
+    assert len(rows) == len(cases), "every case written"
+    assert all(row["lines"] == len(lines) for row in rows), "every first line written"
+    written = {row["id"]: row for row in rows}
+    for case in cases:
+        row = written[case.id]
+        for name in ("case_no", *_CASE_COMPUTED):
+            # Formed or computed by the database: set without marking the object changed.
+            case.__dict__[name] = row[name]
 
 
 async def save_move(session: AsyncSession, case: Case, line: CaseEvent) -> None:
     """Write every column of a case locked by ``lock_case`` and the line of the change to
     it, in one statement (the tally trigger runs once)."""
-    await _write(session, _MOVE_CASE, case, line, {})
-
-
-async def _write(
-    session: AsyncSession, statement: Prepared, case: Case, line: CaseEvent, more: dict[str, Any]
-) -> asyncpg.Record:
     values: dict[str, Any] = {f"case.{name}": getattr(case, name) for name in _CASE_WRITTEN}
-    for name in ("id", *_EVENT_WRITTEN):
+    for name in _EVENT_WRITTEN:
         values[f"line.{name}"] = getattr(line, name)
     values["line.details"] = jsonb_text(line.details or {})
-    row = await (await in_transaction(session)).fetch_one(statement, values | more)
+    row = await (await in_transaction(session)).fetch_one(_MOVE_CASE, values)
     assert row is not None, "the case row was written"
     line.id = row[0]
     for name in _CASE_COMPUTED:
         # Computed by the database: set without marking the object changed.
         case.__dict__[name] = row[name]
-    return row
+
+
+_ANSWER_COLUMNS = ("account_id", "key", "request_hash", "case_id", "response", "created_at")
 
 
 @cache
-def _finishing(*, keeping: bool) -> Prepared:
-    parts = [("told", notices_inserted(1)), *audit_repo.APPENDED]
-    if keeping:
-        parts.append(("kept", _KEEP_ANSWER))
+def _finishing() -> Prepared:
+    kept = rows_inserted(IdempotencyRecord.__table__, _ANSWER_COLUMNS)  # type: ignore[attr-defined]
+    parts = [("told", notices_inserted(1)), *audit_repo.APPENDED, ("kept", kept)]
     return one_statement(parts, "SELECT ARRAY(SELECT id FROM told) AS told")
 
 
 async def finish_logging(
     session: AsyncSession,
     notices: list[dict[str, Any]],
-    audit_row: dict[str, Any],
-    answer: dict[str, Any] | None,
+    audit_rows: Sequence[Mapping[str, Any]],
+    answers: Sequence[Mapping[str, Any]],
 ) -> set[uuid.UUID]:
-    """What a new case's number was needed for, written in one statement after ``log_case``:
-    its notices, its audit row (``services/audit.linked``) and, for a creation sent with an
-    ``Idempotency-Key``, the first answer (``first_answer``). Returns the ids of the
-    notices written."""
-    values = named("told", notice_arrays(notices)) | audit_repo.appended_values(audit_row)
-    if answer is not None:
-        values |= named("kept", answer)
-    row = await (await in_transaction(session)).fetch_one(_finishing(keeping=answer is not None), values)
+    """What new cases' numbers were needed for, written in one statement after ``log_cases``:
+    their notices, their audit rows (linked one after the other to one held chain:
+    ``services/audit.linked_all``) and, for creations sent with an ``Idempotency-Key``,
+    their first answers (``first_answer``). Returns the ids of the notices written."""
+    values = (
+        named("told", notice_arrays(notices))
+        | audit_repo.appended_values(audit_rows)
+        | named("kept", columns_of(answers, _ANSWER_COLUMNS))
+    )
+    row = await (await in_transaction(session)).fetch_one(_finishing(), values)
     assert row is not None  # a SELECT without FROM answers one row
     return set(row["told"] or ())
 
@@ -567,12 +585,17 @@ _NEXT_SEQUENCE = Prepared(
 )
 
 
-async def lock_idempotency_key(session: AsyncSession, account_id: uuid.UUID, key: str) -> None:
-    """Serialise requests of one account that carry the same key until this transaction ends."""
-    await (await in_transaction(session)).execute(_LOCK_KEY, {"key": f"{account_id}:{key}"})
+_LOCK_KEYS = Prepared(
+    "SELECT count(pg_advisory_xact_lock(h)) FROM "
+    "(SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS sorted",
+    ("keys",),
+)
 
 
-_LOCK_KEY = Prepared("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ("key",))
+async def lock_idempotency_keys(session: AsyncSession, keys: Sequence[tuple[uuid.UUID, str]]) -> None:
+    """Serialise the requests of an account that carry the same key until this transaction
+    ends; several keys are locked in one order, so two transactions never wait on each other."""
+    await (await in_transaction(session)).execute(_LOCK_KEYS, {"keys": [f"{a}:{k}" for a, k in keys]})
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,16 +606,19 @@ class FirstAnswer:
     response: dict[str, Any]
 
 
-async def get_idempotency_record(session: AsyncSession, account_id: uuid.UUID, key: str) -> FirstAnswer | None:
-    row = await (await in_transaction(session)).fetch_one(_FIRST_ANSWER, {"account": account_id, "key": key})
-    if row is None:
-        return None
-    return FirstAnswer(request_hash=row[0], response=json.loads(row[1]))
+async def first_answers(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], FirstAnswer]:
+    """The records kept for these (account, key) pairs, by pair."""
+    values = {"accounts": [a for a, _ in keys], "keys": [k for _, k in keys]}
+    rows = await (await in_transaction(session)).fetch_all(_FIRST_ANSWERS, values)
+    return {(row[0], row[1]): FirstAnswer(request_hash=row[2], response=json.loads(row[3])) for row in rows}
 
 
-_FIRST_ANSWER = Prepared(
-    "SELECT request_hash, response::text FROM idempotency_record WHERE account_id = $1 AND key = $2",
-    ("account", "key"),
+_FIRST_ANSWERS = Prepared(
+    "SELECT account_id, key, request_hash, response::text FROM idempotency_record "
+    "WHERE (account_id, key) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))",
+    ("accounts", "keys"),
 )
 
 
@@ -602,20 +628,13 @@ def first_answer(
     """The record of a creation sent with an ``Idempotency-Key`` (``response``: its JSON
     answer), for ``finish_logging``."""
     return {
-        "account": account_id,
+        "account_id": account_id,
         "key": key,
-        "hash": request_hash,
+        "request_hash": request_hash,
         "case_id": case_id,
         "response": response.decode(),
-        "at": utcnow(),
+        "created_at": utcnow(),
     }
-
-
-_KEEP_ANSWER = Prepared(
-    "INSERT INTO idempotency_record (account_id, key, request_hash, case_id, response, created_at) "
-    "VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
-    ("account", "key", "hash", "case_id", "response", "at"),
-)
 
 
 async def hand_open_cases_to(

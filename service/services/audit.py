@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,19 @@ async def append(
     await audit_repo.append(session, row)
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A row of the trail before it is linked to a chain (``linked_all``)."""
+
+    caller: Caller | None
+    action: str
+    now: datetime
+    target_type: str = ""
+    target_id: object = ""
+    outcome: str = "success"
+    details: Mapping[str, Any] | None = None
+
+
 async def linked(
     session: AsyncSession,
     kit: SecurityKit,
@@ -55,32 +69,47 @@ async def linked(
     """``append``'s row, linked to the end of this transaction's chain (taken now unless
     ``hold_chain`` took it) but not written: for a use case that writes it together with
     other rows (``audit_repo.APPENDED``)."""
-    taken = _held_chain(session) or await audit_repo.take_chain(session)
-    principal = caller if isinstance(caller, Principal) else None
-    entry = Entry(
-        seq=taken.seq,
-        chain=taken.chain,
-        chain_seq=taken.last_seq + 1,
-        at=now,
-        actor_account_id=principal.account_id if principal else None,
-        actor_username=(principal.username if principal else caller.username if caller else "")[:64],
-        actor_role=principal.role.value if principal else "",
-        client_addr=(caller.client_addr if caller else "")[:64],
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id)[:64],
-        outcome=outcome,
-        details=dict(details or {}),
-    )
+    draft = Draft(caller, action, now, target_type, target_id, outcome, details)
+    return (await linked_all(session, kit, [draft]))[0]
+
+
+async def linked_all(session: AsyncSession, kit: SecurityKit, drafts: Sequence[Draft]) -> list[dict[str, Any]]:
+    """``drafts`` linked one after the other to the end of this transaction's chain (taken
+    now unless ``hold_chain`` took it for as many rows), not written."""
+    taken = _held_chain(session) or await audit_repo.take_chain(session, len(drafts))
+    assert len(taken.seqs) == len(drafts), "hold the chain for as many rows as are linked"
+    rows: list[dict[str, Any]] = []
     prev = taken.last_hash
-    return dataclasses.asdict(entry) | {"prev_hash": prev, "hash": link_hash(kit.keys.audit_key, prev, entry)}
+    for place, (draft, seq) in enumerate(zip(drafts, taken.seqs, strict=True), 1):
+        caller = draft.caller
+        principal = caller if isinstance(caller, Principal) else None
+        entry = Entry(
+            seq=seq,
+            chain=taken.chain,
+            chain_seq=taken.last_seq + place,
+            at=draft.now,
+            actor_account_id=principal.account_id if principal else None,
+            actor_username=(principal.username if principal else caller.username if caller else "")[:64],
+            actor_role=principal.role.value if principal else "",
+            client_addr=(caller.client_addr if caller else "")[:64],
+            action=draft.action,
+            target_type=draft.target_type,
+            target_id=str(draft.target_id)[:64],
+            outcome=draft.outcome,
+            details=dict(draft.details or {}),
+        )
+        link = link_hash(kit.keys.audit_key, prev, entry)
+        rows.append(dataclasses.asdict(entry) | {"prev_hash": prev, "hash": link})
+        prev = link
+    return rows
 
 
-async def hold_chain(session: AsyncSession) -> None:
-    """Take this transaction's chain now rather than at ``append``: for a use case that
-    later holds a lock every other writer of its kind waits on (the day's case-number
-    counter), so that taking a chain is not one more round trip under that lock."""
-    for_this_transaction(session)[_CHAIN] = await audit_repo.take_chain(session)
+async def hold_chain(session: AsyncSession, count: int = 1) -> None:
+    """Take this transaction's chain now, for ``count`` rows, rather than at ``append``:
+    for a use case that later holds a lock every other writer of its kind waits on (the
+    day's case-number counter), so that taking a chain is not one more round trip under
+    that lock."""
+    for_this_transaction(session)[_CHAIN] = await audit_repo.take_chain(session, count)
 
 
 def _held_chain(session: AsyncSession) -> audit_repo.Taken | None:

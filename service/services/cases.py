@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +16,7 @@ from service.domain.access import Permission, Role, may_move
 from service.domain.calendar import WorkingCalendar
 from service.domain.filters import CaseFilter, CaseOrder
 from service.domain.queues import Queue
-from service.domain.time_limit import DAY, local_day, working_seconds
+from service.domain.time_limit import DAY, working_seconds
 from service.domain.visibility import PUBLIC
 from service.domain.workflow import Action, Status, allowed_actions, target_of
 from service.errors import (
@@ -35,11 +33,13 @@ from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import queues as queue_repo
 from service.repositories import reference as reference_repo
+from service.repositories.cases import FirstAnswer
 from service.repositories.reach import cases_reached
 from service.repositories.supervision import supervisions_reached
 from service.services import audit, deadlines, notices, query_codes
 from service.services.calendar import calendar_for_reading, calendar_stamped, kept_calendar
 from service.services.context import Context
+from service.services.logbook import KeepAnswer, Logged, Ready, logbook_of
 from service.services.presenters.cases import case_list_item, case_out, event_out
 from service.services.query_codes import receipt_url
 from service.services.reach import reached_case, reached_worker
@@ -159,55 +159,53 @@ def _request_hash(data: api.CaseIn) -> str:
 
 
 async def create_case(session: AsyncSession, ctx: Context, data: api.CaseIn, idempotency_key: str | None) -> Created:
+    """Read and check what the case refers to and build it (one transaction, which writes
+    nothing), then have it logged with the day's next number (``services/logbook``)."""
     caller = ctx.caller
     if data.steward_id is not None and caller.role is not Role.ADMIN and data.steward_id != caller.staff_id:
         raise Invalid("steward_id", "only an administrator hands a new case to another steward")
+    request_hash = _request_hash(data)
     async with session.begin():
-        keep: KeepAnswer | None = None
         if idempotency_key is not None:
-            await case_repo.lock_idempotency_key(session, caller.account_id, idempotency_key)
-            record = await case_repo.get_idempotency_record(session, caller.account_id, idempotency_key)
-            if record is not None:
-                if record.request_hash != _request_hash(data):
-                    raise IdempotencyMismatch(
-                        "this Idempotency-Key was first used with a different body", field="Idempotency-Key"
-                    )
-                first = msgspec.convert(record.response, api.CaseOut)
-                replay = api.CaseCreated(**msgspec.structs.asdict(first), query_code=None, receipt_url=None)
-                return Created(replay, etag_of(first), replayed=True)
+            first = await case_repo.first_answers(session, [(caller.account_id, idempotency_key)])
+            if first:
+                return _replayed(next(iter(first.values())), request_hash)
         worker = await people_repo.worker_for_new_case(session, data.worker_id, caller)
         if worker is None:
             raise Invalid("worker_id", "no such worker")
-        # Read before the case number is taken (``insert_case``): its lock is held to the commit.
         calendar = await calendar_for_reading(session)
 
         def answer(logged: Logged) -> api.CaseOut:
             # A new case's timeline is its first line, and its item was read to log it.
             return case_out(logged.case, logged.item_code, [event_out(logged.line)], calendar, ctx.now)
 
-        if idempotency_key is not None:
-            keep = KeepAnswer(caller.account_id, idempotency_key, _request_hash(data), answer)
-        logged = await insert_case(
-            session,
-            ctx,
-            worker,
-            NewCase(
-                item_id=data.item_id,
-                title=data.title,
-                description=data.description,
-                channel=data.channel,
-                department_code=data.department_code,
-                steward_id=data.steward_id,
-            ),
-            keep=keep,
+        keep = None if idempotency_key is None else KeepAnswer(idempotency_key, request_hash, answer)
+        new = NewCase(
+            item_id=data.item_id,
+            title=data.title,
+            description=data.description,
+            channel=data.channel,
+            department_code=data.department_code,
+            steward_id=data.steward_id,
         )
-    # Rendered after the commit unless kept with the case: nothing waits on it here.
-    case, code = logged.case, logged.query_code
-    rendered = logged.answer or answer(logged)
+        ready = await ready_case(session, ctx, worker, new, keep=keep)
+    outcome = await logbook_of(session).log(ready)
+    if isinstance(outcome, FirstAnswer):  # the same key, logged by another request meanwhile
+        return _replayed(outcome, request_hash)
+    case, code = outcome.case, outcome.query_code
+    rendered = outcome.answer or answer(outcome)
     created = api.CaseCreated(
         **msgspec.structs.asdict(rendered), query_code=code, receipt_url=receipt_url(f"/cases/{case.id}", code)
     )
     return Created(created, etag_of(case), replayed=False)
+
+
+def _replayed(first: FirstAnswer, request_hash: str) -> Created:
+    if first.request_hash != request_hash:
+        raise IdempotencyMismatch("this Idempotency-Key was first used with a different body", field="Idempotency-Key")
+    kept = msgspec.convert(first.response, api.CaseOut)
+    replay = api.CaseCreated(**msgspec.structs.asdict(kept), query_code=None, receipt_url=None)
+    return Created(replay, etag_of(kept), replayed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,46 +218,13 @@ class NewCase:
     steward_id: uuid.UUID | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Logged:
-    case: Case
-    query_code: str
-    """Exists nowhere else once the case is logged: only its keyed hash is stored."""
-    item_code: str
-    line: CaseEvent
-    """The first line of the case's timeline."""
-    answer: api.CaseOut | None = None
-    """The answer kept with the case (``KeepAnswer``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class KeepAnswer:
-    """A creation sent with an ``Idempotency-Key``: its answer, rendered by ``render`` once
-    the case has its number, is kept in the statement that finishes logging it."""
-
-    account_id: uuid.UUID
-    key: str
-    request_hash: str
-    render: Callable[[Logged], api.CaseOut]
-
-
-async def insert_case(
+async def ready_case(
     session: AsyncSession, ctx: Context, worker: Worker, new: NewCase, *, keep: KeepAnswer | None = None
-) -> Logged:
-    """Log a case for ``worker`` inside the caller's transaction: case number, query
-    code, the first line of its timeline, its notices and the audit record (and the
-    answer to ``keep``).
-
-    The day's case-number counter is locked from the moment a number is taken to the
-    commit (so numbers have no gaps and follow the order cases were logged), and every
-    other case logged that day waits for it. So everything that can be read, checked or
-    built without the number (the references and the notices' facts, the case, its query
-    code and first line, the audit chain) is done before it is taken; then one statement
-    takes the number and writes the case and its line (``log_case``), and one more writes
-    what needs the number: the notices, the audit row and the kept answer
-    (``finish_logging``). Two round trips and the commit under the lock. The case and the
-    line belong to no session: they are written here, never flushed."""
-    now = ctx.now
+) -> Ready:
+    """A new case for ``worker``, read, checked and built inside the caller's transaction,
+    writing nothing: what it refers to (the item, the department, the steward and what its
+    notices say, in one statement, with the id of its first line), the case, its query code
+    and its first line. ``services/logbook`` then gives it its number and writes it."""
     steward_id = new.steward_id or worker.steward_id
     kinds = notices.kinds_told(ctx, "create")
     found = await case_repo.new_case_references(session, new.item_id, new.department_code or None, steward_id, kinds)
@@ -272,9 +237,8 @@ async def insert_case(
         raise Invalid("department_code", "no such department")
     if not found.steward_active:
         raise Invalid("steward_id", "no such active steward")
-    told = found.facts  # read with the references: nothing is read under the counter's lock below
     case = Case(
-        case_no="",  # the number, once taken below
+        case_no="",  # the number, once taken (``case_repo.log_cases``)
         worker_id=worker.id,
         item_id=item.id,
         title=new.title,
@@ -284,8 +248,8 @@ async def insert_case(
         department_code=department_code,
         district_code=worker.district_code,
         created_by=ctx.caller.staff_id,
-        created_at=now,
-        updated_at=now,
+        created_at=ctx.now,
+        updated_at=ctx.now,
     )
     code = query_codes.issue(ctx.kit, case)  # bound to the case's id, not its number
     line = timeline_event(
@@ -298,29 +262,7 @@ async def insert_case(
         details={"channel": new.channel},
     )
     line.id = found.line_id
-    await audit.hold_chain(session)
-    await case_repo.log_case(session, case, line, local_day(now))  # the number: locked from here to the commit
-    planned = await notices.plan(session, ctx, case, line, query_code=code, read_ahead=told)
-    recorded = await audit.linked(
-        session,
-        ctx.kit,
-        ctx.caller,
-        "case.create",
-        now,
-        target_type="case",
-        target_id=case.id,
-        details={"case_no": case.case_no},
-    )
-    logged = Logged(case=case, query_code=code, item_code=item.code, line=line)
-    kept = None
-    if keep is not None:
-        logged = dataclasses.replace(logged, answer=keep.render(logged))
-        response = msgspec.json.encode(logged.answer)
-        kept = case_repo.first_answer(keep.account_id, keep.key, keep.request_hash, case.id, response)
-    written = await case_repo.finish_logging(session, planned.batch.rows if planned else [], recorded, kept)
-    if planned is not None:
-        await planned.batch.sent(session, ctx.kit.pii, planned.outlook, written)
-    return logged
+    return Ready(ctx=ctx, case=case, line=line, query_code=code, item_code=item.code, told=found.facts, keep=keep)
 
 
 async def update_case(

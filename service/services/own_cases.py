@@ -34,8 +34,9 @@ from service.repositories import people as people_repo
 from service.repositories import reference as reference_repo
 from service.services import audit, notices
 from service.services.calendar import calendar_for_reading, calendar_stamped
-from service.services.cases import MoveRules, NewCase, apply_move, insert_case
+from service.services.cases import MoveRules, NewCase, apply_move, ready_case
 from service.services.context import Context
+from service.services.logbook import Logged, logbook_of
 from service.services.presenters.worker_side import attachment_out, public_due, public_timeline
 from service.services.query_codes import receipt_url
 from service.services.reach import reached_case
@@ -110,12 +111,10 @@ async def submit(session: AsyncSession, ctx: Context, data: CaseRequestIn) -> Ow
     async with session.begin():
         worker = await people_repo.get_worker(session, ctx.caller.worker_id)
         assert worker is not None  # the account's foreign key
-        logged = await insert_case(
-            session,
-            ctx,
-            worker,
-            NewCase(item_id=data.item_id, title=data.title, description=data.description, channel="website"),
-        )
+        new = NewCase(item_id=data.item_id, title=data.title, description=data.description, channel="website")
+        ready = await ready_case(session, ctx, worker, new)
+    logged = await logbook_of(session).log(ready)
+    assert isinstance(logged, Logged)  # sent without an Idempotency-Key
     case, code = logged.case, logged.query_code
     async with session.begin():  # read once the day's case-number counter is free again
         rendered = await _render(session, ctx, case)

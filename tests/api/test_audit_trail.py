@@ -213,15 +213,24 @@ async def test_reordered_rows_break_the_chain(client: AsyncTestClient[Litestar],
 
 
 async def test_a_chains_recorded_end_only_moves_forward(client: AsyncTestClient[Litestar], database_url: str) -> None:
-    await Api(client).case()
+    """Back, nowhere, to another chain's id, away or emptied: refused. Forward by several
+    rows is allowed (new cases logged together move their chain's end to the last of
+    their rows, migration 0016), and an end beyond the chain's last row is a break."""
+    api = Api(client)
+    await api.case()
     for statement in (
         "UPDATE audit_chain SET last_seq = last_seq - 1 WHERE id = 1",
-        "UPDATE audit_chain SET last_seq = last_seq + 2 WHERE id = 1",
+        "UPDATE audit_chain SET last_seq = last_seq WHERE id = 1",
+        "UPDATE audit_chain SET id = 99, last_seq = last_seq + 1 WHERE id = 1",
         "DELETE FROM audit_chain WHERE id = 1",
         "TRUNCATE audit_chain",
     ):
-        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError, match="forward one row"):
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError, match="only moves forward"):
             await sql(database_url, statement)
+    await sql(database_url, "UPDATE audit_chain SET last_seq = last_seq + 2 WHERE id = 1")
+    report = await api.ok("POST", "/audit/verify")
+    assert report["intact"] is False
+    assert [b["chain"] for b in report["breaks"]] == [1]
 
 
 async def test_reading_the_trail_is_paged_filtered_and_itself_recorded(client: AsyncTestClient[Litestar]) -> None:

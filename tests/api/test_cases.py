@@ -96,7 +96,9 @@ async def test_concurrent_retries_with_one_key_make_one_case(
     client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
 ) -> None:
     """Ten creations with one key really in flight at once: the test holds the key's lock
-    until several of them wait for it, then lets them all go."""
+    until the transaction logging the first of them waits for it (the others wait in the
+    process's logbook behind it, a key being logged once per transaction), then lets
+    them all go."""
     api = Api(client)
     template = await api.case()
     body = {"worker_id": template["worker_id"], "item_id": template["item_id"], "title": "并发", "channel": "phone"}
@@ -109,10 +111,10 @@ async def test_concurrent_retries_with_one_key_make_one_case(
             return response.status_code, response.json()["id"]
 
         async with session.begin():
-            await case_repo.lock_idempotency_key(session, admin_id, "same-key")
+            await case_repo.lock_idempotency_keys(session, [(admin_id, "same-key")])
             creations = [asyncio.create_task(create()) for _ in range(10)]
             async with own_session(database_url) as watcher:
-                await lock_waiters(watcher, at_least=3)
+                await lock_waiters(watcher, at_least=1)
         results = await asyncio.wait_for(asyncio.gather(*creations), timeout=30)
     assert {code for code, _ in results} == {201}
     assert len({case_id for _, case_id in results}) == 1
@@ -313,7 +315,7 @@ async def test_a_creation_holds_the_days_number_for_one_statement_and_the_commit
         after = queries[taken[0] + 1 :]
         assert len(after) == 2, after
         assert "audit_event" in after[0] and "notification" in after[0]
-        assert ("idempotency_record" in after[0]) is bool(headers)
+        assert "idempotency_record" in after[0]  # an empty array without a key
         assert after[1].strip().rstrip(";").upper() == "COMMIT"
     assert [int(n[12:18]) for n in numbers] == [int(case["case_no"][12:18]) + 1, int(case["case_no"][12:18]) + 2]
     replayed = await client.post(f"{API}/cases", json=body, headers={"Idempotency-Key": "held-1"})

@@ -114,7 +114,7 @@ class Logbook:
         # An outcome nobody waits for any more (the request was cancelled) is still retrieved.
         outcome.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._waiting.append(_Waiting(ready, outcome))
-        if self._runner is None:
+        if self._runner is None or self._runner.done():
             # Its own context: the log lines of a batch carry no one request's id.
             self._runner = asyncio.create_task(self._run(), context=contextvars.Context())
         return await asyncio.shield(outcome)
@@ -127,7 +127,7 @@ class Logbook:
             self._runner = None
             for waiting in self._waiting:  # only when this task was cancelled (the process is stopping)
                 if not waiting.outcome.done():
-                    waiting.outcome.set_exception(RuntimeError("the service stopped before the case was logged"))
+                    waiting.outcome.set_exception(_stopped())
             self._waiting.clear()
 
     def _next_batch(self) -> list[_Waiting]:
@@ -163,7 +163,7 @@ class Logbook:
         except BaseException as stopped:
             for waiting in batch:
                 if not waiting.outcome.done():
-                    waiting.outcome.set_exception(RuntimeError("the service stopped before the case was logged"))
+                    waiting.outcome.set_exception(_stopped())
             raise stopped from None
         for waiting, outcome in zip(batch, outcomes, strict=True):
             if not waiting.outcome.done():
@@ -179,6 +179,12 @@ class Logbook:
             new = [ready for ready in batch if ready.key not in first]
             logged = iter(await log_ready(session, new) if new else [])
             return [first[key] if (key := ready.key) in first else next(logged) for ready in batch]
+
+
+def _stopped() -> Exception:
+    """For a case the process stopped before logging: nothing was written, and the request
+    is answered 503 with ``Retry-After`` like a lost database connection (``api/problems``)."""
+    return ConnectionAbortedError("the service stopped before the case was logged; nothing was written")
 
 
 async def log_ready(session: AsyncSession, batch: Sequence[Ready]) -> list[Logged]:

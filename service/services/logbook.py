@@ -30,7 +30,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from schemas import cases as api
 from service.db import bound_engine, make_session_factory
@@ -104,8 +104,10 @@ class Logbook:
     """One per engine and process: the cases waiting for their numbers, and the task that
     logs them (running only while there are some)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine) -> None:
+        # Weakly: the logbook is kept by the engine's sync engine (``_books``) and must not
+        # keep it alive.
+        self._engine = weakref.ref(engine)
         self._waiting: list[_Waiting] = []
         self._runner: asyncio.Task[None] | None = None
 
@@ -170,7 +172,10 @@ class Logbook:
                 waiting.outcome.set_result(outcome)
 
     async def _write(self, batch: Sequence[Ready]) -> list[Outcome]:
-        async with self._sessions() as session, session.begin():
+        engine = self._engine()
+        if engine is None:
+            raise _stopped()
+        async with make_session_factory(engine)() as session, session.begin():
             keys = [key for ready in batch if (key := ready.key) is not None]
             first: dict[tuple[uuid.UUID, str], FirstAnswer] = {}
             if keys:
@@ -239,5 +244,5 @@ def logbook_of(session: AsyncSession) -> Logbook:
     if book is None:
         bind = session.bind
         assert isinstance(bind, AsyncEngine)  # the factory binds sessions to the engine
-        book = _books[engine] = Logbook(make_session_factory(bind))
+        book = _books[engine] = Logbook(bind)
     return book

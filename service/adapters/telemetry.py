@@ -113,6 +113,12 @@ def process_exited(pid: int) -> None:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
+LOGGED_TOGETHER = Histogram(
+    "banshi_cases_logged_together",
+    "New cases numbered and written by one transaction of a process's logbook (1: a case alone; more: "
+    "cases that waited while another transaction held the day's number)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 READ_FALLBACKS = Counter(
     "banshi_read_fallbacks_total",
     "Requests that could read from a replica but found none fit, by the reason (lagging, unreachable, "

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from schemas import cases as api
+from service.adapters.telemetry import LOGGED_TOGETHER
 from service.db import bound_engine, make_session_factory
 from service.domain.time_limit import local_day
 from service.models import Case, CaseEvent
@@ -167,6 +168,7 @@ class Logbook:
                 if not waiting.outcome.done():
                     waiting.outcome.set_exception(_stopped())
             raise stopped from None
+        LOGGED_TOGETHER.observe(sum(isinstance(outcome, Logged) for outcome in outcomes))
         for waiting, outcome in zip(batch, outcomes, strict=True):
             if not waiting.outcome.done():
                 waiting.outcome.set_result(outcome)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -60,6 +61,7 @@ async def test_cases_waiting_for_the_number_are_logged_in_one_transaction(
     api = Api(client)
     template = await api.case()  # today's counter row exists from here
     body: dict[str, Any] = {"worker_id": template["worker_id"], "item_id": template["item_id"], "channel": "phone"}
+    before = {n: REGISTRY.get_sample_value(f"banshi_cases_logged_together_{n}") or 0 for n in ("count", "sum")}
     async with _served(settings, clock) as (http, engine), own_session(database_url) as session:
 
         async def create(title: str, key: str | None = None) -> httpx.Response:
@@ -96,6 +98,8 @@ async def test_cases_waiting_for_the_number_are_logged_in_one_transaction(
             )
         ).all()
     assert transactions == 2  # the first alone, the five that waited behind it together
+    after = {n: REGISTRY.get_sample_value(f"banshi_cases_logged_together_{n}") or 0 for n in ("count", "sum")}
+    assert (after["count"] - before["count"], after["sum"] - before["sum"]) == (2, 6)
     assert {row[0]: row[1] for row in audited} == {c["id"]: c["case_no"] for c in created}
     together = [row for row in audited if row[0] in ids[1:]]
     assert len({row[2] for row in together}) == 1  # one chain, the rows one after the other on it

@@ -62,7 +62,7 @@ from service.models import (
     Worker,
     WorkListItem,
 )
-from service.models.base import from_row, utcnow
+from service.models.base import fresh, from_row, utcnow
 from service.repositories import audit as audit_repo
 from service.repositories import due, queues
 from service.repositories.calendar import CALENDAR_STAMP
@@ -161,7 +161,7 @@ async def lock_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal
     row = await (await in_transaction(session)).fetch_one(_case_read_statement(caller.role, for_update=True), values)
     if row is None:
         return None
-    case = Case(**dict(zip(_CASE_COLUMNS, row, strict=False)))
+    case = fresh(Case, **dict(zip(_CASE_COLUMNS, row, strict=False)))
     return CaseRead(
         case=case, item_code=row["item_code"], timeline=row["timeline"], calendar_stamp=row["calendar_stamp"]
     )

@@ -29,6 +29,7 @@ from service.errors import (
     PreconditionRequired,
 )
 from service.models import Case, CaseEvent, Worker
+from service.models.base import fresh
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
 from service.repositories import queues as queue_repo
@@ -237,7 +238,8 @@ async def ready_case(
         raise Invalid("department_code", "no such department")
     if not found.steward_active:
         raise Invalid("steward_id", "no such active steward")
-    case = Case(
+    case = fresh(
+        Case,
         case_no="",  # the number, once taken (``case_repo.log_cases``)
         worker_id=worker.id,
         item_id=item.id,

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,13 @@ from tests.factory import ADMIN_PASSWORD, API
 async def served(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a freshly started app, signed in as the administrator. The app
     connects only now, so database settings changed before take effect."""
+    async with served_app(settings, clock) as (http, _):
+        yield http
+
+
+@asynccontextmanager
+async def served_app(settings: Settings, clock: Clock) -> AsyncIterator[tuple[httpx.AsyncClient, Litestar]]:
+    """``served``, with the app itself (for a test that watches its state)."""
     app = create_app(settings, clock=clock)
     # Litestar types the ASGI scope as TypedDicts, httpx as plain mappings: the same thing.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
@@ -34,7 +42,7 @@ async def served(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncC
         login = await http.post(f"{API}/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
         assert login.status_code == 200, login.text
         http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        yield http
+        yield http, app
 
 
 @asynccontextmanager

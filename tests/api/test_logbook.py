@@ -5,8 +5,7 @@ cannot be written fails alone and leaves no gap in the numbers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -15,26 +14,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.app import create_app
 from service.config import Settings
 from service.services.logbook import waiting
 from tests.conftest import Clock
-from tests.factory import ADMIN_PASSWORD, API, Api
-from tests.in_loop import lock_waiters, own_session
-
-
-@asynccontextmanager
-async def _served(settings: Settings, clock: Clock) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
-    """An app of the test's own in this loop (so that its logbook can be watched), signed in."""
-    app = create_app(settings, clock=clock)
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
-        login = await http.post(f"{API}/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
-        assert login.status_code == 200, login.text
-        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        yield http, app.state.engine
+from tests.factory import API, Api
+from tests.in_loop import lock_waiters, own_session, served_app
 
 
 async def _until(condition: Callable[[], bool], within: float = 10) -> None:
@@ -62,7 +48,7 @@ async def test_cases_waiting_for_the_number_are_logged_in_one_transaction(
     template = await api.case()  # today's counter row exists from here
     body: dict[str, Any] = {"worker_id": template["worker_id"], "item_id": template["item_id"], "channel": "phone"}
     before = {n: REGISTRY.get_sample_value(f"banshi_cases_logged_together_{n}") or 0 for n in ("count", "sum")}
-    async with _served(settings, clock) as (http, engine), own_session(database_url) as session:
+    async with served_app(settings, clock) as (http, app), own_session(database_url) as session:
 
         async def create(title: str, key: str | None = None) -> httpx.Response:
             headers = {"Idempotency-Key": key} if key else {}
@@ -74,7 +60,7 @@ async def test_cases_waiting_for_the_number_are_logged_in_one_transaction(
             async with own_session(database_url) as watcher:
                 await lock_waiters(watcher, at_least=1)  # the first case's transaction waits for the number
             rest = [asyncio.create_task(create(f"第{n}件", key=f"k-{n}" if n % 2 else None)) for n in range(2, 7)]
-            await _until(lambda: waiting(engine.sync_engine) == 5)
+            await _until(lambda: waiting(app.state.engine.sync_engine) == 5)
         responses = await asyncio.wait_for(asyncio.gather(first, *rest), timeout=30)
     assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
     created = [r.json() for r in responses]
@@ -128,7 +114,7 @@ async def test_a_case_that_cannot_be_written_fails_alone_and_leaves_no_gap(
     steward = await api.steward("刘管家")
     doomed = await api.worker(steward["id"], name="将被删除")
     body: dict[str, Any] = {"item_id": template["item_id"], "channel": "phone"}
-    async with _served(settings, clock) as (http, engine), own_session(database_url) as session:
+    async with served_app(settings, clock) as (http, app), own_session(database_url) as session:
 
         async def create(worker_id: str, title: str) -> httpx.Response:
             return await http.post(f"{API}/cases", json={**body, "worker_id": worker_id, "title": title})
@@ -143,7 +129,7 @@ async def test_a_case_that_cannot_be_written_fails_alone_and_leaves_no_gap(
                 asyncio.create_task(create(doomed["id"], "乙")),
                 asyncio.create_task(create(template["worker_id"], "丙")),
             ]
-            await _until(lambda: waiting(engine.sync_engine) == 3)
+            await _until(lambda: waiting(app.state.engine.sync_engine) == 3)
             # Checked and built by its request, the case's worker goes before it is written.
             async with own_session(database_url) as other, other.begin():
                 for table, column in (("steward_assignment", "worker_id"), ("worker", "id")):

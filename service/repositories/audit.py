@@ -34,7 +34,7 @@ class Taken:
 # A chain no other transaction holds, picked at random so that writers spread over the
 # chains; SKIP LOCKED passes over the held ones without waiting. The trail numbers are
 # taken once the chain is held, so along each chain the numbers rise.
-_NUMBERS = "ARRAY(SELECT nextval('audit_event_seq_seq') FROM generate_series(1, $2)) AS seqs"
+_NUMBERS = "ARRAY(SELECT nextval('audit_event_seq_seq') FROM generate_series(1, $2) ORDER BY 1) AS seqs"
 _TAKE_FREE = Prepared(
     "WITH free AS (SELECT id, last_seq, last_hash FROM audit_chain WHERE id <> $1 "
     f"ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED) SELECT id, last_seq, last_hash, {_NUMBERS} FROM free",

@@ -10,10 +10,13 @@ order they came: their numbers in one statement, their notices, audit rows (one 
 other on one held chain) and kept answers in another, one commit. Under load the lock is
 taken once for many cases; alone, a case is logged at once, as before.
 
-A transaction that fails logs nothing; when it held several cases, each is then logged
-alone in a transaction of its own, so that one case that cannot be written (its worker
-removed meanwhile, say) does not fail the others. A request that stops waiting (its client
-went away) does not stop its case: once in line it is logged like the others.
+A transaction refused for a case's own data (a constraint, a value) logs nothing; when it
+held several cases, each is then logged alone in a transaction of its own, so that one case
+that cannot be written (its worker removed meanwhile, say) does not fail the others. Any
+other failure (the connection lost, perhaps during the commit; no connection to be had; a
+deadlock; a timeout) is answered to every case of that transaction as it is (503), never
+tried again here: a lost commit may have written them. A request that stops waiting (its
+client went away) does not stop its case: once in line it is logged like the others.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from schemas import cases as api
@@ -111,6 +115,7 @@ class Logbook:
         self._engine = weakref.ref(engine)
         self._waiting: list[_Waiting] = []
         self._runner: asyncio.Task[None] | None = None
+        self._current: list[_Waiting] = []
 
     async def log(self, ready: Ready) -> Outcome:
         outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -125,12 +130,18 @@ class Logbook:
     async def _run(self) -> None:
         try:
             while self._waiting:
-                await self._log(self._next_batch())
+                self._current = self._next_batch()
+                await self._log(self._current)
+                self._current = []
         finally:
+            # Reached with cases unanswered only when this task was cancelled (the process
+            # is stopping): the batch in hand, even half-way through trying its cases
+            # alone, and those still waiting.
             self._runner = None
-            for waiting in self._waiting:  # only when this task was cancelled (the process is stopping)
+            for waiting in [*self._current, *self._waiting]:
                 if not waiting.outcome.done():
                     waiting.outcome.set_exception(_stopped())
+            self._current = []
             self._waiting.clear()
 
     def _next_batch(self) -> list[_Waiting]:
@@ -154,20 +165,24 @@ class Logbook:
     async def _log(self, batch: Sequence[_Waiting]) -> None:
         try:
             outcomes = await self._write([waiting.ready for waiting in batch])
-        except Exception as error:
+        except (IntegrityError, DataError) as error:
+            # A statement refused a case's own data (its worker removed meanwhile, say):
+            # nothing was committed, and trying each case alone makes that one fail alone.
             if len(batch) == 1:
-                if not batch[0].outcome.done():
-                    batch[0].outcome.set_exception(error)
+                _answer(batch[0], error)
                 return
-            _log.warning("%d cases could not be logged together (%r): each is logged alone", len(batch), error)
-            for waiting in batch:  # alone, so that one that cannot be written fails alone
+            _log.warning("%d cases could not be logged together (%s): each is logged alone", len(batch), _kind(error))
+            for waiting in batch:
                 await self._log([waiting])
             return
-        except BaseException as stopped:
+        except Exception as error:
+            # Anything else (the connection lost, perhaps during the commit; no connection
+            # to be had; a deadlock or a timeout) is every case's: trying them one by one
+            # could log twice what a lost commit wrote, and would wait as long again for
+            # each. Each request gets the error (503 for these, ``api/problems``).
             for waiting in batch:
-                if not waiting.outcome.done():
-                    waiting.outcome.set_exception(_stopped())
-            raise stopped from None
+                _answer(waiting, error)
+            return
         LOGGED_TOGETHER.observe(sum(isinstance(outcome, Logged) for outcome in outcomes))
         for waiting, outcome in zip(batch, outcomes, strict=True):
             if not waiting.outcome.done():
@@ -188,10 +203,24 @@ class Logbook:
             return [first[key] if (key := ready.key) in first else next(logged) for ready in batch]
 
 
+def _answer(waiting: _Waiting, error: BaseException) -> None:
+    if not waiting.outcome.done():
+        waiting.outcome.set_exception(error)
+
+
+def _kind(error: BaseException) -> str:
+    """What a refusal was, without its text: the database's message and detail carry the
+    refused row's values (a case's title and description)."""
+    state = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return f"{type(error).__name__} {state}" if state else type(error).__name__
+
+
 def _stopped() -> Exception:
-    """For a case the process stopped before logging: nothing was written, and the request
-    is answered 503 with ``Retry-After`` like a lost database connection (``api/problems``)."""
-    return ConnectionAbortedError("the service stopped before the case was logged; nothing was written")
+    """For a case the process stopped logging before answering: the request is answered
+    503 with ``Retry-After`` like a lost database connection (``api/problems``). The case
+    may have been written if the commit was under way: a retry with the same
+    ``Idempotency-Key`` finds it."""
+    return ConnectionAbortedError("the service stopped before the case's logging was answered; try again")
 
 
 async def log_ready(session: AsyncSession, batch: Sequence[Ready]) -> list[Logged]:
@@ -199,7 +228,8 @@ async def log_ready(session: AsyncSession, batch: Sequence[Ready]) -> list[Logge
     for them first, then their numbers with the cases and their first lines in one statement
     (``case_repo.log_cases``), then what needed the numbers in one more: the notices, the
     audit rows and the kept answers (``case_repo.finish_logging``). Two round trips and the
-    commit under the day's counter, whatever the number of cases."""
+    commit under the day's counter, whatever the number of cases (and, with e-mail, text
+    messages or webhooks on, what planning their deliveries reads and writes, per case)."""
     kit = batch[0].ctx.kit
     await audit.hold_chain(session, len(batch))
     day = local_day(batch[0].ctx.now)

@@ -5,6 +5,7 @@ cases (``repositories/reach.py``) and sees the public timeline only."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
@@ -27,7 +28,7 @@ from service.domain.satisfaction import may_rate
 from service.domain.visibility import PUBLIC
 from service.domain.workflow import STATUS_LABELS_ZH, Action, Status, target_of
 from service.errors import Conflict, IllegalTransition, Invalid, NotFound
-from service.models import Case, WorkListItem
+from service.models import Attachment, Case, CaseEvent, Staff, WorkListItem
 from service.repositories import attachments as attachment_repo
 from service.repositories import cases as case_repo
 from service.repositories import people as people_repo
@@ -79,8 +80,21 @@ async def _render(session: AsyncSession, ctx: Context, case: Case) -> OwnCaseOut
     assert item is not None  # foreign key
     assert steward is not None  # foreign key
     calendar = await calendar_for_reading(session)
-    status = Status(case.status)
     files = await attachment_repo.attachments_of(session, case.id, worker_view=True)
+    events = await case_repo.events_of(session, case.id)
+    return _shown(ctx, case, item, steward, calendar, events, files)
+
+
+def _shown(
+    ctx: Context,
+    case: Case,
+    item: WorkListItem,
+    steward: Staff,
+    calendar: WorkingCalendar,
+    events: Sequence[CaseEvent],
+    files: Sequence[Attachment],
+) -> OwnCaseOut:
+    status = Status(case.status)
     return OwnCaseOut(
         **_summary_fields(case, item, calendar, ctx.now),  # type: ignore[arg-type]
         description=case.description,
@@ -90,7 +104,7 @@ async def _render(session: AsyncSession, ctx: Context, case: Case) -> OwnCaseOut
         reject_reason=case.reject_reason,
         withdraw_reason=case.withdraw_reason,
         steward=StewardContact(name=steward.name, work_phone=steward.work_phone, email=steward.email),
-        timeline=public_timeline(await case_repo.events_of(session, case.id)),
+        timeline=public_timeline(events),
         attachments=[attachment_out(f) for f in files],
         rating=case.rating,
         can_withdraw=target_of(status, Action.WITHDRAW) is not None,
@@ -113,11 +127,17 @@ async def submit(session: AsyncSession, ctx: Context, data: CaseRequestIn) -> Ow
         assert worker is not None  # the account's foreign key
         new = NewCase(item_id=data.item_id, title=data.title, description=data.description, channel="website")
         ready = await ready_case(session, ctx, worker, new)
+        # What the answer shows besides the case, read now: once the case is logged nothing
+        # is read again, so the answer cannot fail for a case that is written.
+        item = await reference_repo.get_item(session, ready.case.item_id)
+        steward = await people_repo.get_staff(session, ready.case.steward_id)
+        assert item is not None  # read by ready_case
+        assert steward is not None  # checked by ready_case
+        calendar = await calendar_for_reading(session)
     logged = await logbook_of(session).log(ready)
     assert isinstance(logged, Logged)  # sent without an Idempotency-Key
     case, code = logged.case, logged.query_code
-    async with session.begin():  # read once the day's case-number counter is free again
-        rendered = await _render(session, ctx, case)
+    rendered = _shown(ctx, case, item, steward, calendar, [logged.line], [])
     return OwnCaseCreated(
         **{f: getattr(rendered, f) for f in rendered.__struct_fields__},
         query_code=code,

@@ -20,7 +20,7 @@ from service.config import Settings
 from service.services.logbook import waiting
 from tests.conftest import Clock
 from tests.factory import API, Api
-from tests.in_loop import lock_waiters, own_session, served_app
+from tests.in_loop import _waiting_for_locks, lock_waiter, lock_waiters, own_session, served_app
 
 
 async def _until(condition: Callable[[], bool], within: float = 10) -> None:
@@ -35,6 +35,11 @@ def _day(case_no: str) -> date:
 
 def _sequence(case_no: str) -> int:
     return int(case_no[12:18])
+
+
+async def _terminate(session: AsyncSession, pid: int) -> None:
+    async with session.begin():
+        await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
 async def _hold_the_number(session: AsyncSession, day: date) -> None:
@@ -148,3 +153,40 @@ async def test_a_case_that_cannot_be_written_fails_alone_and_leaves_no_gap(
     async with own_session(database_url) as check, check.begin():
         written = await check.scalar(text("""SELECT count(*) FROM "case" WHERE title = '乙'"""))
     assert written == 0
+
+
+async def test_a_lost_connection_answers_every_case_of_its_transaction_and_tries_none_again(
+    client: AsyncTestClient[Litestar], settings: Settings, clock: Clock, database_url: str
+) -> None:
+    """The connection of a transaction logging several cases is lost (it might have been
+    during the commit): each of its cases is answered 503 with nothing written, none is
+    tried again alone (which could log twice what a lost commit wrote), and the next
+    creation is logged as usual."""
+    api = Api(client)
+    template = await api.case()
+    body: dict[str, Any] = {"worker_id": template["worker_id"], "item_id": template["item_id"], "channel": "phone"}
+    async with served_app(settings, clock) as (http, app), own_session(database_url) as session:
+
+        async def create(title: str) -> httpx.Response:
+            return await http.post(f"{API}/cases", json={**body, "title": title})
+
+        async with session.begin():
+            await _hold_the_number(session, _day(template["case_no"]))
+            first = asyncio.create_task(create("断一"))
+            async with own_session(database_url) as watcher:
+                alone = await lock_waiter(watcher)
+                rest = [asyncio.create_task(create(f"断{n}")) for n in ("二", "三", "四")]
+                await _until(lambda: waiting(app.state.engine.sync_engine) == 3)
+                await _terminate(watcher, alone)
+                await asyncio.wait_for(first, timeout=30)  # the case alone: answered, and the three go on
+                together = await _waiting_for_locks(watcher, 1, 10)
+                await _terminate(watcher, together[0])
+        responses = await asyncio.wait_for(asyncio.gather(first, *rest), timeout=30)
+        assert [r.status_code for r in responses] == [503] * 4, [r.text for r in responses]
+        assert all(r.headers.get("retry-after") for r in responses)
+        again = await create("断后再来")
+        assert again.status_code == 201, again.text
+    async with own_session(database_url) as check, check.begin():
+        written = await check.scalar(text("""SELECT count(*) FROM "case" WHERE title LIKE '断_'"""))
+    assert written == 0
+    assert _sequence(again.json()["case_no"]) == _sequence(template["case_no"]) + 1  # no gap either

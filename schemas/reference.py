@@ -54,6 +54,6 @@ class WorkListItemPatch(Input, kw_only=True):
     category: CategoryText | msgspec.UnsetType = msgspec.UNSET
     lead_department_code: Code | msgspec.UnsetType = msgspec.UNSET
     promised_working_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | msgspec.UnsetType = msgspec.UNSET
-    annual_target: Annotated[int, msgspec.Meta(ge=0)] | msgspec.UnsetType | None = msgspec.UNSET
+    annual_target: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | msgspec.UnsetType | None = msgspec.UNSET
     target_unit: TargetUnit | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET

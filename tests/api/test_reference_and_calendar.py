@@ -123,6 +123,19 @@ async def test_a_work_list_items_identity_cannot_be_edited(client: AsyncTestClie
     assert await api.item("WL-03") == item
 
 
+async def test_an_annual_target_past_ten_million_is_refused_by_name(client: AsyncTestClient[Litestar]) -> None:
+    """Larger than the database column holds (2**31) once answered 500; now 400 for anything
+    past ten million, with nothing changed."""
+    api = Api(client)
+    item = await api.item("WL-04")
+    for target in (10_000_001, 2**31, 10**30):
+        problem = await api.problem("PATCH", f"/work-list-items/{item['id']}", 400, json={"annual_target": target})
+        assert problem["errors"][0]["field"] == "annual_target", problem
+    assert await api.item("WL-04") == item
+    patched = await api.ok("PATCH", f"/work-list-items/{item['id']}", json={"annual_target": 10_000_000})
+    assert patched["annual_target"] == 10_000_000
+
+
 # The calendar
 
 

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import ClauseElement, Table
+from sqlalchemy import ClauseElement, Column, String, Table
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -131,13 +131,25 @@ def one_statement(parts: Sequence[tuple[str, Prepared]], result: str) -> Prepare
     return Prepared(f"WITH {', '.join(ctes)} {result}", tuple(names))
 
 
-def rows_inserted(table: Table, columns: Sequence[str], returning: str = "") -> Prepared:
+def parameter_type(column: Column[Any]) -> str:
+    """The type a statement casts ``column``'s parameter to: the column's own, but a string
+    column's without its length. An explicit cast to ``VARCHAR(n)`` cuts a longer value
+    short without a word (and an audit row so cut would no longer match its hash), where
+    assigning plain text to the column refuses it."""
+    kind = column.type
+    if isinstance(getattr(kind, "impl", kind), String):  # SQLModel's strings wrap a String
+        kind = String()
+    return str(kind.compile(dialect=_ASYNCPG))
+
+
+def rows_inserted(table: Table, columns: Sequence[str], suffix: str = "") -> Prepared:
     """An INSERT of any number of rows in one statement: one array parameter per column,
-    named after it, unnested side by side (fill them with ``columns_of``)."""
-    arrays = ", ".join(f"${i}::{table.c[name].type.compile(dialect=_ASYNCPG)}[]" for i, name in enumerate(columns, 1))
+    named after it, unnested side by side (fill them with ``columns_of``); ``suffix`` is
+    what follows (ON CONFLICT, RETURNING)."""
+    arrays = ", ".join(f"${i}::{parameter_type(table.c[name])}[]" for i, name in enumerate(columns, 1))
     sql = f"INSERT INTO {_ASYNCPG.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
     sql += f"SELECT * FROM unnest({arrays})"
-    return Prepared(f"{sql} RETURNING {returning}" if returning else sql, tuple(columns))
+    return Prepared(f"{sql} {suffix}" if suffix else sql, tuple(columns))
 
 
 def columns_of(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:

@@ -97,7 +97,7 @@ _APPEND = one_statement(APPENDED, "SELECT 1")
 
 def appended_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The values of ``APPENDED``'s parameters for rows linked one after the other to the
-    end of the chain this transaction took (``services/audit.linked``)."""
+    end of the chain this transaction took (``services/audit.linked_all``)."""
     written = [{**row, "details": jsonb_text(row["details"])} for row in rows]
     last = rows[-1]
     moved = {name: last[name] for name in _CHAIN_MOVED.names}

@@ -42,6 +42,7 @@ from service.db import (
     jsonb_text,
     named,
     one_statement,
+    parameter_type,
     prepared,
     rows_inserted,
     single_statement,
@@ -67,12 +68,12 @@ from service.repositories import audit as audit_repo
 from service.repositories import due, queues
 from service.repositories.calendar import CALENDAR_STAMP
 from service.repositories.notifications import (
+    NOTICES_INSERTED,
     NoticeFacts,
     facts_in,
     notice_arrays,
     notice_fact_columns,
     notice_fact_values,
-    notices_inserted,
 )
 from service.repositories.reach import case_reach, reach_values
 
@@ -168,7 +169,7 @@ async def lock_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal
 
 
 def _cast(column: Any, number: int) -> str:
-    return f"CAST(${number} AS {column.type.compile(dialect=_PG)})"
+    return f"CAST(${number} AS {parameter_type(column)})"
 
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -209,7 +210,7 @@ def _logging() -> Prepared:
     them (formed by the database's ``case_number``, migration 0015), and their first lines."""
 
     def arrays(table: Any, columns: Sequence[str], first: int) -> str:
-        return ", ".join(f"${first + i}::{table[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns))
+        return ", ".join(f"${first + i}::{parameter_type(table[name])}[]" for i, name in enumerate(columns))
 
     given = arrays(_CASE_TABLE, _CASE_NUMBERED, 3)
     lines = arrays(_EVENT_TABLE, _LINE_GIVEN, 3 + len(_CASE_NUMBERED))
@@ -280,7 +281,7 @@ _ANSWER_COLUMNS = ("account_id", "key", "request_hash", "case_id", "response", "
 @cache
 def _finishing() -> Prepared:
     kept = rows_inserted(IdempotencyRecord.__table__, _ANSWER_COLUMNS)  # type: ignore[attr-defined]
-    parts = [("told", notices_inserted(1)), *audit_repo.APPENDED, ("kept", kept)]
+    parts = [("told", NOTICES_INSERTED), *audit_repo.APPENDED, ("kept", kept)]
     return one_statement(parts, "SELECT ARRAY(SELECT id FROM told) AS told")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Text, Uuid, bindparam, func, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from service.db import Prepared, in_transaction, prepared
+from service.db import Prepared, in_transaction, prepared, rows_inserted
 from service.domain.access import Role
 from service.domain.notices import Kind, Recipient
 from service.models.accounts import Account
@@ -93,43 +93,36 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[u
     transaction's driver connection."""
     if not rows:
         return set()
-    written = await (await in_transaction(session)).fetch_all(_INSERT_NEW, notice_arrays(rows))
+    written = await (await in_transaction(session)).fetch_all(NOTICES_INSERTED, notice_arrays(rows))
     return {row[0] for row in written}
 
 
 _NOTICE_COLUMNS = (
-    ("id", "uuid"),
-    ("dedupe_key", "text"),
-    ("kind", "text"),
-    ("worker_id", "uuid"),
-    ("staff_id", "uuid"),
-    ("account_id", "uuid"),
-    ("case_id", "uuid"),
-    ("event_id", "bigint"),
-    ("threshold_at", "timestamptz"),
-    ("title", "text"),
-    ("body", "text"),
-    ("created_at", "timestamptz"),
+    "id",
+    "dedupe_key",
+    "kind",
+    "worker_id",
+    "staff_id",
+    "account_id",
+    "case_id",
+    "event_id",
+    "threshold_at",
+    "title",
+    "body",
+    "created_at",
 )
-
-
-def notices_inserted(first: int) -> Prepared:
-    """``insert_new`` as a part of another statement (a CTE of it): the notices' columns as
-    arrays in parameters ``first`` on, filled by ``notice_arrays``; returns the ids written."""
-    arrays = ", ".join(f"${first + i}::{kind}[]" for i, (_, kind) in enumerate(_NOTICE_COLUMNS))
-    return Prepared(
-        f"INSERT INTO notification ({', '.join(name for name, _ in _NOTICE_COLUMNS)}) "
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-        tuple(f"notice.{name}" for name, _ in _NOTICE_COLUMNS),
-    )
+NOTICES_INSERTED = rows_inserted(
+    Notification.__table__,  # type: ignore[attr-defined]
+    _NOTICE_COLUMNS,
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+)
+"""``insert_new``'s statement, also a part of others (``db.one_statement``): the notices'
+columns as arrays, filled by ``notice_arrays``; returns the ids written."""
 
 
 def notice_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """The values of ``notices_inserted``'s parameters for ``rows`` (a missing column is null)."""
-    return {f"notice.{name}": [row.get(name) for row in rows] for name, _ in _NOTICE_COLUMNS}
-
-
-_INSERT_NEW = notices_inserted(1)
+    """The values of ``NOTICES_INSERTED``'s parameters for ``rows`` (a missing column is null)."""
+    return {name: [row.get(name) for row in rows] for name in _NOTICE_COLUMNS}
 
 
 def _mine(who: Recipient) -> ColumnElement[bool]:

@@ -36,14 +36,14 @@ async def append(
     """Add one row to a chain inside the caller's transaction. Call it as the last step
     of a use case: the chain is held from here until the commit (any other writer takes
     another chain meanwhile)."""
-    fields: dict[str, Any] = {"target_type": target_type, "target_id": target_id, "outcome": outcome}
-    row = await linked(session, kit, caller, action, now, details=details, **fields)
-    await audit_repo.append(session, row)
+    draft = Draft(caller, action, now, target_type, target_id, outcome, details)
+    await audit_repo.append(session, (await linked_all(session, kit, [draft]))[0])
 
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """A row of the trail before it is linked to a chain (``linked_all``)."""
+    """A row of the trail before it is linked to a chain (``linked_all``): ``append``'s
+    fields."""
 
     caller: Caller | None
     action: str
@@ -54,28 +54,10 @@ class Draft:
     details: Mapping[str, Any] | None = None
 
 
-async def linked(
-    session: AsyncSession,
-    kit: SecurityKit,
-    caller: Caller | None,
-    action: str,
-    now: datetime,
-    *,
-    target_type: str = "",
-    target_id: object = "",
-    outcome: str = "success",
-    details: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """``append``'s row, linked to the end of this transaction's chain (taken now unless
-    ``hold_chain`` took it) but not written: for a use case that writes it together with
-    other rows (``audit_repo.APPENDED``)."""
-    draft = Draft(caller, action, now, target_type, target_id, outcome, details)
-    return (await linked_all(session, kit, [draft]))[0]
-
-
 async def linked_all(session: AsyncSession, kit: SecurityKit, drafts: Sequence[Draft]) -> list[dict[str, Any]]:
     """``drafts`` linked one after the other to the end of this transaction's chain (taken
-    now unless ``hold_chain`` took it for as many rows), not written."""
+    now unless ``hold_chain`` took it for as many rows), not written: ``append`` writes one;
+    a use case that writes them with other rows gives them to ``audit_repo.APPENDED``."""
     taken = _held_chain(session) or await audit_repo.take_chain(session, len(drafts))
     assert len(taken.seqs) == len(drafts), "hold the chain for as many rows as are linked"
     rows: list[dict[str, Any]] = []

@@ -264,7 +264,7 @@ async def ready_case(
         details={"channel": new.channel},
     )
     line.id = found.line_id
-    return Ready(ctx=ctx, case=case, line=line, query_code=code, item_code=item.code, told=found.facts, keep=keep)
+    return Ready(ctx=ctx, case=case, line=line, query_code=code, item=item, told=found.facts, keep=keep)
 
 
 async def update_case(

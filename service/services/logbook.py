@@ -40,7 +40,7 @@ from schemas import cases as api
 from service.adapters.telemetry import LOGGED_TOGETHER
 from service.db import bound_engine, make_session_factory
 from service.domain.time_limit import local_day
-from service.models import Case, CaseEvent
+from service.models import Case, CaseEvent, WorkListItem
 from service.repositories import cases as case_repo
 from service.repositories.cases import FirstAnswer
 from service.repositories.notifications import NoticeFacts
@@ -84,7 +84,8 @@ class Ready:
     line: CaseEvent
     """Its first line, with the id taken for it."""
     query_code: str
-    item_code: str
+    item: WorkListItem
+    """Its work-list item, read with its references."""
     told: NoticeFacts | None
     """What its notices are written from, read with its references."""
     keep: KeepAnswer | None = None
@@ -245,7 +246,7 @@ async def log_ready(session: AsyncSession, batch: Sequence[Ready]) -> list[Logge
             planned.append(told)
         details = {"case_no": case.case_no}
         drafts.append(audit.Draft(ctx.caller, "case.create", ctx.now, "case", case.id, details=details))
-        one = Logged(case=case, query_code=ready.query_code, item_code=ready.item_code, line=ready.line)
+        one = Logged(case=case, query_code=ready.query_code, item_code=ready.item.code, line=ready.line)
         if ready.keep is not None:
             one = dataclasses.replace(one, answer=ready.keep.render(one))
             response = msgspec.json.encode(one.answer)

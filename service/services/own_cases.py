@@ -127,11 +127,11 @@ async def submit(session: AsyncSession, ctx: Context, data: CaseRequestIn) -> Ow
         assert worker is not None  # the account's foreign key
         new = NewCase(item_id=data.item_id, title=data.title, description=data.description, channel="website")
         ready = await ready_case(session, ctx, worker, new)
-        # What the answer shows besides the case, read now: once the case is logged nothing
-        # is read again, so the answer cannot fail for a case that is written.
-        item = await reference_repo.get_item(session, ready.case.item_id)
+        # What the answer shows besides the case, read now (its item was, by ready_case):
+        # once the case is logged nothing is read again, so the answer cannot fail for a
+        # case that is written.
+        item = ready.item
         steward = await people_repo.get_staff(session, ready.case.steward_id)
-        assert item is not None  # read by ready_case
         assert steward is not None  # checked by ready_case
         calendar = await calendar_for_reading(session)
     logged = await logbook_of(session).log(ready)

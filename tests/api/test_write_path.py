@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db import Prepared, in_transaction
 from service.domain.case_number import format_case_number, normalise_case_number
 from service.domain.workflow import Status, allowed_actions
+from service.repositories import audit as audit_repo
 from tests.api.test_imports import _tallies
 from tests.conftest import Clock
 from tests.factory import MOVE_FIELDS, Api
@@ -138,6 +139,33 @@ async def test_the_database_forms_case_numbers_as_the_service_does(session: Asyn
                 await (await in_transaction(session)).fetch_all(
                     formed, {"days": [date(2026, 12, 5)], "seqs": [out_of_range]}
                 )
+
+
+async def test_a_value_longer_than_its_column_is_refused_not_cut_short(session: AsyncSession) -> None:
+    """Statements on the driver cast their parameters to the column's type without its
+    length (``db.parameter_type``): a cast to ``VARCHAR(64)`` would cut a longer value short
+    without a word, and an audit row so cut would no longer match its hash."""
+    with pytest.raises(DBAPIError, match="too long"):  # noqa: PT012 - the transaction block is the unit
+        async with session.begin():
+            taken = await audit_repo.take_chain(session)
+            row = {
+                "seq": taken.seqs[0],
+                "chain": taken.chain,
+                "chain_seq": taken.last_seq + 1,
+                "at": datetime.now(UTC),
+                "actor_account_id": None,
+                "actor_username": "x" * 65,
+                "actor_role": "",
+                "client_addr": "",
+                "action": "test.too_long",
+                "target_type": "",
+                "target_id": "",
+                "outcome": "success",
+                "details": {},
+                "prev_hash": taken.last_hash,
+                "hash": bytes(32),
+            }
+            await audit_repo.append(session, row)
 
 
 async def test_a_constraint_the_driver_meets_is_sqlalchemys_integrity_error(session: AsyncSession) -> None:

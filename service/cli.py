@@ -282,6 +282,7 @@ def serve(host: str, port: int, workers: int) -> None:
             proxy_headers=True,
             log_level="info",
             http=BOUNDED_HTTP,
+            access_log=False,  # the app writes its own access lines (service/adapters/logs.py)
         )
     finally:
         _remember_address(settings.data_dir, None)

@@ -72,6 +72,8 @@ class Settings:
     log_format: str = "json"
     """``BANSHI_LOG_FORMAT``: ``json`` (one object per line, with the request id) or ``text``;
     unset, text when standard error is a terminal (a person reading) and JSON otherwise."""
+    access_log: bool = True
+    """``BANSHI_ACCESS_LOG``: one line per answered request (``0`` turns it off)."""
     reminder_seconds: float = 60.0
     """``BANSHI_REMINDER_SECONDS``: how often each process runs a reminder pass (0: never;
     ``banshi reminders`` runs one by hand)."""
@@ -153,6 +155,7 @@ def read_settings() -> Settings:
         ),
         metrics_token=os.environ.get("BANSHI_METRICS_TOKEN") or None,
         log_format=os.environ.get("BANSHI_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json"),
+        access_log=os.environ.get("BANSHI_ACCESS_LOG", "1") not in ("0", "false", "no"),
         reminder_seconds=float(os.environ.get("BANSHI_REMINDER_SECONDS", "60")),
         delivery_worker=_choice("BANSHI_DELIVERY_WORKER", ("in-process", "separate")),
         outbound_env=tuple(

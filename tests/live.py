@@ -91,12 +91,13 @@ async def running_service(
         "127.0.0.1",
         "--port",
         str(port),
-        "--access-log" if access_log else "--no-access-log",
         "--workers",
         str(workers),
         "--http",
         BOUNDED_HTTP,
     ]
+    # The app writes the access lines itself, whatever uvicorn's --access-log says.
+    env = {**env, "BANSHI_ACCESS_LOG": "1" if access_log else "0"}
     async with _running(command, f"http://127.0.0.1:{port}", env, log_path, start_within) as running:
         yield running
 

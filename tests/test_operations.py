@@ -223,7 +223,7 @@ async def test_the_docs_can_be_switched_off(settings: Settings, clock: Clock) ->
 async def test_the_served_process_logs_json_lines_with_the_request_id(
     database_url: str, test_keys: Keys, tmp_path: Path
 ) -> None:
-    """Under uvicorn, as deployed: uvicorn's own access line carries the id too."""
+    """Under uvicorn, as deployed: the access line carries the id too, with the status and the time taken."""
     log = tmp_path / "service.log"
     env = service_env(test_keys, database_url, tmp_path, BANSHI_LOG_FORMAT="json")
     async with running_service(env, log, access_log=True) as service, httpx.AsyncClient(base_url=service.url) as http:
@@ -232,10 +232,14 @@ async def test_the_served_process_logs_json_lines_with_the_request_id(
     assert sent.headers["x-request-id"] == "probe-20261123-0001"
     records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert records, log.read_text()[-2000:]
-    access = {r["request_id"]: r["message"] for r in records if r["logger"] == "uvicorn.access"}
-    assert '"GET /health HTTP/1.1" 200' in access["probe-20261123-0001"]
-    assert '" 404' in access[made.headers["x-request-id"]]
+    access = {r["request_id"]: r for r in records if r["logger"] == "banshi.access"}
+    assert '"GET /health HTTP/1.1" 200' in access["probe-20261123-0001"]["message"]
+    assert access["probe-20261123-0001"]["status"] == 200
+    assert access["probe-20261123-0001"]["duration_ms"] >= 0
+    assert access[made.headers["x-request-id"]]["message"].endswith('" 404')
     assert "2222-2222" not in log.read_text()  # the query code is redacted in the access line
+    # One access line per request: uvicorn's own access log stays silent.
+    assert not [r for r in records if r["logger"] == "uvicorn.access"]
 
 
 async def test_a_body_over_the_limit_is_cut_off_with_413(client: AsyncTestClient[Litestar]) -> None:

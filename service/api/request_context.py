@@ -4,23 +4,23 @@ A middleware on every route sets the request id before the handler runs (so log 
 carry it), notes when the request began, and cuts off a body that trickles in (each part
 must arrive within ``BANSHI_BODY_TIMEOUT`` seconds, else 408: a slow client cannot hold a
 worker's connection and memory for ever); the ``before_send`` hook puts the id and the
-security headers on every response, also on those no route produced (404, 405), and
-counts routed requests for ``/metrics``. A handler's own ``Cache-Control`` stays.
+security headers on every response, also on those no route produced (404, 405), counts
+routed requests for ``/metrics`` and writes the access line (``logs.access``). A handler's own ``Cache-Control`` stays.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
-import uuid
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import ClientException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from service.adapters import telemetry
+from service.adapters import logs, telemetry
 from service.adapters.logs import REQUEST_ID
 from service.api.docs import POLICY as DOCS_POLICY
 
@@ -44,7 +44,7 @@ def _request_id(scope: Scope) -> str:
     if existing := state.get("request_id"):
         return str(existing)
     sent = MutableScopeHeaders(scope).get(HEADER.lower())
-    request_id = sent if sent and _USABLE.fullmatch(sent) else uuid.uuid4().hex
+    request_id = sent if sent and _USABLE.fullmatch(sent) else os.urandom(16).hex()
     state["request_id"] = request_id
     return request_id
 
@@ -98,7 +98,19 @@ async def response_headers(message: Message, scope: Scope) -> None:
     # A request no route took (404, 405) never reached the middleware: counted under one
     # label, without a duration.
     route = scope.get("path_template") if "started" in state else None
-    telemetry.observe(str(scope.get("method", "GET")), route, message["status"], state.get("started"))
+    method = str(scope.get("method", "GET"))
+    started = state.get("started")
+    telemetry.observe(method, route, message["status"], started)
+    if scope["app"].state.settings.access_log:
+        logs.access(
+            scope.get("client"),
+            method,
+            scope.get("root_path", "") + scope.get("path", ""),
+            scope.get("query_string", b""),
+            scope.get("http_version", "1.1"),
+            message["status"],
+            None if started is None else time.perf_counter() - started,
+        )
     if "started" in state:
         engine = getattr(scope["app"].state, "engine", None)
         if engine is not None:

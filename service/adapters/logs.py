@@ -3,7 +3,7 @@
 The request id comes from ``X-Request-ID`` when a proxy sent a usable one, else it is
 made here (``service/api/request_context.py``); it is returned in the same header and
 added to every line logged while that request is served, by our code, Litestar,
-SQLAlchemy or uvicorn's access log. ``BANSHI_LOG_FORMAT=text`` gives plain lines for
+SQLAlchemy or uvicorn, and to the access line. ``BANSHI_LOG_FORMAT=text`` gives plain lines for
 people reading a terminal. Personal data is already redacted when a record is made
 (``service/adapters/log_redaction.py``).
 
@@ -148,8 +148,9 @@ def access(
 
     Written straight to the JSON handler when it is the only one and nothing else listens
     to ``banshi.access``: a log record passed through ``logging`` cost 30 us to 50 us, a
-    tenth of a case read, this way about 5 us (``bench/load.py``; the README's "Metrics
-    and logs"). Otherwise (text lines, a test capturing records) it is an ordinary record."""
+    tenth of a case read, this way about 5 us (the README's "Operations", "Logs").
+    Otherwise (text lines, a test capturing records) it is an ordinary record with the
+    same message and fields (``tests/test_access_log.py``)."""
     if not ACCESS.isEnabledFor(logging.INFO):
         return
     target = quote(path)

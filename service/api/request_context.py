@@ -5,7 +5,8 @@ carry it), notes when the request began, and cuts off a body that trickles in (e
 must arrive within ``BANSHI_BODY_TIMEOUT`` seconds, else 408: a slow client cannot hold a
 worker's connection and memory for ever); the ``before_send`` hook puts the id and the
 security headers on every response, also on those no route produced (404, 405), counts
-routed requests for ``/metrics`` and writes the access line (``logs.access``). A handler's own ``Cache-Control`` stays.
+routed requests for ``/metrics`` and writes the access line (``logs.access``). A
+handler's own ``Cache-Control`` stays.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ turned on (``callgrind_control -i on``) for ``--reads`` reads of that steward's 
 ``--concurrency`` at a time, and off again. It prints the instructions per read.
 
 The reminder loop and the in-process delivery worker are off (their work would be counted
-with the reads). The same run twice agreed within 1%; a run with a different
+with the reads). The same run repeated agreed within 1 to 3%; a run with a different
 ``--reads`` reads other cases (other timelines) and differs by more. Instructions are not
 seconds: what costs memory traffic more than instructions (a greenlet's stack switch) does
 not show, so confirm a change with ``bench/load.py``. Only PostgreSQL's client side is

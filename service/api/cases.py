@@ -28,7 +28,7 @@ from schemas.cases import (
 )
 from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
-from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page, ReadDb
+from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page, ReadDb, context_of, provide_session
 from service.api.documented_errors import PROBLEMS
 from service.api.params import INSTANT, instant
 from service.api.worker_side import CodeParam, completion_notice_response, receipt_response
@@ -189,8 +189,10 @@ class CaseController(Controller):
         response_headers=[ETAG],
         opt=needs(Permission.CASES_READ),
     )
-    async def read(self, db: Db, ctx: Ctx, case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
-        case, etag = await cases.read_case(db, ctx, case_id)
+    async def read(self, request: Request[Any, Any, Any], case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
+        # No dependencies to resolve: the session and the context come from the request
+        # (``deps.context_of`` says why).
+        case, etag = await cases.read_case(provide_session(request), context_of(request), case_id)
         return Response(case, headers={"ETag": etag})
 
     @patch(

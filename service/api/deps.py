@@ -82,6 +82,15 @@ def provide_context(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     one after the other (measured in-process with Litestar 2.25). A session that no
     query uses never takes a connection."""
     del db
+    return context_of(request)
+
+
+def context_of(request: Request[Any, Any, Any]) -> Context:
+    """The request's ``Context``: what ``ctx`` provides, for a handler that resolves no
+    dependencies and takes its session (``provide_session``) and context from the request
+    itself. Only the case read does: the most frequent request, where Litestar's resolution
+    of ``db`` and ``ctx`` (each provider's arguments checked by a signature model) was 90
+    thousand of its 1.42 million instructions (``bench/read_instructions.py``)."""
     state = request.app.state
     return Context(caller=provide_caller(request), now=state.clock(), kit=state.kit)
 

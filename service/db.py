@@ -175,6 +175,15 @@ def bound_engine(session: AsyncSession) -> Engine:
     return bind
 
 
+def factory_engine(sessions: async_sessionmaker[AsyncSession]) -> Engine:
+    """The engine the sessions of ``make_session_factory`` are bound to, without making a
+    session: for a read that only borrows a pooled connection (``single_statement``), an
+    ``AsyncSession`` built and dropped cost more than its query's Python side."""
+    bind = sessions.kw["bind"]
+    assert isinstance(bind, AsyncEngine)  # make_session_factory binds it
+    return bind.sync_engine
+
+
 class Lent:
     """A pooled connection lent for one statement (``single_statement``)."""
 
@@ -193,15 +202,15 @@ class Lent:
 
 
 @asynccontextmanager
-async def single_statement(session: AsyncSession) -> AsyncIterator[Lent]:
+async def single_statement(sync: Engine) -> AsyncIterator[Lent]:
     """A pooled connection for a read that is one statement, run with ``fetch_one``
     outside any transaction (it sees one snapshot either way, and BEGIN and ROLLBACK
     are two round trips saved). No ORM session, and no SQLAlchemy ``Connection`` either:
     the connection comes straight from the engine's pool (same size, same wait and 503
     when it is exhausted, same recycling), and goes back to it. For the most frequent
-    read, the objects around a pooled connection cost more than the query. The session
-    lends its engine and is not used otherwise."""
-    sync = bound_engine(session)
+    read, the objects around a pooled connection cost more than the query. ``sync`` is
+    the engine whose pool lends it (``bound_engine`` of a session, ``factory_engine`` of
+    a session factory)."""
     dbapi_error = sync.dialect.loaded_dbapi.Error
     try:
         fairy = await greenlet_spawn(sync.raw_connection)

@@ -88,3 +88,24 @@ def test_no_line_below_the_level_or_when_turned_off_by_the_logger() -> None:
         logging.getLogger().setLevel(logging.WARNING)
         logs.access(("10.1.2.3", 1), "GET", "/health", b"", "1.1", 200, 0.001)
     assert lines.getvalue() == ""
+
+
+def test_line_times_are_what_datetime_writes() -> None:
+    """``utc_millis`` writes the date and time of day once per second; the text must be
+    ``datetime``'s for every float, the microsecond rounding at a second's edge included."""
+    import random
+    from datetime import UTC, datetime
+
+    rng = random.Random(2026)
+    created = [rng.uniform(0, 4_102_444_800) for _ in range(20_000)]
+    created += [1_764_547_200 + i / 7 for i in range(3_000)]  # many lines within each second
+    created += [1.9999996, 2.0000004, 1_764_547_200.9999995, 1_764_547_200.9994999, 0.0]
+    for value in created:
+        assert logs.utc_millis(value) == datetime.fromtimestamp(value, UTC).isoformat(timespec="milliseconds"), value
+
+
+def test_the_duration_is_in_tenths_of_a_millisecond() -> None:
+    assert access_line(alone=True, seconds=0.01234)["duration_ms"] == 12.3
+    assert access_line(alone=True, seconds=0.01236)["duration_ms"] == 12.4
+    assert access_line(alone=True, seconds=0.01249)["duration_ms"] == 12.5
+    assert access_line(alone=True, seconds=0.0)["duration_ms"] == 0.0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_type_hints
 
 from sqlalchemy.orm import configure_mappers
 
-from service.models import Case
+from service.models import Case, CaseView
 from service.models.base import fresh, from_row
 
 
@@ -80,3 +80,55 @@ def test_fresh_builds_what_the_constructor_builds() -> None:
         case.version += 1
         case.query_code_hash = b"\x01"
         assert (case.version, case.query_code_hash, case.status) == (2, b"\x01", "submitted")
+
+
+def test_the_case_view_names_columns_of_the_case_with_their_types() -> None:
+    """``CaseView`` is built from the read's row by position and read by name where a
+    ``Case`` is read: each of its fields must be a column of ``Case`` typed the same."""
+    case_types = get_type_hints(Case)
+    view_types = get_type_hints(CaseView)
+    columns = {column.name for column in Case.__table__.c}  # type: ignore[attr-defined]
+    assert list(view_types) == list(CaseView._fields)
+    for name, kind in view_types.items():
+        assert name in columns, name
+        assert kind == case_types[name], name
+
+
+def test_the_presenters_read_only_what_the_case_view_holds() -> None:
+    """A field the rendering reads that the view lacks would fail only on the case read:
+    rendering a view and the same case as a table object gives the same answer."""
+    from service.domain.calendar import build_calendar
+    from service.services.presenters.cases import case_out
+
+    now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    values: dict[str, Any] = {name: None for name in CaseView._fields}
+    values.update(
+        id=uuid.uuid4(),
+        case_no="CQ-20260301-000001",
+        worker_id=uuid.uuid4(),
+        item_id=uuid.uuid4(),
+        title="子女入学",
+        description="",
+        channel="phone",
+        steward_id=uuid.uuid4(),
+        department_code="edu",
+        district_code="yuzhong",
+        status="in_progress",
+        version=3,
+        promised_working_days=14,
+        created_at=now,
+        updated_at=now,
+        accepted_at=now,
+        started_at=now,
+        due_at=datetime(2026, 3, 20, 2, 0, tzinfo=UTC),
+        due_soon_at=datetime(2026, 3, 18, 2, 0, tzinfo=UTC),
+    )
+    calendar = build_calendar([], [])
+    as_view = case_out(CaseView(**values), "H01", [], calendar, now)
+    as_table = case_out(from_row(Case, {**dict.fromkeys(columns_of_case()), **values}), "H01", [], calendar, now)
+    assert as_view == as_table
+    assert as_view.due.working_days_left is not None
+
+
+def columns_of_case() -> list[str]:
+    return [column.name for column in Case.__table__.c]  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from schemas.cases import (
 )
 from schemas.worker_side import QueryCodeOut
 from service.api.access import needs
-from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page, ReadDb, context_of, provide_session
+from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page, ReadDb, context_of, sessions_of
 from service.api.documented_errors import PROBLEMS
 from service.api.params import INSTANT, instant
 from service.api.worker_side import CodeParam, completion_notice_response, receipt_response
@@ -190,9 +190,9 @@ class CaseController(Controller):
         opt=needs(Permission.CASES_READ),
     )
     async def read(self, request: Request[Any, Any, Any], case_id: FromPath[uuid.UUID]) -> Response[CaseOut]:
-        # No dependencies to resolve: the session and the context come from the request
+        # No dependencies to resolve: the sessions and the context come from the request
         # (``deps.context_of`` says why).
-        case, etag = await cases.read_case(provide_session(request), context_of(request), case_id)
+        case, etag = await cases.read_case(sessions_of(request), context_of(request), case_id)
         return Response(case, headers={"ETag": etag})
 
     @patch(

@@ -41,6 +41,12 @@ def provide_sessions(state: State) -> async_sessionmaker[AsyncSession]:
     return factory
 
 
+def sessions_of(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
+    """What ``sessions`` provides, for a handler that resolves no dependencies (``context_of``)."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return factory
+
+
 def provide_read_sessions(request: Request[Any, Any, Any]) -> async_sessionmaker[AsyncSession]:
     """Sessions for a request that only reads and may trail the primary by up to
     ``BANSHI_READ_MAX_LAG_SECONDS``: a fit read replica's, else the primary's (or 503,
@@ -87,7 +93,7 @@ def provide_context(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 
 def context_of(request: Request[Any, Any, Any]) -> Context:
     """The request's ``Context``: what ``ctx`` provides, for a handler that resolves no
-    dependencies and takes its session (``provide_session``) and context from the request
+    dependencies and takes its sessions (``sessions_of``) and context from the request
     itself. Only the case read does: the most frequent request, where Litestar's resolution
     of ``db`` and ``ctx`` (each provider's arguments checked by a signature model) was 90
     thousand of its 1.42 million instructions (``bench/read_instructions.py``)."""

@@ -5,7 +5,7 @@ from service.models.attachments import Attachment
 from service.models.audit import AuditChain, AuditEvent
 from service.models.base import metadata
 from service.models.calendar import CalendarDay, CalendarYear
-from service.models.cases import Case, CaseEvent, CaseNumberCounter, IdempotencyRecord
+from service.models.cases import Case, CaseEvent, CaseNumberCounter, CaseView, IdempotencyRecord
 from service.models.deliveries import Delivery, NoticePreference, NoticeSetting, NoticeTemplate, WebhookSubscription
 from service.models.imports import ImportJob
 from service.models.notifications import Notification
@@ -34,6 +34,7 @@ __all__ = [
     "CaseEvent",
     "CaseNumberCounter",
     "CaseTally",
+    "CaseView",
     "Delivery",
     "Department",
     "DepartmentDurationTally",

@@ -29,11 +29,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.db import (
     Prepared,
+    bound_engine,
     columns_of,
     fetch_all,
     fetch_one,
@@ -56,6 +58,7 @@ from service.domain.workflow import Category, statuses_in
 from service.models import (
     Case,
     CaseEvent,
+    CaseView,
     Department,
     IdempotencyRecord,
     Staff,
@@ -98,28 +101,36 @@ class CaseRead:
     """With ``lock_case``: the calendar's ``CALENDAR_STAMP`` as the same statement saw it."""
 
 
-async def read_case(session: AsyncSession, case_id: uuid.UUID, caller: Principal) -> CaseRead | None:
+@dataclass(frozen=True, slots=True)
+class CaseShown:
+    """What the case read fetches: the case's shown columns, its item's code, its timeline."""
+
+    case: CaseView
+    item_code: str
+    timeline: str
+    """As ``CaseRead.timeline``."""
+
+
+async def read_case(engine: Engine, case_id: uuid.UUID, caller: Principal) -> CaseShown | None:
     """The case with its item's code and its whole timeline, if the caller reaches it.
 
     The most frequent request, so it is read in one statement on a connection of its own
     from the session's pool, outside any transaction (one statement sees one snapshot),
     compiled once per role and run straight through the driver (``db.single_statement``):
-    an ORM query and a transaction around it cost more than the query itself. The
-    session is not used to connect; it lends its engine."""
-    # Inside a transaction the session holds a connection already: a second one per request
-    # would let a busy pool wait on itself.
-    assert not session.in_transaction(), "the case read runs outside a transaction"
+    an ORM query and a transaction around it cost more than the query itself. It takes a
+    connection of its own from ``engine``'s pool: a caller must not hold one already (in a
+    transaction), or a busy pool could wait on itself."""
     values = {"case_id": case_id, **reach_values(caller)}
-    async with single_statement(session) as connection:
+    async with single_statement(engine) as connection:
         row = await fetch_one(connection, _case_read_statement(caller.role), values)
     if row is None:
         return None
-    # The statement selects the case's columns first, in the table's order.
-    case = from_row(Case, dict(zip(_CASE_COLUMNS, row, strict=False)))
-    return CaseRead(case=case, item_code=row["item_code"], timeline=row["timeline"])
+    # The statement selects the view's columns first, in its order.
+    return CaseShown(case=CaseView._make(row[:_SHOWN]), item_code=row["item_code"], timeline=row["timeline"])
 
 
 _CASE_COLUMNS = tuple(column.name for column in Case.__table__.c)  # type: ignore[attr-defined]
+_SHOWN = len(CaseView._fields)
 
 
 @cache
@@ -145,7 +156,10 @@ def _case_read_statement(role: Role, *, for_update: bool = False) -> Prepared:
     # The item's code by its key, not a join: a join hashed the whole (small) item table
     # on every read.
     item_code = select(col(WorkListItem.code)).where(col(WorkListItem.id) == col(Case.item_id)).scalar_subquery()
-    columns = [*Case.__table__.c, item_code.label("item_code"), timeline.label("timeline")]  # type: ignore[attr-defined]
+    # A move locks and reads the whole case; the read selects what it shows (``CaseView``).
+    table = Case.__table__.c  # type: ignore[attr-defined]
+    shown = list(table) if for_update else [table[name] for name in CaseView._fields]
+    columns = [*shown, item_code.label("item_code"), timeline.label("timeline")]
     if for_update:
         columns.append(literal_column(CALENDAR_STAMP).label("calendar_stamp"))
     statement = select(*columns).where(col(Case.id) == bindparam("case_id", type_=Uuid()), case_reach(role))
@@ -464,7 +478,7 @@ async def list_page(
     assert not session.in_transaction(), "the case list runs outside a transaction"
     shape = _shape(where, caller.role, order)
     values = {**_values(where, caller, now), "limit": limit, "offset": offset}
-    async with single_statement(session) as connection:
+    async with single_statement(bound_engine(session)) as connection:
         rows = await fetch_all(connection, _list_statement(shape), values)
         if rows:
             total = rows[0]["total"]

@@ -53,10 +53,11 @@ async def calendar_stamped(session: AsyncSession, stamp: str | None) -> WorkingC
     return calendar
 
 
-def kept_calendar(session: AsyncSession) -> WorkingCalendar | None:
-    """The calendar this process read less than ``KEEP_FOR_READING`` seconds ago, unless a
-    commit has made it stale since (``adapters/freshness.py``); None when it must be read."""
-    kept = _kept.get(bound_engine(session))
+def kept_calendar(engine: Engine) -> WorkingCalendar | None:
+    """The calendar this process read from ``engine``'s database less than
+    ``KEEP_FOR_READING`` seconds ago, unless a commit has made it stale since
+    (``adapters/freshness.py``); None when it must be read."""
+    kept = _kept.get(engine)
     if kept is None or kept[1] != CALENDAR_TABLES.generation or time.monotonic() - kept[0] >= KEEP_FOR_READING:
         return None
     return kept[2]
@@ -65,7 +66,7 @@ def kept_calendar(session: AsyncSession) -> WorkingCalendar | None:
 async def calendar_for_reading(session: AsyncSession) -> WorkingCalendar:
     """The calendar for showing due times (never for computing what is written): the one
     kept, or read again in the caller's transaction."""
-    kept = kept_calendar(session)
+    kept = kept_calendar(bound_engine(session))
     if kept is not None:
         return kept
     generation = CALENDAR_TABLES.generation

@@ -15,10 +15,13 @@ from service.domain.time_limit import (
     whole_working_days,
 )
 from service.domain.workflow import STATUS_LABELS_ZH, Status, allowed_actions, category_of
-from service.models import Case, CaseEvent
+from service.models import Case, CaseEvent, CaseView
+
+Shown = Case | CaseView
+"""A case as a table object, or as the case read fetches it: the presenters read the same names of either."""
 
 
-def due_info(case: Case, calendar: WorkingCalendar, now: datetime) -> DueInfo:
+def due_info(case: Shown, calendar: WorkingCalendar, now: datetime) -> DueInfo:
     if case.accepted_at is None:
         return DueInfo(
             due_at=None, state=None, working_days_left=None, provisional=False, resolved_on_time=case.resolved_on_time
@@ -46,7 +49,7 @@ def due_info(case: Case, calendar: WorkingCalendar, now: datetime) -> DueInfo:
     )
 
 
-def _summary_fields(case: Case, item_code: str, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+def _summary_fields(case: Shown, item_code: str, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
     status = Status(case.status)
     return {
         "id": case.id,
@@ -99,7 +102,9 @@ def event_out(event: CaseEvent) -> EventOut:
     )
 
 
-def case_out(case: Case, item_code: str, timeline: list[EventOut], calendar: WorkingCalendar, now: datetime) -> CaseOut:
+def case_out(
+    case: Shown, item_code: str, timeline: list[EventOut], calendar: WorkingCalendar, now: datetime
+) -> CaseOut:
     return CaseOut(
         **_summary_fields(case, item_code, calendar, now),
         description=case.description,

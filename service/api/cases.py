@@ -31,6 +31,7 @@ from service.api.access import needs
 from service.api.deps import CodeFilter, Config, Ctx, Db, Limits, Page, ReadDb, context_of, sessions_of
 from service.api.documented_errors import PROBLEMS
 from service.api.params import INSTANT, instant
+from service.api.plain_json import PlainJson
 from service.api.worker_side import CodeParam, completion_notice_response, receipt_response
 from service.domain.access import Permission
 from service.domain.case_number import normalise_case_number
@@ -193,7 +194,7 @@ class CaseController(Controller):
         # No dependencies to resolve: the sessions and the context come from the request
         # (``deps.context_of`` says why).
         case, etag = await cases.read_case(sessions_of(request), context_of(request), case_id)
-        return Response(case, headers={"ETag": etag})
+        return PlainJson(case, headers={"ETag": etag})
 
     @patch(
         "/{case_id:uuid}",

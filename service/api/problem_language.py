@@ -714,7 +714,8 @@ async def keep_language_vary(message: Message, scope: Scope) -> None:
     """``before_send`` of the app: a problem keeps ``Accept-Language`` in its ``Vary``
     even when a layer after the handler set the header anew (the CORS middleware sets
     ``Vary: Origin`` on a response to an allowed origin)."""
-    if message["type"] != "http.response.start":
+    # Problems answer errors only: a success is not searched for the content type.
+    if message["type"] != "http.response.start" or message["status"] < 400:
         return
     headers = list(message.get("headers") or ())
     if not any(name.lower() == _CONTENT_TYPE and value.startswith(_PROBLEM) for name, value in headers):

@@ -115,11 +115,11 @@ async def read_case(engine: Engine, case_id: uuid.UUID, caller: Principal) -> Ca
     """The case with its item's code and its whole timeline, if the caller reaches it.
 
     The most frequent request, so it is read in one statement on a connection of its own
-    from the session's pool, outside any transaction (one statement sees one snapshot),
+    from ``engine``'s pool, outside any transaction (one statement sees one snapshot),
     compiled once per role and run straight through the driver (``db.single_statement``):
-    an ORM query and a transaction around it cost more than the query itself. It takes a
-    connection of its own from ``engine``'s pool: a caller must not hold one already (in a
-    transaction), or a busy pool could wait on itself."""
+    an ORM query and a transaction around it cost more than the query itself. A caller must
+    not hold a connection of the same pool already (in a transaction), or a busy pool could
+    wait on itself. Only the columns the answer shows are selected, as a ``CaseView``."""
     values = {"case_id": case_id, **reach_values(caller)}
     async with single_statement(engine) as connection:
         row = await fetch_one(connection, _case_read_statement(caller.role), values)

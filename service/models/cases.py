@@ -71,11 +71,12 @@ FINISHED_AT = "CASE " + " ".join(f"WHEN {_status_in(v)} THEN {stamp}" for stamp,
 
 
 class CaseView(NamedTuple):
-    """What a case read shows of a case: the columns of ``Case`` that its rendering uses
-    (``services/presenters/cases.py``), in this order, typed as ``Case`` types them. Made
-    from the read's row as a tuple (``CaseView._make``), not as a table object: building
-    one and reading 30-odd instrumented attributes of it was a twentieth of the most
-    frequent request. ``tests/test_models.py`` holds the names and types to ``Case``'s."""
+    """What a case read or a page of the case list shows of a case: the columns of ``Case``
+    that their rendering uses (``services/presenters/cases.py``), in this order, typed as
+    ``Case`` types them. Made from the statement's row as a tuple (``CaseView._make``), not
+    as a table object: building one and reading 30-odd instrumented attributes of it was a
+    twentieth of the most frequent request. ``tests/test_models.py`` holds the names and
+    types to ``Case``'s."""
 
     id: uuid.UUID
     case_no: str

@@ -411,7 +411,8 @@ def _list_statement(shape: Shape) -> Prepared:
     reach the matches are found once, counted, and only the page's are read in full."""
     conditions = _conditions(shape)
     column = col(getattr(Case, shape.order.by))
-    columns = (*Case.__table__.c, col(WorkListItem.code), col(Worker.name))  # type: ignore[attr-defined]
+    table = Case.__table__.c  # type: ignore[attr-defined]
+    columns = (*[table[name] for name in CaseView._fields], col(WorkListItem.code), col(Worker.name))
     limit, offset = bindparam("limit", type_=Integer()), bindparam("offset", type_=Integer())
 
     def ordered(sort_key: Any, key: Any) -> list[Any]:
@@ -469,9 +470,10 @@ async def list_page(
     order: CaseOrder,
     limit: int,
     offset: int,
-) -> tuple[list[tuple[Case, str, str]], int]:
-    """A page of the cases within the caller's reach that match ``where``, with their item's
-    code and their worker's name, and the total. The second most frequent read: one statement
+) -> tuple[list[tuple[CaseView, str, str]], int]:
+    """A page of the cases within the caller's reach that match ``where`` (the columns a
+    rendered case shows, as the case read selects them), with their item's code and their
+    worker's name, and the total. The second most frequent read: one statement
     compiled once per shape, run straight through the driver outside a transaction (one
     statement sees one snapshot), as the case read is (``read_case``). A page past the end
     has no row to carry the total, which is then counted on its own."""
@@ -485,10 +487,7 @@ async def list_page(
         else:
             counted = await fetch_one(connection, _count_statement(shape), values)
             total = counted[0] if counted is not None else 0
-    width = len(_CASE_COLUMNS)
-    page = [
-        (from_row(Case, dict(zip(_CASE_COLUMNS, row[:width], strict=True))), row[width], row[width + 1]) for row in rows
-    ]
+    page = [(CaseView._make(row[:_SHOWN]), row[_SHOWN], row[_SHOWN + 1]) for row in rows]
     return page, int(total)
 
 

@@ -81,7 +81,7 @@ def case_summary(case: Case, item_code: str, calendar: WorkingCalendar, now: dat
 
 
 def case_list_item(
-    case: Case, item_code: str, worker_name: str, calendar: WorkingCalendar, now: datetime
+    case: Shown, item_code: str, worker_name: str, calendar: WorkingCalendar, now: datetime
 ) -> CaseListItem:
     return CaseListItem(**_summary_fields(case, item_code, calendar, now), worker_name=worker_name)
 

@@ -109,3 +109,21 @@ def test_the_duration_is_in_tenths_of_a_millisecond() -> None:
     assert access_line(alone=True, seconds=0.01236)["duration_ms"] == 12.4
     assert access_line(alone=True, seconds=0.01249)["duration_ms"] == 12.5
     assert access_line(alone=True, seconds=0.0)["duration_ms"] == 0.0
+
+
+def test_a_text_line_shows_the_status_and_duration() -> None:
+    log_redaction.install()
+    root = logging.getLogger()
+    kept, level = root.handlers[:], root.level
+    lines = io.StringIO()
+    logs.configure("text", stream=lines)
+    root.handlers = [h for h in root.handlers if h not in kept]
+    try:
+        logs.access(("10.1.2.3", 50412), "GET", "/api/v1/cases/x", b"", "1.1", 200, 0.0031)
+    finally:
+        root.handlers = kept
+        root.setLevel(level)
+    (line,) = lines.getvalue().splitlines()
+    assert line.endswith(
+        'banshi.access [None] 10.1.2.3:50412 - "GET /api/v1/cases/x HTTP/1.1" 200 status=200 duration_ms=3.1'
+    )

@@ -41,6 +41,25 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class TextLines(logging.Formatter):
+    """``BANSHI_LOG_FORMAT=text``: the plain line, followed by the record's own fields as
+    ``name=value`` (the access line's ``status=200 duration_ms=3.1``), which JSON writes
+    as keys of their own."""
+
+    def __init__(self) -> None:
+        super().__init__(_TEXT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = getattr(record, "fields", None)
+        if not isinstance(fields, Mapping) or not fields:
+            return line
+        added = " ".join(f"{name}={value}" for name, value in fields.items())
+        # Fields go on the first line, before a traceback that format() may have appended.
+        first, newline, rest = line.partition("\n")
+        return f"{first} {added}{newline}{rest}"
+
+
 class JsonLines(logging.Formatter):
     """One JSON object per record: ``time`` (UTC, ISO 8601), ``level``, ``logger``,
     ``message``, ``request_id``, and ``exc_info`` with the (already redacted) traceback.
@@ -131,7 +150,7 @@ def configure(log_format: str = "json", level: int = logging.INFO, stream: TextI
     handler = _Handler(stream)
     handler.addFilter(RequestIdFilter())
     if log_format == "text":
-        handler.setFormatter(logging.Formatter(_TEXT))
+        handler.setFormatter(TextLines())
     else:
         handler.setFormatter(JsonLines())
     root.addHandler(handler)

@@ -142,11 +142,17 @@ def parameter_type(column: Column[Any]) -> str:
     return str(kind.compile(dialect=_ASYNCPG))
 
 
+def array_parameters(columns: Any, names: Sequence[str], first: int = 1) -> str:
+    """``$first::type[], ...``: one array parameter for each of ``names``, a column of
+    ``columns`` (a table's ``c``), cast to that column's ``parameter_type``; for ``unnest``."""
+    return ", ".join(f"${first + i}::{parameter_type(columns[name])}[]" for i, name in enumerate(names))
+
+
 def rows_inserted(table: Table, columns: Sequence[str], suffix: str = "") -> Prepared:
     """An INSERT of any number of rows in one statement: one array parameter per column,
     named after it, unnested side by side (fill them with ``columns_of``); ``suffix`` is
     what follows (ON CONFLICT, RETURNING)."""
-    arrays = ", ".join(f"${i}::{parameter_type(table.c[name])}[]" for i, name in enumerate(columns, 1))
+    arrays = array_parameters(table.c, columns)
     sql = f"INSERT INTO {_ASYNCPG.identifier_preparer.format_table(table)} ({', '.join(columns)}) "
     sql += f"SELECT * FROM unnest({arrays})"
     return Prepared(f"{sql} {suffix}" if suffix else sql, tuple(columns))

@@ -35,6 +35,7 @@ from sqlmodel import col
 
 from service.db import (
     Prepared,
+    array_parameters,
     bound_engine,
     columns_of,
     fetch_all,
@@ -224,12 +225,8 @@ def _logging() -> Prepared:
     """New cases of one day, in one statement: the day's counter moved on by their number
     (its row locked to the commit), each case written with the number of its place among
     them (formed by the database's ``case_number``, migration 0015), and their first lines."""
-
-    def arrays(table: Any, columns: Sequence[str], first: int) -> str:
-        return ", ".join(f"${first + i}::{parameter_type(table[name])}[]" for i, name in enumerate(columns))
-
-    given = arrays(_CASE_TABLE, _CASE_NUMBERED, 3)
-    lines = arrays(_EVENT_TABLE, _LINE_GIVEN, 3 + len(_CASE_NUMBERED))
+    given = array_parameters(_CASE_TABLE, _CASE_NUMBERED, 3)
+    lines = array_parameters(_EVENT_TABLE, _LINE_GIVEN, 3 + len(_CASE_NUMBERED))
     values = ", ".join(
         "case_number($1::date, numbered.last_value - $2 + given.place)" if name == "case_no" else f"given.{name}"
         for name in _CASE_WRITTEN

@@ -118,6 +118,11 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _on(name: str) -> bool:
+    """A switch that is on unless set to ``0``, ``false`` or ``no``."""
+    return os.environ.get(name, "1") not in ("0", "false", "no")
+
+
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
     value = os.environ.get(name, "").strip().lower() or allowed[0]
     if value not in allowed:
@@ -134,7 +139,7 @@ def read_settings() -> Settings:
         pool_timeout_seconds=float(os.environ.get("BANSHI_DB_POOL_TIMEOUT") or 10),
         body_timeout_seconds=float(os.environ.get("BANSHI_BODY_TIMEOUT") or 30),
         sign_in_cache_seconds=float(os.environ.get("BANSHI_SIGN_IN_CACHE_SECONDS") or 5),
-        docs_enabled=os.environ.get("BANSHI_DOCS", "1") not in ("0", "false", "no"),
+        docs_enabled=_on("BANSHI_DOCS"),
         keys=keys_from(os.environ),
         session_idle_minutes=_int("BANSHI_SESSION_IDLE_MINUTES", 30),
         session_max_hours=_int("BANSHI_SESSION_MAX_HOURS", 12),
@@ -155,7 +160,7 @@ def read_settings() -> Settings:
         ),
         metrics_token=os.environ.get("BANSHI_METRICS_TOKEN") or None,
         log_format=os.environ.get("BANSHI_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json"),
-        access_log=os.environ.get("BANSHI_ACCESS_LOG", "1") not in ("0", "false", "no"),
+        access_log=_on("BANSHI_ACCESS_LOG"),
         reminder_seconds=float(os.environ.get("BANSHI_REMINDER_SECONDS", "60")),
         delivery_worker=_choice("BANSHI_DELIVERY_WORKER", ("in-process", "separate")),
         outbound_env=tuple(

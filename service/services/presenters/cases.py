@@ -18,7 +18,8 @@ from service.domain.workflow import STATUS_LABELS_ZH, Status, allowed_actions, c
 from service.models import Case, CaseEvent, CaseView
 
 Shown = Case | CaseView
-"""A case as a table object, or as the case read fetches it: the presenters read the same names of either."""
+"""A case as a table object, or as the case read and the case list fetch it (``CaseView``):
+the presenters read the same names of either."""
 
 
 def due_info(case: Shown, calendar: WorkingCalendar, now: datetime) -> DueInfo:
